@@ -1,0 +1,163 @@
+# Amber: top-level build.
+#
+#   make            amber-core, the launcher, the runtime and the components
+#   make check      unit and integration tests, then again under ASan+UBSan
+#   make bench      benchmarks (IPC round trip against raw Linux)
+#   make demo       run the demo scenario
+#
+# Host code (kernel/, platform/, core/, tests/) is ordinary C17 with glibc.
+# Component code (lib/base/, components/) is freestanding: no libc, static,
+# linked into the fixed image area of docs/abi.md.
+
+BUILD ?= build
+SAN ?= 0
+
+CC ?= cc
+HOST_CFLAGS := -std=c17 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Iinclude -I. -pthread
+HOST_LDLIBS := -lseccomp -lelf -lxml2 -pthread
+ifeq ($(SAN),1)
+  BUILD := build-san
+  HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+HOST_CFLAGS += $(XML_CFLAGS)
+
+# Components: freestanding, static, non-PIE, no red-zone surprises for the entry code.
+COMP_CFLAGS := -std=c17 -Wall -Wextra -Werror -O2 -g -Iinclude -ffreestanding -fno-builtin \
+	-fno-stack-protector -fno-pic -fno-pie -fcf-protection=none
+COMP_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,lib/base/component.ld
+
+KERNEL_SRC := $(wildcard kernel/*.c)
+PLATFORM_SRC := $(wildcard platform/linux/*.c)
+CORE_SRC := $(wildcard core/*.c)
+BASE_SRC := $(wildcard lib/base/*.c) $(wildcard lib/base/*.S)
+COMPONENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard components/*/*.c))))
+COMPONENTS := $(sort $(COMPONENTS))
+
+hobj = $(patsubst %,$(BUILD)/%.o,$(basename $(1)))
+cobj = $(patsubst %,$(BUILD)/comp/%.o,$(basename $(1)))
+
+KERNEL_OBJ := $(call hobj,$(KERNEL_SRC))
+PLATFORM_OBJ := $(call hobj,$(PLATFORM_SRC))
+CORE_OBJ := $(call hobj,$(CORE_SRC))
+CORE_LIB_OBJ := $(filter-out $(BUILD)/core/main.o,$(CORE_OBJ))
+BASE_OBJ := $(call cobj,$(BASE_SRC))
+
+AMBER_CORE := $(BUILD)/amber-core
+LAUNCHER := $(BUILD)/amber-launch
+BASE_LIB := $(BUILD)/lib/libamber_base.a
+COMPONENT_BINS := $(patsubst %,$(BUILD)/components/%,$(COMPONENTS))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all check check-plain check-san unit integration bench demo clean deps
+all: $(AMBER_CORE) $(LAUNCHER) $(BASE_LIB) $(COMPONENT_BINS) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS)
+
+# ---- host code ----------------------------------------------------------
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(AMBER_CORE): $(KERNEL_OBJ) $(PLATFORM_OBJ) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LDLIBS)
+
+# The launcher is the first program of every component process: freestanding,
+# static, linked far from the component image area. Never sanitized.
+$(LAUNCHER): platform/launcher/launcher.S platform/launcher/launcher.ld
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,platform/launcher/launcher.ld $< -o $@
+
+# ---- component runtime and components -----------------------------------
+$(BUILD)/comp/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(COMP_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/comp/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(COMP_CFLAGS) -c $< -o $@
+
+$(BASE_LIB): $(BASE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define component_rule
+$(BUILD)/components/$(1): $(call cobj,$(wildcard components/$(1)/*.c)) $(BASE_LIB) lib/base/component.ld
+	@mkdir -p $$(dir $$@)
+	$(CC) $(COMP_CFLAGS) $(COMP_LDFLAGS) $(call cobj,$(wildcard components/$(1)/*.c)) $(BASE_LIB) -lgcc -o $$@
+endef
+$(foreach c,$(COMPONENTS),$(eval $(call component_rule,$(c))))
+
+# ---- tests --------------------------------------------------------------
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(KERNEL_OBJ) $(PLATFORM_OBJ) $(CORE_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LDLIBS) -lcmocka
+
+$(BUILD)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c tests/integration/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(filter %.c,$^) -o $@ $(HOST_LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $< -o $@ $(HOST_LDLIBS)
+
+# ---- platform test programs -----------------------------------------------
+# Tiny freestanding programs (no libc, static, non-PIE, at AMBER_IMAGE_BASE)
+# that tests/unit/test_process.c runs as real component processes. They are
+# never sanitized. The test finds them, and the launcher, under $(BUILD)
+# (AMBER_BUILD). Order-only, so they are not linked into the test.
+TEST_PROGRAM_SRC := $(wildcard tests/programs/*.S)
+TEST_PROGRAMS := $(patsubst tests/programs/%.S,$(BUILD)/tests/programs/%,$(TEST_PROGRAM_SRC))
+
+$(BUILD)/tests/programs/%: tests/programs/%.S tests/programs/program.ld
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,tests/programs/program.ld $< -o $@
+
+$(BUILD)/tests/test_process: | $(LAUNCHER) $(TEST_PROGRAMS)
+all: $(TEST_PROGRAMS)
+
+unit: all
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: all
+	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; AMBER_BUILD=$(BUILD) $$t; done
+
+check-plain: unit integration
+
+check-san:
+	$(MAKE) SAN=1 check-plain
+
+check:
+	$(MAKE) check-plain
+	$(MAKE) check-san
+
+bench: all
+	@AMBER_BUILD=$(BUILD) bench/run.sh
+
+demo: all
+	$(AMBER_CORE) scenarios/demo.xml
+
+deps:
+	tools/install-deps.sh
+
+clean:
+	rm -rf build build-san
+
+# ---- runtime host tests ---------------------------------------------------
+# The component runtime's printf and string code, compiled for the host and
+# checked against glibc (tests/unit/test_printf.c). The runtime's mem and str
+# functions are renamed rt_* so that they replace neither glibc's nor the
+# sanitizers' interceptors in the test process. Needs no kernel or core
+# objects, so this explicit rule overrides the unit-test pattern rule.
+RT_RENAME := $(foreach f,memcpy memmove memset memcmp strlen strnlen strcmp strncmp,-D$(f)=rt_$(f))
+$(BUILD)/tests/test_printf: tests/unit/test_printf.c lib/base/printf.c lib/base/string.c \
+		include/amber/printf.h include/amber/string.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(RT_RENAME) $(filter %.c,$^) -o $@ -lcmocka
+# ---- end of runtime host tests ---------------------------------------------
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

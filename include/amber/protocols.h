@@ -1,0 +1,35 @@
+/*
+ * Protocols of the services every component starts with: its parent and
+ * core's LOG. Each is a gate; the tag label names the protocol and mr[0]
+ * the method. Strings travel packed into message words, preceded by their
+ * length in bytes.
+ */
+#ifndef AMBER_PROTOCOLS_H
+#define AMBER_PROTOCOLS_H
+
+#include "abi.h"
+
+/* Longest string that fits into one message after method and length words. */
+#define AMBER_MSG_STRING_MAX ((AMBER_MR_COUNT - 2u) * 8u)
+
+/* ---- LOG (gate in AMBER_SEL_LOG) ------------------------------------------
+ * LOG_WRITE: mr[1] = length, mr[2..] = bytes. Core prints complete lines,
+ * prefixed with the component's label: "[label] text". */
+#define AMBER_PROTO_LOG 0x1001u
+enum amber_log_method { AMBER_LOG_WRITE = 1 };
+
+/* ---- Parent (gate in AMBER_SEL_PARENT) -------------------------------------
+ * ANNOUNCE: mr[1] = length, mr[2..] = service name; one map item: the
+ *   service's gate. The parent hands that gate to clients asking for it.
+ * SESSION: mr[1] = length, mr[2..] = service name; the reply carries one map
+ *   item, the service's gate. Blocks until a component announces the
+ *   service (subject to the caller's receive timeout).
+ * EXIT: mr[1] = exit code. The parent ends the component. */
+#define AMBER_PROTO_PARENT 0x1002u
+enum amber_parent_method {
+	AMBER_PARENT_ANNOUNCE = 1,
+	AMBER_PARENT_SESSION = 2,
+	AMBER_PARENT_EXIT = 3,
+};
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * Factories: create gates and IRQs into a slot the caller names, within a
+ * quota of live objects. A component gets a factory limited to what its
+ * configuration allows, so creating kernel objects cannot exhaust
+ * amber-core's memory.
+ */
+#include "object.h"
+
+void factory_destroy(struct kfactory *f)
+{
+	for (struct kobj *o = kobj_first(); o; o = o->next)
+		if (o->charged == f)
+			o->charged = NULL;
+}
+
+static void charge(struct kfactory *f, struct kobj *o)
+{
+	o->charged = f;
+	f->used++;
+}
+
+int factory_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, struct kmsg *out)
+{
+	struct kfactory *f = (struct kfactory *)c->obj;
+	struct ktask *task = caller->task;
+	amber_sel_t dst = (amber_sel_t)in->mr[1];
+	out->tag = amber_tag(AMBER_PROTO_FACTORY, 0, 0);
+
+	if (in->mr[0] != AMBER_FACTORY_CREATE_GATE && in->mr[0] != AMBER_FACTORY_CREATE_IRQ)
+		return AMBER_ERR_OPCODE;
+	if (!(c->rights & AMBER_RIGHT_CONTROL))
+		return AMBER_ERR_RIGHTS;
+	if (!cap_slot_valid(dst))
+		return AMBER_ERR_INVALID_ARG;
+	if (!cap_slot_free(task, dst))
+		return AMBER_ERR_SLOT_BUSY;
+	if (f->used >= f->quota)
+		return AMBER_ERR_QUOTA;
+
+	if (in->mr[0] == AMBER_FACTORY_CREATE_IRQ) {
+		struct kirq *irq;
+		int err = kernel_create_irq(task, dst, &irq);
+		if (!err)
+			charge(f, &irq->obj);
+		return err;
+	}
+
+	struct kthread *bound = NULL;
+	amber_sel_t tsel = (amber_sel_t)in->mr[2];
+	if (tsel != AMBER_SEL_INVALID) {
+		struct kcap *tc = cap_lookup(task, tsel);
+		if (!tc)
+			return AMBER_ERR_INVALID_CAP;
+		if (tc->obj->kind != AMBER_KIND_THREAD)
+			return AMBER_ERR_INVALID_ARG;
+		if (!(tc->rights & AMBER_RIGHT_CONTROL))
+			return AMBER_ERR_RIGHTS;
+		bound = (struct kthread *)tc->obj;
+	}
+	struct kgate *g;
+	int err = kernel_create_gate(task, dst, in->mr[3], bound, &g);
+	if (!err)
+		charge(f, &g->obj);
+	return err;
+}
+
+int kernel_create_factory(struct ktask *space, amber_sel_t sel, uint32_t quota, struct kfactory **out)
+{
+	if (!cap_slot_free(space, sel))
+		return cap_slot_valid(sel) ? AMBER_ERR_SLOT_BUSY : AMBER_ERR_INVALID_ARG;
+	struct kfactory *f = kobj_alloc(AMBER_KIND_FACTORY, sizeof(*f));
+	if (!f)
+		return AMBER_ERR_QUOTA;
+	f->quota = quota;
+	cap_install(space, sel, &f->obj, AMBER_RIGHTS_ALL, NULL);
+	if (out)
+		*out = f;
+	return AMBER_OK;
+}

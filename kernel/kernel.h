@@ -1,0 +1,204 @@
+/*
+ * The Amber capability kernel: the interface core and the platform use.
+ *
+ * The kernel is a library inside amber-core. It owns kernel objects (tasks,
+ * threads, IPC gates, IRQs, factories) and capability spaces, performs IPC
+ * between threads through their UTCBs, and offers core the export/import
+ * operations that checkpoint/restore needs. It knows nothing of Linux: the
+ * platform layer tells it when a thread entered the kernel and is told,
+ * through struct kernel_platform, when a thread's operation completed.
+ *
+ * Locking: one kernel lock (kernel_lock) protects all kernel state. Every
+ * function here, except kernel_init, kernel_lock and kernel_unlock, must be
+ * called with it held. No function blocks: a thread that has to wait is
+ * marked blocked and its operation completes later, in whichever call
+ * makes it possible (a reply, a trigger, a timeout, a cancel).
+ */
+#ifndef AMBER_KERNEL_H
+#define AMBER_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amber/abi.h"
+
+#define KERNEL_NAME_MAX 32
+#define KERNEL_NO_DEADLINE UINT64_MAX
+
+struct ktask;
+struct kthread;
+struct kgate;
+struct kirq;
+struct kfactory;
+struct kobj;
+
+enum kthread_state {
+	KTHREAD_READY = 0,      /* running user code or stopped outside the kernel */
+	KTHREAD_SEND = 1,       /* queued at a receiver, message in kernel memory */
+	KTHREAD_REPLY_WAIT = 2, /* call delivered, waiting for the reply */
+	KTHREAD_RECV = 3,       /* open wait */
+	KTHREAD_IRQ_WAIT = 4,   /* waiting for one IRQ */
+	KTHREAD_DEAD = 5,       /* its task is gone */
+};
+
+/* What the kernel needs from its host. */
+struct kernel_platform {
+	/* The thread's operation is complete: done_seq has been written; wake it. */
+	void (*thread_wake)(struct kthread *t);
+	/* Monotonic time in microseconds. */
+	uint64_t (*now_us)(void);
+	/* The earliest timeout may have changed (kernel_next_deadline). */
+	void (*deadline_changed)(void);
+	/* A task broke the kernel-entry protocol; the platform should end it. */
+	void (*task_violation)(struct ktask *t, const char *why);
+	/* The thread object is about to be freed (optional). */
+	void (*thread_destroyed)(struct kthread *t);
+};
+
+void kernel_init(const struct kernel_platform *plat);
+void kernel_lock(void);
+void kernel_unlock(void);
+
+/* ---- Core services ---------------------------------------------------------
+ * A gate created with a handler is served by core inside the kernel: a call
+ * runs the handler at once with the message. Capabilities the caller sent are
+ * already installed in core's task (items[i] name the slots); capabilities in
+ * the reply are map items naming slots of core's task. A handler must not
+ * destroy the calling thread: to end the caller's component, defer the
+ * reply and let the platform end the process.
+ */
+struct kcore_request {
+	struct kthread *caller;
+	uint64_t label;                    /* the gate's badge */
+	amber_tag_t tag;                   /* request */
+	amber_word_t mr[AMBER_MR_COUNT];
+	unsigned nitems;
+	amber_sel_t items[AMBER_MAX_ITEMS]; /* received capabilities, in core's task */
+	amber_tag_t reply_tag;             /* reply: words then map items in reply_mr */
+	amber_word_t reply_mr[AMBER_MR_COUNT];
+};
+enum kcore_result { KCORE_REPLY = 0, KCORE_DEFER = 1 };
+/* Returns KCORE_REPLY (reply_tag/reply_mr are sent, reply error = *error) or
+ * KCORE_DEFER (the caller stays blocked until kernel_core_reply). */
+typedef enum kcore_result (*kernel_core_handler)(void *ctx, struct kcore_request *req, int *error);
+
+/* ---- Creating objects (core) -----------------------------------------------
+ * Each creates the object and puts a capability with all rights into slot
+ * `sel` of `space` (which must be free). Return 0 or an amber_error. */
+struct ktask *kernel_core_task(void);
+int kernel_create_task(struct ktask *space, amber_sel_t sel, const char *name, struct ktask **out);
+int kernel_create_thread(struct ktask *space, amber_sel_t sel, struct ktask *task, const char *name,
+			 struct amber_utcb *utcb, uint64_t utcb_addr, struct kthread **out);
+int kernel_create_gate(struct ktask *space, amber_sel_t sel, uint64_t label, struct kthread *bound,
+		       struct kgate **out);
+int kernel_create_core_gate(struct ktask *space, amber_sel_t sel, uint64_t label,
+			    kernel_core_handler handler, void *ctx, struct kgate **out);
+int kernel_create_irq(struct ktask *space, amber_sel_t sel, struct kirq **out);
+int kernel_create_factory(struct ktask *space, amber_sel_t sel, uint32_t quota, struct kfactory **out);
+
+/* Derive a capability: dst gets (src rights & rights), as a child of src. */
+int kernel_cap_map(struct ktask *src, amber_sel_t src_sel, struct ktask *dst, amber_sel_t dst_sel,
+		   unsigned rights);
+/* Delete a slot and everything derived from it. */
+int kernel_cap_delete(struct ktask *t, amber_sel_t sel);
+/* A free slot in t at or above `from`, or AMBER_SEL_INVALID. */
+amber_sel_t kernel_cap_alloc(struct ktask *t, amber_sel_t from);
+/* The object a slot names, its kind and rights (NULL if free). */
+struct kobj *kernel_cap_object(struct ktask *t, amber_sel_t sel, enum amber_kind *kind, unsigned *rights);
+
+/* ---- Threads (platform and core) --------------------------------------- */
+/* The thread bumped its entry_seq: perform the operation in its UTCB. */
+void kernel_thread_entry(struct kthread *t);
+/* Abort the IPC the thread is blocked in with AMBER_ERR_CANCELED. */
+void kernel_thread_cancel(struct kthread *t);
+enum kthread_state kernel_thread_state(const struct kthread *t);
+void kernel_thread_set_platform(struct kthread *t, void *p);
+void *kernel_thread_platform(const struct kthread *t);
+struct ktask *kernel_thread_task(const struct kthread *t);
+const char *kernel_thread_name(const struct kthread *t);
+struct amber_utcb *kernel_thread_utcb(const struct kthread *t);
+void kernel_task_set_platform(struct ktask *t, void *p);
+void *kernel_task_platform(const struct ktask *t);
+const char *kernel_task_name(const struct ktask *t);
+uint64_t kernel_object_id(const void *obj);
+
+/* Reply to a caller whose core request was deferred. The caller must still
+ * wait for core (it may have been cancelled or timed out meanwhile):
+ * returns AMBER_ERR_NO_PARTNER otherwise. */
+int kernel_core_reply(struct kthread *caller, int error, amber_tag_t tag, const amber_word_t *mr);
+/* Still waiting for a deferred core reply? */
+bool kernel_thread_awaits_core(const struct kthread *t);
+
+/* ---- Timeouts ------------------------------------------------------------ */
+uint64_t kernel_next_deadline(void); /* KERNEL_NO_DEADLINE if none */
+void kernel_expire_timeouts(uint64_t now_us);
+
+/* ---- Export / import (core only, for checkpoint/restore) ------------------- */
+struct kernel_cap_info {
+	amber_sel_t sel;
+	enum amber_kind kind;
+	uint64_t object_id;
+	uint64_t badge;          /* gate label, IRQ attach label, 0 otherwise */
+	unsigned rights;
+	uint64_t parent_task_id; /* where it was derived from; 0: a root capability */
+	amber_sel_t parent_sel;
+};
+typedef void (*kernel_cap_visitor)(void *ctx, const struct kernel_cap_info *info);
+/* Visit every used slot of t in slot order. */
+void kernel_space_enumerate(struct ktask *t, kernel_cap_visitor visit, void *ctx);
+/* Install a capability to an existing object into a free slot, as a child of
+ * (parent_task, parent_sel) when parent_task is not NULL. */
+int kernel_cap_install(struct ktask *t, amber_sel_t sel, struct kobj *obj, unsigned rights,
+		       struct ktask *parent_task, amber_sel_t parent_sel);
+
+struct kernel_irq_state {
+	uint64_t attached_thread_id; /* 0: not attached */
+	uint64_t label;
+	uint32_t pending;
+};
+void kernel_irq_export(const struct kirq *irq, struct kernel_irq_state *s);
+/* `thread` is the restored counterpart of attached_thread_id (or NULL). */
+int kernel_irq_import(struct kirq *irq, const struct kernel_irq_state *s, struct kthread *thread);
+
+struct kernel_gate_state {
+	uint64_t label;
+	uint64_t bound_thread_id; /* 0: unbound or a core gate */
+};
+void kernel_gate_export(const struct kgate *g, struct kernel_gate_state *s);
+int kernel_gate_import(struct kgate *g, const struct kernel_gate_state *s, struct kthread *bound);
+
+/* IPC state of a thread: what it is blocked in, with whom, and the message
+ * that is still in kernel memory. Object references are ids on export; the
+ * importer passes the restored objects. */
+struct kernel_thread_ipc_state {
+	enum kthread_state state;
+	uint32_t op_seq;
+	bool send_is_call;
+	amber_tag_t msg_tag;
+	amber_word_t msg_mr[AMBER_MR_COUNT];
+	amber_word_t rcv_window;
+	uint64_t rcv_timeout_us;     /* the reply timeout of a queued call */
+	uint64_t remaining_us;       /* of the current wait; KERNEL_NO_DEADLINE if none */
+	uint64_t send_gate_id;       /* KTHREAD_SEND */
+	uint64_t partner_id;         /* KTHREAD_REPLY_WAIT; 0 = core */
+	uint64_t reply_to_id;        /* caller owed a reply */
+	uint64_t wait_irq_id;        /* KTHREAD_IRQ_WAIT */
+};
+void kernel_thread_ipc_export(const struct kthread *t, struct kernel_thread_ipc_state *s);
+struct kernel_thread_ipc_refs {
+	struct kgate *send_gate;
+	struct kthread *partner;
+	struct kthread *reply_to;
+	struct kirq *wait_irq;
+};
+/* The thread must be KTHREAD_READY; it becomes blocked as described. Call
+ * for all threads of a restored set before resuming any of them. */
+int kernel_thread_ipc_import(struct kthread *t, const struct kernel_thread_ipc_state *s,
+			     const struct kernel_thread_ipc_refs *refs);
+
+/* Find a live object by id (linear; for import and deferred replies). */
+struct kobj *kernel_object_by_id(uint64_t id);
+enum amber_kind kernel_object_kind(const struct kobj *o);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * Object lifetime. Objects are allocated here, kept on one list (export
+ * and id lookup walk it), and destroyed when their last capability is
+ * deleted; destruction dispatches to the kind's own file, which unlinks
+ * every reference other objects hold to it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "object.h"
+
+static struct kobj *all_objects;
+static uint64_t next_id = 1;
+
+void *kobj_alloc(enum amber_kind kind, size_t size)
+{
+	struct kobj *o = calloc(1, size);
+	if (!o)
+		return NULL;
+	o->kind = kind;
+	o->id = next_id++;
+	o->next = all_objects;
+	if (all_objects)
+		all_objects->prev = o;
+	all_objects = o;
+	return o;
+}
+
+struct kobj *kobj_first(void) { return all_objects; }
+
+void kobj_destroy(struct kobj *o)
+{
+	switch (o->kind) {
+	case AMBER_KIND_TASK: task_destroy((struct ktask *)o); break;
+	case AMBER_KIND_THREAD: thread_destroy((struct kthread *)o); break;
+	case AMBER_KIND_GATE: gate_destroy((struct kgate *)o); break;
+	case AMBER_KIND_IRQ: irq_destroy((struct kirq *)o); break;
+	case AMBER_KIND_FACTORY: factory_destroy((struct kfactory *)o); break;
+	case AMBER_KIND_NONE: break;
+	}
+	if (o->charged)
+		o->charged->used--;
+	if (o->prev)
+		o->prev->next = o->next;
+	else
+		all_objects = o->next;
+	if (o->next)
+		o->next->prev = o->prev;
+	free(o);
+}
+
+struct kobj *kernel_object_by_id(uint64_t id)
+{
+	for (struct kobj *o = all_objects; o; o = o->next)
+		if (o->id == id)
+			return o;
+	return NULL;
+}
+
+enum amber_kind kernel_object_kind(const struct kobj *o) { return o->kind; }
+
+uint64_t kernel_object_id(const void *obj) { return obj ? ((const struct kobj *)obj)->id : 0; }
