@@ -1,0 +1,175 @@
+/*
+ * Kernel entry on Linux: one amber-core thread per component thread waits
+ * on the thread's UTCB doorbell (entry_seq) with a shared futex, and the
+ * kernel wakes the component thread by futex on done_seq. A timeout thread
+ * sleeps until the kernel's earliest IPC deadline.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel_entry.h"
+
+struct entry_thread {
+	pthread_t pthread;
+	struct kthread *thread;
+	struct amber_utcb *utcb;
+	volatile int stop;
+};
+
+static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+uint64_t kernel_entry_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void wake_thread(struct kthread *t)
+{
+	struct amber_utcb *u = kernel_thread_utcb(t);
+	if (u)
+		futex(&u->done_seq, FUTEX_WAKE, 1, NULL);
+}
+
+static void *entry_loop(void *arg)
+{
+	struct entry_thread *e = arg;
+	uint32_t seen = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE);
+	while (!e->stop) {
+		uint32_t cur = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE);
+		if (cur == seen) {
+			futex(&e->utcb->entry_seq, FUTEX_WAIT, seen, NULL);
+			continue;
+		}
+		seen = cur;
+		if (e->stop)
+			break;
+		kernel_lock();
+		kernel_thread_entry(e->thread);
+		kernel_unlock();
+	}
+	return NULL;
+}
+
+int kernel_entry_start(struct kthread *t)
+{
+	struct entry_thread *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->thread = t;
+	e->utcb = kernel_thread_utcb(t);
+	if (!e->utcb) {
+		free(e);
+		return -EINVAL;
+	}
+	int err = pthread_create(&e->pthread, NULL, entry_loop, e);
+	if (err) {
+		free(e);
+		return -err;
+	}
+	kernel_thread_set_platform(t, e);
+	return 0;
+}
+
+void kernel_entry_stop(struct kthread *t)
+{
+	kernel_lock();
+	struct entry_thread *e = kernel_thread_platform(t);
+	kernel_thread_set_platform(t, NULL);
+	kernel_unlock();
+	if (!e)
+		return;
+	e->stop = 1;
+	/* Change the doorbell so a wait that has not started yet returns too. */
+	__atomic_add_fetch(&e->utcb->entry_seq, 1, __ATOMIC_RELEASE);
+	futex(&e->utcb->entry_seq, FUTEX_WAKE, INT_MAX, NULL);
+	pthread_join(e->pthread, NULL);
+	free(e);
+}
+
+/* ---- timeouts ---- */
+
+static pthread_mutex_t timer_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_cond;
+static bool timer_changed, timer_stop, timer_running;
+static pthread_t timer_pthread;
+
+static void deadline_changed(void)
+{
+	pthread_mutex_lock(&timer_mutex);
+	timer_changed = true;
+	pthread_cond_signal(&timer_cond);
+	pthread_mutex_unlock(&timer_mutex);
+}
+
+static void *timer_loop(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		kernel_lock();
+		kernel_expire_timeouts(kernel_entry_now_us());
+		uint64_t deadline = kernel_next_deadline();
+		kernel_unlock();
+
+		pthread_mutex_lock(&timer_mutex);
+		while (!timer_changed && !timer_stop) {
+			if (deadline == KERNEL_NO_DEADLINE) {
+				pthread_cond_wait(&timer_cond, &timer_mutex);
+				continue;
+			}
+			struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000u),
+					       .tv_nsec = (long)(deadline % 1000000u) * 1000 };
+			if (pthread_cond_timedwait(&timer_cond, &timer_mutex, &ts) == ETIMEDOUT)
+				break;
+		}
+		timer_changed = false;
+		bool stop = timer_stop;
+		pthread_mutex_unlock(&timer_mutex);
+		if (stop)
+			return NULL;
+	}
+}
+
+int kernel_entry_system_start(void (*violation)(struct ktask *t, const char *why))
+{
+	struct kernel_platform plat = {
+		.thread_wake = wake_thread,
+		.now_us = kernel_entry_now_us,
+		.deadline_changed = deadline_changed,
+		.task_violation = violation,
+	};
+	kernel_init(&plat);
+
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&timer_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	int err = pthread_create(&timer_pthread, NULL, timer_loop, NULL);
+	if (err)
+		return -err;
+	timer_running = true;
+	return 0;
+}
+
+void kernel_entry_system_stop(void)
+{
+	if (!timer_running)
+		return;
+	pthread_mutex_lock(&timer_mutex);
+	timer_stop = true;
+	pthread_cond_signal(&timer_cond);
+	pthread_mutex_unlock(&timer_mutex);
+	pthread_join(timer_pthread, NULL);
+	timer_running = false;
+}

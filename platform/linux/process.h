@@ -1,0 +1,135 @@
+/*
+ * Component processes: the Linux side of a task.
+ *
+ * Core hosts every component in a Linux process that it controls entirely
+ * with ptrace. The process starts from a tiny launcher binary; core then,
+ * by injecting system calls through a trampoline page, maps the component's
+ * dataspaces at fixed addresses, removes every other mapping (launcher,
+ * stack, vDSO), installs the seccomp filter and sets the first thread's
+ * registers. Later mappings and new threads are made the same way, so a
+ * component never holds memory core does not know and never calls mmap or
+ * clone itself.
+ *
+ * All ptrace requests run on one controller thread (ptrace binds a tracee
+ * to the tracer thread). The functions below may be called from any thread
+ * and block until the controller has done the work. Events (exits, faults,
+ * forbidden system calls) are delivered on a separate event thread, so a
+ * caller may hold a lock that an event handler also takes.
+ */
+#ifndef AMBER_PLATFORM_PROCESS_H
+#define AMBER_PLATFORM_PROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "dataspace.h"
+
+struct process;
+
+struct process_mapping {
+	const struct dataspace *ds;
+	uint64_t addr;   /* page-aligned address in the component */
+	uint64_t offset; /* page-aligned offset into the dataspace */
+	uint64_t size;   /* page-aligned length */
+	int prot;        /* PROT_READ | PROT_WRITE | PROT_EXEC */
+};
+
+/* Where a new thread starts. */
+struct thread_start {
+	uint64_t ip;
+	uint64_t sp;
+	uint64_t tls_base; /* fs base: the thread's UTCB */
+	uint64_t arg0;     /* rdi */
+	uint64_t arg1;     /* rsi */
+};
+
+/*
+ * The complete register state of a stopped thread. A thread stopped inside
+ * a blocking system call (a futex wait) shows gp.orig_rax = the call and
+ * gp.rax = -ERESTARTSYS (-512) or -ERESTART_RESTARTBLOCK (-516): on resume
+ * the kernel restarts the call. To send such a thread elsewhere instead,
+ * set gp.orig_rax = -1. xstate_size must stay what get_regs returned.
+ */
+#define THREAD_XSTATE_MAX 16384
+struct thread_regs {
+	struct user_regs_struct gp; /* general registers, rip, rflags, fs_base, gs_base */
+	uint32_t xstate_size;       /* bytes used in xstate */
+	uint8_t xstate[THREAD_XSTATE_MAX] __attribute__((aligned(64))); /* NT_X86_XSTATE: FPU, SSE, AVX */
+};
+
+/* Why a process ended; filled for process_events.exited. */
+enum process_end {
+	PROCESS_EXITED,          /* exit_group(code) */
+	PROCESS_KILLED_BY_CORE,  /* process_kill() */
+	PROCESS_FORBIDDEN_SYSCALL, /* seccomp: syscall `detail` */
+	PROCESS_FAULT,           /* an unhandled fault (signal `detail`, at `fault_addr`) */
+	PROCESS_SIGNALED,        /* killed by a signal from outside core */
+};
+
+struct process_exit_info {
+	enum process_end how;
+	int code;            /* exit code, signal or syscall number */
+	pid_t tid;           /* thread that faulted or made the syscall */
+	uint64_t fault_addr; /* for PROCESS_FAULT */
+	uint64_t ip;         /* instruction pointer at the fault or syscall */
+	char reason[160];    /* human-readable, e.g. "forbidden system call openat (257)" */
+};
+
+struct process_events {
+	/* A single thread left with exit(2); the process still runs. */
+	void (*thread_exited)(struct process *p, pid_t tid, void *ctx);
+	/* The whole process is gone; all its threads are reaped. */
+	void (*exited)(struct process *p, const struct process_exit_info *info, void *ctx);
+};
+
+/* Start the controller and event threads. `launcher` is the path of the
+ * amber-launch binary. Call once. 0 or -errno.
+ * Blocks SIGCHLD in the calling thread: the controller reads it from a
+ * signalfd, so every thread of amber-core must block it. Call this before
+ * creating any other thread (they inherit the mask); -EINVAL if a thread
+ * exists that does not block it. */
+int process_system_start(const char *launcher, const struct process_events *ev, void *ctx);
+
+/* Kill every remaining process and stop the controller. Not from an
+ * event handler. */
+void process_system_stop(void);
+
+/*
+ * Create a process whose memory is exactly `maps` (plus the trampoline
+ * page) and whose first thread is stopped, ready to start at `start`.
+ * `user` is stored for the caller (process_user()). 0 or -errno.
+ */
+int process_spawn(struct process **out, const char *name, const struct process_mapping *maps,
+		  size_t nmaps, const struct thread_start *start, void *user);
+
+pid_t process_pid(const struct process *p);
+void *process_user(const struct process *p);
+const char *process_name(const struct process *p);
+
+/* Map or unmap a range in a running process. 0 or -errno. */
+int process_map(struct process *p, const struct process_mapping *m);
+int process_unmap(struct process *p, uint64_t addr, uint64_t size);
+
+/* Create another thread, stopped, ready to start at `start`. 0 or -errno. */
+int process_thread_create(struct process *p, const struct thread_start *start, pid_t *tid);
+
+/* Stop a thread wherever it is (user code or a system call) / let it run.
+ * Both are no-ops if the thread already is in that state. -ESRCH if the
+ * thread or process is gone. */
+int process_thread_stop(struct process *p, pid_t tid);
+int process_thread_resume(struct process *p, pid_t tid);
+
+/* Read or write the full state of a stopped thread. -EBUSY if it runs. */
+int process_thread_get_regs(struct process *p, pid_t tid, struct thread_regs *regs);
+int process_thread_set_regs(struct process *p, pid_t tid, const struct thread_regs *regs);
+
+/* Kill the process; `reason` is reported in process_exit_info. */
+void process_kill(struct process *p, const char *reason);
+
+/* Free a process, normally after its `exited` event. A live process is
+ * killed first. No events for it are delivered once this returns. */
+void process_destroy(struct process *p);
+
+#endif

@@ -1,0 +1,504 @@
+/*
+ * Building a component process, and changing it later, by injection.
+ *
+ * A component process must contain nothing but memory core knows about,
+ * and core must never depend on code the component controls. So core does
+ * not exec the component: it forks, has the child exec a launcher that
+ * never runs (it is seized before execve and stops at PTRACE_EVENT_EXEC),
+ * and then makes the child's system calls for it (inject.c):
+ *
+ *   1. prctl(PR_SET_NAME)              via the launcher's gadget
+ *   2. map the trampoline page         pidfd_getfd + mmap + close
+ *   3. prctl(PR_SET_NO_NEW_PRIVS), seccomp(SECCOMP_SET_MODE_FILTER) with
+ *      the BPF written into the launcher's scratch area
+ *   4. munmap everything below and above the trampoline: the launcher,
+ *      [stack], [vdso], [vvar]... ([vsyscall] is not a VMA and stays)
+ *   5. map every dataspace             pidfd_getfd + mmap + close
+ *   6. set the first thread's registers, leave it stopped
+ *   7. check /proc/PID/maps: exactly the dataspaces and the trampoline.
+ *
+ * From step 3 on every injected call goes through the trampoline and
+ * passes the filter as SECCOMP_RET_TRACE. The child keeps one file
+ * descriptor, 3, a pidfd of amber-core, so that pidfd_getfd(3, fd) can
+ * fetch any memfd from core; a dataspace fd lives in the component only
+ * between its pidfd_getfd and its close.
+ */
+#include "platform/linux/process_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "amber/abi.h"
+#include "platform/linux/compat.h"
+#include "platform/linux/inject.h"
+#include "platform/linux/launcher.h"
+#include "platform/linux/maps.h"
+
+#define SPAWN_CORE_FD 3 /* the child's pidfd of amber-core */
+#define SPAWN_PTRACE_OPTIONS                                                                      \
+	(PTRACE_O_TRACECLONE | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |  \
+	 PTRACE_O_EXITKILL)
+#define SPAWN_CLONE_FLAGS                                                                         \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
+
+/* The kernel's struct sigaction for rt_sigaction(2). */
+struct spawn_ksigaction {
+	unsigned long handler, flags, restorer, mask;
+};
+
+/*
+ * The forked child, until execve. Core is multi-threaded, so only raw
+ * system calls here (no malloc, no locks, nothing a sanitizer intercepts).
+ * Fails with the errno as exit status, which spawn_fork() turns back.
+ */
+__attribute__((noreturn, no_sanitize("address", "undefined"))) static void
+spawn_child(int core_pidfd, int go_fd, const char *launcher)
+{
+	static const struct spawn_ksigaction dfl; /* SIG_DFL, no flags */
+	const unsigned long empty = 0;
+	char *const argv[] = {(char *)"amber-launch", NULL};
+	char *const envp[] = {NULL};
+	char go;
+	long fd;
+
+	/* A clean slate: core's signal mask and ignored signals would
+	 * survive execve. */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof(empty));
+	for (int sig = 1; sig < 65; sig++)
+		syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+
+	/* fd 3 = core's pidfd; the go pipe above it, closed by execve like
+	 * every other descriptor. */
+	fd = syscall(SYS_fcntl, go_fd, F_DUPFD_CLOEXEC, SPAWN_CORE_FD + 1);
+	if (fd < 0)
+		syscall(SYS_exit_group, errno);
+	go_fd = (int)fd;
+	if (core_pidfd == SPAWN_CORE_FD)
+		fd = syscall(SYS_fcntl, SPAWN_CORE_FD, F_SETFD, 0);
+	else
+		fd = syscall(SYS_dup3, core_pidfd, SPAWN_CORE_FD, 0);
+	if (fd < 0)
+		syscall(SYS_exit_group, errno);
+	syscall(SYS_close_range, 0, SPAWN_CORE_FD - 1, 0);
+	syscall(SYS_close_range, SPAWN_CORE_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+
+	/* Wait until core has seized us, so the exec is traced. */
+	if (syscall(SYS_read, go_fd, &go, 1) != 1)
+		syscall(SYS_exit_group, ECANCELED);
+	syscall(SYS_execve, launcher, argv, envp);
+	syscall(SYS_exit_group, errno);
+	__builtin_unreachable();
+}
+
+/* Fork, seize, exec the launcher; returns with the child stopped before
+ * the launcher's first instruction. */
+static int spawn_fork(pid_t *out)
+{
+	int go[2], status, rc, exec_seen = 0;
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0)
+		spawn_child(process_g.core_pidfd, go[0], process_g.launcher);
+	if (pid < 0) {
+		rc = -errno;
+		close(go[0]);
+		close(go[1]);
+		return rc;
+	}
+	close(go[0]);
+	if (ptrace(PTRACE_SEIZE, pid, 0, SPAWN_PTRACE_OPTIONS) < 0) {
+		rc = -errno;
+		kill(pid, SIGKILL);
+		close(go[1]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		return rc;
+	}
+	rc = write(go[1], "g", 1) == 1 ? 0 : -EIO;
+	close(go[1]);
+
+	for (;;) {
+		if (waitpid(pid, &status, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -ECHILD;
+		}
+		if (WIFEXITED(status))
+			return WEXITSTATUS(status) ? -WEXITSTATUS(status) : -ENOEXEC;
+		if (WIFSIGNALED(status))
+			return -ECHILD;
+		if (WIFSTOPPED(status) && status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			/* The exec stop is inside execve, whose return value
+			 * would overwrite an injected rax. Move on to a stop
+			 * after the return, before the launcher's first
+			 * instruction: the interrupt traps on the way out. */
+			if (exec_seen || ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 ||
+			    ptrace(PTRACE_CONT, pid, 0, 0) < 0) {
+				rc = -ECHILD;
+				break;
+			}
+			exec_seen = 1;
+			continue;
+		}
+		if (WIFSTOPPED(status) && exec_seen && status >> 16 == PTRACE_EVENT_STOP)
+			break;
+		/* A stray signal or event: drop it. */
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	}
+	*out = pid;
+	if (rc < 0) {
+		kill(pid, SIGKILL);
+		return rc; /* the caller reaps */
+	}
+	return 0;
+}
+
+/* One injected call; the result, or -errno from the call or the injection. */
+static int64_t spawn_sys(struct process *p, struct thread *t, uint64_t gadget, long nr, uint64_t a0,
+			 uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	int64_t ret;
+	int rc = tracee_inject(p, t, gadget, nr, a0, a1, a2, a3, a4, a5, &ret);
+	return rc < 0 ? rc : ret;
+}
+
+static int spawn_is_err(int64_t v) { return v < 0 && v >= -4095; }
+
+int spawn_check_mapping(const struct process_mapping *m)
+{
+	const uint64_t page = AMBER_PAGE_SIZE - 1;
+
+	if (!m->ds || m->size == 0 || (m->addr | m->offset | m->size) & page)
+		return -EINVAL;
+	if (m->offset > m->ds->size || m->size > m->ds->size - m->offset)
+		return -EINVAL;
+	if (m->addr >= LINUX_USER_TOP || m->size > LINUX_USER_TOP - m->addr)
+		return -EINVAL;
+	if (m->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -EINVAL;
+	/* The trampoline is core's: no one maps over it. */
+	if (m->addr < AMBER_TRAMPOLINE_ADDR + AMBER_PAGE_SIZE &&
+	    AMBER_TRAMPOLINE_ADDR < m->addr + m->size)
+		return -EINVAL;
+	return 0;
+}
+
+/* Registers the kernel would refuse once the thread exists. */
+static int spawn_check_start(const struct thread_start *start)
+{
+	if (start->ip >= LINUX_USER_TOP || start->sp > LINUX_USER_TOP ||
+	    start->tls_base >= LINUX_USER_TOP)
+		return -EINVAL;
+	return 0;
+}
+
+/* pidfd_getfd + mmap + close. `remote_fd` caches the last dataspace's fd
+ * in the component so consecutive mappings of one dataspace share it. */
+static int spawn_map_one(struct process *p, struct thread *t, uint64_t gadget,
+			 const struct process_mapping *m, int flags)
+{
+	int64_t fd, addr, rc;
+
+	fd = spawn_sys(p, t, gadget, SYS_pidfd_getfd, SPAWN_CORE_FD, (uint64_t)m->ds->fd, 0, 0, 0,
+		       0);
+	if (fd < 0)
+		return (int)fd;
+	addr = spawn_sys(p, t, gadget, SYS_mmap, m->addr, m->size, (uint64_t)m->prot,
+			 (uint64_t)(MAP_SHARED | flags), (uint64_t)fd, m->offset);
+	rc = spawn_sys(p, t, gadget, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
+	if (spawn_is_err(addr))
+		return (int)addr;
+	if ((uint64_t)addr != m->addr) {
+		/* A kernel that ignores MAP_FIXED_NOREPLACE put it elsewhere. */
+		spawn_sys(p, t, gadget, SYS_munmap, (uint64_t)addr, m->size, 0, 0, 0, 0);
+		return -EEXIST;
+	}
+	return rc < 0 ? (int)rc : 0;
+}
+
+static int spawn_call_ok(int64_t v) { return v < 0 ? (int)v : 0; }
+
+/* Remember the XSAVE state of a thread nothing has run on yet. */
+static void spawn_capture_xstate(pid_t tid)
+{
+	struct thread_regs *r;
+	struct thread t = {.tid = tid};
+
+	if (process_g.init_xstate)
+		return;
+	r = aligned_alloc(64, sizeof(*r));
+	if (!r)
+		return;
+	if (tracee_get_regs(&t, r) == 0 && r->xstate_size) {
+		process_g.init_xstate = malloc(r->xstate_size);
+		if (process_g.init_xstate) {
+			memcpy(process_g.init_xstate, r->xstate, r->xstate_size);
+			process_g.init_xstate_size = r->xstate_size;
+		}
+	}
+	free(r);
+}
+
+struct spawn_expect {
+	uint64_t addr, size, offset, inode;
+	int prot;
+};
+
+static int spawn_expect_cmp(const void *a, const void *b)
+{
+	const struct spawn_expect *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * The guarantee: the process has exactly the expected mappings (the kernel
+ * may have merged neighbours with contiguous offsets into one VMA), plus
+ * [vsyscall], which is not a real VMA and cannot be removed.
+ */
+static int spawn_verify_maps(struct process *p, const struct process_mapping *maps, size_t nmaps)
+{
+	struct spawn_expect *exp;
+	struct maps_entry *e = NULL;
+	size_t ne = 0, k = 0, i;
+	struct stat st;
+	int rc = 0;
+
+	exp = calloc(nmaps + 1, sizeof(*exp));
+	if (!exp)
+		return -ENOMEM;
+	for (i = 0; i < nmaps; i++) {
+		if (fstat(maps[i].ds->fd, &st) < 0) {
+			rc = -errno;
+			goto out;
+		}
+		exp[i] = (struct spawn_expect){maps[i].addr, maps[i].size, maps[i].offset,
+					       (uint64_t)st.st_ino, maps[i].prot};
+	}
+	exp[nmaps] = (struct spawn_expect){AMBER_TRAMPOLINE_ADDR, AMBER_PAGE_SIZE, 0,
+					   process_g.trampoline_inode, PROT_READ | PROT_EXEC};
+	qsort(exp, nmaps + 1, sizeof(*exp), spawn_expect_cmp);
+
+	rc = maps_read(p->pid, &e, &ne);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < ne && rc == 0; i++) {
+		uint64_t at = e[i].start;
+		if (strcmp(e[i].path, "[vsyscall]") == 0)
+			continue;
+		while (at < e[i].end && k <= nmaps && exp[k].addr == at && exp[k].prot == e[i].prot &&
+		       e[i].shared && exp[k].inode == e[i].inode &&
+		       exp[k].offset == e[i].offset + (at - e[i].start)) {
+			at += exp[k].size;
+			k++;
+		}
+		if (at != e[i].end) {
+			fprintf(stderr, "amber: process %s: unexpected mapping %llx-%llx %s\n", p->name,
+				(unsigned long long)e[i].start, (unsigned long long)e[i].end,
+				e[i].path);
+			rc = -EFAULT;
+		}
+	}
+	if (rc == 0 && k != nmaps + 1) {
+		fprintf(stderr, "amber: process %s: mapping at %llx is missing\n", p->name,
+			(unsigned long long)exp[k].addr);
+		rc = -EFAULT;
+	}
+out:
+	free(e);
+	free(exp);
+	return rc;
+}
+
+static int spawn_setup(struct process *p, struct thread *t, const struct process_mapping *maps,
+		       size_t nmaps, const struct thread_start *start)
+{
+	const struct process_mapping tramp = {&process_g.trampoline, AMBER_TRAMPOLINE_ADDR, 0,
+					      AMBER_PAGE_SIZE, PROT_READ | PROT_EXEC};
+	struct sock_fprog fprog;
+	uint64_t gadget = LAUNCHER_SYSCALL_ADDR, word;
+	const uint64_t prog_addr = LAUNCHER_SCRATCH_ADDR + 64;
+	size_t prog_size = process_g.filter.len * sizeof(struct sock_filter);
+	char comm[16];
+	int rc;
+
+	rc = inject_peek(t->tid, LAUNCHER_SYSCALL_ADDR, &word);
+	if (rc < 0 || (word & 0xffffff) != LAUNCHER_GADGET_BYTES)
+		return -ENOEXEC; /* not our launcher */
+	spawn_capture_xstate(t->tid);
+
+	/* 1. A name for ps and top (the launcher's would be misleading). */
+	memset(comm, 0, sizeof(comm));
+	memcpy(comm, p->name, strnlen(p->name, sizeof(comm) - 1));
+	rc = inject_write(t->tid, LAUNCHER_SCRATCH_ADDR, comm, sizeof(comm));
+	if (rc < 0)
+		return rc;
+	rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_prctl, PR_SET_NAME, LAUNCHER_SCRATCH_ADDR, 0,
+				     0, 0, 0));
+	if (rc < 0)
+		return rc;
+
+	/* 2. The trampoline, while the launcher's gadget still exists. */
+	rc = spawn_map_one(p, t, gadget, &tramp, MAP_FIXED_NOREPLACE);
+	if (rc < 0)
+		return rc;
+
+	/* 3. The sandbox. */
+	if (64 + prog_size > LAUNCHER_SCRATCH_SIZE)
+		return -E2BIG;
+	fprog.len = process_g.filter.len;
+	fprog.filter = (struct sock_filter *)(uintptr_t)prog_addr;
+	rc = inject_write(t->tid, prog_addr, process_g.filter.insns, prog_size);
+	if (rc == 0)
+		rc = inject_write(t->tid, LAUNCHER_SCRATCH_ADDR, &fprog, sizeof(fprog));
+	if (rc < 0)
+		return rc;
+	rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0));
+	if (rc == 0)
+		rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+					     LAUNCHER_SCRATCH_ADDR, 0, 0, 0));
+	if (rc < 0)
+		return rc;
+	gadget = AMBER_TRAMPOLINE_ADDR;
+
+	/* 4. Everything but the trampoline goes, in two calls. */
+	rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_munmap, 0, AMBER_TRAMPOLINE_ADDR, 0, 0, 0, 0));
+	if (rc == 0)
+		rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_munmap,
+					     AMBER_TRAMPOLINE_ADDR + AMBER_PAGE_SIZE,
+					     LINUX_USER_TOP - AMBER_TRAMPOLINE_ADDR - AMBER_PAGE_SIZE,
+					     0, 0, 0, 0));
+	if (rc < 0)
+		return rc;
+
+	/* 5. The component's memory. */
+	for (size_t i = 0; i < nmaps; i++) {
+		rc = spawn_map_one(p, t, gadget, &maps[i], MAP_FIXED_NOREPLACE);
+		if (rc < 0)
+			return rc;
+	}
+
+	/* 6. Ready to run, but held. */
+	rc = tracee_set_start(p, t, start);
+	if (rc < 0)
+		return rc;
+
+	/* 7. Trust, but verify. */
+	return spawn_verify_maps(p, maps, nmaps);
+}
+
+int spawn_process(struct process *p, const struct process_mapping *maps, size_t nmaps,
+		  const struct thread_start *start)
+{
+	struct thread *t;
+	pid_t pid = 0;
+	int rc;
+
+	rc = spawn_check_start(start);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < nmaps; i++) {
+		rc = spawn_check_mapping(&maps[i]);
+		if (rc < 0)
+			return rc;
+		for (size_t j = 0; j < i; j++)
+			if (maps[i].addr < maps[j].addr + maps[j].size &&
+			    maps[j].addr < maps[i].addr + maps[i].size)
+				return -EINVAL;
+	}
+
+	rc = spawn_fork(&pid);
+	if (pid > 0) {
+		p->pid = pid;
+		t = tracee_add(p, pid, THREAD_STOPPED);
+		if (!t) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+			return -ENOMEM;
+		}
+		if (rc == 0)
+			rc = spawn_setup(p, t, maps, nmaps, start);
+	}
+	return rc; /* on error with p->pid set, the caller kills and reaps */
+}
+
+int spawn_map(struct process *p, const struct process_mapping *m)
+{
+	struct thread *t;
+	int was_running, rc;
+
+	rc = spawn_check_mapping(m);
+	if (rc < 0)
+		return rc;
+	rc = tracee_borrow(p, &t, &was_running);
+	if (rc < 0)
+		return rc;
+	rc = spawn_map_one(p, t, AMBER_TRAMPOLINE_ADDR, m, MAP_FIXED);
+	tracee_return(p, t, was_running);
+	return rc;
+}
+
+int spawn_unmap(struct process *p, uint64_t addr, uint64_t size)
+{
+	struct thread *t;
+	int was_running, rc;
+
+	if (size == 0 || (addr | size) & (AMBER_PAGE_SIZE - 1) || addr >= LINUX_USER_TOP ||
+	    size > LINUX_USER_TOP - addr)
+		return -EINVAL;
+	if (addr < AMBER_TRAMPOLINE_ADDR + AMBER_PAGE_SIZE && AMBER_TRAMPOLINE_ADDR < addr + size)
+		return -EINVAL;
+	rc = tracee_borrow(p, &t, &was_running);
+	if (rc < 0)
+		return rc;
+	rc = spawn_call_ok(spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_munmap, addr, size, 0, 0, 0, 0));
+	tracee_return(p, t, was_running);
+	return rc;
+}
+
+int spawn_thread(struct process *p, const struct thread_start *start, pid_t *tid)
+{
+	struct thread *t, *nt;
+	int was_running, rc;
+	int64_t ntid;
+
+	rc = spawn_check_start(start);
+	if (rc < 0)
+		return rc;
+	rc = tracee_borrow(p, &t, &was_running);
+	if (rc < 0)
+		return rc;
+	/* The new thread is auto-attached (PTRACE_O_TRACECLONE) and first
+	 * stops in PTRACE_EVENT_STOP; its registers are set there. */
+	ntid = spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_clone, SPAWN_CLONE_FLAGS, start->sp, 0, 0, 0,
+			 0);
+	tracee_return(p, t, was_running);
+	if (ntid <= 0)
+		return ntid < 0 ? (int)ntid : -EIO;
+	nt = tracee_add(p, (pid_t)ntid, THREAD_RUNNING);
+	if (!nt) {
+		tracee_kill(p, PROCESS_KILLED_BY_CORE, 0, (pid_t)ntid, 0, 0, "out of memory");
+		return -ENOMEM;
+	}
+	rc = tracee_wait_stop(p, nt);
+	if (rc == 0)
+		rc = tracee_set_start(p, nt, start);
+	if (rc == 0)
+		*tid = (pid_t)ntid;
+	return rc;
+}
