@@ -1,0 +1,25 @@
+/*
+ * The parent protocol (amber/protocols.h) from the child's side: announce a
+ * service, ask for a session, exit.
+ */
+#ifndef AMBER_PARENT_H
+#define AMBER_PARENT_H
+
+#include "abi.h"
+
+/* Announce `gate_sel` as service `name`. The parent receives the gate with
+ * INVOKE|GRANT (never CONTROL: clients must not rebind it). */
+int amber_parent_announce(const char *name, amber_sel_t gate_sel);
+
+/* Ask for a session to service `name`; the service's gate lands in slot
+ * `dst_sel`. Blocks until some component announces it, at most `timeout_us`
+ * (AMBER_TIMEOUT_NEVER to wait forever). Returns 0, the IPC error, a
+ * negative status the parent put into mr[0], or AMBER_ERR_ITEM if the reply
+ * carried no capability. */
+int amber_parent_session(const char *name, amber_sel_t dst_sel, uint64_t timeout_us);
+
+/* Tell the parent we are done; it ends the component. Falls back to
+ * exit_group if the parent returns. */
+_Noreturn void amber_exit(int code);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * Tiny protocols of the test components (components/test_*), shared by the
+ * server and client halves of each test.
+ *
+ * window (test_window_server / test_window_client): the server waits with a
+ * receive window of AMBER_TEST_WINDOW_SIZE slot.
+ *   PING (any number of map items) -> mr[0] = 0, mr[1] = items received
+ *   QUIT                           -> reply, then the server exits
+ * dier (test_dier / test_dier_client): any call makes the server exit
+ *   without replying.
+ */
+#ifndef AMBER_TEST_PROTOCOLS_H
+#define AMBER_TEST_PROTOCOLS_H
+
+#define AMBER_TEST_WINDOW_SERVICE "window"
+#define AMBER_TEST_WINDOW_PROTO 0x2101u
+#define AMBER_TEST_WINDOW_SIZE 1u
+enum { AMBER_TEST_WINDOW_PING = 1, AMBER_TEST_WINDOW_QUIT = 2 };
+
+#define AMBER_TEST_DIER_SERVICE "dier"
+#define AMBER_TEST_DIER_PROTO 0x2102u
+
+#endif
