@@ -1,0 +1,225 @@
+/*
+ * amber-core: the kernel, core's services and the component processes in
+ * one trusted host process.
+ *
+ *   amber-core [--timeout SECONDS] [--components DIR] SCENARIO.xml
+ *
+ * Starts every component of the scenario and runs until all of them have
+ * ended (exit status 0), a start failed (1), the timeout passed (2), or
+ * SIGINT/SIGTERM arrived (3). Component output appears as "[name] text",
+ * core's own reports as "core: text".
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <libxml/parser.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "platform/linux/kernel_entry.h"
+#include "scenario.h"
+
+static struct component *components;
+static pthread_mutex_t live_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t live_cond; /* on CLOCK_MONOTONIC, see main() */
+static unsigned live;
+
+static void component_ended(void)
+{
+	pthread_mutex_lock(&live_mutex);
+	live--;
+	pthread_cond_broadcast(&live_cond);
+	pthread_mutex_unlock(&live_mutex);
+}
+
+static void on_exited(struct process *p, const struct process_exit_info *info, void *ctx)
+{
+	(void)ctx;
+	struct component *c = process_user(p);
+	kernel_lock();
+	log_flush(c);
+	if (info->how == PROCESS_EXITED)
+		core_report("%s exited with code %d", c->name, info->code);
+	else if (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested)
+		core_report("%s exited with code %d", c->name, c->exit_code);
+	else
+		core_report("%s killed: %s", c->name, info->reason);
+	kernel_unlock();
+	component_cleanup(c);
+	component_ended();
+}
+
+static void on_thread_exited(struct process *p, pid_t tid, void *ctx)
+{
+	(void)p;
+	(void)tid;
+	(void)ctx;
+}
+
+/* A component broke the kernel-entry protocol: end it. Kernel lock held. */
+static void on_violation(struct ktask *t, const char *why)
+{
+	struct component *c = kernel_task_platform(t);
+	if (c && c->process)
+		process_kill(c->process, why);
+}
+
+static void kill_all(const char *why)
+{
+	kernel_lock();
+	for (struct component *c = components; c; c = c->next)
+		if (c->process)
+			process_kill(c->process, why);
+	kernel_unlock();
+}
+
+/* Wait until no component is live or `deadline` (CLOCK_MONOTONIC) passes. */
+static bool wait_all_ended(const struct timespec *deadline)
+{
+	pthread_mutex_lock(&live_mutex);
+	while (live > 0) {
+		if (pthread_cond_timedwait(&live_cond, &live_mutex, deadline) == ETIMEDOUT)
+			break;
+	}
+	bool done = live == 0;
+	pthread_mutex_unlock(&live_mutex);
+	return done;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--components DIR] SCENARIO.xml\n");
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	long timeout_s = 0;
+	const char *components_dir = NULL, *scenario = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			char *end;
+			timeout_s = strtol(argv[++i], &end, 10);
+			if (*end || timeout_s < 0)
+				usage();
+		} else if (strcmp(argv[i], "--components") == 0 && i + 1 < argc) {
+			components_dir = argv[++i];
+		} else if (argv[i][0] == '-' || scenario) {
+			usage();
+		} else {
+			scenario = argv[i];
+		}
+	}
+	if (!scenario)
+		usage();
+
+	pthread_condattr_t cattr;
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&live_cond, &cattr);
+	pthread_condattr_destroy(&cattr);
+
+	/* Signals are taken synchronously by this thread only. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "amber-core: cannot find its own binary\n");
+		return 1;
+	}
+	exe[n] = '\0';
+	char *dir = dirname(exe);
+	char launcher[PATH_MAX + 32], default_components[PATH_MAX + 32];
+	snprintf(launcher, sizeof(launcher), "%s/amber-launch", dir);
+	snprintf(default_components, sizeof(default_components), "%s/components", dir);
+	if (!components_dir)
+		components_dir = default_components;
+
+	char err[512];
+	if (scenario_load(scenario, components_dir, &components, err, sizeof(err)) < 0) {
+		fprintf(stderr, "amber-core: %s\n", err);
+		return 1;
+	}
+
+	const struct process_events events = { .thread_exited = on_thread_exited, .exited = on_exited };
+	int e = process_system_start(launcher, &events, NULL);
+	if (e < 0) {
+		fprintf(stderr, "amber-core: cannot start process control: %s\n", strerror(-e));
+		return 1;
+	}
+	if ((e = kernel_entry_system_start(on_violation)) < 0) {
+		fprintf(stderr, "amber-core: cannot start the kernel: %s\n", strerror(-e));
+		return 1;
+	}
+
+	int status = 0;
+	unsigned id = 1;
+	for (struct component *c = components; c; c = c->next) {
+		c->id = id++;
+		pthread_mutex_lock(&live_mutex);
+		live++;
+		pthread_mutex_unlock(&live_mutex);
+		if (component_start(c, err, sizeof(err)) < 0) {
+			core_report("cannot start %s: %s", c->name, err);
+			status = 1;
+			if (c->state != COMPONENT_RUNNING)
+				component_ended();
+		}
+	}
+
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	long remaining_ms = timeout_s ? timeout_s * 1000 : -1;
+	for (;;) {
+		struct timespec step = deadline;
+		step.tv_nsec += 100 * 1000 * 1000;
+		if (step.tv_nsec >= 1000000000L) {
+			step.tv_sec++;
+			step.tv_nsec -= 1000000000L;
+		}
+		deadline = step;
+		if (wait_all_ended(&step))
+			break;
+		struct timespec zero = { 0, 0 };
+		int sig = sigtimedwait(&sigs, NULL, &zero);
+		if (sig > 0) {
+			core_report("signal %d: stopping all components", sig);
+			kill_all("amber-core stopping");
+			status = 3;
+			break;
+		}
+		if (remaining_ms >= 0 && (remaining_ms -= 100) <= 0) {
+			core_report("timeout after %ld s: stopping all components", timeout_s);
+			kill_all("timeout");
+			status = 2;
+			break;
+		}
+	}
+	struct timespec grace;
+	clock_gettime(CLOCK_MONOTONIC, &grace);
+	grace.tv_sec += 5;
+	if (!wait_all_ended(&grace))
+		core_report("components did not end in time");
+
+	process_system_stop();
+	kernel_entry_system_stop();
+	while (components) {
+		struct component *next = components->next;
+		free(components);
+		components = next;
+	}
+	xmlCleanupParser();
+	return status;
+}

@@ -1,0 +1,199 @@
+/*
+ * The parent of the components core starts from a scenario.
+ *
+ * As in Genode, a component reaches services through its parent: a server
+ * announces a service with the gate that serves it, and a client asks for
+ * a session and receives a capability to that gate. A session request for
+ * a service nobody has announced yet waits (the reply is deferred) until
+ * the announcement comes, so start-up order does not matter. EXIT ends the
+ * component with an exit code.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "amber/protocols.h"
+#include "core.h"
+
+#define SERVICE_NAME_MAX 64
+
+struct service {
+	struct service *next;
+	char name[SERVICE_NAME_MAX];
+	amber_sel_t core_sel; /* the announced gate, derived from the server's */
+	uint64_t gate_id;     /* to notice when the server revoked it */
+	struct component *server;
+};
+
+struct pending_session {
+	struct pending_session *next;
+	char name[SERVICE_NAME_MAX];
+	uint64_t thread_id; /* by id: the thread may be gone when the service comes */
+	struct component *client;
+};
+
+static struct service *services;
+static struct pending_session *pending;
+
+static void service_remove(struct service *s)
+{
+	for (struct service **sp = &services; *sp; sp = &(*sp)->next) {
+		if (*sp == s) {
+			*sp = s->next;
+			break;
+		}
+	}
+	free(s);
+}
+
+/* A live service of that name. A server may have deleted the gate it
+ * announced: its derived capability in core is then revoked, and core's
+ * slot may even hold something else by now, so check the identity. */
+static struct service *service_find(const char *name)
+{
+	for (struct service *s = services; s; s = s->next) {
+		if (strcmp(s->name, name) != 0)
+			continue;
+		struct kobj *o = kernel_cap_object(kernel_core_task(), s->core_sel, NULL, NULL);
+		if (o && kernel_object_id(o) == s->gate_id)
+			return s;
+		service_remove(s);
+		return NULL;
+	}
+	return NULL;
+}
+
+static void session_reply(struct service *s, amber_tag_t *tag, amber_word_t *mr)
+{
+	*tag = amber_tag(AMBER_PROTO_PARENT, 0, 1);
+	mr[0] = amber_map_item(s->core_sel, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+}
+
+static void serve_pending(struct service *s)
+{
+	struct pending_session **pp = &pending;
+	while (*pp) {
+		struct pending_session *p = *pp;
+		if (strcmp(p->name, s->name) != 0) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		struct kobj *o = kernel_object_by_id(p->thread_id);
+		if (o && kernel_object_kind(o) == AMBER_KIND_THREAD) {
+			amber_tag_t tag;
+			amber_word_t mr[1];
+			session_reply(s, &tag, mr);
+			kernel_core_reply((struct kthread *)o, AMBER_OK, tag, mr);
+		}
+		free(p);
+	}
+}
+
+static int announce(struct component *c, struct kcore_request *req)
+{
+	char name[SERVICE_NAME_MAX];
+	enum amber_kind kind = AMBER_KIND_NONE;
+	int err = service_string(req, 1, name, sizeof(name));
+	if (err)
+		return err;
+	if (req->nitems != 1 || !kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) ||
+	    kind != AMBER_KIND_GATE)
+		return AMBER_ERR_INVALID_ARG;
+	if (name[0] == '\0' || service_find(name))
+		return AMBER_ERR_INVALID_ARG;
+	struct service *s = calloc(1, sizeof(*s));
+	if (!s)
+		return AMBER_ERR_QUOTA;
+	strcpy(s->name, name);
+	s->core_sel = req->items[0];
+	s->gate_id = kernel_object_id(kernel_cap_object(kernel_core_task(), s->core_sel, NULL, NULL));
+	s->server = c;
+	s->next = services;
+	services = s;
+	req->nitems = 0; /* the gate is kept */
+	core_report("%s announces service '%s'", c->name, name);
+	serve_pending(s);
+	return AMBER_OK;
+}
+
+static enum kcore_result session(struct component *c, struct kcore_request *req, int *error)
+{
+	char name[SERVICE_NAME_MAX];
+	*error = service_string(req, 1, name, sizeof(name));
+	if (*error)
+		return KCORE_REPLY;
+	struct service *s = service_find(name);
+	if (s) {
+		session_reply(s, &req->reply_tag, req->reply_mr);
+		return KCORE_REPLY;
+	}
+	struct pending_session *p = calloc(1, sizeof(*p));
+	if (!p) {
+		*error = AMBER_ERR_QUOTA;
+		return KCORE_REPLY;
+	}
+	strcpy(p->name, name);
+	p->thread_id = kernel_object_id(req->caller);
+	p->client = c;
+	p->next = pending;
+	pending = p;
+	return KCORE_DEFER;
+}
+
+enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	struct component *c = ctx;
+	req->reply_tag = amber_tag(AMBER_PROTO_PARENT, 0, 0);
+	*error = AMBER_OK;
+	if (amber_tag_label(req->tag) != AMBER_PROTO_PARENT) {
+		*error = AMBER_ERR_PROTO;
+	} else if (amber_tag_words(req->tag) < 1) {
+		*error = AMBER_ERR_OPCODE;
+	} else {
+		switch (req->mr[0]) {
+		case AMBER_PARENT_ANNOUNCE:
+			*error = announce(c, req);
+			break;
+		case AMBER_PARENT_SESSION:
+			service_drop_items(req);
+			return session(c, req, error);
+		case AMBER_PARENT_EXIT:
+			c->exit_requested = true;
+			c->exit_code = (int)req->mr[1];
+			if (c->process)
+				process_kill(c->process, "exit");
+			service_drop_items(req);
+			return KCORE_DEFER; /* never answered: the component ends */
+		default:
+			*error = AMBER_ERR_OPCODE;
+			break;
+		}
+	}
+	service_drop_items(req);
+	return KCORE_REPLY;
+}
+
+void parent_forget(struct component *c)
+{
+	for (struct service **sp = &services; *sp;) {
+		struct service *s = *sp;
+		if (s->server != c) {
+			sp = &s->next;
+			continue;
+		}
+		*sp = s->next;
+		struct kobj *o = kernel_cap_object(kernel_core_task(), s->core_sel, NULL, NULL);
+		if (o && kernel_object_id(o) == s->gate_id)
+			kernel_cap_delete(kernel_core_task(), s->core_sel);
+		free(s);
+	}
+	for (struct pending_session **pp = &pending; *pp;) {
+		struct pending_session *p = *pp;
+		if (p->client != c) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		free(p);
+	}
+}

@@ -1,0 +1,168 @@
+/*
+ * Scenario files, parsed with libxml2:
+ *
+ *   <scenario>
+ *     <component name="hello_server" binary="hello_server" caps="64"/>
+ *   </scenario>
+ *
+ * name: [a-z0-9_-], up to 31 characters, unique; binary: a file in the
+ * components directory (default: the name); caps: how many kernel objects
+ * the component's factory may create (default 64). Anything else is an
+ * error that names the line.
+ */
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+
+#define DEFAULT_CAPS 64
+#define MAX_CAPS AMBER_CAP_SLOTS
+
+static int fail(char *err, size_t errlen, const char *path, long line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%ld: %s", path, line, msg);
+	return -1;
+}
+
+static int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= COMPONENT_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static void free_list(struct component *c)
+{
+	while (c) {
+		struct component *n = c->next;
+		free(c);
+		c = n;
+	}
+}
+
+static int parse_component(xmlNode *node, const char *path, const char *dir, struct component *c,
+			   struct component *others, char *err, size_t errlen)
+{
+	long line = xmlGetLineNo(node);
+	for (xmlAttr *a = node->properties; a; a = a->next) {
+		const char *an = (const char *)a->name;
+		if (strcmp(an, "name") && strcmp(an, "binary") && strcmp(an, "caps"))
+			return fail(err, errlen, path, line, "unknown attribute '%s'", an);
+	}
+	xmlChar *name = xmlGetProp(node, (const xmlChar *)"name");
+	xmlChar *binary = xmlGetProp(node, (const xmlChar *)"binary");
+	xmlChar *caps = xmlGetProp(node, (const xmlChar *)"caps");
+	int rc = 0;
+	if (!name || !valid_name((const char *)name)) {
+		rc = fail(err, errlen, path, line, "component needs a name of [a-z0-9_-], at most %d characters",
+			  COMPONENT_NAME_MAX - 1);
+		goto out;
+	}
+	for (struct component *o = others; o; o = o->next) {
+		if (strcmp(o->name, (const char *)name) == 0) {
+			rc = fail(err, errlen, path, line, "duplicate component name '%s'", (const char *)name);
+			goto out;
+		}
+	}
+	const char *bin = binary ? (const char *)binary : (const char *)name;
+	if (!valid_name(bin)) {
+		rc = fail(err, errlen, path, line, "binary '%s' must be a plain file name", bin);
+		goto out;
+	}
+	c->kernel_quota = DEFAULT_CAPS;
+	if (caps) {
+		char *end;
+		long v = strtol((const char *)caps, &end, 10);
+		if (*end || end == (const char *)caps || v < 1 || v > MAX_CAPS) {
+			rc = fail(err, errlen, path, line, "caps must be a number from 1 to %d", MAX_CAPS);
+			goto out;
+		}
+		c->kernel_quota = (unsigned)v;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", (const char *)name);
+	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", dir, bin) >= sizeof(c->binary))
+		rc = fail(err, errlen, path, line, "binary path too long");
+out:
+	xmlFree(name);
+	xmlFree(binary);
+	xmlFree(caps);
+	return rc;
+}
+
+int scenario_load(const char *path, const char *components_dir, struct component **list, char *err,
+		  size_t errlen)
+{
+	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return fail(err, errlen, path, 0, "out of memory");
+	xmlDocPtr doc = xmlCtxtReadFile(ctxt, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		const xmlError *e = xmlCtxtGetLastError(ctxt);
+		int rc = fail(err, errlen, path, e ? e->line : 0, "%s",
+			      e && e->message ? e->message : "cannot read the file");
+		size_t n = strlen(err);
+		if (n && err[n - 1] == '\n')
+			err[n - 1] = '\0';
+		xmlFreeParserCtxt(ctxt);
+		return rc;
+	}
+	int rc = 0;
+	struct component *head = NULL, **tail = &head;
+	unsigned count = 0;
+	xmlNode *root = xmlDocGetRootElement(doc);
+	if (!root || strcmp((const char *)root->name, "scenario") != 0) {
+		rc = fail(err, errlen, path, root ? xmlGetLineNo(root) : 1, "the root element must be <scenario>");
+		goto out;
+	}
+	for (xmlNode *n = root->children; n; n = n->next) {
+		if (n->type == XML_TEXT_NODE && xmlIsBlankNode(n))
+			continue;
+		if (n->type == XML_COMMENT_NODE)
+			continue;
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "component") != 0) {
+			rc = fail(err, errlen, path, xmlGetLineNo(n), "unexpected %s '%s' in <scenario>",
+				  n->type == XML_ELEMENT_NODE ? "element" : "content", (const char *)n->name);
+			goto out;
+		}
+		struct component *c = calloc(1, sizeof(*c));
+		if (!c) {
+			rc = fail(err, errlen, path, xmlGetLineNo(n), "out of memory");
+			goto out;
+		}
+		if (parse_component(n, path, components_dir, c, head, err, errlen) < 0) {
+			free(c);
+			rc = -1;
+			goto out;
+		}
+		*tail = c;
+		tail = &c->next;
+		count++;
+	}
+	if (count == 0)
+		rc = fail(err, errlen, path, xmlGetLineNo(root), "the scenario has no components");
+out:
+	xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
+	if (rc < 0) {
+		free_list(head);
+		return -1;
+	}
+	struct component **end = list;
+	while (*end)
+		end = &(*end)->next;
+	*end = head;
+	return 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * Helpers shared by core's service handlers: decoding strings from message
+ * words, releasing capabilities a request carried, and core's reports.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+
+int service_string(const struct kcore_request *req, unsigned first, char *out, size_t outlen)
+{
+	unsigned words = amber_tag_words(req->tag);
+	if (words < first + 1)
+		return AMBER_ERR_INVALID_ARG;
+	uint64_t len = req->mr[first];
+	if (len > (uint64_t)(words - first - 1) * sizeof(amber_word_t) || len >= outlen)
+		return AMBER_ERR_INVALID_ARG;
+	memcpy(out, &req->mr[first + 1], (size_t)len);
+	out[len] = '\0';
+	if (strlen(out) != len)
+		return AMBER_ERR_INVALID_ARG; /* embedded NUL */
+	return AMBER_OK;
+}
+
+void service_drop_items(struct kcore_request *req)
+{
+	for (unsigned i = 0; i < req->nitems; i++)
+		kernel_cap_delete(kernel_core_task(), req->items[i]);
+	req->nitems = 0;
+}
+
+void core_report(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("core: %s\n", msg);
+	fflush(stdout);
+}

@@ -1,0 +1,36 @@
+/*
+ * Integration-test harness: run a real amber-core on a scenario and look
+ * at what it printed.
+ */
+#ifndef AMBER_TEST_HARNESS_H
+#define AMBER_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct run {
+	int status;   /* amber-core's exit status, or -1 if it was killed */
+	char *output; /* stdout and stderr, NUL-terminated */
+	size_t len;
+};
+
+/* Run amber-core on the scenario file `path` (relative to the source tree)
+ * with `timeout_s` as its --timeout. */
+void run_scenario_file(struct run *r, const char *path, int timeout_s);
+/* Write `xml` to a temporary scenario file and run it. */
+void run_scenario_text(struct run *r, const char *xml, int timeout_s);
+/* The same with --components DIR. */
+void run_scenario_text_in(struct run *r, const char *xml, const char *components_dir, int timeout_s);
+void run_free(struct run *r);
+
+/* Does a line of the output contain `text`? */
+bool run_has(const struct run *r, const char *text);
+/* How many lines contain `text`? */
+int run_count(const struct run *r, const char *text);
+/* Print the output (for a failing test). */
+void run_dump(const struct run *r);
+
+/* Where the build lives: $AMBER_BUILD or "build". */
+const char *build_dir(void);
+
+#endif
