@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The `make bench` entry: the raw Linux IPC floor, then Amber's null IPC
+# round trip divided by that floor, pinned to one CPU and unpinned.
+#
+#   AMBER_BUILD   build directory (default: build)
+#   RAW_IPC_ARGS  extra options for raw_ipc (e.g. "-r 3 -t 0.1")
+#   AMBER_BENCH_TIMEOUT  seconds to wait for each Amber run (default 120)
+#   AMBER_BENCH_SCENARIO scenario file (default scenarios/bench_ipc.xml)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+AMBER_BUILD=${AMBER_BUILD:-build}
+RAW_IPC=$AMBER_BUILD/bench/raw_ipc
+AMBER_CORE=$AMBER_BUILD/amber-core
+BENCH_SCENARIO=${AMBER_BENCH_SCENARIO:-scenarios/bench_ipc.xml}
+AMBER_BENCH_TIMEOUT=${AMBER_BENCH_TIMEOUT:-120}
+
+if [[ ! -x $RAW_IPC ]]; then
+	echo "bench: $RAW_IPC not built (run make all)" >&2
+	exit 1
+fi
+
+# ---- raw Linux floor ------------------------------------------------------
+echo "== raw Linux IPC floor ($RAW_IPC)"
+# shellcheck disable=SC2086
+raw_out=$("$RAW_IPC" -q ${RAW_IPC_ARGS:-})
+printf '%s\n' "$raw_out"
+
+declare -A RAW_FLOOR=()
+while read -r tag what placement ns _; do
+	if [[ $tag == raw && $what == best ]]; then
+		RAW_FLOOR[$placement]=$ns
+	fi
+done <<<"$raw_out"
+
+# ---- Amber null IPC ---------------------------------------------------------
+# amber_ipc_bench <pinned|unpinned>
+#
+# Runs amber-core on the IPC benchmark scenario. The ping component logs
+# "[ping] ping: start N" before N null round trips and "[ping] ping: done N"
+# after them; both lines are timestamped as they arrive, so
+#   ns per round trip = (t_done - t_start) / N
+# (logging latency is included once at each end and amortised over N).
+amber_ipc_bench() {
+	local placement=$1
+	if [[ ! -x $AMBER_CORE || ! -f $BENCH_SCENARIO ]]; then
+		echo "amber ipc: not built"
+		return 0
+	fi
+
+	# Own session and process group, so that stopping it also stops any
+	# component process it leaves behind.
+	local -a cmd=()
+	if command -v setsid >/dev/null 2>&1; then
+		cmd+=(setsid)
+	fi
+	if [[ $placement == pinned ]]; then
+		cmd+=(taskset -c 0)
+	fi
+	# Line-buffer amber-core's stdio so log lines arrive when written.
+	if command -v stdbuf >/dev/null 2>&1; then
+		cmd+=(stdbuf -oL -eL)
+	fi
+	cmd+=("$AMBER_CORE" "$BENCH_SCENARIO")
+
+	local t_start="" t_done="" n_start="" n_done="" line now
+	local -a tail_lines=()
+	local deadline=$((SECONDS + AMBER_BENCH_TIMEOUT))
+	local amber_fd amber_pid
+	exec {amber_fd}< <(exec "${cmd[@]}" 2>&1)
+	amber_pid=$!
+	while ((SECONDS < deadline)) && IFS= read -r -t "$AMBER_BENCH_TIMEOUT" -u "$amber_fd" line; do
+		# Timestamp in ns from bash's $EPOCHREALTIME (microsecond resolution),
+		# inline so that no fork delays it; strip the locale's decimal separator.
+		now=${EPOCHREALTIME//[!0-9]/}
+		now=$((10#$now * 1000))
+		tail_lines+=("$line")
+		((${#tail_lines[@]} <= 10)) || tail_lines=("${tail_lines[@]:1}")
+		if [[ $line =~ \[ping\]\ ping:\ start\ ([0-9]+) ]]; then
+			t_start=$now
+			n_start=${BASH_REMATCH[1]}
+		elif [[ $line =~ \[ping\]\ ping:\ done\ ([0-9]+) ]]; then
+			t_done=$now
+			n_done=${BASH_REMATCH[1]}
+			break
+		fi
+	done
+	# Stop amber-core if it is still running (the scenario may not end by itself).
+	# With setsid, amber_pid is also the process group id.
+	local target=$amber_pid
+	if [[ ${cmd[0]} == setsid ]]; then
+		target=-$amber_pid
+	fi
+	if kill -0 -- "$target" 2>/dev/null; then
+		kill -TERM -- "$target" 2>/dev/null || true
+		local tries=0
+		while ((tries++ < 10)) && kill -0 -- "$target" 2>/dev/null; do
+			sleep 0.1
+		done
+		kill -KILL -- "$target" 2>/dev/null || true
+	fi
+	wait "$amber_pid" 2>/dev/null || true
+	exec {amber_fd}<&-
+
+	if [[ -z $t_start || -z $t_done ]]; then
+		echo "amber ipc $placement: failed (no '[ping] ping: start/done' lines)"
+		if ((${#tail_lines[@]})); then
+			printf '  | %s\n' "${tail_lines[@]}"
+		fi
+		return 0
+	fi
+	if [[ $n_start != "$n_done" || $n_done -eq 0 ]]; then
+		echo "amber ipc $placement: failed (start N=$n_start, done N=$n_done)"
+		return 0
+	fi
+	local floor=${RAW_FLOOR[$placement]:-}
+	awk -v p="$placement" -v d=$((t_done - t_start)) -v n="$n_done" -v f="$floor" 'BEGIN {
+		ns = d / n
+		if (f > 0)
+			printf "amber ipc %s %.0f ns  raw floor %.0f ns  ratio %.2f\n", p, ns, f, ns / f
+		else
+			printf "amber ipc %s %.0f ns  raw floor ? ns  ratio ?\n", p, ns
+	}'
+}
+
+echo "== Amber null IPC"
+amber_ipc_bench pinned
+amber_ipc_bench unpinned
