@@ -59,7 +59,7 @@ void kernel_thread_entry(struct kthread *t)
 	struct amber_utcb *u = t->utcb;
 	if (!u || t->state == KTHREAD_DEAD || !t->task)
 		return;
-	uint32_t seq = __atomic_load_n(&u->entry_seq, __ATOMIC_ACQUIRE);
+	uint32_t seq = __atomic_load_n(&u->entry_seq, __ATOMIC_ACQUIRE) & AMBER_SEQ_MASK;
 	if (seq == t->op_seq)
 		return; /* nothing new */
 	if (t->state != KTHREAD_READY) {

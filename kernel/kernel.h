@@ -44,7 +44,8 @@ enum kthread_state {
 
 /* What the kernel needs from its host. */
 struct kernel_platform {
-	/* The thread's operation is complete: done_seq has been written; wake it. */
+	/* The thread's operation is complete and done_seq written; the thread
+	 * had announced it sleeps (AMBER_SEQ_SLEEPING): wake it. */
 	void (*thread_wake)(struct kthread *t);
 	/* Monotonic time in microseconds. */
 	uint64_t (*now_us)(void);

@@ -24,8 +24,10 @@ void thread_complete(struct kthread *t, int error)
 	t->utcb->error = error;
 	if (error != AMBER_OK)
 		t->utcb->tag = 0;
-	__atomic_store_n(&t->utcb->done_seq, t->op_seq, __ATOMIC_RELEASE);
-	if (kernel_plat.thread_wake)
+	/* A thread that has not gone to sleep yet sees the new number by
+	 * itself; only a sleeper needs the wake-up. */
+	uint32_t old = __atomic_exchange_n(&t->utcb->done_seq, t->op_seq, __ATOMIC_ACQ_REL);
+	if ((old & AMBER_SEQ_SLEEPING) && kernel_plat.thread_wake)
 		kernel_plat.thread_wake(t);
 }
 

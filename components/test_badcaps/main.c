@@ -198,9 +198,11 @@ static void irq_pending(void)
 			AMBER_ERR_TIMEOUT);
 
 	amber_check_err("trigger the irq (for an open wait)", amber_irq_trigger(IRQ_A), AMBER_OK);
-	if (amber_check_err("open wait receives the attached irq", amber_ipc_wait(T_US), AMBER_OK)) {
-		amber_tag_t tag = u->tag;
-		amber_word_t label = u->label;
+	/* Take the results out of the UTCB before logging overwrites it. */
+	int werr = amber_ipc_wait(T_US);
+	amber_tag_t tag = u->tag;
+	amber_word_t label = u->label;
+	if (amber_check_err("open wait receives the attached irq", werr, AMBER_OK)) {
 		amber_check_val("irq message: utcb label = the attach label", label, IRQ_LABEL);
 		amber_check_val("irq message: tag label = AMBER_PROTO_IRQ", amber_tag_label(tag), AMBER_PROTO_IRQ);
 		amber_check_val("irq message: no words", amber_tag_words(tag), 0);

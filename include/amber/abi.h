@@ -192,7 +192,9 @@ struct amber_utcb {
 	struct amber_utcb *self; /* set by the kernel */
 
 	/* Kernel entry: the thread bumps entry_seq; the kernel sets
-	 * done_seq = entry_seq when the operation has completed. */
+	 * done_seq = entry_seq when the operation has completed. Numbers use
+	 * AMBER_SEQ_MASK; AMBER_SEQ_SLEEPING marks that the side waiting for
+	 * the word is asleep and must be woken (see docs/abi.md). */
 	volatile uint32_t entry_seq;
 	volatile uint32_t done_seq;
 
@@ -206,7 +208,9 @@ struct amber_utcb {
 	amber_tag_t tag;      /* message tag of the message sent / received */
 	int64_t error;        /* out: enum amber_error */
 	amber_word_t label;   /* out: label of the gate or IRQ the message came through */
-	uint64_t reserved[7];
+	uint32_t spin_rounds; /* set by the kernel: times to yield before sleeping on done_seq */
+	uint32_t spin_pauses; /* set by the kernel: pause-and-check steps after each yield */
+	uint64_t reserved[6];
 
 	amber_word_t mr[AMBER_MR_COUNT];
 	amber_word_t br[AMBER_BR_COUNT];
@@ -214,6 +218,12 @@ struct amber_utcb {
 };
 
 _Static_assert(sizeof(struct amber_utcb) <= AMBER_UTCB_SIZE, "UTCB must fit one page");
+
+/* Doorbell words (entry_seq, done_seq): a 31-bit sequence number, and a
+ * flag the waiting side sets before it sleeps so that the other side only
+ * pays for a wake-up when someone actually sleeps. */
+#define AMBER_SEQ_MASK 0x7fffffffu
+#define AMBER_SEQ_SLEEPING 0x80000000u
 
 /* ---- Address-space layout of a component ---------------------------------
  *

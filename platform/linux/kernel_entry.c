@@ -3,11 +3,21 @@
  * on the thread's UTCB doorbell (entry_seq) with a shared futex, and the
  * kernel wakes the component thread by futex on done_seq. A timeout thread
  * sleeps until the kernel's earliest IPC deadline.
+ *
+ * A futex hand-off between two processes is the whole cost of an IPC
+ * here, so both sides avoid the expensive parts (measured in bench/raw_ipc,
+ * see docs/performance.md): a waiter yields the CPU a few times before it
+ * sleeps, because the answer usually comes within one hand-off, and a
+ * poster calls FUTEX_WAKE only if the waiter announced its sleep with
+ * AMBER_SEQ_SLEEPING. On one CPU a single yield is best (more just
+ * reschedule the spinner); with more CPUs, more rounds bridge the time a
+ * wake-up on the other CPU takes.
  */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -19,6 +29,7 @@ struct entry_thread {
 	pthread_t pthread;
 	struct kthread *thread;
 	struct amber_utcb *utcb;
+	uint32_t seen; /* doorbell value already handled */
 	volatile int stop;
 };
 
@@ -34,6 +45,28 @@ uint64_t kernel_entry_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* How long a waiter spins before it sleeps: on one CPU a single yield
+ * (the peer needs the CPU); with more, rounds of a yield and a few pause
+ * checks, bounded at a few tens of microseconds. Components inherit
+ * amber-core's CPU affinity, so one answer serves both sides. */
+#define SPIN_ROUNDS_ONE_CPU 1
+#define SPIN_ROUNDS_SMP 20
+#define SPIN_PAUSES_SMP 20
+
+static uint32_t spin_rounds = SPIN_ROUNDS_ONE_CPU, spin_pauses;
+
+static void choose_spinning(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) == 1) {
+		spin_rounds = SPIN_ROUNDS_ONE_CPU;
+		spin_pauses = 0;
+	} else {
+		spin_rounds = SPIN_ROUNDS_SMP;
+		spin_pauses = SPIN_PAUSES_SMP;
+	}
+}
+
 static void wake_thread(struct kthread *t)
 {
 	struct amber_utcb *u = kernel_thread_utcb(t);
@@ -44,19 +77,31 @@ static void wake_thread(struct kthread *t)
 static void *entry_loop(void *arg)
 {
 	struct entry_thread *e = arg;
-	uint32_t seen = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE);
+	volatile uint32_t *bell = &e->utcb->entry_seq;
+	uint32_t seen = e->seen, idle = 0;
 	while (!e->stop) {
-		uint32_t cur = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE);
-		if (cur == seen) {
-			futex(&e->utcb->entry_seq, FUTEX_WAIT, seen, NULL);
+		uint32_t v = __atomic_load_n(bell, __ATOMIC_ACQUIRE);
+		if ((v & AMBER_SEQ_MASK) != seen) {
+			seen = v & AMBER_SEQ_MASK;
+			idle = 0;
+			kernel_lock();
+			kernel_thread_entry(e->thread);
+			kernel_unlock();
 			continue;
 		}
-		seen = cur;
-		if (e->stop)
-			break;
-		kernel_lock();
-		kernel_thread_entry(e->thread);
-		kernel_unlock();
+		if (idle++ < spin_rounds) {
+			sched_yield();
+			for (uint32_t i = 0; i < spin_pauses && __atomic_load_n(bell, __ATOMIC_RELAXED) == v; i++)
+				__builtin_ia32_pause();
+			continue;
+		}
+		if (!(v & AMBER_SEQ_SLEEPING)) {
+			if (!__atomic_compare_exchange_n(bell, &v, v | AMBER_SEQ_SLEEPING, false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
+				continue; /* the component rang meanwhile */
+			v |= AMBER_SEQ_SLEEPING;
+		}
+		futex(bell, FUTEX_WAIT, v, NULL);
 	}
 	return NULL;
 }
@@ -72,6 +117,12 @@ int kernel_entry_start(struct kthread *t)
 		free(e);
 		return -EINVAL;
 	}
+	/* Taken now, not when the new thread first runs: the component thread
+	 * may ring before that, and its first entry must not be mistaken for
+	 * an old one. */
+	e->seen = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE) & AMBER_SEQ_MASK;
+	e->utcb->spin_rounds = spin_rounds;
+	e->utcb->spin_pauses = spin_pauses;
 	int err = pthread_create(&e->pthread, NULL, entry_loop, e);
 	if (err) {
 		free(e);
@@ -91,7 +142,8 @@ void kernel_entry_stop(struct kthread *t)
 		return;
 	e->stop = 1;
 	/* Change the doorbell so a wait that has not started yet returns too. */
-	__atomic_add_fetch(&e->utcb->entry_seq, 1, __ATOMIC_RELEASE);
+	uint32_t v = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&e->utcb->entry_seq, ((v & AMBER_SEQ_MASK) + 1) & AMBER_SEQ_MASK, __ATOMIC_RELEASE);
 	futex(&e->utcb->entry_seq, FUTEX_WAKE, INT_MAX, NULL);
 	pthread_join(e->pthread, NULL);
 	free(e);
@@ -149,6 +201,7 @@ int kernel_entry_system_start(void (*violation)(struct ktask *t, const char *why
 		.task_violation = violation,
 	};
 	kernel_init(&plat);
+	choose_spinning();
 
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);

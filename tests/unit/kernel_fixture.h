@@ -209,10 +209,15 @@ static inline void fx_enter(struct fx_thread *f, uint32_t op, amber_sel_t sel, a
 	f->u->rcv_timeout_us = rcv_us;
 	f->u->error = 0x5a5a; /* poison: the kernel must write the result */
 	f->u->entry_seq++;
+	/* The simulated thread sleeps at once, so every completion wakes it. */
+	f->u->done_seq |= AMBER_SEQ_SLEEPING;
 	kernel_thread_entry(f->k);
 }
 
-static inline bool fx_done(const struct fx_thread *f) { return f->u->done_seq == f->u->entry_seq; }
+static inline bool fx_done(const struct fx_thread *f)
+{
+	return (f->u->done_seq & AMBER_SEQ_MASK) == f->u->entry_seq;
+}
 
 /* The operation completed; its error. */
 static inline int64_t fx_err(const struct fx_thread *f)

@@ -147,6 +147,28 @@ static void test_call_reply_round_trip(void **state)
 	assert_int_equal(fx_err(p.s), AMBER_ERR_NO_PARTNER);
 }
 
+/* A thread that has not announced sleep (AMBER_SEQ_SLEEPING) sees its
+ * result in done_seq without a wake-up: the hosted kernel skips the futex
+ * wake, the most expensive part of a hand-off. */
+static void test_wake_only_sleepers(void **state)
+{
+	(void)state;
+	struct pair p = mkpair(7);
+	fx_wait(p.s, FX_NEVER);
+	p.c->u->op = AMBER_OP_CALL;
+	p.c->u->sel = GATE;
+	p.c->u->tag = amber_tag(1, 0, 0);
+	p.c->u->snd_timeout_us = FX_NEVER;
+	p.c->u->rcv_timeout_us = FX_NEVER;
+	p.c->u->entry_seq++; /* rings without announcing sleep */
+	kernel_thread_entry(p.c->k);
+	assert_int_equal(p.s->wakes, 1); /* the server slept */
+	fx_reply(p.s, amber_tag(1, 0, 0));
+	assert_true(fx_done(p.c));
+	assert_int_equal(p.c->u->done_seq, p.c->u->entry_seq); /* no flag left behind */
+	assert_int_equal(p.c->wakes, 0);
+}
+
 static void test_send_does_not_wait(void **state)
 {
 	(void)state;
@@ -893,6 +915,7 @@ int main(void)
 		FX_TEST(test_bad_op),
 		FX_TEST(test_gate_needs_invoke),
 		FX_TEST(test_call_reply_round_trip),
+		FX_TEST(test_wake_only_sleepers),
 		FX_TEST(test_send_does_not_wait),
 		FX_TEST(test_reply_without_caller),
 		FX_TEST(test_self_and_unbound),
