@@ -179,17 +179,16 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	long remaining_ms = timeout_s ? timeout_s * 1000 : -1;
+	/* Wake every 100 ms to look for SIGINT/SIGTERM and the timeout. */
+	uint64_t end_us = timeout_s ? kernel_entry_now_us() + (uint64_t)timeout_s * 1000000u : UINT64_MAX;
 	for (;;) {
-		struct timespec step = deadline;
+		struct timespec step;
+		clock_gettime(CLOCK_MONOTONIC, &step);
 		step.tv_nsec += 100 * 1000 * 1000;
 		if (step.tv_nsec >= 1000000000L) {
 			step.tv_sec++;
 			step.tv_nsec -= 1000000000L;
 		}
-		deadline = step;
 		if (wait_all_ended(&step))
 			break;
 		struct timespec zero = { 0, 0 };
@@ -200,7 +199,7 @@ int main(int argc, char **argv)
 			status = 3;
 			break;
 		}
-		if (remaining_ms >= 0 && (remaining_ms -= 100) <= 0) {
+		if (kernel_entry_now_us() >= end_us) {
 			core_report("timeout after %ld s: stopping all components", timeout_s);
 			kill_all("timeout");
 			status = 2;

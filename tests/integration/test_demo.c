@@ -57,11 +57,25 @@ static void client_before_server(void **state)
 	run_free(&r);
 }
 
+/* A scenario that does not end is stopped by --timeout: every component
+ * is killed and reported, and amber-core exits with status 2. */
+static void timeout_stops_everything(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r, "<scenario>\n  <component name=\"hello_client\"/>\n</scenario>\n", 1);
+	EXPECT(&r, "core: timeout after 1 s: stopping all components");
+	EXPECT(&r, "core: hello_client killed: timeout");
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(demo_runs_rpc_cap_transfer_and_irq),
 		cmocka_unit_test(client_before_server),
+		cmocka_unit_test(timeout_stops_everything),
 	};
 	return cmocka_run_group_tests_name("integration: demo", tests, NULL, NULL);
 }
