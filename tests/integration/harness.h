@@ -33,4 +33,24 @@ void run_dump(const struct run *r);
 /* Where the build lives: $AMBER_BUILD or "build". */
 const char *build_dir(void);
 
+/* cmocka checks on the output (include <cmocka.h> first). On failure they
+ * print the output and free it. */
+#define EXPECT(r, text)                                                                            \
+	do {                                                                                       \
+		if (!run_has(r, text)) {                                                           \
+			run_dump(r);                                                               \
+			run_free(r);                                                               \
+			fail_msg("missing: %s", text);                                             \
+		}                                                                                  \
+	} while (0)
+
+#define EXPECT_NOT(r, text)                                                                        \
+	do {                                                                                       \
+		if (run_has(r, text)) {                                                            \
+			run_dump(r);                                                               \
+			run_free(r);                                                               \
+			fail_msg("unexpected: %s", text);                                          \
+		}                                                                                  \
+	} while (0)
+
 #endif

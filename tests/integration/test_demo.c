@@ -11,15 +11,6 @@
 
 #include "harness.h"
 
-#define EXPECT(r, text)                                                                            \
-	do {                                                                                       \
-		if (!run_has(r, text)) {                                                           \
-			run_dump(r);                                                               \
-			run_free(r);                                                               \
-			fail_msg("missing: %s", text);                                             \
-		}                                                                                  \
-	} while (0)
-
 static void demo_runs_rpc_cap_transfer_and_irq(void **state)
 {
 	(void)state;

@@ -19,24 +19,6 @@
 
 #include "harness.h"
 
-#define EXPECT(r, text)                                                                            \
-	do {                                                                                       \
-		if (!run_has(r, text)) {                                                           \
-			run_dump(r);                                                               \
-			run_free(r);                                                               \
-			fail_msg("missing: %s", text);                                             \
-		}                                                                                  \
-	} while (0)
-
-#define EXPECT_NOT(r, text)                                                                        \
-	do {                                                                                       \
-		if (run_has(r, text)) {                                                            \
-			run_dump(r);                                                               \
-			run_free(r);                                                               \
-			fail_msg("unexpected: %s", text);                                          \
-		}                                                                                  \
-	} while (0)
-
 /* The hello pair finishing proves that amber-core and other components
  * were not disturbed by whatever else the scenario did. */
 #define HELLO_PAIR "  <component name=\"hello_server\"/>\n  <component name=\"hello_client\"/>\n"
