@@ -32,6 +32,8 @@ void kernel_thread_ipc_export(const struct kthread *t, struct kernel_thread_ipc_
 		memcpy(s->msg_mr, t->msg.mr, sizeof(s->msg_mr));
 		s->send_gate_id = t->send_gate ? t->send_gate->obj.id : 0;
 		s->partner_id = t->partner ? t->partner->obj.id : 0;
+		for (struct kthread *q = t->partner ? t->partner->sendq_head : NULL; q && q != t; q = q->queue_next)
+			s->queue_pos++;
 		break;
 	case KTHREAD_REPLY_WAIT:
 		s->partner_id = t->partner ? t->partner->obj.id : 0;
@@ -96,12 +98,15 @@ int kernel_thread_ipc_import(struct kthread *t, const struct kernel_thread_ipc_s
 		t->send_gate = refs->send_gate;
 		t->send_is_call = s->send_is_call;
 		t->partner = r;
-		t->queue_next = NULL;
-		if (r->sendq_tail)
-			r->sendq_tail->queue_next = t;
-		else
-			r->sendq_head = t;
-		r->sendq_tail = t;
+		/* Senders may be imported in any order: keep the exported one. */
+		t->queue_pos = s->queue_pos;
+		struct kthread **pp = &r->sendq_head;
+		while (*pp && (*pp)->queue_pos <= t->queue_pos)
+			pp = &(*pp)->queue_next;
+		t->queue_next = *pp;
+		*pp = t;
+		if (!t->queue_next)
+			r->sendq_tail = t;
 		break;
 	}
 	case KTHREAD_REPLY_WAIT:

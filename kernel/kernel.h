@@ -182,6 +182,7 @@ struct kernel_thread_ipc_state {
 	uint64_t rcv_timeout_us;     /* the reply timeout of a queued call */
 	uint64_t remaining_us;       /* of the current wait; KERNEL_NO_DEADLINE if none */
 	uint64_t send_gate_id;       /* KTHREAD_SEND */
+	uint32_t queue_pos;          /* KTHREAD_SEND: place in the receiver's queue, 0 = first */
 	uint64_t partner_id;         /* KTHREAD_REPLY_WAIT; 0 = core */
 	uint64_t reply_to_id;        /* caller owed a reply */
 	uint64_t wait_irq_id;        /* KTHREAD_IRQ_WAIT */

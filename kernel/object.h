@@ -66,6 +66,7 @@ struct kthread {
 	bool send_is_call;
 	struct kmsg msg;
 	struct kthread *queue_next;
+	uint32_t queue_pos;       /* set by import only: keeps the exported FIFO order */
 	/* Senders waiting for this thread to receive. */
 	struct kthread *sendq_head, *sendq_tail;
 

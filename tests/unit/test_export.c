@@ -423,8 +423,10 @@ static void test_export_queued_state(void **state)
 	assert_int_equal(s.send_gate_id, kernel_object_id(x.g1));
 	assert_int_equal(s.partner_id, kernel_object_id(x.s->k));
 	assert_int_equal(s.reply_to_id, 0);
+	assert_int_equal(s.queue_pos, 0);
 	kernel_thread_ipc_export(x.c2->k, &s);
 	assert_int_equal(s.state, KTHREAD_SEND);
+	assert_int_equal(s.queue_pos, 1);
 	assert_false(s.send_is_call);
 	assert_int_equal(s.remaining_us, 600);
 	assert_int_equal(s.send_gate_id, kernel_object_id(x.g2));
@@ -446,6 +448,13 @@ static void test_round_trip_queued(void **state)
 {
 	(void)state;
 	round_trip(setup_queued, cont_queued, ORDER_FWD);
+}
+
+/* Senders imported in reverse order still queue in their exported order. */
+static void test_round_trip_queued_reverse(void **state)
+{
+	(void)state;
+	round_trip(setup_queued, cont_queued, ORDER_REV);
 }
 
 static void test_round_trip_queued_timeouts(void **state)
@@ -766,6 +775,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_export_queued_state),
 		FX_TEST(test_round_trip_queued),
+		FX_TEST(test_round_trip_queued_reverse),
 		FX_TEST(test_round_trip_queued_timeouts),
 		FX_TEST(test_round_trip_reply_wait),
 		FX_TEST(test_round_trip_reply_wait_timeouts),
