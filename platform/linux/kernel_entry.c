@@ -82,6 +82,10 @@ static void *entry_loop(void *arg)
 	while (!e->stop) {
 		uint32_t v = __atomic_load_n(bell, __ATOMIC_ACQUIRE);
 		if ((v & AMBER_SEQ_MASK) != seen) {
+			/* kernel_entry_stop sets `stop` before it changes the
+			 * doorbell: a change that is its wake-up is no operation. */
+			if (__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE))
+				break;
 			seen = v & AMBER_SEQ_MASK;
 			idle = 0;
 			kernel_lock();
@@ -140,7 +144,7 @@ void kernel_entry_stop(struct kthread *t)
 	kernel_unlock();
 	if (!e)
 		return;
-	e->stop = 1;
+	__atomic_store_n(&e->stop, 1, __ATOMIC_RELEASE);
 	/* Change the doorbell so a wait that has not started yet returns too. */
 	uint32_t v = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&e->utcb->entry_seq, ((v & AMBER_SEQ_MASK) + 1) & AMBER_SEQ_MASK, __ATOMIC_RELEASE);
