@@ -6,7 +6,8 @@
  * to its parent and LOG, whose root capabilities stay in core's task; and
  * a process that maps exactly those dataspaces. Ending a component deletes
  * the root capabilities, which revokes everything derived from them in
- * other components and wakes whoever waited for it.
+ * other components and wakes whoever waited for it, and releases what its
+ * sessions with core made (session.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -142,11 +143,23 @@ int component_start(struct component *c, char *err, size_t errlen)
 
 void component_cleanup(struct component *c)
 {
+	/* Sessions refuse from now on (also callers from other components,
+	 * should the component have passed a session on); then every entry
+	 * thread is stopped, without the kernel lock, before anything goes. */
+	struct kthread *entry[CORE_MAX_THREADS + 1];
+	unsigned n = 0;
+	kernel_lock();
+	c->ending = true;
 	if (c->thread)
-		kernel_entry_stop(c->thread);
+		entry[n++] = c->thread;
+	n += cpu_threads_stopping(c, entry + n);
+	kernel_unlock();
+	for (unsigned i = 0; i < n; i++)
+		kernel_entry_stop(entry[i]);
 	kernel_lock();
 	log_flush(c);
 	parent_forget(c);
+	core_sessions_close(c);
 	delete_root_caps(c);
 	c->state = COMPONENT_ENDED;
 	struct process *p = c->process;

@@ -58,9 +58,8 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 
 static void on_thread_exited(struct process *p, pid_t tid, void *ctx)
 {
-	(void)p;
-	(void)tid;
 	(void)ctx;
+	cpu_thread_exited(process_user(p), tid);
 }
 
 /* A component broke the kernel-entry protocol: end it. Kernel lock held. */

@@ -7,6 +7,9 @@
  * a service nobody has announced yet waits (the reply is deferred) until
  * the announcement comes, so start-up order does not matter. EXIT ends the
  * component with an exit code.
+ *
+ * The names of core's own services (PD, CPU, RM) are answered by core at
+ * once with a new session (session.c) and cannot be announced.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +102,7 @@ static int announce(struct component *c, struct kcore_request *req)
 	if (req->nitems != 1 || !kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) ||
 	    kind != AMBER_KIND_GATE)
 		return AMBER_ERR_INVALID_ARG;
-	if (name[0] == '\0' || service_find(name))
+	if (name[0] == '\0' || core_service_name(name) || service_find(name))
 		return AMBER_ERR_INVALID_ARG;
 	struct service *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -122,6 +125,16 @@ static enum kcore_result session(struct component *c, struct kcore_request *req,
 	*error = service_string(req, 1, name, sizeof(name));
 	if (*error)
 		return KCORE_REPLY;
+	if (core_service_name(name)) {
+		/* Core's own services: a new session for this component. */
+		amber_sel_t sel;
+		*error = core_session_open(c, name, &sel);
+		if (*error == AMBER_OK) {
+			req->reply_tag = amber_tag(AMBER_PROTO_PARENT, 0, 1);
+			req->reply_mr[0] = amber_map_item(sel, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+		}
+		return KCORE_REPLY;
+	}
 	struct service *s = service_find(name);
 	if (s) {
 		session_reply(s, &req->reply_tag, req->reply_mr);

@@ -7,8 +7,10 @@
  *
  * name: [a-z0-9_-], up to 31 characters, unique; binary: a file in the
  * components directory (default: the name); caps: how many kernel objects
- * the component's factory may create (default 64). Anything else is an
- * error that names the line.
+ * the component's factory may create (default 64); ram: how much RAM its
+ * PD sessions may allocate, in bytes or with a K, M or G suffix (default
+ * 4M, at most 16G, rounded up to whole pages). Anything else is an error
+ * that names the line.
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -21,6 +23,7 @@
 
 #define DEFAULT_CAPS 64
 #define MAX_CAPS AMBER_CAP_SLOTS
+#define MAX_RAM (16ull << 30)
 
 static int fail(char *err, size_t errlen, const char *path, long line, const char *fmt, ...)
 {
@@ -44,6 +47,33 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+/* "4096", "512K", "4M", "1G": bytes, page-rounded; 0 if malformed. */
+static uint64_t parse_size(const char *s)
+{
+	uint64_t v = 0;
+	const char *p = s;
+	while (*p >= '0' && *p <= '9') {
+		if (v > MAX_RAM)
+			return 0;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (p == s)
+		return 0;
+	unsigned shift = 0;
+	if (*p == 'K' || *p == 'k')
+		shift = 10;
+	else if (*p == 'M' || *p == 'm')
+		shift = 20;
+	else if (*p == 'G' || *p == 'g')
+		shift = 30;
+	if (shift)
+		p++;
+	if (*p || v == 0 || v > (MAX_RAM >> shift))
+		return 0;
+	v <<= shift;
+	return (v + AMBER_PAGE_SIZE - 1) & ~(uint64_t)(AMBER_PAGE_SIZE - 1);
+}
+
 static void free_list(struct component *c)
 {
 	while (c) {
@@ -59,12 +89,13 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	long line = xmlGetLineNo(node);
 	for (xmlAttr *a = node->properties; a; a = a->next) {
 		const char *an = (const char *)a->name;
-		if (strcmp(an, "name") && strcmp(an, "binary") && strcmp(an, "caps"))
+		if (strcmp(an, "name") && strcmp(an, "binary") && strcmp(an, "caps") && strcmp(an, "ram"))
 			return fail(err, errlen, path, line, "unknown attribute '%s'", an);
 	}
 	xmlChar *name = xmlGetProp(node, (const xmlChar *)"name");
 	xmlChar *binary = xmlGetProp(node, (const xmlChar *)"binary");
 	xmlChar *caps = xmlGetProp(node, (const xmlChar *)"caps");
+	xmlChar *ram = xmlGetProp(node, (const xmlChar *)"ram");
 	int rc = 0;
 	if (!name || !valid_name((const char *)name)) {
 		rc = fail(err, errlen, path, line, "component needs a name of [a-z0-9_-], at most %d characters",
@@ -92,6 +123,14 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 		}
 		c->kernel_quota = (unsigned)v;
 	}
+	c->ram_quota = DEFAULT_RAM_QUOTA;
+	if (ram) {
+		c->ram_quota = parse_size((const char *)ram);
+		if (c->ram_quota == 0) {
+			rc = fail(err, errlen, path, line, "ram must be a size like 65536, 512K, 4M or 1G (at most 16G)");
+			goto out;
+		}
+	}
 	snprintf(c->name, sizeof(c->name), "%s", (const char *)name);
 	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", dir, bin) >= sizeof(c->binary))
 		rc = fail(err, errlen, path, line, "binary path too long");
@@ -99,6 +138,7 @@ out:
 	xmlFree(name);
 	xmlFree(binary);
 	xmlFree(caps);
+	xmlFree(ram);
 	return rc;
 }
 

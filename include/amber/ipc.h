@@ -23,6 +23,10 @@
 /* Send to the gate / object in `sel` and wait for the reply. */
 int amber_ipc_call(amber_sel_t sel, amber_tag_t tag, uint64_t snd_timeout_us, uint64_t rcv_timeout_us);
 
+/* A call whose reply may carry capabilities: they land in slots
+ * [rcv_base, rcv_base + rcv_count). br[0] is restored afterwards. */
+int amber_ipc_call_rcv(amber_sel_t sel, amber_tag_t tag, amber_sel_t rcv_base, unsigned rcv_count);
+
 /* Send to `sel` without waiting for a reply. */
 int amber_ipc_send(amber_sel_t sel, amber_tag_t tag, uint64_t snd_timeout_us);
 

@@ -8,6 +8,10 @@
  *   QUIT                           -> reply, then the server exits
  * dier (test_dier / test_dier_client): any call makes the server exit
  *   without replying.
+ * ramshare (test_session_crash / test_session_peer): the server owns a RAM
+ *   dataspace whose first word is AMBER_TEST_RAMSHARE_MAGIC.
+ *   GET   -> one map item: the dataspace
+ *   CRASH -> reply, then the server faults (with threads and attachments)
  */
 #ifndef AMBER_TEST_PROTOCOLS_H
 #define AMBER_TEST_PROTOCOLS_H
@@ -19,5 +23,10 @@ enum { AMBER_TEST_WINDOW_PING = 1, AMBER_TEST_WINDOW_QUIT = 2 };
 
 #define AMBER_TEST_DIER_SERVICE "dier"
 #define AMBER_TEST_DIER_PROTO 0x2102u
+
+#define AMBER_TEST_RAMSHARE_SERVICE "ramshare"
+#define AMBER_TEST_RAMSHARE_PROTO 0x2103u
+#define AMBER_TEST_RAMSHARE_MAGIC 0x5ea55e55u
+enum { AMBER_TEST_RAMSHARE_GET = 1, AMBER_TEST_RAMSHARE_CRASH = 2 };
 
 #endif

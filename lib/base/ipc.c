@@ -24,6 +24,16 @@ int amber_ipc_call(amber_sel_t sel, amber_tag_t tag, uint64_t snd_timeout_us, ui
 	return enter(amber_utcb(), AMBER_OP_CALL, sel, tag, snd_timeout_us, rcv_timeout_us);
 }
 
+int amber_ipc_call_rcv(amber_sel_t sel, amber_tag_t tag, amber_sel_t rcv_base, unsigned rcv_count)
+{
+	struct amber_utcb *u = amber_utcb();
+	amber_word_t saved = u->br[0];
+	u->br[0] = amber_rcv_window(rcv_base, rcv_count);
+	int err = enter(u, AMBER_OP_CALL, sel, tag, AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+	u->br[0] = saved;
+	return err;
+}
+
 int amber_ipc_send(amber_sel_t sel, amber_tag_t tag, uint64_t snd_timeout_us)
 {
 	return enter(amber_utcb(), AMBER_OP_SEND, sel, tag, snd_timeout_us, AMBER_TIMEOUT_POLL);

@@ -1,0 +1,288 @@
+/*
+ * The CPU session: threads of the component.
+ *
+ * A thread is three things: a kernel thread object (root capability in
+ * core's task, UTCB in the component's UTCB dataspace at slot i), a Linux
+ * thread in the component's process (created stopped by injecting clone),
+ * and an entry thread in amber-core that runs the kernel when the thread
+ * rings its doorbell. CREATE_THREAD makes all three and leaves the thread
+ * stopped; START sets where it begins and lets it run. PAUSE, RESUME and
+ * STATE use ptrace through the process layer; they also work on the first
+ * thread, which component.c made.
+ *
+ * Locking: handlers run with the kernel lock held; the process_* calls are
+ * synchronous requests to the process controller, which never takes the
+ * kernel lock, so they may be made here. kernel_entry_stop joins an entry
+ * thread that itself takes the kernel lock, so it is called without it:
+ * a thread that exits is first marked gone (no handler touches it any
+ * more), then its entry thread is stopped, then its objects are released.
+ *
+ * Protocol: include/amber/cpu_session.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amber/cpu_session.h"
+#include "core.h"
+#include "platform/linux/compat.h"
+#include "platform/linux/kernel_entry.h"
+
+struct core_thread {
+	struct kthread *k;
+	amber_sel_t sel;   /* root capability in core's task */
+	uint64_t id;       /* the kernel object's id */
+	pid_t tid;         /* the Linux thread */
+	unsigned index;    /* UTCB slot */
+	bool started;
+	bool gone;         /* exiting or the component ending: refuse requests */
+};
+
+_Static_assert(CORE_MAX_THREADS == AMBER_CPU_MAX_THREADS, "one thread per UTCB slot");
+
+/* A thread named by a request's map item: the first thread or one of ours. */
+struct thread_ref {
+	struct kthread *k;
+	pid_t tid;
+	struct core_thread *rec; /* NULL: the first thread */
+};
+
+static uint64_t utcb_addr(unsigned index) { return AMBER_UTCB_AREA + (uint64_t)index * AMBER_UTCB_SIZE; }
+
+static int platform_error(int e) { return e == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_INVALID_ARG; }
+
+static int find_thread(struct component *c, struct kcore_request *req, struct thread_ref *ref)
+{
+	if (req->nitems != 1)
+		return AMBER_ERR_INVALID_ARG;
+	enum amber_kind kind;
+	unsigned rights = 0;
+	struct kobj *o = kernel_cap_object(kernel_core_task(), req->items[0], &kind, &rights);
+	service_drop_items(req);
+	if (!o || kind != AMBER_KIND_THREAD)
+		return AMBER_ERR_INVALID_ARG;
+	uint64_t id = kernel_object_id(o);
+	memset(ref, 0, sizeof(*ref));
+	if (c->thread && kernel_object_id(c->thread) == id) {
+		ref->k = c->thread;
+		ref->tid = process_pid(c->process);
+	} else {
+		for (unsigned i = 1; i < CORE_MAX_THREADS && !ref->k; i++) {
+			struct core_thread *t = c->threads[i];
+			if (t && !t->gone && t->id == id) {
+				ref->k = t->k;
+				ref->tid = t->tid;
+				ref->rec = t;
+			}
+		}
+		if (!ref->k)
+			return AMBER_ERR_INVALID_ARG; /* not a thread of this component */
+	}
+	return rights & AMBER_RIGHT_CONTROL ? AMBER_OK : AMBER_ERR_RIGHTS;
+}
+
+static int create_thread(struct component *c, struct kcore_request *req)
+{
+	char name[KERNEL_NAME_MAX];
+	int err = service_string(req, 1, name, sizeof(name));
+	service_drop_items(req);
+	if (err)
+		return err;
+	unsigned index = 1;
+	while (index < CORE_MAX_THREADS && c->threads[index])
+		index++;
+	if (index == CORE_MAX_THREADS)
+		return AMBER_ERR_QUOTA;
+	struct ktask *core = kernel_core_task();
+	amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+	if (sel == AMBER_SEL_INVALID)
+		return AMBER_ERR_QUOTA;
+	struct core_thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return AMBER_ERR_QUOTA;
+
+	/* A slot may have been used before, and the component can write it. */
+	struct amber_utcb *utcb = (struct amber_utcb *)(c->utcbs.local + (size_t)index * AMBER_UTCB_SIZE);
+	memset(utcb, 0, AMBER_UTCB_SIZE);
+	err = kernel_create_thread(core, sel, c->task, name[0] ? name : c->name, utcb, utcb_addr(index), &t->k);
+	if (err) {
+		free(t);
+		return err;
+	}
+	/* Held stopped until START; until then it only lends itself to core's
+	 * system-call injection, which restores its registers. */
+	struct thread_start start = { .ip = 0, .sp = 0, .tls_base = utcb_addr(index) };
+	int e = process_thread_create(c->process, &start, &t->tid);
+	if (e < 0) {
+		kernel_cap_delete(core, sel);
+		free(t);
+		return e == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_QUOTA;
+	}
+	t->sel = sel;
+	t->id = kernel_object_id(t->k);
+	t->index = index;
+	c->threads[index] = t;
+	if (kernel_entry_start(t->k) < 0)
+		return AMBER_ERR_QUOTA; /* never started; released with the component */
+
+	req->reply_mr[0] = index;
+	req->reply_mr[1] = utcb_addr(index);
+	req->reply_mr[2] = amber_map_item(sel, AMBER_RIGHTS_ALL);
+	req->reply_tag = amber_tag(AMBER_PROTO_CPU, 2, 1);
+	return AMBER_OK;
+}
+
+static int start_thread(struct component *c, struct kcore_request *req)
+{
+	uint64_t ip = req->mr[1], sp = req->mr[2];
+	struct thread_ref ref;
+	int err = find_thread(c, req, &ref);
+	if (err)
+		return err;
+	if (amber_tag_words(req->tag) < 3 || !ref.rec || ref.rec->started)
+		return AMBER_ERR_INVALID_ARG;
+	if (ip >= LINUX_USER_TOP || sp > LINUX_USER_TOP)
+		return AMBER_ERR_INVALID_ARG;
+	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
+	if (!regs)
+		return AMBER_ERR_QUOTA;
+	int e = process_thread_get_regs(c->process, ref.tid, regs);
+	if (e == 0) {
+		regs->gp.rip = ip;
+		regs->gp.rsp = sp;
+		regs->gp.fs_base = utcb_addr(ref.rec->index);
+		regs->gp.orig_rax = (unsigned long long)-1; /* not in a system call */
+		e = process_thread_set_regs(c->process, ref.tid, regs);
+	}
+	free(regs);
+	if (e == 0)
+		e = process_thread_resume(c->process, ref.tid);
+	if (e < 0)
+		return platform_error(e);
+	ref.rec->started = true;
+	return AMBER_OK;
+}
+
+static int pause_resume(struct component *c, struct kcore_request *req, bool pause)
+{
+	struct thread_ref ref;
+	int err = find_thread(c, req, &ref);
+	if (err)
+		return err;
+	if (ref.rec && !ref.rec->started)
+		return AMBER_ERR_INVALID_ARG;
+	int e = pause ? process_thread_stop(c->process, ref.tid) : process_thread_resume(c->process, ref.tid);
+	return e < 0 ? platform_error(e) : AMBER_OK;
+}
+
+static int thread_state(struct component *c, struct kcore_request *req)
+{
+	struct thread_ref ref;
+	int err = find_thread(c, req, &ref);
+	if (err)
+		return err;
+	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
+	if (!regs)
+		return AMBER_ERR_QUOTA;
+	int e = process_thread_get_regs(c->process, ref.tid, regs);
+	if (e == 0) {
+		const struct user_regs_struct *g = &regs->gp;
+		const uint64_t words[AMBER_CPU_STATE_WORDS] = {
+			g->rip, g->rsp, g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->r8,
+			g->r9,  g->r10, g->r11, g->r12, g->r13, g->r14, g->r15, g->eflags, g->fs_base,
+		};
+		memcpy(req->reply_mr, words, sizeof(words));
+		req->reply_tag = amber_tag(AMBER_PROTO_CPU, AMBER_CPU_STATE_WORDS, 0);
+	}
+	free(regs);
+	return e < 0 ? platform_error(e) : AMBER_OK; /* -EBUSY: it runs */
+}
+
+enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	struct core_session *s = ctx;
+	struct component *c = s->c;
+	req->reply_tag = amber_tag(AMBER_PROTO_CPU, 0, 0);
+	if (amber_tag_label(req->tag) != AMBER_PROTO_CPU) {
+		*error = AMBER_ERR_PROTO;
+	} else if (amber_tag_words(req->tag) < 1) {
+		*error = AMBER_ERR_OPCODE;
+	} else if (c->ending || !c->process) {
+		*error = AMBER_ERR_NO_PARTNER;
+	} else {
+		switch (req->mr[0]) {
+		case AMBER_CPU_CREATE_THREAD: *error = create_thread(c, req); break;
+		case AMBER_CPU_START: *error = start_thread(c, req); break;
+		case AMBER_CPU_PAUSE: *error = pause_resume(c, req, true); break;
+		case AMBER_CPU_RESUME: *error = pause_resume(c, req, false); break;
+		case AMBER_CPU_STATE: *error = thread_state(c, req); break;
+		default: *error = AMBER_ERR_OPCODE; break;
+		}
+	}
+	service_drop_items(req);
+	return KCORE_REPLY;
+}
+
+void cpu_thread_exited(struct component *c, pid_t tid)
+{
+	struct ktask *core = kernel_core_task();
+	kernel_lock();
+	if (c->ending || !c->process) {
+		kernel_unlock();
+		return; /* component_cleanup takes care of everything */
+	}
+	if (tid == process_pid(c->process)) {
+		/* The first thread left while others go on. */
+		struct kthread *k = c->thread;
+		c->thread = NULL;
+		kernel_unlock();
+		if (!k)
+			return;
+		kernel_entry_stop(k);
+		kernel_lock();
+		kernel_cap_delete(core, c->thread_sel);
+		c->thread_sel = AMBER_SEL_INVALID;
+		kernel_unlock();
+		return;
+	}
+	struct core_thread *t = NULL;
+	for (unsigned i = 1; i < CORE_MAX_THREADS && !t; i++)
+		if (c->threads[i] && !c->threads[i]->gone && c->threads[i]->tid == tid)
+			t = c->threads[i];
+	if (t)
+		t->gone = true;
+	kernel_unlock();
+	if (!t)
+		return;
+	kernel_entry_stop(t->k);
+	kernel_lock();
+	kernel_cap_delete(core, t->sel); /* revokes the component's capability */
+	c->threads[t->index] = NULL;     /* the UTCB slot is free again */
+	free(t);
+	kernel_unlock();
+}
+
+unsigned cpu_threads_stopping(struct component *c, struct kthread **out)
+{
+	unsigned n = 0;
+	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
+		struct core_thread *t = c->threads[i];
+		if (t) {
+			t->gone = true;
+			out[n++] = t->k;
+		}
+	}
+	return n;
+}
+
+void cpu_forget(struct component *c)
+{
+	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
+		struct core_thread *t = c->threads[i];
+		if (!t)
+			continue;
+		kernel_cap_delete(kernel_core_task(), t->sel);
+		free(t);
+		c->threads[i] = NULL;
+	}
+}

@@ -1,0 +1,129 @@
+/*
+ * The RAM dataspaces core handed out: a registry from capability to memory.
+ *
+ * A dataspace is an RPC object of core: a core gate (protocol
+ * AMBER_PROTO_DATASPACE, badge = the dataspace's id) whose root capability
+ * stays in core's task. Components hold capabilities derived from it and
+ * pass them back to core (RM ATTACH, PD FREE_RAM) in map items; core then
+ * holds a capability in its own task and finds the dataspace by the
+ * identity of the object behind it (kernel_object_id), never by anything
+ * the component says. A capability to anything else is not in this table.
+ *
+ * A dataspace may be attached anywhere (also by other components it was
+ * given to); it keeps the list of its attachments, so that freeing it
+ * detaches it everywhere, as Genode does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "amber/pd_session.h"
+#include "core.h"
+
+struct core_ds {
+	struct core_ds *next;
+	struct dataspace mem;
+	struct component *owner;  /* whose PD allocated it and is charged */
+	amber_sel_t sel;          /* root capability of its gate in core's task */
+	uint64_t gate_id;         /* the gate's object id */
+	bool writable;            /* RAM dataspaces are; others may not be */
+	struct rm_region *regions; /* attachments, in any component */
+};
+
+static struct core_ds *all_ds;
+
+static enum kcore_result ds_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	struct core_ds *ds = ctx;
+	service_drop_items(req);
+	req->reply_tag = amber_tag(AMBER_PROTO_DATASPACE, 0, 0);
+	*error = AMBER_OK;
+	if (amber_tag_label(req->tag) != AMBER_PROTO_DATASPACE)
+		*error = AMBER_ERR_PROTO;
+	else if (amber_tag_words(req->tag) < 1 || req->mr[0] != AMBER_DATASPACE_SIZE)
+		*error = AMBER_ERR_OPCODE;
+	else {
+		req->reply_mr[0] = ds->mem.size;
+		req->reply_tag = amber_tag(AMBER_PROTO_DATASPACE, 1, 0);
+	}
+	return KCORE_REPLY;
+}
+
+int core_ds_alloc(struct component *c, size_t size, struct core_ds **out)
+{
+	struct ktask *core = kernel_core_task();
+	amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+	if (sel == AMBER_SEL_INVALID)
+		return AMBER_ERR_QUOTA;
+	struct core_ds *ds = calloc(1, sizeof(*ds));
+	if (!ds)
+		return AMBER_ERR_QUOTA;
+	char name[sizeof(ds->mem.name)];
+	snprintf(name, sizeof(name), "ram:%.27s", c->name);
+	if (dataspace_create(&ds->mem, size, name) < 0) {
+		free(ds);
+		return AMBER_ERR_QUOTA;
+	}
+	struct kgate *g;
+	int err = kernel_create_core_gate(core, sel, ds->mem.id, ds_handle, ds, &g);
+	if (err) {
+		dataspace_destroy(&ds->mem);
+		free(ds);
+		return err;
+	}
+	ds->owner = c;
+	ds->sel = sel;
+	ds->gate_id = kernel_object_id(g);
+	ds->writable = true;
+	ds->next = all_ds;
+	all_ds = ds;
+	*out = ds;
+	return AMBER_OK;
+}
+
+struct core_ds *core_ds_lookup(amber_sel_t core_sel)
+{
+	enum amber_kind kind;
+	struct kobj *o = kernel_cap_object(kernel_core_task(), core_sel, &kind, NULL);
+	if (!o || kind != AMBER_KIND_GATE)
+		return NULL;
+	uint64_t id = kernel_object_id(o);
+	for (struct core_ds *ds = all_ds; ds; ds = ds->next)
+		if (ds->gate_id == id)
+			return ds;
+	return NULL;
+}
+
+amber_sel_t core_ds_sel(const struct core_ds *ds) { return ds->sel; }
+struct component *core_ds_owner(const struct core_ds *ds) { return ds->owner; }
+const struct dataspace *core_ds_memory(const struct core_ds *ds) { return &ds->mem; }
+bool core_ds_writable(const struct core_ds *ds) { return ds->writable; }
+struct rm_region **core_ds_regions(struct core_ds *ds) { return &ds->regions; }
+
+void core_ds_free(struct core_ds *ds)
+{
+	while (ds->regions)
+		rm_region_remove(ds->regions, true); /* unmapped where the process lives */
+	for (struct core_ds **pp = &all_ds; *pp; pp = &(*pp)->next) {
+		if (*pp == ds) {
+			*pp = ds->next;
+			break;
+		}
+	}
+	/* Revokes every capability to it; the gate (and its handler) is gone. */
+	kernel_cap_delete(kernel_core_task(), ds->sel);
+	ds->owner->ram_used -= ds->mem.size;
+	ds->owner->ndataspaces--;
+	dataspace_destroy(&ds->mem);
+	free(ds);
+}
+
+void core_ds_free_all(struct component *c)
+{
+	struct core_ds **pp = &all_ds;
+	while (*pp) {
+		if ((*pp)->owner == c)
+			core_ds_free(*pp); /* unlinks it: *pp is the next one */
+		else
+			pp = &(*pp)->next;
+	}
+}

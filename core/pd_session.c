@@ -1,0 +1,161 @@
+/*
+ * The PD session: RAM dataspaces within a quota, and RPC capabilities.
+ *
+ * RAM is charged to the component (all its PD sessions share the quota
+ * the scenario's `ram` attribute sets), page by page as allocated.
+ * Dataspaces are RPC objects of core (dataspace.c). An RPC capability is
+ * a gate bound to one of the component's threads with a badge core
+ * chooses, so a server can tell its objects apart by utcb->label without
+ * trusting the badge to itself; core keeps the gate's root capability, so
+ * FREE_RPC_CAP (or the component's end) revokes every copy.
+ *
+ * Protocol: include/amber/pd_session.h.
+ */
+#include <stdlib.h>
+
+#include "amber/pd_session.h"
+#include "core.h"
+
+struct rpc_cap {
+	struct rpc_cap *next;
+	amber_sel_t sel;  /* the gate's root capability in core's task */
+	uint64_t gate_id;
+	uint64_t badge;
+};
+
+static int alloc_ram(struct component *c, struct kcore_request *req)
+{
+	if (amber_tag_words(req->tag) < 2 || req->nitems != 0)
+		return AMBER_ERR_INVALID_ARG;
+	uint64_t size = req->mr[1];
+	if (size == 0)
+		return AMBER_ERR_INVALID_ARG;
+	if (size > c->ram_quota)
+		return AMBER_ERR_QUOTA;
+	uint64_t rounded = (size + AMBER_PAGE_SIZE - 1) & ~(uint64_t)(AMBER_PAGE_SIZE - 1);
+	if (rounded > c->ram_quota - c->ram_used || c->ndataspaces >= AMBER_PD_MAX_DATASPACES)
+		return AMBER_ERR_QUOTA;
+	struct core_ds *ds;
+	int err = core_ds_alloc(c, rounded, &ds);
+	if (err)
+		return err;
+	c->ram_used += rounded;
+	c->ndataspaces++;
+	req->reply_mr[0] = rounded;
+	req->reply_mr[1] = amber_map_item(core_ds_sel(ds), AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	req->reply_tag = amber_tag(AMBER_PROTO_PD, 1, 1);
+	return AMBER_OK;
+}
+
+static int free_ram(struct component *c, struct kcore_request *req)
+{
+	if (req->nitems != 1)
+		return AMBER_ERR_INVALID_ARG;
+	struct core_ds *ds = core_ds_lookup(req->items[0]);
+	service_drop_items(req);
+	if (!ds || core_ds_owner(ds) != c)
+		return AMBER_ERR_INVALID_ARG;
+	core_ds_free(ds);
+	return AMBER_OK;
+}
+
+static int alloc_rpc_cap(struct component *c, struct kcore_request *req)
+{
+	if (req->nitems != 1)
+		return AMBER_ERR_INVALID_ARG;
+	enum amber_kind kind;
+	unsigned rights;
+	struct kobj *o = kernel_cap_object(kernel_core_task(), req->items[0], &kind, &rights);
+	service_drop_items(req);
+	if (!o || kind != AMBER_KIND_THREAD || kernel_thread_task((struct kthread *)o) != c->task)
+		return AMBER_ERR_INVALID_ARG;
+	if (!(rights & AMBER_RIGHT_CONTROL))
+		return AMBER_ERR_RIGHTS;
+	if (c->nrpc_caps >= AMBER_PD_MAX_RPC_CAPS)
+		return AMBER_ERR_QUOTA;
+	struct ktask *core = kernel_core_task();
+	amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+	if (sel == AMBER_SEL_INVALID)
+		return AMBER_ERR_QUOTA;
+	struct rpc_cap *r = calloc(1, sizeof(*r));
+	if (!r)
+		return AMBER_ERR_QUOTA;
+	struct kgate *g;
+	r->badge = ++c->next_badge;
+	int err = kernel_create_gate(core, sel, r->badge, (struct kthread *)o, &g);
+	if (err) {
+		free(r);
+		return err;
+	}
+	r->sel = sel;
+	r->gate_id = kernel_object_id(g);
+	r->next = c->rpc_caps;
+	c->rpc_caps = r;
+	c->nrpc_caps++;
+	req->reply_mr[0] = r->badge;
+	req->reply_mr[1] = amber_map_item(sel, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	req->reply_tag = amber_tag(AMBER_PROTO_PD, 1, 1);
+	return AMBER_OK;
+}
+
+static int free_rpc_cap(struct component *c, struct kcore_request *req)
+{
+	if (req->nitems != 1)
+		return AMBER_ERR_INVALID_ARG;
+	struct kobj *o = kernel_cap_object(kernel_core_task(), req->items[0], NULL, NULL);
+	uint64_t id = kernel_object_id(o);
+	service_drop_items(req);
+	for (struct rpc_cap **pp = &c->rpc_caps; *pp; pp = &(*pp)->next) {
+		struct rpc_cap *r = *pp;
+		if (!o || r->gate_id != id)
+			continue;
+		*pp = r->next;
+		kernel_cap_delete(kernel_core_task(), r->sel); /* revokes every copy */
+		free(r);
+		c->nrpc_caps--;
+		return AMBER_OK;
+	}
+	return AMBER_ERR_INVALID_ARG;
+}
+
+enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	struct core_session *s = ctx;
+	struct component *c = s->c;
+	req->reply_tag = amber_tag(AMBER_PROTO_PD, 0, 0);
+	if (amber_tag_label(req->tag) != AMBER_PROTO_PD) {
+		*error = AMBER_ERR_PROTO;
+	} else if (amber_tag_words(req->tag) < 1) {
+		*error = AMBER_ERR_OPCODE;
+	} else if (c->ending) {
+		*error = AMBER_ERR_NO_PARTNER;
+	} else {
+		switch (req->mr[0]) {
+		case AMBER_PD_ALLOC_RAM: *error = alloc_ram(c, req); break;
+		case AMBER_PD_FREE_RAM: *error = free_ram(c, req); break;
+		case AMBER_PD_QUOTA:
+			req->reply_mr[0] = c->ram_quota;
+			req->reply_mr[1] = c->ram_used;
+			req->reply_tag = amber_tag(AMBER_PROTO_PD, 2, 0);
+			*error = AMBER_OK;
+			break;
+		case AMBER_PD_ALLOC_RPC_CAP: *error = alloc_rpc_cap(c, req); break;
+		case AMBER_PD_FREE_RPC_CAP: *error = free_rpc_cap(c, req); break;
+		default: *error = AMBER_ERR_OPCODE; break;
+		}
+	}
+	service_drop_items(req);
+	return KCORE_REPLY;
+}
+
+void pd_forget(struct component *c)
+{
+	while (c->rpc_caps) {
+		struct rpc_cap *r = c->rpc_caps;
+		c->rpc_caps = r->next;
+		kernel_cap_delete(kernel_core_task(), r->sel);
+		free(r);
+	}
+	c->nrpc_caps = 0;
+	core_ds_free_all(c);
+}

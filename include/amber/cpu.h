@@ -1,0 +1,28 @@
+/*
+ * Client of core's CPU session (amber/cpu_session.h): create, start, pause,
+ * resume and inspect threads. Most code wants amber/thread.h instead.
+ * Returns 0 or a negative enum amber_error; overwrites the UTCB.
+ */
+#ifndef AMBER_CPU_H
+#define AMBER_CPU_H
+
+#include "abi.h"
+#include "cpu_session.h"
+
+/* A new thread (not running) in slot `dst`; its UTCB address goes to
+ * *utcb (may be NULL). */
+int amber_cpu_create_thread(amber_sel_t cpu, const char *name, amber_sel_t dst, uint64_t *utcb);
+/* Let it run from `ip` with stack pointer `sp` (once). */
+int amber_cpu_start(amber_sel_t cpu, amber_sel_t thread, uint64_t ip, uint64_t sp);
+int amber_cpu_pause(amber_sel_t cpu, amber_sel_t thread);
+int amber_cpu_resume(amber_sel_t cpu, amber_sel_t thread);
+
+/* The registers of a paused thread (STATE). */
+struct amber_thread_state {
+	uint64_t rip, rsp, rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rflags, fs_base;
+};
+int amber_cpu_state(amber_sel_t cpu, amber_sel_t thread, struct amber_thread_state *state);
+
+#endif

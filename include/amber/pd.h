@@ -1,0 +1,28 @@
+/*
+ * Client of core's PD session (amber/pd_session.h): RAM dataspaces and RPC
+ * capabilities. `pd` is the session's selector (from amber_parent_session
+ * with AMBER_PD_SERVICE, or amber_env_pd()). Every function returns 0 or
+ * a negative enum amber_error and, like all IPC, overwrites the UTCB.
+ */
+#ifndef AMBER_PD_H
+#define AMBER_PD_H
+
+#include "abi.h"
+#include "pd_session.h"
+
+/* A new zero-filled RAM dataspace of at least `size` bytes in slot `dst`. */
+int amber_pd_alloc_ram(amber_sel_t pd, size_t size, amber_sel_t dst);
+/* Free it: detached everywhere, and slot `ds` is empty afterwards. */
+int amber_pd_free_ram(amber_sel_t pd, amber_sel_t ds);
+/* The RAM quota and what is in use, in bytes (either pointer may be NULL). */
+int amber_pd_quota(amber_sel_t pd, uint64_t *quota, uint64_t *used);
+/* A gate bound to `thread` with a badge core chooses, in slot `dst`;
+ * the badge goes to *badge (may be NULL). */
+int amber_pd_alloc_rpc_cap(amber_sel_t pd, amber_sel_t thread, amber_sel_t dst, amber_word_t *badge);
+/* Destroy such a gate: every copy is revoked, slot `gate` is empty. */
+int amber_pd_free_rpc_cap(amber_sel_t pd, amber_sel_t gate);
+
+/* The size of a dataspace in bytes. */
+int amber_dataspace_size(amber_sel_t ds, uint64_t *size);
+
+#endif

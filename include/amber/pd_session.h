@@ -1,0 +1,63 @@
+/*
+ * The PD (protection domain) session of core, and the dataspaces it hands
+ * out.
+ *
+ * A component obtains a PD session from its parent (AMBER_PARENT_SESSION
+ * with the name AMBER_PD_SERVICE); core answers it itself, and every
+ * request creates a new session object. Sessions are gates: the tag label
+ * is AMBER_PROTO_PD, mr[0] the method, arguments in mr[1..], capability
+ * arguments as map items after the words. Core reports a refused request
+ * as the IPC result (utcb->error); results come back in mr[].
+ *
+ *   ALLOC_RAM     mr[1] = size in bytes
+ *                 -> mr[0] = size (rounded up to whole pages), one map item
+ *                    (mr[1]): a new zero-filled RAM dataspace (INVOKE|GRANT).
+ *                 Charged against the component's RAM quota (the scenario's
+ *                 `ram` attribute): QUOTA when it would be exceeded, or when
+ *                 the component holds AMBER_PD_MAX_DATASPACES already;
+ *                 INVALID_ARG for size 0.
+ *   FREE_RAM      one map item: a dataspace this component allocated. Core
+ *                 detaches it from every region map it is attached to (also
+ *                 other components'), revokes every capability to it and
+ *                 returns its size to the quota. INVALID_ARG if the item is
+ *                 not such a dataspace.
+ *   QUOTA         -> mr[0] = RAM quota, mr[1] = bytes in use.
+ *   ALLOC_RPC_CAP one map item: a thread of this component (CONTROL needed)
+ *                 -> mr[0] = badge, one map item (mr[1]): a new gate bound to
+ *                    that thread with that badge (INVOKE|GRANT). Core chooses
+ *                    the badge: nonzero and unique among this component's
+ *                    RPC capabilities, so a server can tell its objects apart
+ *                    by utcb->label. At most AMBER_PD_MAX_RPC_CAPS (QUOTA).
+ *   FREE_RPC_CAP  one map item: a gate from ALLOC_RPC_CAP. Core deletes its
+ *                 own capability, which revokes every copy.
+ *
+ * Dataspace (AMBER_PROTO_DATASPACE), the capability ALLOC_RAM returns:
+ *   SIZE          -> mr[0] = size in bytes
+ * Core recognises a dataspace passed to it (RM ATTACH, PD FREE_RAM) by the
+ * identity of the object behind the capability; anything else is refused.
+ */
+#ifndef AMBER_PD_SESSION_H
+#define AMBER_PD_SESSION_H
+
+#include "abi.h"
+
+#define AMBER_PD_SERVICE "PD"
+#define AMBER_PROTO_PD 0x1003u
+#define AMBER_PROTO_DATASPACE 0x1006u
+
+#define AMBER_PD_MAX_DATASPACES 256u /* live RAM dataspaces per component */
+#define AMBER_PD_MAX_RPC_CAPS 256u   /* live RPC capabilities per component */
+
+enum amber_pd_method {
+	AMBER_PD_ALLOC_RAM = 1,
+	AMBER_PD_FREE_RAM = 2,
+	AMBER_PD_QUOTA = 3,
+	AMBER_PD_ALLOC_RPC_CAP = 4,
+	AMBER_PD_FREE_RPC_CAP = 5,
+};
+
+enum amber_dataspace_method {
+	AMBER_DATASPACE_SIZE = 1,
+};
+
+#endif

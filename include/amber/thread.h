@@ -1,0 +1,33 @@
+/*
+ * Threads: a function running on a stack of its own.
+ *
+ * amber_thread_create() takes a stack from RAM (PD ALLOC_RAM + RM ATTACH
+ * through the component's default sessions, amber/env.h), creates a thread
+ * with core's CPU session and starts it in a runtime trampoline that calls
+ * entry(arg) and then ends the thread (amber_sys_exit_thread). Core then
+ * revokes the thread's capability and frees its UTCB slot; that is what
+ * amber_thread_join() waits for before it releases the stack.
+ */
+#ifndef AMBER_THREAD_H
+#define AMBER_THREAD_H
+
+#include "abi.h"
+
+#define AMBER_THREAD_STACK_SIZE (64u * 1024u)
+
+struct amber_thread {
+	amber_sel_t sel;      /* the thread's capability (CPU session calls, gates, IRQs) */
+	amber_sel_t stack_ds; /* the stack's dataspace */
+	uint64_t stack;       /* lowest address of the stack */
+	uint64_t utcb;        /* the thread's UTCB address */
+};
+
+/* 0 or a negative enum amber_error (nothing is left behind then). */
+int amber_thread_create(struct amber_thread *t, void (*entry)(void *arg), void *arg);
+
+/* Wait until the thread has ended and core has cleaned up after it, then
+ * release its stack and slots. Waits forever for a thread that never
+ * ends. 0 or the error of releasing the stack. */
+int amber_thread_join(struct amber_thread *t);
+
+#endif

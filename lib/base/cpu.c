@@ -1,0 +1,56 @@
+/*
+ * CPU session client (amber/cpu.h).
+ *
+ * Why the thread travels as a map item with all rights: core checks
+ * CONTROL on it and identifies it by its object, so a component can only
+ * control threads it holds a full capability to.
+ */
+#include <amber/cpu.h>
+#include <amber/ipc.h>
+#include <amber/string.h>
+
+static int thread_call(amber_sel_t cpu, amber_word_t method, amber_sel_t thread, unsigned words)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = method;
+	u->mr[words] = amber_map_item(thread, AMBER_RIGHTS_ALL);
+	return amber_ipc_call(cpu, amber_tag(AMBER_PROTO_CPU, words, 1), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+}
+
+int amber_cpu_create_thread(amber_sel_t cpu, const char *name, amber_sel_t dst, uint64_t *utcb)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_CPU_CREATE_THREAD;
+	unsigned words = amber_mr_put_string(u, 1, name, strnlen(name, 31));
+	int err = amber_ipc_call_rcv(cpu, amber_tag(AMBER_PROTO_CPU, words, 0), dst, 1);
+	if (err == AMBER_OK && (amber_tag_items(u->tag) != 1 || amber_tag_words(u->tag) < 2))
+		err = AMBER_ERR_ITEM;
+	if (err == AMBER_OK && utcb)
+		*utcb = u->mr[1];
+	return err;
+}
+
+int amber_cpu_start(amber_sel_t cpu, amber_sel_t thread, uint64_t ip, uint64_t sp)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[1] = ip;
+	u->mr[2] = sp;
+	return thread_call(cpu, AMBER_CPU_START, thread, 3);
+}
+
+int amber_cpu_pause(amber_sel_t cpu, amber_sel_t thread) { return thread_call(cpu, AMBER_CPU_PAUSE, thread, 1); }
+
+int amber_cpu_resume(amber_sel_t cpu, amber_sel_t thread) { return thread_call(cpu, AMBER_CPU_RESUME, thread, 1); }
+
+int amber_cpu_state(amber_sel_t cpu, amber_sel_t thread, struct amber_thread_state *state)
+{
+	_Static_assert(sizeof(struct amber_thread_state) == AMBER_CPU_STATE_WORDS * sizeof(uint64_t),
+		       "STATE words, in protocol order");
+	struct amber_utcb *u = amber_utcb();
+	int err = thread_call(cpu, AMBER_CPU_STATE, thread, 1);
+	if (err == AMBER_OK && amber_tag_words(u->tag) < AMBER_CPU_STATE_WORDS)
+		err = AMBER_ERR_PROTO;
+	if (err == AMBER_OK && state)
+		memcpy(state, u->mr, sizeof(*state));
+	return err;
+}

@@ -1,0 +1,35 @@
+/*
+ * RM session client (amber/rm.h).
+ *
+ * Why so thin: core does all the work (checking the range against the
+ * fixed layout and the other attachments, mapping by injection); the
+ * component only names the dataspace by capability and the numbers.
+ */
+#include <amber/ipc.h>
+#include <amber/rm.h>
+
+int amber_rm_attach(amber_sel_t rm, amber_sel_t ds, uint64_t addr, uint64_t offset, uint64_t size,
+		    unsigned flags, uint64_t *out)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_RM_ATTACH;
+	u->mr[1] = addr;
+	u->mr[2] = offset;
+	u->mr[3] = size;
+	u->mr[4] = flags;
+	u->mr[5] = amber_map_item(ds, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	int err = amber_ipc_call(rm, amber_tag(AMBER_PROTO_RM, 5, 1), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+	if (err == AMBER_OK && amber_tag_words(u->tag) < 1)
+		err = AMBER_ERR_PROTO;
+	if (err == AMBER_OK && out)
+		*out = u->mr[0];
+	return err;
+}
+
+int amber_rm_detach(amber_sel_t rm, uint64_t addr)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_RM_DETACH;
+	u->mr[1] = addr;
+	return amber_ipc_call(rm, amber_tag(AMBER_PROTO_RM, 2, 0), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+}

@@ -1,0 +1,153 @@
+/*
+ * Core's PD, CPU and RM sessions end to end, under a real amber-core:
+ * test_sessions checks them from inside a component (scenarios/
+ * sessions.xml); a component that dies holding threads, attachments, a
+ * dataspace another component has attached and RPC capabilities is
+ * cleaned up while the others keep running; a first thread that exits
+ * alone is cleaned up alone; the scenario's `ram` attribute is checked and
+ * enforced. Under `make SAN=1` every run must also end without a
+ * sanitizer report (leaks included).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define EXPECT(r, text)                                                                            \
+	do {                                                                                       \
+		if (!run_has(r, text)) {                                                           \
+			run_dump(r);                                                               \
+			run_free(r);                                                               \
+			fail_msg("missing: %s", text);                                             \
+		}                                                                                  \
+	} while (0)
+
+#define EXPECT_NOT(r, text)                                                                        \
+	do {                                                                                       \
+		if (run_has(r, text)) {                                                            \
+			run_dump(r);                                                               \
+			run_free(r);                                                               \
+			fail_msg("unexpected: %s", text);                                          \
+		}                                                                                  \
+	} while (0)
+
+#define EXPECT_CLEAN(r)                                                                            \
+	do {                                                                                       \
+		EXPECT_NOT(r, "Sanitizer");                                                        \
+		EXPECT_NOT(r, "runtime error");                                                    \
+		EXPECT_NOT(r, "harness: amber-core hung");                                         \
+	} while (0)
+
+#define HELLO_PAIR "  <component name=\"hello_server\" caps=\"16\"/>\n  <component name=\"hello_client\" caps=\"16\"/>\n"
+
+static void sessions_end_to_end(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_file(&r, "scenarios/sessions.xml", 60);
+	EXPECT(&r, "[test_sessions] done:");
+	EXPECT(&r, " 0 failed");
+	EXPECT_NOT(&r, "FAIL");
+	EXPECT(&r, "core: test_sessions exited with code 0");
+	EXPECT(&r, "[hello_client] done (0 failures)");
+	EXPECT(&r, "core: hello_server exited with code 0");
+	EXPECT_CLEAN(&r);
+	if (run_count(&r, "[test_sessions] ok:") < 150) {
+		run_dump(&r);
+		run_free(&r);
+		fail_msg("too few checks ran");
+	}
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+static void dying_component_is_cleaned_up(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r,
+			  "<scenario>\n"
+			  "  <component name=\"test_session_crash\" ram=\"1M\"/>\n"
+			  "  <component name=\"test_session_peer\"/>\n" HELLO_PAIR "</scenario>\n",
+			  60);
+	EXPECT(&r, "[test_session_crash] crash: ready with 5 threads");
+	EXPECT(&r, "core: test_session_crash killed: SIGSEGV at 0x10");
+	/* spinning, waiting in IPC, paused, never started; heap chunks,
+	 * stacks, a dataspace attached twice here and once in the peer */
+	EXPECT(&r, "core: test_session_crash: released 4 threads, 6 dataspaces");
+	EXPECT(&r, "7 attachments, 1 RPC capability");
+	EXPECT(&r, "[test_session_peer] ok: core revoked the dead owner's dataspace");
+	EXPECT(&r, "[test_session_peer] done: 10 ok, 0 failed");
+	EXPECT(&r, "core: test_session_peer exited with code 0");
+	EXPECT(&r, "[hello_client] done (0 failures)");
+	EXPECT_NOT(&r, "FAIL");
+	EXPECT_CLEAN(&r);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+static void first_thread_exits_alone(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r, "<scenario>\n  <component name=\"test_thread_exit\"/>\n" HELLO_PAIR "</scenario>\n", 60);
+	EXPECT(&r, "[test_thread_exit] first thread: leaving");
+	EXPECT(&r, "[test_thread_exit] ok: core revoked the ended first thread");
+	EXPECT(&r, "[test_thread_exit] done: 6 ok, 0 failed");
+	EXPECT(&r, "core: test_thread_exit exited with code 0");
+	EXPECT(&r, "[hello_client] done (0 failures)");
+	EXPECT_CLEAN(&r);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+static void ram_quota_from_the_scenario(void **state)
+{
+	(void)state;
+	struct run r;
+	/* Enough for two thread stacks, or a stack and a heap chunk. */
+	run_scenario_text(&r, "<scenario>\n  <component name=\"test_thread_exit\" ram=\"256K\"/>\n</scenario>\n", 60);
+	EXPECT(&r, "[test_thread_exit] done: 6 ok, 0 failed");
+	EXPECT_CLEAN(&r);
+	run_free(&r);
+	/* The second thread's stack takes all of it: the heap gets nothing
+	 * and the next stack is refused. */
+	run_scenario_text(&r, "<scenario>\n  <component name=\"test_thread_exit\" ram=\"64K\"/>\n</scenario>\n", 60);
+	EXPECT(&r, "[test_thread_exit] FAIL: the heap still works");
+	EXPECT(&r, "[test_thread_exit] FAIL: a new thread can be created (got QUOTA(-10)");
+	EXPECT(&r, "core: test_thread_exit exited with code 2");
+	EXPECT_CLEAN(&r);
+	run_free(&r);
+
+	static const char *const bad[] = { "lots", "0", "17G", "4X", "-1M", "", "4 M", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char xml[256];
+		snprintf(xml, sizeof(xml), "<scenario>\n  <component name=\"hello_server\" ram=\"%s\"/>\n</scenario>\n",
+			 bad[i]);
+		run_scenario_text(&r, xml, 10);
+		if (r.status != 1 || !run_has(&r, ":2: ram must be a size")) {
+			run_dump(&r);
+			run_free(&r);
+			fail_msg("ram=\"%s\" was not rejected", bad[i]);
+		}
+		run_free(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sessions_end_to_end),
+		cmocka_unit_test(dying_component_is_cleaned_up),
+		cmocka_unit_test(first_thread_exits_alone),
+		cmocka_unit_test(ram_quota_from_the_scenario),
+	};
+	return cmocka_run_group_tests_name("integration: core sessions", tests, NULL, NULL);
+}
