@@ -129,6 +129,16 @@ int kernel_create_irq(struct ktask *space, amber_sel_t sel, struct kirq **out)
 	return AMBER_OK;
 }
 
+int kernel_irq_attach(struct kirq *irq, struct kthread *t, uint64_t label)
+{
+	if (!irq || !t || t->state == KTHREAD_DEAD || !t->task)
+		return AMBER_ERR_INVALID_ARG;
+	irq_attach(irq, t, label);
+	return AMBER_OK;
+}
+
+void kernel_irq_trigger(struct kirq *irq) { irq_trigger(irq); }
+
 void kernel_irq_export(const struct kirq *irq, struct kernel_irq_state *s)
 {
 	s->attached_thread_id = irq->attached ? irq->attached->obj.id : 0;

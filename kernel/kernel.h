@@ -98,6 +98,12 @@ int kernel_create_core_gate(struct ktask *space, amber_sel_t sel, uint64_t label
 int kernel_create_irq(struct ktask *space, amber_sel_t sel, struct kirq **out);
 int kernel_create_factory(struct ktask *space, amber_sel_t sel, uint32_t quota, struct kfactory **out);
 
+/* IRQs core uses itself (a signal source's blocking semaphore): attach to a
+ * thread with a label, as AMBER_IRQ_ATTACH does, and trigger. Attach fails
+ * with AMBER_ERR_INVALID_ARG for a thread whose task is gone. */
+int kernel_irq_attach(struct kirq *irq, struct kthread *t, uint64_t label);
+void kernel_irq_trigger(struct kirq *irq);
+
 /* Derive a capability: dst gets (src rights & rights), as a child of src. */
 int kernel_cap_map(struct ktask *src, amber_sel_t src_sel, struct ktask *dst, amber_sel_t dst_sel,
 		   unsigned rights);

@@ -293,6 +293,34 @@ static void test_multiple_attached(void **state)
 	assert_int_equal(i2->pending, 1);
 }
 
+/* Core attaches and triggers an IRQ it keeps (a signal source's
+ * semaphore); the component holds it with INVOKE only. */
+static void test_core_attach_and_trigger(void **state)
+{
+	(void)state;
+	struct irqfx x = mkirq(0, false);
+	amber_sel_t weak = 43;
+	fx_give(x.irq_core, x.a, weak, AMBER_RIGHT_INVOKE);
+	assert_int_equal(kernel_irq_attach(x.irq, x.t->k, 0x5151), AMBER_OK);
+	assert_ptr_equal(x.irq->attached, x.t->k);
+	assert_int_equal(fx_invoke(x.other, weak, AMBER_PROTO_IRQ, 3, AMBER_IRQ_ATTACH, 3, 1, 0), AMBER_ERR_RIGHTS);
+	assert_int_equal(fx_invoke(x.t, weak, AMBER_PROTO_IRQ, 1, AMBER_IRQ_DETACH, 0, 0, 0), AMBER_ERR_RIGHTS);
+	assert_false(receive(x.t, weak, FX_NEVER));
+	kernel_irq_trigger(x.irq);
+	assert_int_equal(fx_err(x.t), AMBER_OK);
+	assert_int_equal(x.t->u->label, 0x5151);
+	kernel_irq_trigger(x.irq);
+	assert_int_equal(x.irq->pending, 1);
+	assert_true(receive(x.t, weak, FX_POLL));
+	assert_int_equal(fx_err(x.t), AMBER_OK);
+	/* A thread whose task is gone cannot be attached. */
+	assert_int_equal(kernel_irq_attach(NULL, x.t->k, 1), AMBER_ERR_INVALID_ARG);
+	x.other->k->state = KTHREAD_DEAD;
+	assert_int_equal(kernel_irq_attach(x.irq, x.other->k, 1), AMBER_ERR_INVALID_ARG);
+	x.other->k->state = KTHREAD_READY;
+	assert_ptr_equal(x.irq->attached, x.t->k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +334,7 @@ int main(void)
 		FX_TEST(test_thread_destroy_detaches),
 		FX_TEST(test_irq_destroy_wakes_waiter),
 		FX_TEST(test_multiple_attached),
+		FX_TEST(test_core_attach_and_trigger),
 	};
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }
