@@ -23,12 +23,13 @@
 
 /* A session of one of core's own services: a gate in core's task whose
  * handler gets the session (session.c). */
-enum core_service { CORE_SERVICE_PD, CORE_SERVICE_CPU, CORE_SERVICE_RM };
+enum core_service { CORE_SERVICE_PD, CORE_SERVICE_CPU, CORE_SERVICE_RM, CORE_SERVICE_ROM, CORE_SERVICE_TIMER };
 struct core_session {
 	struct core_session *next;
 	enum core_service kind;
 	struct component *c; /* whose PD, threads, address space */
 	amber_sel_t sel;     /* the gate's root capability in core's task */
+	void *data;          /* the service's own state (ROM: struct rom_session) */
 };
 struct core_thread;  /* cpu_session.c */
 struct rm_region;    /* rm_session.c */
@@ -71,6 +72,12 @@ struct component {
 	struct rm_region *regions;                     /* RM: attachments, by address */
 	unsigned nregions;
 
+	/* ROM: the scenario's <config> (the "config" module), if it has one. */
+	char *config;          /* serialized children of <config>, NUL-terminated (malloc) */
+	size_t config_len;
+	bool has_config;
+	unsigned config_version; /* bumped by rom_update */
+
 	/* LOG: the line being assembled. */
 	char line[LOG_LINE_MAX];
 	size_t line_len;
@@ -101,6 +108,9 @@ bool core_service_name(const char *name);
 /* A new session of that service for c: its gate's root capability in
  * core's task goes to *sel. AMBER_OK or an amber_error. */
 int core_session_open(struct component *c, const char *name, amber_sel_t *sel);
+/* The same with the session argument (NULL: none): ROM needs one, the
+ * module's name; the other services take none. */
+int core_session_open_arg(struct component *c, const char *name, const char *arg, amber_sel_t *sel);
 /* Everything the sessions of an ending component made: entry threads must
  * be stopped already (cpu_threads_stopping). Kernel lock held. */
 void core_sessions_close(struct component *c);
@@ -121,6 +131,8 @@ const struct dataspace *core_ds_memory(const struct core_ds *ds);
 bool core_ds_writable(const struct core_ds *ds);
 /* Detach everywhere, revoke, release the memory and the owner's charge. */
 void core_ds_free(struct core_ds *ds);
+/* A read-only dataspace charged to core (no owner): ROM modules. */
+int core_ds_alloc_rom(size_t size, const char *name, struct core_ds **out);
 /* Every dataspace c owns. */
 void core_ds_free_all(struct component *c);
 /* The list of a dataspace's attachments (rm_session.c keeps it). */
@@ -132,6 +144,57 @@ enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error);
 void rm_region_remove(struct rm_region *r, bool unmap);
 /* Forget c's attachments (its process is gone). */
 void rm_forget(struct component *c);
+
+/* ---- rom_session.c ---- */
+/* Where binary modules come from (main.c; NULL: none). */
+void rom_init(const char *components_dir);
+/* A new ROM session's state for module `name` of c: AMBER_OK or an
+ * amber_error (core reports why it refused). */
+int rom_session_create(struct component *c, const char *name, void **data);
+void rom_session_destroy(void *data);
+enum kcore_result rom_handle(void *ctx, struct kcore_request *req, int *error);
+/* A new version of c's module `name` (only "config" can change): later
+ * DATASPACE requests hand out a copy of it, and every ROM session of c for
+ * that module that has a signal handler is notified. Kernel lock held.
+ * AMBER_OK, or AMBER_ERR_INVALID_ARG for another name or one too big. */
+int rom_update(struct component *c, const char *name, const void *bytes, size_t len);
+
+/* ---- signal.c: signal sources and contexts (PD methods) ---- */
+int signal_alloc_source(struct component *c, struct kcore_request *req);
+int signal_free_source(struct component *c, struct kcore_request *req);
+int signal_alloc_context(struct component *c, struct kcore_request *req);
+int signal_free_context(struct component *c, struct kcore_request *req);
+int signal_submit_request(struct kcore_request *req);
+/* The id of the signal context behind a capability in core's task, or 0.
+ * Ids are never reused: keep a context by id, not by pointer or slot. */
+uint64_t signal_context_id(amber_sel_t core_sel);
+/* Core's own submit (Timer, ROM): count (1 .. UINT32_MAX) to the context
+ * with that id. AMBER_OK, INVALID_ARG (no such context, bad count) or
+ * NO_PARTNER (its source is gone). Kernel lock held. */
+int signal_submit(uint64_t context_id, uint64_t count);
+/* Free c's sources and contexts (from pd_forget). */
+void signal_forget(struct component *c);
+
+/* ---- timeout.c: core's one timeout thread ---- */
+/* Embed one, set `fire`, schedule it: fire runs on core's timeout thread
+ * with the kernel lock held, once the deadline has passed. */
+struct core_timeout {
+	uint64_t deadline_us;  /* core_time_us() */
+	unsigned index;        /* place in the heap; 0: not scheduled */
+	void (*fire)(struct core_timeout *t, uint64_t now_us);
+};
+uint64_t core_time_us(void); /* CLOCK_MONOTONIC */
+/* (Re)schedule t; kernel lock held. AMBER_OK or QUOTA. */
+int core_timeout_schedule(struct core_timeout *t, uint64_t deadline_us);
+void core_timeout_cancel(struct core_timeout *t);
+bool core_timeout_scheduled(const struct core_timeout *t);
+/* At the end of amber-core, without the kernel lock: stop the thread. */
+void core_timeouts_stop(void);
+
+/* ---- timer_session.c ---- */
+int timer_session_create(void **data);
+void timer_session_destroy(void *data);
+enum kcore_result timer_handle(void *ctx, struct kcore_request *req, int *error);
 
 /* ---- cpu_session.c ---- */
 enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error);

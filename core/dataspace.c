@@ -12,6 +12,10 @@
  * A dataspace may be attached anywhere (also by other components it was
  * given to); it keeps the list of its attachments, so that freeing it
  * detaches it everywhere, as Genode does.
+ *
+ * RAM dataspaces (PD) have an owner, are charged to it and are writable.
+ * ROM dataspaces (rom_session.c) have no owner, are charged to core and
+ * are read-only: RM ATTACH refuses to map them writable.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +26,7 @@
 struct core_ds {
 	struct core_ds *next;
 	struct dataspace mem;
-	struct component *owner;  /* whose PD allocated it and is charged */
+	struct component *owner;  /* whose PD allocated it and is charged; NULL: core's (ROM) */
 	amber_sel_t sel;          /* root capability of its gate in core's task */
 	uint64_t gate_id;         /* the gate's object id */
 	bool writable;            /* RAM dataspaces are; others may not be */
@@ -48,7 +52,8 @@ static enum kcore_result ds_handle(void *ctx, struct kcore_request *req, int *er
 	return KCORE_REPLY;
 }
 
-int core_ds_alloc(struct component *c, size_t size, struct core_ds **out)
+static int ds_create(struct component *owner, size_t size, const char *name, bool writable,
+		     struct core_ds **out)
 {
 	struct ktask *core = kernel_core_task();
 	amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
@@ -57,8 +62,6 @@ int core_ds_alloc(struct component *c, size_t size, struct core_ds **out)
 	struct core_ds *ds = calloc(1, sizeof(*ds));
 	if (!ds)
 		return AMBER_ERR_QUOTA;
-	char name[sizeof(ds->mem.name)];
-	snprintf(name, sizeof(name), "ram:%.27s", c->name);
 	if (dataspace_create(&ds->mem, size, name) < 0) {
 		free(ds);
 		return AMBER_ERR_QUOTA;
@@ -70,14 +73,26 @@ int core_ds_alloc(struct component *c, size_t size, struct core_ds **out)
 		free(ds);
 		return err;
 	}
-	ds->owner = c;
+	ds->owner = owner;
 	ds->sel = sel;
 	ds->gate_id = kernel_object_id(g);
-	ds->writable = true;
+	ds->writable = writable;
 	ds->next = all_ds;
 	all_ds = ds;
 	*out = ds;
 	return AMBER_OK;
+}
+
+int core_ds_alloc(struct component *c, size_t size, struct core_ds **out)
+{
+	char name[sizeof(((struct dataspace *)0)->name)];
+	snprintf(name, sizeof(name), "ram:%.27s", c->name);
+	return ds_create(c, size, name, true, out);
+}
+
+int core_ds_alloc_rom(size_t size, const char *name, struct core_ds **out)
+{
+	return ds_create(NULL, size, name, false, out);
 }
 
 struct core_ds *core_ds_lookup(amber_sel_t core_sel)
@@ -111,8 +126,10 @@ void core_ds_free(struct core_ds *ds)
 	}
 	/* Revokes every capability to it; the gate (and its handler) is gone. */
 	kernel_cap_delete(kernel_core_task(), ds->sel);
-	ds->owner->ram_used -= ds->mem.size;
-	ds->owner->ndataspaces--;
+	if (ds->owner) {
+		ds->owner->ram_used -= ds->mem.size;
+		ds->owner->ndataspaces--;
+	}
 	dataspace_destroy(&ds->mem);
 	free(ds);
 }

@@ -145,6 +145,7 @@ int main(int argc, char **argv)
 	snprintf(default_components, sizeof(default_components), "%s/components", dir);
 	if (!components_dir)
 		components_dir = default_components;
+	rom_init(components_dir);
 
 	char err[512];
 	if (scenario_load(scenario, components_dir, &components, err, sizeof(err)) < 0) {
@@ -212,9 +213,11 @@ int main(int argc, char **argv)
 		core_report("components did not end in time");
 
 	process_system_stop();
+	core_timeouts_stop();
 	kernel_entry_system_stop();
 	while (components) {
 		struct component *next = components->next;
+		free(components->config);
 		free(components);
 		components = next;
 	}

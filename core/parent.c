@@ -8,8 +8,13 @@
  * the announcement comes, so start-up order does not matter. EXIT ends the
  * component with an exit code.
  *
- * The names of core's own services (PD, CPU, RM) are answered by core at
- * once with a new session (session.c) and cannot be announced.
+ * The names of core's own services (PD, CPU, RM, ROM, Timer) are answered
+ * by core at once with a new session (session.c) and cannot be announced.
+ *
+ * A session request may carry a second string after the service's name,
+ * the session argument: the module's name for ROM. Core's other services
+ * refuse one; for announced services it is ignored for now (init will
+ * pass it on as the session's label).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -121,14 +126,19 @@ static int announce(struct component *c, struct kcore_request *req)
 
 static enum kcore_result session(struct component *c, struct kcore_request *req, int *error)
 {
-	char name[SERVICE_NAME_MAX];
+	char name[SERVICE_NAME_MAX], arg[SERVICE_NAME_MAX];
 	*error = service_string(req, 1, name, sizeof(name));
 	if (*error)
+		return KCORE_REPLY;
+	/* The argument, if the message goes on after the name. */
+	unsigned arg_at = 2 + (unsigned)((strlen(name) + sizeof(amber_word_t) - 1) / sizeof(amber_word_t));
+	bool has_arg = amber_tag_words(req->tag) > arg_at;
+	if (has_arg && (*error = service_string(req, arg_at, arg, sizeof(arg))))
 		return KCORE_REPLY;
 	if (core_service_name(name)) {
 		/* Core's own services: a new session for this component. */
 		amber_sel_t sel;
-		*error = core_session_open(c, name, &sel);
+		*error = core_session_open_arg(c, name, has_arg ? arg : NULL, &sel);
 		if (*error == AMBER_OK) {
 			req->reply_tag = amber_tag(AMBER_PROTO_PARENT, 0, 1);
 			req->reply_mr[0] = amber_map_item(sel, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);

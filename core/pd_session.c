@@ -7,7 +7,8 @@
  * a gate bound to one of the component's threads with a badge core
  * chooses, so a server can tell its objects apart by utcb->label without
  * trusting the badge to itself; core keeps the gate's root capability, so
- * FREE_RPC_CAP (or the component's end) revokes every copy.
+ * FREE_RPC_CAP (or the component's end) revokes every copy. Signal
+ * sources and contexts are PD objects too; their logic is in signal.c.
  *
  * Protocol: include/amber/pd_session.h.
  */
@@ -141,6 +142,11 @@ enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 			break;
 		case AMBER_PD_ALLOC_RPC_CAP: *error = alloc_rpc_cap(c, req); break;
 		case AMBER_PD_FREE_RPC_CAP: *error = free_rpc_cap(c, req); break;
+		case AMBER_PD_ALLOC_SIGNAL_SOURCE: *error = signal_alloc_source(c, req); break;
+		case AMBER_PD_FREE_SIGNAL_SOURCE: *error = signal_free_source(c, req); break;
+		case AMBER_PD_ALLOC_CONTEXT: *error = signal_alloc_context(c, req); break;
+		case AMBER_PD_FREE_CONTEXT: *error = signal_free_context(c, req); break;
+		case AMBER_PD_SUBMIT: *error = signal_submit_request(req); break;
 		default: *error = AMBER_ERR_OPCODE; break;
 		}
 	}
@@ -150,6 +156,7 @@ enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 
 void pd_forget(struct component *c)
 {
+	signal_forget(c);
 	while (c->rpc_caps) {
 		struct rpc_cap *r = c->rpc_caps;
 		c->rpc_caps = r->next;

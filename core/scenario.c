@@ -11,6 +11,15 @@
  * PD sessions may allocate, in bytes or with a K, M or G suffix (default
  * 4M, at most 16G, rounded up to whole pages). Anything else is an error
  * that names the line.
+ *
+ * A <component> may hold one <config> node (no attributes): its children,
+ * serialized as XML (xmlNodeDump) with leading and trailing white space
+ * removed, become the component's "config" ROM module (rom_session.c), at
+ * most AMBER_ROM_CONFIG_MAX bytes:
+ *
+ *     <component name="test_rom">
+ *       <config><greeting text="hello"/></config>
+ *     </component>
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -19,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amber/rom_session.h"
 #include "scenario.h"
 
 #define DEFAULT_CAPS 64
@@ -78,9 +88,88 @@ static void free_list(struct component *c)
 {
 	while (c) {
 		struct component *n = c->next;
+		free(c->config);
 		free(c);
 		c = n;
 	}
+}
+
+static bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+
+/* The <config> child: its children as XML text, trimmed, into c->config. */
+static int parse_config(xmlNode *node, const char *path, struct component *c, char *err, size_t errlen)
+{
+	long line = xmlGetLineNo(node);
+	if (c->has_config)
+		return fail(err, errlen, path, line, "more than one <config> in component '%s'", c->name);
+	if (node->properties)
+		return fail(err, errlen, path, line, "unknown attribute '%s' of <config>",
+			    (const char *)node->properties->name);
+	xmlBufferPtr buf = xmlBufferCreate();
+	if (!buf)
+		return fail(err, errlen, path, line, "out of memory");
+	int rc = 0;
+	for (xmlNode *n = node->children; n && rc == 0; n = n->next)
+		if (xmlNodeDump(buf, node->doc, n, 0, 0) < 0)
+			rc = fail(err, errlen, path, xmlGetLineNo(n), "cannot serialize the <config>");
+	const char *text = (const char *)xmlBufferContent(buf);
+	size_t len = (size_t)xmlBufferLength(buf);
+	while (len && is_space(*text)) {
+		text++;
+		len--;
+	}
+	while (len && is_space(text[len - 1]))
+		len--;
+	if (rc == 0 && len > AMBER_ROM_CONFIG_MAX)
+		rc = fail(err, errlen, path, line, "<config> is %zu bytes, at most %u are allowed", len,
+			  AMBER_ROM_CONFIG_MAX);
+	if (rc == 0) {
+		c->config = malloc(len + 1);
+		if (!c->config) {
+			rc = fail(err, errlen, path, line, "out of memory");
+		} else {
+			memcpy(c->config, text, len);
+			c->config[len] = '\0';
+			c->config_len = len;
+			c->has_config = true;
+		}
+	}
+	xmlBufferFree(buf);
+	return rc;
+}
+
+/* The line of a node's first non-blank character. libxml2 records a text
+ * node's line where the text ends, so count back from there. */
+static long content_line(xmlNode *n, long floor)
+{
+	long line = xmlGetLineNo(n);
+	const char *t = (const char *)n->content;
+	if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && t) {
+		const char *p = t;
+		while (*p && is_space(*p))
+			p++;
+		for (const char *q = p; *q; q++)
+			line -= *q == '\n';
+	}
+	return line < floor ? floor : line;
+}
+
+/* The children of <component>: at most one <config>, comments, white space. */
+static int parse_children(xmlNode *node, const char *path, struct component *c, char *err, size_t errlen)
+{
+	for (xmlNode *n = node->children; n; n = n->next) {
+		if (n->type == XML_COMMENT_NODE || (n->type == XML_TEXT_NODE && xmlIsBlankNode(n)))
+			continue;
+		if (n->type != XML_ELEMENT_NODE)
+			return fail(err, errlen, path, content_line(n, xmlGetLineNo(node)),
+				    "unexpected content in <component>");
+		if (strcmp((const char *)n->name, "config") != 0)
+			return fail(err, errlen, path, xmlGetLineNo(n), "unexpected element '%s' in <component>",
+				    (const char *)n->name);
+		if (parse_config(n, path, c, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int parse_component(xmlNode *node, const char *path, const char *dir, struct component *c,
@@ -134,6 +223,8 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	snprintf(c->name, sizeof(c->name), "%s", (const char *)name);
 	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", dir, bin) >= sizeof(c->binary))
 		rc = fail(err, errlen, path, line, "binary path too long");
+	else
+		rc = parse_children(node, path, c, err, errlen);
 out:
 	xmlFree(name);
 	xmlFree(binary);
@@ -142,17 +233,46 @@ out:
 	return rc;
 }
 
+/* The first error of a file that is not well-formed: the one that names
+ * the cause (an unclosed <config> makes libxml2 go on to "premature end of
+ * data" at the end of the file). */
+struct first_error {
+	bool set;
+	int line;
+	char message[256];
+};
+
+#if LIBXML_VERSION >= 21200 /* the structured error handler's argument became const */
+typedef const xmlError *scenario_xml_error;
+#else
+typedef xmlErrorPtr scenario_xml_error;
+#endif
+
+static void first_error(void *data, scenario_xml_error e)
+{
+	struct first_error *f = ((xmlParserCtxtPtr)data)->_private;
+	if (f->set || !e || e->level < XML_ERR_ERROR)
+		return;
+	f->set = true;
+	f->line = e->line;
+	snprintf(f->message, sizeof(f->message), "%s", e->message ? e->message : "not well-formed");
+}
+
 int scenario_load(const char *path, const char *components_dir, struct component **list, char *err,
 		  size_t errlen)
 {
 	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return fail(err, errlen, path, 0, "out of memory");
+	struct first_error first = { false, 0, "" };
+	ctxt->_private = &first;
+	ctxt->sax->serror = first_error; /* called with ctxt->userData, the context itself */
 	xmlDocPtr doc = xmlCtxtReadFile(ctxt, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		int rc = fail(err, errlen, path, e ? e->line : 0, "%s",
-			      e && e->message ? e->message : "cannot read the file");
+		int rc = first.set ? fail(err, errlen, path, first.line, "%s", first.message)
+				   : fail(err, errlen, path, e ? e->line : 0, "%s",
+					  e && e->message ? e->message : "cannot read the file");
 		size_t n = strlen(err);
 		if (n && err[n - 1] == '\n')
 			err[n - 1] = '\0';
@@ -183,6 +303,7 @@ int scenario_load(const char *path, const char *components_dir, struct component
 			goto out;
 		}
 		if (parse_component(n, path, components_dir, c, head, err, errlen) < 0) {
+			free(c->config);
 			free(c);
 			rc = -1;
 			goto out;

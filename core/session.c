@@ -1,24 +1,29 @@
 /*
- * Core's own services, PD, CPU and RM, as sessions.
+ * Core's own services, PD, CPU, RM, ROM and Timer, as sessions.
  *
  * As in Genode, a component reaches core's services through its parent:
- * asking for a session named "PD", "CPU" or "RM" makes core create a new
- * session object for the component (a gate in core's task whose handler
- * is the service) and hand out a capability to it. Later, init will route
- * such requests; for now the parent answers them itself (parent.c). A
- * session acts on the component that asked for it, whoever invokes it.
+ * asking for a session named "PD", "CPU", "RM" or "ROM" makes core create
+ * a new session object for the component (a gate in core's task whose
+ * handler is the service) and hand out a capability to it. ROM takes an
+ * argument, the module's name (rom_session.c); the others take none.
+ * Later, init will route such requests; for now the parent answers them
+ * itself (parent.c). A session acts on the component that asked for it,
+ * whoever invokes it.
  *
  * Everything a session makes (dataspaces, attachments, threads, RPC
  * capabilities) is recorded in the component, and its root capability
  * stays in core's task; when the component ends, core_sessions_close()
  * releases all of it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "amber/cpu_session.h"
 #include "amber/pd_session.h"
 #include "amber/rm_session.h"
+#include "amber/rom_session.h"
+#include "amber/timer_session.h"
 #include "core.h"
 
 static const struct {
@@ -29,6 +34,8 @@ static const struct {
 	{ AMBER_PD_SERVICE, CORE_SERVICE_PD, pd_handle },
 	{ AMBER_CPU_SERVICE, CORE_SERVICE_CPU, cpu_handle },
 	{ AMBER_RM_SERVICE, CORE_SERVICE_RM, rm_handle },
+	{ AMBER_ROM_SERVICE, CORE_SERVICE_ROM, rom_handle },
+	{ AMBER_TIMER_SERVICE, CORE_SERVICE_TIMER, timer_handle },
 };
 #define NSERVICES (sizeof(core_services) / sizeof(core_services[0]))
 
@@ -40,7 +47,37 @@ bool core_service_name(const char *name)
 	return false;
 }
 
+/* The service's own state of a session (ROM: the module), made before
+ * the gate and destroyed after it. */
+static int session_data_create(struct component *c, enum core_service kind, const char *arg, void **data)
+{
+	*data = NULL;
+	if (kind == CORE_SERVICE_ROM) {
+		if (!arg) {
+			core_report("%s: ROM session refused: no module name", c->name);
+			return AMBER_ERR_INVALID_ARG;
+		}
+		return rom_session_create(c, arg, data);
+	}
+	if (kind == CORE_SERVICE_TIMER && !arg)
+		return timer_session_create(data); /* the time it was opened, its timeout */
+	return arg ? AMBER_ERR_INVALID_ARG : AMBER_OK;
+}
+
+static void session_data_destroy(enum core_service kind, void *data)
+{
+	if (kind == CORE_SERVICE_ROM && data)
+		rom_session_destroy(data);
+	if (kind == CORE_SERVICE_TIMER && data)
+		timer_session_destroy(data);
+}
+
 int core_session_open(struct component *c, const char *name, amber_sel_t *sel)
+{
+	return core_session_open_arg(c, name, NULL, sel);
+}
+
+int core_session_open_arg(struct component *c, const char *name, const char *arg, amber_sel_t *sel)
 {
 	size_t i = 0;
 	while (i < NSERVICES && strcmp(core_services[i].name, name) != 0)
@@ -49,18 +86,25 @@ int core_session_open(struct component *c, const char *name, amber_sel_t *sel)
 		return AMBER_ERR_INVALID_ARG;
 	if (c->ending || c->nsessions >= CORE_MAX_SESSIONS)
 		return AMBER_ERR_QUOTA;
+	/* The state first: it may take slots of core's task itself. */
+	void *data;
+	int err = session_data_create(c, core_services[i].kind, arg, &data);
+	if (err)
+		return err;
 	struct ktask *core = kernel_core_task();
 	amber_sel_t s = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
-	if (s == AMBER_SEL_INVALID)
+	struct core_session *session = s == AMBER_SEL_INVALID ? NULL : calloc(1, sizeof(*session));
+	if (!session) {
+		session_data_destroy(core_services[i].kind, data);
 		return AMBER_ERR_QUOTA;
-	struct core_session *session = calloc(1, sizeof(*session));
-	if (!session)
-		return AMBER_ERR_QUOTA;
+	}
 	session->kind = core_services[i].kind;
 	session->c = c;
 	session->sel = s;
-	int err = kernel_create_core_gate(core, s, c->id, core_services[i].handler, session, NULL);
+	session->data = data;
+	err = kernel_create_core_gate(core, s, c->id, core_services[i].handler, session, NULL);
 	if (err) {
+		session_data_destroy(session->kind, session->data);
 		free(session);
 		return err;
 	}
@@ -77,6 +121,9 @@ void core_sessions_close(struct component *c)
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++)
 		threads += c->threads[i] != NULL;
 	uint64_t ram = c->ram_used;
+	unsigned roms = 0;
+	for (struct core_session *s = c->sessions; s; s = s->next)
+		roms += s->kind == CORE_SERVICE_ROM;
 
 	rm_forget(c);      /* its attachments: the process is gone, nothing to unmap */
 	pd_forget(c);      /* RPC capabilities; dataspaces, detached from other components */
@@ -85,12 +132,16 @@ void core_sessions_close(struct component *c)
 		struct core_session *s = c->sessions;
 		c->sessions = s->next;
 		kernel_cap_delete(kernel_core_task(), s->sel);
+		session_data_destroy(s->kind, s->data);
 		free(s);
 	}
 	c->nsessions = 0;
-	if (threads || dataspaces || regions || rpc)
-		core_report("%s: released %u thread%s, %u dataspace%s (%llu KiB), %u attachment%s, %u RPC capabilit%s",
+	char rom[48] = "";
+	if (roms)
+		snprintf(rom, sizeof(rom), ", %u ROM module%s", roms, roms == 1 ? "" : "s");
+	if (threads || dataspaces || regions || rpc || roms)
+		core_report("%s: released %u thread%s, %u dataspace%s (%llu KiB), %u attachment%s, %u RPC capabilit%s%s",
 			    c->name, threads, threads == 1 ? "" : "s", dataspaces, dataspaces == 1 ? "" : "s",
 			    (unsigned long long)(ram >> 10), regions, regions == 1 ? "" : "s", rpc,
-			    rpc == 1 ? "y" : "ies");
+			    rpc == 1 ? "y" : "ies", rom);
 }

@@ -18,6 +18,11 @@ int amber_parent_announce(const char *name, amber_sel_t gate_sel);
  * carried no capability. */
 int amber_parent_session(const char *name, amber_sel_t dst_sel, uint64_t timeout_us);
 
+/* The same with a session argument (NULL: none), sent as a second string
+ * after the name: for "ROM", the module's name (amber/rom_session.h).
+ * AMBER_ERR_INVALID_ARG if name and argument do not fit one message. */
+int amber_parent_session_arg(const char *name, const char *arg, amber_sel_t dst_sel, uint64_t timeout_us);
+
 /* Tell the parent we are done; it ends the component. Falls back to
  * exit_group if the parent returns. */
 _Noreturn void amber_exit(int code);

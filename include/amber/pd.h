@@ -22,6 +22,19 @@ int amber_pd_alloc_rpc_cap(amber_sel_t pd, amber_sel_t thread, amber_sel_t dst, 
 /* Destroy such a gate: every copy is revoked, slot `gate` is empty. */
 int amber_pd_free_rpc_cap(amber_sel_t pd, amber_sel_t gate);
 
+/* Signals (amber/signal_source.h; amber/signal.h builds on these). A
+ * signal source for the signal-handler thread `thread`: the source lands
+ * in slot `dst`, its blocking semaphore (an IRQ core attached to `thread`,
+ * INVOKE only) in slot `dst + 1`; both slots must be free. *badge (may be
+ * NULL) is the semaphore's label. */
+int amber_pd_alloc_signal_source(amber_sel_t pd, amber_sel_t thread, amber_sel_t dst, amber_word_t *badge);
+int amber_pd_free_signal_source(amber_sel_t pd, amber_sel_t source);
+/* A signal context of `source` with `imprint`, in slot `dst`. */
+int amber_pd_alloc_context(amber_sel_t pd, amber_sel_t source, amber_word_t imprint, amber_sel_t dst);
+int amber_pd_free_context(amber_sel_t pd, amber_sel_t context);
+/* Submit `count` to any signal context (needs GRANT on it to send it). */
+int amber_pd_submit(amber_sel_t pd, amber_sel_t context, uint64_t count);
+
 /* The size of a dataspace in bytes. */
 int amber_dataspace_size(amber_sel_t ds, uint64_t *size);
 

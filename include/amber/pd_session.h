@@ -31,6 +31,31 @@
  *   FREE_RPC_CAP  one map item: a gate from ALLOC_RPC_CAP. Core deletes its
  *                 own capability, which revokes every copy.
  *
+ * Signals (amber/signal_source.h has the objects' own protocols):
+ *   ALLOC_SIGNAL_SOURCE  one map item: a thread of this component (CONTROL
+ *                 needed), the signal-handler thread
+ *                 -> mr[0] = the source's badge, two map items: mr[1] the
+ *                    signal source (INVOKE|GRANT), mr[2] its blocking
+ *                    semaphore, an IRQ core created and attached to that
+ *                    thread with the badge as label (INVOKE only: it can be
+ *                    received on, by that thread, but not attached elsewhere).
+ *                 At most AMBER_PD_MAX_SIGNAL_SOURCES (QUOTA).
+ *   FREE_SIGNAL_SOURCE   one map item: a source from ALLOC_SIGNAL_SOURCE.
+ *                 Revokes the source and its semaphore (a thread blocked on
+ *                 it gets CANCELED); its contexts stay, orphaned: SUBMIT to
+ *                 them answers NO_PARTNER, FREE_CONTEXT still works.
+ *   ALLOC_CONTEXT mr[1] = imprint (any 64-bit value: what WAIT_FOR_SIGNAL
+ *                 returns for this context); one map item: a signal source
+ *                 of this component
+ *                 -> one map item (mr[0]): the signal context (INVOKE|GRANT).
+ *                 At most AMBER_PD_MAX_SIGNAL_CONTEXTS (QUOTA).
+ *   FREE_CONTEXT  one map item: a context this component allocated. Revokes
+ *                 every copy; a pending signal of it is dropped.
+ *   SUBMIT        mr[1] = count (1 .. UINT32_MAX); one map item: any signal
+ *                 context (also another component's). Adds count to the
+ *                 context's pending signal (amber/signal_source.h).
+ * A capability that is not what the method expects is INVALID_ARG.
+ *
  * Dataspace (AMBER_PROTO_DATASPACE), the capability ALLOC_RAM returns:
  *   SIZE          -> mr[0] = size in bytes
  * Core recognises a dataspace passed to it (RM ATTACH, PD FREE_RAM) by the
@@ -47,6 +72,8 @@
 
 #define AMBER_PD_MAX_DATASPACES 256u /* live RAM dataspaces per component */
 #define AMBER_PD_MAX_RPC_CAPS 256u   /* live RPC capabilities per component */
+#define AMBER_PD_MAX_SIGNAL_SOURCES 16u   /* live signal sources per component */
+#define AMBER_PD_MAX_SIGNAL_CONTEXTS 256u /* live signal contexts per component */
 
 enum amber_pd_method {
 	AMBER_PD_ALLOC_RAM = 1,
@@ -54,6 +81,11 @@ enum amber_pd_method {
 	AMBER_PD_QUOTA = 3,
 	AMBER_PD_ALLOC_RPC_CAP = 4,
 	AMBER_PD_FREE_RPC_CAP = 5,
+	AMBER_PD_ALLOC_SIGNAL_SOURCE = 6,
+	AMBER_PD_FREE_SIGNAL_SOURCE = 7,
+	AMBER_PD_ALLOC_CONTEXT = 8,
+	AMBER_PD_FREE_CONTEXT = 9,
+	AMBER_PD_SUBMIT = 10,
 };
 
 enum amber_dataspace_method {

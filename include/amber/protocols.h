@@ -21,12 +21,16 @@ enum amber_log_method { AMBER_LOG_WRITE = 1 };
 /* ---- Parent (gate in AMBER_SEL_PARENT) -------------------------------------
  * ANNOUNCE: mr[1] = length, mr[2..] = service name; one map item: the
  *   service's gate. The parent hands that gate to clients asking for it.
- * SESSION: mr[1] = length, mr[2..] = service name; the reply carries one map
- *   item, the service's gate. Blocks until a component announces the
- *   service (subject to the caller's receive timeout). The names "PD",
- *   "CPU" and "RM" are core's own services (pd_session.h, cpu_session.h,
- *   rm_session.h): each request creates a new session at once, and nobody
- *   can announce them.
+ * SESSION: mr[1] = length, mr[2..] = service name, optionally followed by a
+ *   second string, the session argument (length word, then the bytes); the
+ *   reply carries one map item, the service's gate. Blocks until a
+ *   component announces the service (subject to the caller's receive
+ *   timeout). The names "PD", "CPU", "RM", "ROM" and "Timer" are core's
+ *   own services (pd_session.h, cpu_session.h, rm_session.h,
+ *   rom_session.h, timer_session.h): each request creates a new session at
+ *   once, and nobody can announce them.
+ *   "ROM" needs the argument (the module's name); core's other services
+ *   refuse one (INVALID_ARG); announced services ignore it for now.
  * EXIT: mr[1] = exit code. The parent ends the component. */
 #define AMBER_PROTO_PARENT 0x1002u
 enum amber_parent_method {

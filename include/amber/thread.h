@@ -25,6 +25,12 @@ struct amber_thread {
 /* 0 or a negative enum amber_error (nothing is left behind then). */
 int amber_thread_create(struct amber_thread *t, void (*entry)(void *arg), void *arg);
 
+/* The calling thread's own capability (AMBER_SEL_THREAD for the first
+ * thread): amber_thread_create() leaves it in the new thread's UTCB, in
+ * the runtime's thread-local word AMBER_TLS_THREAD_SEL. */
+enum amber_tls_word { AMBER_TLS_THREAD_SEL = 0 };
+amber_sel_t amber_thread_self(void);
+
 /* Wait until the thread has ended and core has cleaned up after it, then
  * release its stack and slots. Waits forever for a thread that never
  * ends. 0 or the error of releasing the stack. */

@@ -34,14 +34,22 @@ int amber_parent_announce(const char *name, amber_sel_t gate_sel)
 
 int amber_parent_session(const char *name, amber_sel_t dst_sel, uint64_t timeout_us)
 {
+	return amber_parent_session_arg(name, 0, dst_sel, timeout_us);
+}
+
+int amber_parent_session_arg(const char *name, const char *arg, amber_sel_t dst_sel, uint64_t timeout_us)
+{
 	struct amber_utcb *u = amber_utcb();
-	size_t len = strlen(name);
-	if (len > AMBER_MSG_STRING_MAX)
+	size_t len = strlen(name), arg_len = arg ? strlen(arg) : 0;
+	unsigned need = 2u + amber_string_words(len) + (arg ? 1u + amber_string_words(arg_len) : 0u);
+	if (len > AMBER_MSG_STRING_MAX || arg_len > AMBER_MSG_STRING_MAX || need > AMBER_MR_COUNT)
 		return AMBER_ERR_INVALID_ARG;
 	amber_word_t saved_window = u->br[0];
 	u->br[0] = amber_rcv_window(dst_sel, 1);
 	u->mr[0] = AMBER_PARENT_SESSION;
 	unsigned words = amber_mr_put_string(u, 1, name, len);
+	if (arg)
+		words = amber_mr_put_string(u, words, arg, arg_len);
 	int err = amber_ipc_call(AMBER_SEL_PARENT, amber_tag(AMBER_PROTO_PARENT, words, 0), AMBER_TIMEOUT_NEVER,
 				 timeout_us);
 	u->br[0] = saved_window;

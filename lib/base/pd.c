@@ -65,6 +65,52 @@ int amber_pd_free_rpc_cap(amber_sel_t pd, amber_sel_t gate)
 	return amber_ipc_call(pd, amber_tag(AMBER_PROTO_PD, 1, 1), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
 }
 
+int amber_pd_alloc_signal_source(amber_sel_t pd, amber_sel_t thread, amber_sel_t dst, amber_word_t *badge)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_PD_ALLOC_SIGNAL_SOURCE;
+	u->mr[1] = amber_map_item(thread, AMBER_RIGHTS_ALL);
+	int err = amber_ipc_call_rcv(pd, amber_tag(AMBER_PROTO_PD, 1, 1), dst, 2);
+	if (err == AMBER_OK && amber_tag_items(u->tag) != 2)
+		err = AMBER_ERR_ITEM;
+	if (err == AMBER_OK && badge)
+		*badge = u->mr[0];
+	return err;
+}
+
+static int pd_item_call(amber_sel_t pd, amber_word_t method, amber_sel_t sel, unsigned words)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = method;
+	u->mr[words] = amber_map_item(sel, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	return amber_ipc_call(pd, amber_tag(AMBER_PROTO_PD, words, 1), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+}
+
+int amber_pd_free_signal_source(amber_sel_t pd, amber_sel_t source)
+{
+	return pd_item_call(pd, AMBER_PD_FREE_SIGNAL_SOURCE, source, 1);
+}
+
+int amber_pd_alloc_context(amber_sel_t pd, amber_sel_t source, amber_word_t imprint, amber_sel_t dst)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_PD_ALLOC_CONTEXT;
+	u->mr[1] = imprint;
+	u->mr[2] = amber_map_item(source, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	return expect_item(u, amber_ipc_call_rcv(pd, amber_tag(AMBER_PROTO_PD, 2, 1), dst, 1));
+}
+
+int amber_pd_free_context(amber_sel_t pd, amber_sel_t context)
+{
+	return pd_item_call(pd, AMBER_PD_FREE_CONTEXT, context, 1);
+}
+
+int amber_pd_submit(amber_sel_t pd, amber_sel_t context, uint64_t count)
+{
+	amber_utcb()->mr[1] = count;
+	return pd_item_call(pd, AMBER_PD_SUBMIT, context, 2);
+}
+
 int amber_dataspace_size(amber_sel_t ds, uint64_t *size)
 {
 	struct amber_utcb *u = amber_utcb();

@@ -63,6 +63,7 @@ int amber_thread_create(struct amber_thread *t, void (*entry)(void *arg), void *
 		amber_cap_free(t->sel);
 		return err;
 	}
+	((struct amber_utcb *)(uintptr_t)t->utcb)->tls[AMBER_TLS_THREAD_SEL] = t->sel; /* amber_thread_self */
 	/* entry and arg for the trampoline, at a 16-byte aligned stack top */
 	uint64_t *top = (uint64_t *)(t->stack + AMBER_THREAD_STACK_SIZE);
 	top[-2] = (uint64_t)(uintptr_t)entry;
@@ -75,6 +76,12 @@ int amber_thread_create(struct amber_thread *t, void (*entry)(void *arg), void *
 		return err;
 	}
 	return AMBER_OK;
+}
+
+amber_sel_t amber_thread_self(void)
+{
+	amber_sel_t sel = (amber_sel_t)amber_utcb()->tls[AMBER_TLS_THREAD_SEL];
+	return sel ? sel : AMBER_SEL_THREAD; /* the first thread's UTCB starts zeroed */
 }
 
 int amber_thread_join(struct amber_thread *t)
