@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The `make bench` entry: the raw Linux IPC floor, then Amber's null IPC
-# round trip divided by that floor, pinned to one CPU and unpinned.
+# round trip divided by that floor, pinned to one CPU and unpinned, then
+# the RPC round trip through the runtime (client stub, entrypoint,
+# dispatch, reply) next to both.
 #
 #   AMBER_BUILD   build directory (default: build)
 #   RAW_IPC_ARGS  extra options for raw_ipc (e.g. "-r 3 -t 0.1")
 #   AMBER_BENCH_TIMEOUT  seconds to wait for each Amber run (default 120)
 #   AMBER_BENCH_SCENARIO scenario file (default scenarios/bench_ipc.xml)
+#   AMBER_RPC_BENCH_SCENARIO RPC scenario file (default scenarios/rpc_bench.xml)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,6 +16,7 @@ AMBER_BUILD=${AMBER_BUILD:-build}
 RAW_IPC=$AMBER_BUILD/bench/raw_ipc
 AMBER_CORE=$AMBER_BUILD/amber-core
 BENCH_SCENARIO=${AMBER_BENCH_SCENARIO:-scenarios/bench_ipc.xml}
+RPC_BENCH_SCENARIO=${AMBER_RPC_BENCH_SCENARIO:-scenarios/rpc_bench.xml}
 AMBER_BENCH_TIMEOUT=${AMBER_BENCH_TIMEOUT:-120}
 
 if [[ ! -x $RAW_IPC ]]; then
@@ -34,17 +38,20 @@ while read -r tag what placement ns _; do
 done <<<"$raw_out"
 
 # ---- Amber null IPC ---------------------------------------------------------
-# amber_ipc_bench <pinned|unpinned>
+# amber_ipc_bench <pinned|unpinned> [KIND SCENARIO COMPONENT]
 #
-# Runs amber-core on the IPC benchmark scenario. The ping component logs
-# "[ping] ping: start N" before N null round trips and "[ping] ping: done N"
+# Runs amber-core on the IPC benchmark scenario (KIND "ipc", SCENARIO
+# $BENCH_SCENARIO, COMPONENT "ping" by default). The ping component logs
+# "[ping] ping: start N" before N round trips and "[ping] ping: done N"
 # after them; both lines are timestamped as they arrive, so
 #   ns per round trip = (t_done - t_start) / N
 # (logging latency is included once at each end and amortised over N).
+# The result is also kept in AMBER_NS[KIND placement].
+declare -A AMBER_NS=()
 amber_ipc_bench() {
-	local placement=$1
-	if [[ ! -x $AMBER_CORE || ! -f $BENCH_SCENARIO ]]; then
-		echo "amber ipc: not built"
+	local placement=$1 kind=${2:-ipc} scenario=${3:-$BENCH_SCENARIO} comp=${4:-ping}
+	if [[ ! -x $AMBER_CORE || ! -f $scenario ]]; then
+		echo "amber $kind: not built"
 		return 0
 	fi
 
@@ -61,7 +68,7 @@ amber_ipc_bench() {
 	if command -v stdbuf >/dev/null 2>&1; then
 		cmd+=(stdbuf -oL -eL)
 	fi
-	cmd+=("$AMBER_CORE" "$BENCH_SCENARIO")
+	cmd+=("$AMBER_CORE" "$scenario")
 
 	local t_start="" t_done="" n_start="" n_done="" line now
 	local -a tail_lines=()
@@ -76,10 +83,10 @@ amber_ipc_bench() {
 		now=$((10#$now * 1000))
 		tail_lines+=("$line")
 		((${#tail_lines[@]} <= 10)) || tail_lines=("${tail_lines[@]:1}")
-		if [[ $line =~ \[ping\]\ ping:\ start\ ([0-9]+) ]]; then
+		if [[ $line == "[$comp] ping: start "* && $line =~ ping:\ start\ ([0-9]+) ]]; then
 			t_start=$now
 			n_start=${BASH_REMATCH[1]}
-		elif [[ $line =~ \[ping\]\ ping:\ done\ ([0-9]+) ]]; then
+		elif [[ $line == "[$comp] ping: done "* && $line =~ ping:\ done\ ([0-9]+) ]]; then
 			t_done=$now
 			n_done=${BASH_REMATCH[1]}
 			break
@@ -103,26 +110,38 @@ amber_ipc_bench() {
 	exec {amber_fd}<&-
 
 	if [[ -z $t_start || -z $t_done ]]; then
-		echo "amber ipc $placement: failed (no '[ping] ping: start/done' lines)"
+		echo "amber $kind $placement: failed (no '[$comp] ping: start/done' lines)"
 		if ((${#tail_lines[@]})); then
 			printf '  | %s\n' "${tail_lines[@]}"
 		fi
 		return 0
 	fi
 	if [[ $n_start != "$n_done" || $n_done -eq 0 ]]; then
-		echo "amber ipc $placement: failed (start N=$n_start, done N=$n_done)"
+		echo "amber $kind $placement: failed (start N=$n_start, done N=$n_done)"
 		return 0
 	fi
-	local floor=${RAW_FLOOR[$placement]:-}
-	awk -v p="$placement" -v d=$((t_done - t_start)) -v n="$n_done" -v f="$floor" 'BEGIN {
-		ns = d / n
+	local floor=${RAW_FLOOR[$placement]:-} null=""
+	if [[ $kind != ipc ]]; then
+		null=${AMBER_NS[ipc $placement]:-0}
+	fi
+	AMBER_NS[$kind $placement]=$(awk -v d=$((t_done - t_start)) -v n="$n_done" 'BEGIN { printf "%.0f", d / n }')
+	awk -v k="$kind" -v p="$placement" -v ns="${AMBER_NS[$kind $placement]}" -v f="$floor" -v z="$null" 'BEGIN {
 		if (f > 0)
-			printf "amber ipc %s %.0f ns  raw floor %.0f ns  ratio %.2f\n", p, ns, f, ns / f
+			printf "amber %s %s %.0f ns  raw floor %.0f ns  ratio %.2f", k, p, ns, f, ns / f
 		else
-			printf "amber ipc %s %.0f ns  raw floor ? ns  ratio ?\n", p, ns
+			printf "amber %s %s %.0f ns  raw floor ? ns  ratio ?", k, p, ns
+		if (z > 0)
+			printf "  null ipc %.0f ns  ratio %.2f", z, ns / z
+		else if (z != "")
+			printf "  null ipc ? ns  ratio ?"
+		printf "\n"
 	}'
 }
 
 echo "== Amber null IPC"
 amber_ipc_bench pinned
 amber_ipc_bench unpinned
+
+echo "== Amber RPC through the runtime (client stub -> entrypoint dispatch -> reply)"
+amber_ipc_bench pinned rpc "$RPC_BENCH_SCENARIO" rpc_ping
+amber_ipc_bench unpinned rpc "$RPC_BENCH_SCENARIO" rpc_ping
