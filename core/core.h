@@ -67,7 +67,6 @@ struct component {
 	unsigned ndataspaces;                          /* PD: RAM dataspaces it owns */
 	struct rpc_cap *rpc_caps;                      /* PD: ALLOC_RPC_CAP gates */
 	unsigned nrpc_caps;
-	uint64_t next_badge;
 	struct core_thread *threads[CORE_MAX_THREADS]; /* CPU: by UTCB slot; [0] unused */
 	struct rm_region *regions;                     /* RM: attachments, by address */
 	unsigned nregions;
@@ -211,6 +210,10 @@ void cpu_forget(struct component *c);
 int service_string(const struct kcore_request *req, unsigned first, char *out, size_t outlen);
 /* Delete capabilities a request brought along that the handler does not keep. */
 void service_drop_items(struct kcore_request *req);
+
+/* A badge no RPC object of any component has had: badges are global, as
+ * in Genode, so a badge alone names one object everywhere. */
+uint64_t core_new_badge(void);
 
 /* Print "core: ..." as one line. */
 void core_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

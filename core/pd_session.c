@@ -82,7 +82,7 @@ static int alloc_rpc_cap(struct component *c, struct kcore_request *req)
 	if (!r)
 		return AMBER_ERR_QUOTA;
 	struct kgate *g;
-	r->badge = ++c->next_badge;
+	r->badge = core_new_badge();
 	int err = kernel_create_gate(core, sel, r->badge, (struct kthread *)o, &g);
 	if (err) {
 		free(r);

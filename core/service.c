@@ -30,6 +30,12 @@ void service_drop_items(struct kcore_request *req)
 	req->nitems = 0;
 }
 
+uint64_t core_new_badge(void)
+{
+	static uint64_t next_badge; /* under the kernel lock, like every handler */
+	return ++next_badge;
+}
+
 void core_report(const char *fmt, ...)
 {
 	char msg[512];

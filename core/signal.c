@@ -60,7 +60,6 @@ struct signal_context {
 
 static struct signal_source *sources;
 static struct signal_context *contexts;
-static uint64_t next_badge;
 
 /* ---- lookup by capability (in core's task) ----------------------------- */
 
@@ -234,7 +233,7 @@ int signal_alloc_source(struct component *c, struct kcore_request *req)
 	if (!s)
 		return AMBER_ERR_QUOTA;
 	s->c = c;
-	s->badge = ++next_badge;
+	s->badge = core_new_badge();
 	s->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	struct kgate *g = NULL;
 	int err = s->sel == AMBER_SEL_INVALID ? AMBER_ERR_QUOTA
@@ -314,7 +313,7 @@ int signal_alloc_context(struct component *c, struct kcore_request *req)
 	x->c = c;
 	x->source = s;
 	x->imprint = req->mr[1];
-	x->badge = ++next_badge;
+	x->badge = core_new_badge();
 	x->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	struct kgate *g = NULL;
 	int err = x->sel == AMBER_SEL_INVALID ? AMBER_ERR_QUOTA
