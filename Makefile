@@ -51,6 +51,10 @@ COMPONENT_BINS := $(patsubst %,$(BUILD)/components/%,$(COMPONENTS))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
+# Both kinds build into $(BUILD)/tests/: one name must not be used twice.
+ifneq ($(filter $(notdir $(UNIT_SRC)),$(notdir $(INTEG_SRC))),)
+  $(error test names used in both tests/unit and tests/integration: $(filter $(notdir $(UNIT_SRC)),$(notdir $(INTEG_SRC))))
+endif
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))

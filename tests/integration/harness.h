@@ -53,4 +53,16 @@ const char *build_dir(void);
 		}                                                                                  \
 	} while (0)
 
+/* No sanitizer report and no hang in the output. */
+#define EXPECT_CLEAN(r)                                                                            \
+	do {                                                                                       \
+		EXPECT_NOT(r, "Sanitizer");                                                        \
+		EXPECT_NOT(r, "runtime error");                                                    \
+		EXPECT_NOT(r, "harness: amber-core hung");                                         \
+	} while (0)
+
+/* The demo pair: finishing proves amber-core and the other components
+ * were not disturbed by whatever else a scenario did. */
+#define HELLO_PAIR "  <component name=\"hello_server\" caps=\"16\"/>\n  <component name=\"hello_client\" caps=\"16\"/>\n"
+
 #endif

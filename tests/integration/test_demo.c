@@ -26,6 +26,7 @@ static void demo_runs_rpc_cap_transfer_and_irq(void **state)
 	EXPECT(&r, "[hello_client] done (0 failures)");
 	EXPECT(&r, "core: hello_client exited with code 0");
 	EXPECT(&r, "core: hello_server exited with code 0");
+	EXPECT_CLEAN(&r);
 	assert_int_equal(run_count(&r, "FAIL"), 0);
 	assert_int_equal(run_count(&r, "[hello_client] irq woke me"), 3);
 	assert_int_equal(r.status, 0);

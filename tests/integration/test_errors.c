@@ -19,10 +19,6 @@
 
 #include "harness.h"
 
-/* The hello pair finishing proves that amber-core and other components
- * were not disturbed by whatever else the scenario did. */
-#define HELLO_PAIR "  <component name=\"hello_server\"/>\n  <component name=\"hello_client\"/>\n"
-
 static void bad_capabilities_and_messages(void **state)
 {
 	(void)state;

@@ -19,15 +19,6 @@
 
 #include "harness.h"
 
-#define EXPECT_CLEAN(r)                                                                            \
-	do {                                                                                       \
-		EXPECT_NOT(r, "Sanitizer");                                                        \
-		EXPECT_NOT(r, "runtime error");                                                    \
-		EXPECT_NOT(r, "harness: amber-core hung");                                         \
-	} while (0)
-
-#define HELLO_PAIR "  <component name=\"hello_server\" caps=\"16\"/>\n  <component name=\"hello_client\" caps=\"16\"/>\n"
-
 static void expect_checks(struct run *r, const char *prefix, int at_least)
 {
 	char text[128];

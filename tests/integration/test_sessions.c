@@ -20,33 +20,6 @@
 
 #include "harness.h"
 
-#define EXPECT(r, text)                                                                            \
-	do {                                                                                       \
-		if (!run_has(r, text)) {                                                           \
-			run_dump(r);                                                               \
-			run_free(r);                                                               \
-			fail_msg("missing: %s", text);                                             \
-		}                                                                                  \
-	} while (0)
-
-#define EXPECT_NOT(r, text)                                                                        \
-	do {                                                                                       \
-		if (run_has(r, text)) {                                                            \
-			run_dump(r);                                                               \
-			run_free(r);                                                               \
-			fail_msg("unexpected: %s", text);                                          \
-		}                                                                                  \
-	} while (0)
-
-#define EXPECT_CLEAN(r)                                                                            \
-	do {                                                                                       \
-		EXPECT_NOT(r, "Sanitizer");                                                        \
-		EXPECT_NOT(r, "runtime error");                                                    \
-		EXPECT_NOT(r, "harness: amber-core hung");                                         \
-	} while (0)
-
-#define HELLO_PAIR "  <component name=\"hello_server\" caps=\"16\"/>\n  <component name=\"hello_client\" caps=\"16\"/>\n"
-
 static void sessions_end_to_end(void **state)
 {
 	(void)state;

@@ -20,13 +20,6 @@
 
 #include "harness.h"
 
-#define EXPECT_CLEAN(r)                                                                            \
-	do {                                                                                       \
-		EXPECT_NOT(r, "Sanitizer");                                                        \
-		EXPECT_NOT(r, "runtime error");                                                    \
-		EXPECT_NOT(r, "harness: amber-core hung");                                         \
-	} while (0)
-
 #define SHEEP_MAX 10
 
 /* "[sheep_counter] 1 sheep" .. "10 sheep", each once and in order. */
