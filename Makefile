@@ -22,10 +22,12 @@ endif
 XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
 HOST_CFLAGS += $(XML_CFLAGS)
 
-# Components: freestanding, static, non-PIE, no red-zone surprises for the entry code.
-COMP_CFLAGS := -std=c17 -Wall -Wextra -Werror -O2 -g -Iinclude -ffreestanding -fno-builtin \
-	-fno-stack-protector -fno-pic -fno-pie -fcf-protection=none
-COMP_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,lib/base/component.ld
+# Components: the flags the SDK uses too (mk/component-flags.mk), plus -Werror.
+AMBER_INCLUDE := include
+AMBER_LDSCRIPT := lib/base/component.ld
+include mk/component-flags.mk
+COMP_CFLAGS := $(AMBER_COMPONENT_CFLAGS) -Werror
+COMP_LDFLAGS := $(AMBER_COMPONENT_LDFLAGS)
 
 KERNEL_SRC := $(wildcard kernel/*.c)
 PLATFORM_SRC := $(wildcard platform/linux/*.c)
@@ -60,7 +62,16 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check check-plain check-san unit integration bench demo clean deps
-all: $(AMBER_CORE) $(LAUNCHER) $(BASE_LIB) $(COMPONENT_BINS) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS)
+SDK := $(BUILD)/sdk
+all: $(AMBER_CORE) $(LAUNCHER) $(BASE_LIB) $(COMPONENT_BINS) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS) sdk
+
+# ---- component SDK: what a component built outside the tree needs --------
+.PHONY: sdk
+sdk: $(BASE_LIB) lib/base/component.ld mk/component.mk mk/component-flags.mk $(wildcard include/amber/*.h)
+	@rm -rf $(SDK) && mkdir -p $(SDK)/include/amber $(SDK)/lib
+	cp include/amber/*.h $(SDK)/include/amber/
+	cp $(BASE_LIB) lib/base/component.ld $(SDK)/lib/
+	cp mk/component.mk mk/component-flags.mk $(SDK)/
 
 # ---- host code ----------------------------------------------------------
 $(BUILD)/%.o: %.c
