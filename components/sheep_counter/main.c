@@ -2,20 +2,23 @@
  * sheep_counter: counts sheep on a periodic timer signal, "1 sheep",
  * "2 sheep", ..., and exits after SHEEP_MAX of them.
  *
- * It is the smallest component that has every piece of signal state: a
- * Timer session with a periodic timeout, a signal receiver whose handler
- * thread blocks on the source's semaphore IRQ (core attached it, the
- * seed's CAP3), a signal context, and a first thread blocked on an IRQ of
- * its own until the handler says it is done. That makes it the workload
- * for checkpoint/restore: restored, it must go on counting where it
- * stopped, at the same pace.
+ * A framework component (amber/component.h): component_construct opens a
+ * Timer session, registers a signal handler with the main entrypoint and
+ * starts a periodic timeout, and returns; the initial thread then runs the
+ * entrypoint's loop. Each expiry wakes the entrypoint's signal-handler
+ * thread, which blocks on the signal source's semaphore IRQ (core attached
+ * it, the seed's CAP3), and which forwards the signal through the
+ * entrypoint's signal-proxy capability (CAP2), so count_sheep runs in the
+ * entrypoint thread, the initial thread. The entrypoint was constructed
+ * with its temporary constructor capability (CAP4) and has its exit
+ * capability (CAP1). That makes it the workload for checkpoint/restore:
+ * restored, it must go on counting where it stopped, at the same pace.
  *
  * SHEEP_MAX and PERIOD_US are fixed for now; they will come from the
  * component's config ROM.
  */
-#include <amber/cap_alloc.h>
+#include <amber/component.h>
 #include <amber/error.h>
-#include <amber/kobj.h>
 #include <amber/log.h>
 #include <amber/signal.h>
 #include <amber/timer.h>
@@ -25,8 +28,9 @@
 
 struct counter {
 	unsigned sheep;
-	amber_sel_t done; /* IRQ attached to the first thread */
+	struct amber_env *env;
 	struct amber_timer timer;
+	struct amber_signal_context handler; /* Genode's Signal_handler */
 };
 
 static void count_sheep(void *arg, uint32_t count)
@@ -39,44 +43,32 @@ static void count_sheep(void *arg, uint32_t count)
 	amber_log("%u sheep", c->sheep);
 	if (c->sheep == SHEEP_MAX) {
 		amber_timer_trigger_periodic(&c->timer, 0);
-		amber_irq_trigger(c->done);
+		amber_timer_close(&c->timer);
+		amber_log("sheep_counter: done, %u sheep", c->sheep);
+		/* after this handler: the entrypoint is released, exit code 0 */
+		amber_entrypoint_exit(c->env->ep, 0);
 	}
 }
 
-static int fail(const char *what, int err)
+static void fail(struct amber_env *env, const char *what, int err)
 {
 	amber_log("sheep_counter: %s failed: %s", what, amber_error_name(err));
-	return 1;
+	amber_entrypoint_exit(env->ep, 1);
 }
 
-int main(void)
+void component_construct(struct amber_env *env)
 {
 	static struct counter c;
-	static struct amber_signal_receiver receiver;
-	static struct amber_signal_context context;
 	int err;
 
-	c.done = amber_cap_alloc();
-	if ((err = amber_factory_create_irq(AMBER_SEL_FACTORY, c.done)) ||
-	    (err = amber_irq_attach(c.done, AMBER_SEL_THREAD, 0)))
-		return fail("done IRQ", err);
-	if ((err = amber_timer_open(&c.timer)))
-		return fail("Timer session", err);
-	if ((err = amber_signal_receiver_create(&receiver, 0)))
-		return fail("signal receiver", err);
-	if ((err = amber_signal_context_create(&receiver, &context, count_sheep, &c)))
-		return fail("signal context", err);
-	if ((err = amber_timer_sigh(&c.timer, context.sel)) ||
-	    (err = amber_timer_trigger_periodic(&c.timer, PERIOD_US)))
-		return fail("periodic timeout", err);
+	c.env = env;
+	const char *what = "Timer session";
+	if ((err = amber_timer_open(&c.timer)) ||
+	    (what = "signal handler", err = amber_entrypoint_signal_handler(env->ep, &c.handler, count_sheep, &c)) ||
+	    (what = "periodic timeout", err = amber_timer_sigh(&c.timer, c.handler.sel)) ||
+	    (err = amber_timer_trigger_periodic(&c.timer, PERIOD_US))) {
+		fail(env, what, err);
+		return;
+	}
 	amber_log("sheep_counter: counting %u sheep, one every %u ms", SHEEP_MAX, PERIOD_US / 1000u);
-
-	while ((err = amber_irq_receive(c.done, AMBER_TIMEOUT_NEVER)) == AMBER_OK && c.sheep < SHEEP_MAX)
-		;
-	if (err)
-		return fail("waiting", err);
-	amber_signal_receiver_destroy(&receiver);
-	amber_timer_close(&c.timer);
-	amber_log("sheep_counter: done, %u sheep", c.sheep);
-	return 0;
 }

@@ -14,4 +14,13 @@ amber_sel_t amber_env_pd(void);
 amber_sel_t amber_env_cpu(void);
 amber_sel_t amber_env_rm(void);
 
+/* What a framework component's component_construct(env) gets (Genode's
+ * Env, amber/component.h): its main entrypoint and its sessions. */
+struct amber_entrypoint;
+struct amber_env {
+	struct amber_entrypoint *ep; /* the main entrypoint (amber/entrypoint.h) */
+	amber_sel_t parent;          /* AMBER_SEL_PARENT */
+	amber_sel_t pd, cpu, rm;     /* amber_env_pd(), _cpu(), _rm() */
+};
+
 #endif

@@ -93,6 +93,8 @@ struct amber_rpc_entrypoint {
 	volatile uint32_t state;          /* enum amber_rpc_ep_state */
 	volatile uint32_t exit;           /* set by the exit object */
 	uint64_t served;                  /* calls dispatched (statistics) */
+	uint32_t here;                    /* made by create_here: thread is the creator's */
+	volatile uint32_t serving;        /* create_here: amber_rpc_ep_serve runs */
 };
 
 /* Fill in an object before managing it. */
@@ -117,10 +119,27 @@ int amber_rpc_ep_dissolve(struct amber_rpc_entrypoint *ep, struct amber_rpc_obje
  * result is stable only on ep's thread or while nobody dissolves. */
 struct amber_rpc_object *amber_rpc_ep_lookup(struct amber_rpc_entrypoint *ep, amber_sel_t sel);
 
+/* An entrypoint in the calling thread (the main entrypoint of
+ * amber/entrypoint.h, in the initial thread): no thread of its own is
+ * created, ep->thread names the caller (stack_ds AMBER_SEL_INVALID).
+ * Objects can be managed at once; their calls wait until the caller runs
+ * the loop with amber_rpc_ep_serve(). It has an exit capability too. */
+int amber_rpc_ep_create_here(struct amber_rpc_entrypoint *ep);
+
+/* Run the loop of such an entrypoint in its thread until the exit
+ * capability is called or a dispatch function sets ep->exit (the call
+ * being served is answered first). INVALID_ARG if ep is not one of
+ * create_here's, SELF from another thread or from within the loop. */
+int amber_rpc_ep_serve(struct amber_rpc_entrypoint *ep);
+
 /* Dissolve what is still managed, stop the thread through the exit
  * capability, wait for it to end and release everything. 0 or the error
  * of the exit call; SELF on ep's own thread; INVALID_ARG if ep does not
  * run. */
 int amber_rpc_ep_destroy(struct amber_rpc_entrypoint *ep);
+/* For an entrypoint of create_here, destroy() is called from its own
+ * thread when amber_rpc_ep_serve is not running (SELF otherwise): it
+ * dissolves everything, the exit capability included, and frees the
+ * receive window; the thread itself goes on. */
 
 #endif

@@ -39,6 +39,10 @@ struct amber_signal_receiver;
  * number of submits since the context was last delivered (at least 1). */
 typedef void (*amber_signal_handler)(void *arg, uint32_t count);
 typedef void (*amber_signal_deliver)(struct amber_signal_receiver *r, uint64_t imprint, uint32_t count);
+/* Called once by the signal-handler thread when it runs and the source
+ * exists, before it first blocks on the semaphore (an entrypoint calls its
+ * constructor capability from here, amber/entrypoint.h). */
+typedef void (*amber_signal_started)(struct amber_signal_receiver *r);
 
 struct amber_signal_context {
 	amber_sel_t sel; /* the context capability: what senders need */
@@ -54,6 +58,7 @@ struct amber_signal_receiver {
 	amber_word_t badge;          /* the semaphore's label */
 	struct amber_thread thread;  /* the signal-handler thread the semaphore is attached to */
 	amber_signal_deliver deliver;
+	amber_signal_started started; /* NULL: none */
 	struct amber_lock lock;      /* contexts, dispatching */
 	struct amber_signal_context *contexts;
 	struct amber_signal_context *dispatching; /* whose handler runs now */
@@ -65,6 +70,9 @@ struct amber_signal_receiver {
 /* Start a receiver: a signal-handler thread, a signal source for it.
  * `deliver` NULL means amber_signal_dispatch. 0 or an amber_error. */
 int amber_signal_receiver_create(struct amber_signal_receiver *r, amber_signal_deliver deliver);
+/* The same with a `started` hook (may be NULL). */
+int amber_signal_receiver_create_hooked(struct amber_signal_receiver *r, amber_signal_deliver deliver,
+					amber_signal_started started);
 /* Free its contexts and its source (the handler thread wakes with
  * CANCELED and ends), join the thread. Not from the handler thread
  * (AMBER_ERR_SELF). */

@@ -139,15 +139,9 @@ static void release_args(struct amber_rpc_msg *args)
 	args->caps = 0;
 }
 
-static void ep_main(void *arg)
+/* The receive loop; returns when ep->exit is set. */
+static void ep_loop(struct amber_rpc_entrypoint *ep)
 {
-	struct amber_rpc_entrypoint *ep = arg;
-	/* Genode's delay_start: run once construction is complete. */
-	while (__atomic_load_n(&ep->state, __ATOMIC_ACQUIRE) == AMBER_RPC_EP_STARTING)
-		amber_sys_yield();
-	if (__atomic_load_n(&ep->state, __ATOMIC_ACQUIRE) != AMBER_RPC_EP_RUNNING)
-		return;
-
 	struct amber_utcb *u = amber_utcb();
 	struct amber_rpc_msg args, res;
 	u->br[0] = window_word(ep);
@@ -183,6 +177,17 @@ static void ep_main(void *arg)
 		u->br[0] = window_word(ep);
 		err = amber_ipc_reply_and_wait(reply, AMBER_TIMEOUT_NEVER);
 	}
+}
+
+static void ep_main(void *arg)
+{
+	struct amber_rpc_entrypoint *ep = arg;
+	/* Genode's delay_start: run once construction is complete. */
+	while (__atomic_load_n(&ep->state, __ATOMIC_ACQUIRE) == AMBER_RPC_EP_STARTING)
+		amber_sys_yield();
+	if (__atomic_load_n(&ep->state, __ATOMIC_ACQUIRE) != AMBER_RPC_EP_RUNNING)
+		return;
+	ep_loop(ep);
 }
 
 static int exit_dispatch(struct amber_rpc_object *obj, amber_word_t opcode, struct amber_rpc_msg *args,
@@ -320,15 +325,43 @@ int amber_rpc_ep_create(struct amber_rpc_entrypoint *ep)
 	return AMBER_OK;
 }
 
-int amber_rpc_ep_destroy(struct amber_rpc_entrypoint *ep)
+int amber_rpc_ep_create_here(struct amber_rpc_entrypoint *ep)
 {
-	if (on_ep_thread(ep))
-		return AMBER_ERR_SELF;
-	if (__atomic_load_n(&ep->state, __ATOMIC_ACQUIRE) != AMBER_RPC_EP_RUNNING)
-		return AMBER_ERR_INVALID_ARG;
+	memset(ep, 0, sizeof(*ep));
+	ep->window = amber_cap_alloc_run(AMBER_RPC_MAX_CAPS);
+	if (ep->window == AMBER_SEL_INVALID)
+		return AMBER_ERR_QUOTA;
+	ep->here = 1;
+	ep->thread.sel = amber_thread_self();
+	ep->thread.stack_ds = AMBER_SEL_INVALID;
+	ep->thread.utcb = (uint64_t)(uintptr_t)amber_utcb();
+	amber_rpc_object_init(&ep->exit_obj, AMBER_RPC_EXIT_PROTO, exit_dispatch, ep);
+	int err = manage(ep, &ep->exit_obj);
+	if (err) {
+		free_window(ep);
+		return err;
+	}
+	__atomic_store_n(&ep->state, AMBER_RPC_EP_RUNNING, __ATOMIC_RELEASE);
+	return AMBER_OK;
+}
 
-	/* 1. Dissolve what is left: queued callers fail now. A dispatch that
-	 *    is running ends before the exit call is taken. */
+int amber_rpc_ep_serve(struct amber_rpc_entrypoint *ep)
+{
+	if (!ep->here || __atomic_load_n(&ep->state, __ATOMIC_ACQUIRE) != AMBER_RPC_EP_RUNNING)
+		return AMBER_ERR_INVALID_ARG;
+	if (!on_ep_thread(ep) || ep->serving)
+		return AMBER_ERR_SELF;
+	ep->serving = 1;
+	__atomic_store_n(&ep->exit, 0u, __ATOMIC_RELEASE);
+	ep_loop(ep);
+	ep->serving = 0;
+	return AMBER_OK;
+}
+
+/* Take every object but the exit object out of the table and free its
+ * capability: queued callers fail now. */
+static void dissolve_all(struct amber_rpc_entrypoint *ep)
+{
 	struct amber_rpc_object *left = 0;
 	amber_lock_acquire(&ep->lock);
 	for (unsigned b = 0; b < AMBER_RPC_EP_BUCKETS; b++) {
@@ -351,6 +384,37 @@ int amber_rpc_ep_destroy(struct amber_rpc_entrypoint *ep)
 		o->next = 0;
 		release_cap(o);
 	}
+}
+
+static void release_exit_obj(struct amber_rpc_entrypoint *ep)
+{
+	amber_lock_acquire(&ep->lock);
+	unlink_obj(ep, &ep->exit_obj);
+	amber_lock_release(&ep->lock);
+	release_cap(&ep->exit_obj);
+	free_window(ep);
+	__atomic_store_n(&ep->state, AMBER_RPC_EP_DESTROYED, __ATOMIC_RELEASE);
+}
+
+int amber_rpc_ep_destroy(struct amber_rpc_entrypoint *ep)
+{
+	if (ep->here) {
+		if (__atomic_load_n(&ep->state, __ATOMIC_ACQUIRE) != AMBER_RPC_EP_RUNNING)
+			return AMBER_ERR_INVALID_ARG;
+		if (!on_ep_thread(ep) || ep->serving)
+			return AMBER_ERR_SELF;
+		dissolve_all(ep);
+		release_exit_obj(ep);
+		return AMBER_OK;
+	}
+	if (on_ep_thread(ep))
+		return AMBER_ERR_SELF;
+	if (__atomic_load_n(&ep->state, __ATOMIC_ACQUIRE) != AMBER_RPC_EP_RUNNING)
+		return AMBER_ERR_INVALID_ARG;
+
+	/* 1. Dissolve what is left: queued callers fail now. A dispatch that
+	 *    is running ends before the exit call is taken. */
+	dissolve_all(ep);
 
 	/* 2. Leave the loop through the exit capability. */
 	int err = amber_rpc_call(ep->exit_obj.cap, AMBER_RPC_EXIT_PROTO, AMBER_RPC_EXIT, 0, 0);
@@ -358,11 +422,6 @@ int amber_rpc_ep_destroy(struct amber_rpc_entrypoint *ep)
 	/* 3. Wait for the thread to end (core revokes its capability), free
 	 *    its stack, the exit capability and the window. */
 	amber_thread_join(&ep->thread);
-	amber_lock_acquire(&ep->lock);
-	unlink_obj(ep, &ep->exit_obj);
-	amber_lock_release(&ep->lock);
-	release_cap(&ep->exit_obj);
-	free_window(ep);
-	__atomic_store_n(&ep->state, AMBER_RPC_EP_DESTROYED, __ATOMIC_RELEASE);
+	release_exit_obj(ep);
 	return err;
 }

@@ -42,6 +42,8 @@ static void handler_thread(void *arg)
 	struct amber_signal_receiver *r = arg;
 	while (state_of(r) == STARTING)
 		amber_sys_yield();
+	if (state_of(r) == RUNNING && r->started)
+		r->started(r);
 	while (state_of(r) == RUNNING) {
 		int err = amber_irq_receive(r->sem, AMBER_TIMEOUT_NEVER); /* blocks on CAP3 */
 		if (err)
@@ -85,10 +87,17 @@ amber_sel_t amber_signal_alloc_slots(void)
 
 int amber_signal_receiver_create(struct amber_signal_receiver *r, amber_signal_deliver deliver)
 {
+	return amber_signal_receiver_create_hooked(r, deliver, 0);
+}
+
+int amber_signal_receiver_create_hooked(struct amber_signal_receiver *r, amber_signal_deliver deliver,
+					amber_signal_started started)
+{
 	amber_sel_t pd = amber_env_pd();
 	if (pd == AMBER_SEL_INVALID)
 		return AMBER_ERR_NO_PARTNER;
 	r->deliver = deliver ? deliver : amber_signal_dispatch;
+	r->started = started;
 	r->lock = (struct amber_lock)AMBER_LOCK_INIT;
 	r->contexts = 0;
 	r->dispatching = 0;

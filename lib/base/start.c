@@ -2,9 +2,11 @@
  * The C side of component start-up.
  *
  * Why a separate step: crt0 is assembly only because the stack must be set
- * up before any C runs. Here we keep core's start argument (rdi; 0 today,
- * the environment of the coming component framework later), run the (rare)
- * constructors the linker script collected in .init_array, then main().
+ * up before any C runs. Here we keep core's start argument (rdi; 0 today),
+ * run the (rare) constructors the linker script collected in .init_array,
+ * then main(): the component's own, or the runtime's weak one
+ * (component.c), which runs a framework component's component_construct
+ * in the main entrypoint.
  * Memory needs no preparation: core loads the image into zero-filled
  * dataspaces, so .bss is already zero.
  *
