@@ -37,9 +37,15 @@ static int create_kernel_objects(struct component *c)
 	c->factory_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	if ((err = kernel_create_factory(core, c->factory_sel, c->kernel_quota, NULL)))
 		return err;
-	c->parent_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
-	if ((err = kernel_create_core_gate(core, c->parent_sel, c->id, parent_handle, c, NULL)))
-		return err;
+	if (c->parent_gate != AMBER_SEL_INVALID) {
+		/* A child: its parent's gate for it (child.c), not core's parent. */
+		c->parent_sel = c->parent_gate;
+		c->parent_gate = AMBER_SEL_INVALID;
+	} else {
+		c->parent_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if ((err = kernel_create_core_gate(core, c->parent_sel, c->id, parent_handle, c, NULL)))
+			return err;
+	}
 	c->log_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	if ((err = kernel_create_core_gate(core, c->log_sel, c->id, log_handle, c, NULL)))
 		return err;
@@ -80,7 +86,21 @@ static void release_memory(struct component *c)
 	dataspace_destroy(&c->utcbs);
 }
 
-int component_start(struct component *c, char *err, size_t errlen)
+/* With `locked`, the caller holds the kernel lock throughout (process
+ * requests never take it, so that is allowed). */
+static void lock(bool locked)
+{
+	if (!locked)
+		kernel_lock();
+}
+
+static void unlock(bool locked)
+{
+	if (!locked)
+		kernel_unlock();
+}
+
+static int start(struct component *c, bool locked, char *err, size_t errlen)
 {
 	int e;
 	memset(&c->stack, 0, sizeof(c->stack));
@@ -95,16 +115,16 @@ int component_start(struct component *c, char *err, size_t errlen)
 		return -1;
 	}
 
-	kernel_lock();
+	lock(locked);
 	e = create_kernel_objects(c);
 	if (e) {
 		delete_root_caps(c);
-		kernel_unlock();
+		unlock(locked);
 		release_memory(c);
 		snprintf(err, errlen, "cannot create kernel objects (error %d)", e);
 		return -1;
 	}
-	kernel_unlock();
+	unlock(locked);
 
 	struct process_mapping maps[ELF_MAX_SEGMENTS + 2];
 	size_t n = 0;
@@ -122,16 +142,16 @@ int component_start(struct component *c, char *err, size_t errlen)
 	if (e < 0) {
 		snprintf(err, errlen, "cannot spawn process: %s", strerror(-e));
 		c->process = NULL;
-		kernel_lock();
+		lock(locked);
 		delete_root_caps(c);
-		kernel_unlock();
+		unlock(locked);
 		release_memory(c);
 		return -1;
 	}
-	kernel_lock();
+	lock(locked);
 	e = kernel_entry_start(c->thread);
 	c->state = COMPONENT_RUNNING;
-	kernel_unlock();
+	unlock(locked);
 	if (e < 0) {
 		snprintf(err, errlen, "cannot start kernel entry: %s", strerror(-e));
 		process_kill(c->process, "start failed");
@@ -139,6 +159,16 @@ int component_start(struct component *c, char *err, size_t errlen)
 	}
 	process_thread_resume(c->process, process_pid(c->process));
 	return 0;
+}
+
+int component_start(struct component *c, char *err, size_t errlen)
+{
+	return start(c, false, err, errlen);
+}
+
+int component_start_locked(struct component *c, char *err, size_t errlen)
+{
+	return start(c, true, err, errlen);
 }
 
 void component_cleanup(struct component *c)
@@ -159,6 +189,7 @@ void component_cleanup(struct component *c)
 	kernel_lock();
 	log_flush(c);
 	parent_forget(c);
+	child_forget(c);
 	core_sessions_close(c);
 	delete_root_caps(c);
 	c->state = COMPONENT_ENDED;

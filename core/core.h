@@ -9,13 +9,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "elf_loader.h"
 #include "kernel/kernel.h"
 #include "platform/linux/dataspace.h"
 #include "platform/linux/process.h"
 
-#define COMPONENT_NAME_MAX 32
+#define COMPONENT_NAME_MAX 32           /* a name in a scenario or init's <start> */
+#define COMPONENT_LABEL_MAX 72          /* what core calls it: "init -> hello_server" */
 #define LOG_LINE_MAX 1024
 #define DEFAULT_RAM_QUOTA (4ull << 20) /* the scenario's `ram` default */
 #define CORE_MAX_SESSIONS 32           /* PD, CPU and RM sessions per component */
@@ -34,13 +36,14 @@ struct core_session {
 struct core_thread;  /* cpu_session.c */
 struct rm_region;    /* rm_session.c */
 struct rpc_cap;      /* pd_session.c */
+struct core_child;   /* child.c */
 
 enum component_state { COMPONENT_NEW, COMPONENT_RUNNING, COMPONENT_ENDED };
 
 struct component {
 	struct component *next;
 	unsigned id;
-	char name[COMPONENT_NAME_MAX];
+	char name[COMPONENT_LABEL_MAX];
 	char binary[512];
 	unsigned kernel_quota; /* objects its factory may create */
 	uint64_t ram_quota;    /* bytes of RAM dataspaces it may hold (PD) */
@@ -84,14 +87,49 @@ struct component {
 	/* How it ended. */
 	bool exit_requested;
 	int exit_code;
+
+	/* Children (child.c): a parent's list, and a child's side. */
+	struct core_child *children;  /* the children this component created */
+	unsigned nchildren;
+	struct component *parent;     /* the component that created it; NULL: the scenario's */
+	amber_sel_t parent_gate;      /* a child's parent gate (core's task) until it starts */
+	uint64_t exit_sigh;           /* signal context id submitted to when it ends */
+	int end_state;                /* enum amber_child_state */
+	int end_code;
+	char end_reason[160];
 };
 
 /* ---- component.c ---- */
 /* Load, create kernel objects, spawn and start. 0, or -1 with err. */
 int component_start(struct component *c, char *err, size_t errlen);
+/* The same with the kernel lock held (a child started by its parent). */
+int component_start_locked(struct component *c, char *err, size_t errlen);
 /* After its process is gone: revoke and destroy everything it had. Called
  * without the kernel lock. */
 void component_cleanup(struct component *c);
+
+/* ---- components.c: the components amber-core runs ---- */
+void core_components_init(void);
+/* A new id (main.c numbers the scenario's before any starts; then with the
+ * kernel lock held). */
+unsigned core_component_next_id(void);
+/* A component created at run time (a child): an id, and a place in the
+ * list amber-core stops and frees at its end. Kernel lock held. */
+void core_component_register(struct component *c);
+struct component *core_components_created(void);
+/* It is about to start / it has ended: amber-core runs while any lives. */
+void core_component_live(void);
+void core_component_ended(void);
+/* Wait until none is live or `deadline` (CLOCK_MONOTONIC) passes. */
+bool core_components_wait(const struct timespec *deadline);
+
+/* ---- child.c: children a component creates (amber/child.h) ---- */
+int child_create(struct component *parent, struct kcore_request *req); /* PD CREATE_CHILD */
+/* After c's cleanup: record how it ended, give its quotas back to its
+ * parent, notify the parent. Kernel lock held. */
+void child_ended(struct component *c, const struct process_exit_info *info);
+/* The parent p ends: its children are killed, its child capabilities go. */
+void child_forget(struct component *p);
 
 /* ---- log.c ---- */
 enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error);
@@ -147,6 +185,7 @@ void rm_forget(struct component *c);
 /* ---- rom_session.c ---- */
 /* Where binary modules come from (main.c; NULL: none). */
 void rom_init(const char *components_dir);
+const char *rom_dir(void); /* that directory ("" if none) */
 /* A new ROM session's state for module `name` of c: AMBER_OK or an
  * amber_error (core reports why it refused). */
 int rom_session_create(struct component *c, const char *name, void **data);

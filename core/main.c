@@ -27,16 +27,14 @@
 #include "scenario.h"
 
 static struct component *components;
-static pthread_mutex_t live_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t live_cond; /* on CLOCK_MONOTONIC, see main() */
-static unsigned live;
-
-static void component_ended(void)
+static void free_list(struct component *c)
 {
-	pthread_mutex_lock(&live_mutex);
-	live--;
-	pthread_cond_broadcast(&live_cond);
-	pthread_mutex_unlock(&live_mutex);
+	while (c) {
+		struct component *next = c->next;
+		free(c->config);
+		free(c);
+		c = next;
+	}
 }
 
 static void on_exited(struct process *p, const struct process_exit_info *info, void *ctx)
@@ -53,7 +51,10 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 		core_report("%s killed: %s", c->name, info->reason);
 	kernel_unlock();
 	component_cleanup(c);
-	component_ended();
+	kernel_lock();
+	child_ended(c, info);
+	kernel_unlock();
+	core_component_ended();
 }
 
 static void on_thread_exited(struct process *p, pid_t tid, void *ctx)
@@ -76,20 +77,10 @@ static void kill_all(const char *why)
 	for (struct component *c = components; c; c = c->next)
 		if (c->process)
 			process_kill(c->process, why);
+	for (struct component *c = core_components_created(); c; c = c->next)
+		if (c->process)
+			process_kill(c->process, why);
 	kernel_unlock();
-}
-
-/* Wait until no component is live or `deadline` (CLOCK_MONOTONIC) passes. */
-static bool wait_all_ended(const struct timespec *deadline)
-{
-	pthread_mutex_lock(&live_mutex);
-	while (live > 0) {
-		if (pthread_cond_timedwait(&live_cond, &live_mutex, deadline) == ETIMEDOUT)
-			break;
-	}
-	bool done = live == 0;
-	pthread_mutex_unlock(&live_mutex);
-	return done;
 }
 
 static void usage(void)
@@ -119,11 +110,7 @@ int main(int argc, char **argv)
 	if (!scenario)
 		usage();
 
-	pthread_condattr_t cattr;
-	pthread_condattr_init(&cattr);
-	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-	pthread_cond_init(&live_cond, &cattr);
-	pthread_condattr_destroy(&cattr);
+	core_components_init();
 
 	/* Signals are taken synchronously by this thread only. */
 	sigset_t sigs;
@@ -165,17 +152,17 @@ int main(int argc, char **argv)
 	}
 
 	int status = 0;
-	unsigned id = 1;
+	/* Ids first: a component started may create children, which take the
+	 * next ones. */
+	for (struct component *c = components; c; c = c->next)
+		c->id = core_component_next_id();
 	for (struct component *c = components; c; c = c->next) {
-		c->id = id++;
-		pthread_mutex_lock(&live_mutex);
-		live++;
-		pthread_mutex_unlock(&live_mutex);
+		core_component_live();
 		if (component_start(c, err, sizeof(err)) < 0) {
 			core_report("cannot start %s: %s", c->name, err);
 			status = 1;
 			if (c->state != COMPONENT_RUNNING)
-				component_ended();
+				core_component_ended();
 		}
 	}
 
@@ -189,7 +176,7 @@ int main(int argc, char **argv)
 			step.tv_sec++;
 			step.tv_nsec -= 1000000000L;
 		}
-		if (wait_all_ended(&step))
+		if (core_components_wait(&step))
 			break;
 		struct timespec zero = { 0, 0 };
 		int sig = sigtimedwait(&sigs, NULL, &zero);
@@ -209,18 +196,14 @@ int main(int argc, char **argv)
 	struct timespec grace;
 	clock_gettime(CLOCK_MONOTONIC, &grace);
 	grace.tv_sec += 5;
-	if (!wait_all_ended(&grace))
+	if (!core_components_wait(&grace))
 		core_report("components did not end in time");
 
 	process_system_stop();
 	core_timeouts_stop();
 	kernel_entry_system_stop();
-	while (components) {
-		struct component *next = components->next;
-		free(components->config);
-		free(components);
-		components = next;
-	}
+	free_list(components);
+	free_list(core_components_created());
 	xmlCleanupParser();
 	return status;
 }

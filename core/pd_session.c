@@ -147,6 +147,7 @@ enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 		case AMBER_PD_ALLOC_CONTEXT: *error = signal_alloc_context(c, req); break;
 		case AMBER_PD_FREE_CONTEXT: *error = signal_free_context(c, req); break;
 		case AMBER_PD_SUBMIT: *error = signal_submit_request(req); break;
+		case AMBER_PD_CREATE_CHILD: *error = child_create(c, req); break;
 		default: *error = AMBER_ERR_OPCODE; break;
 		}
 	}

@@ -55,6 +55,8 @@ void rom_init(const char *components_dir)
 	snprintf(modules_dir, sizeof(modules_dir), "%s", components_dir ? components_dir : "");
 }
 
+const char *rom_dir(void) { return modules_dir; }
+
 /* [A-Za-z0-9._-], not starting with '.', no "..": a plain file name. */
 static bool valid_module_name(const char *s)
 {

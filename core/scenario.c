@@ -20,6 +20,10 @@
  *     <component name="test_rom">
  *       <config><greeting text="hello"/></config>
  *     </component>
+ *
+ * A component whose binary is "init" must have a <config>, which is init's
+ * configuration (<start>, <route>, ...): init_config.c checks it and makes
+ * the compact tree of amber/config_tree.h init's "config" module instead.
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -46,7 +50,7 @@ static int fail(char *err, size_t errlen, const char *path, long line, const cha
 	return -1;
 }
 
-static int valid_name(const char *s)
+bool scenario_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n >= COMPONENT_NAME_MAX)
@@ -58,7 +62,7 @@ static int valid_name(const char *s)
 }
 
 /* "4096", "512K", "4M", "1G": bytes, page-rounded; 0 if malformed. */
-static uint64_t parse_size(const char *s)
+uint64_t scenario_parse_size(const char *s)
 {
 	uint64_t v = 0;
 	const char *p = s;
@@ -82,6 +86,15 @@ static uint64_t parse_size(const char *s)
 		return 0;
 	v <<= shift;
 	return (v + AMBER_PAGE_SIZE - 1) & ~(uint64_t)(AMBER_PAGE_SIZE - 1);
+}
+
+unsigned scenario_parse_caps(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || end == s || v < 1 || v > MAX_CAPS)
+		return 0;
+	return (unsigned)v;
 }
 
 static void free_list(struct component *c)
@@ -155,7 +168,8 @@ static long content_line(xmlNode *n, long floor)
 }
 
 /* The children of <component>: at most one <config>, comments, white space. */
-static int parse_children(xmlNode *node, const char *path, struct component *c, char *err, size_t errlen)
+static int parse_children(xmlNode *node, const char *path, struct component *c, bool is_init, char *err,
+			  size_t errlen)
 {
 	for (xmlNode *n = node->children; n; n = n->next) {
 		if (n->type == XML_COMMENT_NODE || (n->type == XML_TEXT_NODE && xmlIsBlankNode(n)))
@@ -166,9 +180,18 @@ static int parse_children(xmlNode *node, const char *path, struct component *c, 
 		if (strcmp((const char *)n->name, "config") != 0)
 			return fail(err, errlen, path, xmlGetLineNo(n), "unexpected element '%s' in <component>",
 				    (const char *)n->name);
-		if (parse_config(n, path, c, err, errlen) < 0)
+		if (is_init) {
+			if (c->has_config)
+				return fail(err, errlen, path, xmlGetLineNo(n), "more than one <config> in component '%s'",
+					    c->name);
+			if (init_config_parse(n, path, c, err, errlen) < 0)
+				return -1;
+		} else if (parse_config(n, path, c, err, errlen) < 0) {
 			return -1;
+		}
 	}
+	if (is_init && !c->has_config)
+		return fail(err, errlen, path, xmlGetLineNo(node), "init needs a <config> with its <start> nodes");
 	return 0;
 }
 
@@ -186,7 +209,7 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	xmlChar *caps = xmlGetProp(node, (const xmlChar *)"caps");
 	xmlChar *ram = xmlGetProp(node, (const xmlChar *)"ram");
 	int rc = 0;
-	if (!name || !valid_name((const char *)name)) {
+	if (!name || !scenario_valid_name((const char *)name)) {
 		rc = fail(err, errlen, path, line, "component needs a name of [a-z0-9_-], at most %d characters",
 			  COMPONENT_NAME_MAX - 1);
 		goto out;
@@ -198,23 +221,21 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 		}
 	}
 	const char *bin = binary ? (const char *)binary : (const char *)name;
-	if (!valid_name(bin)) {
+	if (!scenario_valid_name(bin)) {
 		rc = fail(err, errlen, path, line, "binary '%s' must be a plain file name", bin);
 		goto out;
 	}
 	c->kernel_quota = DEFAULT_CAPS;
 	if (caps) {
-		char *end;
-		long v = strtol((const char *)caps, &end, 10);
-		if (*end || end == (const char *)caps || v < 1 || v > MAX_CAPS) {
+		c->kernel_quota = scenario_parse_caps((const char *)caps);
+		if (c->kernel_quota == 0) {
 			rc = fail(err, errlen, path, line, "caps must be a number from 1 to %d", MAX_CAPS);
 			goto out;
 		}
-		c->kernel_quota = (unsigned)v;
 	}
 	c->ram_quota = DEFAULT_RAM_QUOTA;
 	if (ram) {
-		c->ram_quota = parse_size((const char *)ram);
+		c->ram_quota = scenario_parse_size((const char *)ram);
 		if (c->ram_quota == 0) {
 			rc = fail(err, errlen, path, line, "ram must be a size like 65536, 512K, 4M or 1G (at most 16G)");
 			goto out;
@@ -224,7 +245,7 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", dir, bin) >= sizeof(c->binary))
 		rc = fail(err, errlen, path, line, "binary path too long");
 	else
-		rc = parse_children(node, path, c, err, errlen);
+		rc = parse_children(node, path, c, strcmp(bin, "init") == 0, err, errlen);
 out:
 	xmlFree(name);
 	xmlFree(binary);

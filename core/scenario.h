@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include <libxml/tree.h>
+
 #include "core.h"
 
 /* Parse `path` and append a component (state NEW) per <component> node to
@@ -13,5 +15,16 @@
  * reason" in err and nothing appended. */
 int scenario_load(const char *path, const char *components_dir, struct component **list, char *err,
 		  size_t errlen);
+
+/* Shared with init_config.c: a component or start name ([a-z0-9_-], 1 to
+ * COMPONENT_NAME_MAX - 1 characters); a size ("4M": bytes, page-rounded,
+ * 0 if malformed); a caps quota (1 .. AMBER_CAP_SLOTS, 0 if malformed). */
+bool scenario_valid_name(const char *s);
+uint64_t scenario_parse_size(const char *s);
+unsigned scenario_parse_caps(const char *s);
+
+/* init_config.c: check init's <config> node and make c's "config" module
+ * the compact tree (amber/config_tree.h). 0, or -1 with "FILE:LINE: reason". */
+int init_config_parse(xmlNode *config, const char *path, struct component *c, char *err, size_t errlen);
 
 #endif

@@ -77,3 +77,24 @@ int kernel_create_factory(struct ktask *space, amber_sel_t sel, uint32_t quota, 
 		*out = f;
 	return AMBER_OK;
 }
+
+int kernel_factory_adjust(struct ktask *space, amber_sel_t sel, int64_t delta)
+{
+	struct kcap *c = cap_lookup(space, sel);
+	if (!c)
+		return AMBER_ERR_INVALID_CAP;
+	if (c->obj->kind != AMBER_KIND_FACTORY)
+		return AMBER_ERR_INVALID_ARG;
+	struct kfactory *f = (struct kfactory *)c->obj;
+	if (delta < 0) {
+		uint64_t take = (uint64_t)(-delta);
+		if (f->used > f->quota || take > (uint64_t)(f->quota - f->used))
+			return AMBER_ERR_QUOTA;
+		f->quota -= (uint32_t)take;
+	} else if ((uint64_t)delta > (uint64_t)(UINT32_MAX - f->quota)) {
+		return AMBER_ERR_INVALID_ARG;
+	} else {
+		f->quota += (uint32_t)delta;
+	}
+	return AMBER_OK;
+}

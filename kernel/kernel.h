@@ -97,6 +97,10 @@ int kernel_create_core_gate(struct ktask *space, amber_sel_t sel, uint64_t label
 			    kernel_core_handler handler, void *ctx, struct kgate **out);
 int kernel_create_irq(struct ktask *space, amber_sel_t sel, struct kirq **out);
 int kernel_create_factory(struct ktask *space, amber_sel_t sel, uint32_t quota, struct kfactory **out);
+/* Move quota out of (delta < 0) or into (delta > 0) the factory in slot
+ * `sel` of `space`: core's transfer of a parent's caps to a child. Taking
+ * fails with AMBER_ERR_QUOTA unless that much of the quota is unused. */
+int kernel_factory_adjust(struct ktask *space, amber_sel_t sel, int64_t delta);
 
 /* IRQs core uses itself (a signal source's blocking semaphore): attach to a
  * thread with a label, as AMBER_IRQ_ATTACH does, and trigger. Attach fails

@@ -86,6 +86,7 @@ enum amber_pd_method {
 	AMBER_PD_ALLOC_CONTEXT = 8,
 	AMBER_PD_FREE_CONTEXT = 9,
 	AMBER_PD_SUBMIT = 10,
+	AMBER_PD_CREATE_CHILD = 11, /* amber/child.h */
 };
 
 enum amber_dataspace_method {

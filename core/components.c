@@ -1,0 +1,62 @@
+/*
+ * The components amber-core runs: how many are live (amber-core ends when
+ * none is), their ids, and the ones created at run time (children, child.c),
+ * which amber-core stops and frees at its end like the scenario's.
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include "core.h"
+
+static struct component *created; /* kernel lock */
+static unsigned next_id = 1;
+static pthread_mutex_t live_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t live_cond; /* on CLOCK_MONOTONIC */
+static unsigned live;
+
+void core_components_init(void)
+{
+	pthread_condattr_t cattr;
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&live_cond, &cattr);
+	pthread_condattr_destroy(&cattr);
+}
+
+unsigned core_component_next_id(void) { return next_id++; }
+
+void core_component_register(struct component *c)
+{
+	c->id = next_id++;
+	c->next = created;
+	created = c;
+}
+
+struct component *core_components_created(void) { return created; }
+
+void core_component_live(void)
+{
+	pthread_mutex_lock(&live_mutex);
+	live++;
+	pthread_mutex_unlock(&live_mutex);
+}
+
+void core_component_ended(void)
+{
+	pthread_mutex_lock(&live_mutex);
+	live--;
+	pthread_cond_broadcast(&live_cond);
+	pthread_mutex_unlock(&live_mutex);
+}
+
+bool core_components_wait(const struct timespec *deadline)
+{
+	pthread_mutex_lock(&live_mutex);
+	while (live > 0) {
+		if (pthread_cond_timedwait(&live_cond, &live_mutex, deadline) == ETIMEDOUT)
+			break;
+	}
+	bool done = live == 0;
+	pthread_mutex_unlock(&live_mutex);
+	return done;
+}
