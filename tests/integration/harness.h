@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct run {
 	int status;   /* amber-core's exit status, or -1 if it was killed */
@@ -59,6 +60,33 @@ const char *build_dir(void);
 		EXPECT_NOT(r, "Sanitizer");                                                        \
 		EXPECT_NOT(r, "runtime error");                                                    \
 		EXPECT_NOT(r, "harness: amber-core hung");                                         \
+	} while (0)
+
+/* At least `at_least` "[name] ok:" lines in the output. */
+#define EXPECT_CHECKS(r, name, at_least)                                                           \
+	do {                                                                                       \
+		char expect_text_[128];                                                            \
+		snprintf(expect_text_, sizeof(expect_text_), "[%s] ok:", name);                    \
+		if (run_count(r, expect_text_) < (at_least)) {                                     \
+			run_dump(r);                                                               \
+			run_free(r);                                                               \
+			fail_msg("%s: fewer than %d checks ran", name, (int)(at_least));           \
+		}                                                                                  \
+	} while (0)
+
+/* A test component's verdict: "[name] done: ... 0 failed" after at least
+ * `at_least` checks, no FAIL line, exit code 0, clean output. */
+#define EXPECT_SELF_CHECKS(r, name, at_least)                                                      \
+	do {                                                                                       \
+		char expect_line_[128];                                                            \
+		snprintf(expect_line_, sizeof(expect_line_), "[%s] done:", name);                  \
+		EXPECT(r, expect_line_);                                                           \
+		EXPECT(r, " 0 failed");                                                            \
+		EXPECT_NOT(r, "FAIL");                                                             \
+		snprintf(expect_line_, sizeof(expect_line_), "core: %s exited with code 0", name); \
+		EXPECT(r, expect_line_);                                                           \
+		EXPECT_CLEAN(r);                                                                   \
+		EXPECT_CHECKS(r, name, at_least);                                                  \
 	} while (0)
 
 /* The demo pair: finishing proves amber-core and the other components

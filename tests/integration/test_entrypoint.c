@@ -19,14 +19,6 @@
 
 #include "harness.h"
 
-#define EXPECT_EP_CLEAN(r)                                                                            \
-	do {                                                                                       \
-		EXPECT_NOT(r, "Sanitizer");                                                        \
-		EXPECT_NOT(r, "runtime error");                                                    \
-		EXPECT_NOT(r, "harness: amber-core hung");                                         \
-		EXPECT_NOT(r, "FAIL");                                                             \
-	} while (0)
-
 static void expect_entrypoint_checks(struct run *r)
 {
 	EXPECT(r, "[test_entrypoint] ok: component_construct runs");
@@ -41,15 +33,8 @@ static void expect_entrypoint_checks(struct run *r)
 	EXPECT(r, "[test_entrypoint] ok: timer handlers ran while the RPC calls went on");
 	EXPECT(r, "[test_entrypoint] ok: handlers and RPC functions never overlapped");
 	EXPECT(r, "[test_entrypoint] ok: the idle signal-handler thread blocks in IRQ RECEIVE on the semaphore (CAP3)");
-	EXPECT(r, "[test_entrypoint] done:");
-	EXPECT(r, " 0 failed");
-	EXPECT(r, "core: test_entrypoint exited with code 0");
+	EXPECT_SELF_CHECKS(r, "test_entrypoint", 55);
 	EXPECT_NOT(r, "core: test_entrypoint: released"); /* the entrypoint released itself */
-	if (run_count(r, "[test_entrypoint] ok:") < 55) {
-		run_dump(r);
-		run_free(r);
-		fail_msg("too few checks ran");
-	}
 }
 
 static void entrypoint_checks_in_a_component(void **state)
@@ -58,7 +43,7 @@ static void entrypoint_checks_in_a_component(void **state)
 	struct run r;
 	run_scenario_file(&r, "scenarios/entrypoint.xml", 60);
 	expect_entrypoint_checks(&r);
-	EXPECT_EP_CLEAN(&r);
+	EXPECT_CLEAN(&r);
 	assert_int_equal(r.status, 0);
 	run_free(&r);
 }
@@ -82,7 +67,7 @@ static void framework_components_side_by_side(void **state)
 	EXPECT(&r, "core: sheep_counter exited with code 0");
 	EXPECT_NOT(&r, "core: sheep_counter: released");
 	EXPECT(&r, "[hello_client] done (0 failures)");
-	EXPECT_EP_CLEAN(&r);
+	EXPECT_CLEAN(&r);
 	assert_int_equal(r.status, 0);
 	run_free(&r);
 }

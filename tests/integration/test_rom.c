@@ -19,17 +19,6 @@
 
 #include "harness.h"
 
-static void expect_checks(struct run *r, const char *prefix, int at_least)
-{
-	char text[128];
-	snprintf(text, sizeof(text), "[%s] ok:", prefix);
-	if (run_count(r, text) < at_least) {
-		run_dump(r);
-		run_free(r);
-		fail_msg("%s: fewer than %d checks ran", prefix, at_least);
-	}
-}
-
 static void each_component_reads_its_own_config(void **state)
 {
 	(void)state;
@@ -53,8 +42,8 @@ static void each_component_reads_its_own_config(void **state)
 	 * binary, and amber_rom_config's own session */
 	EXPECT(&r, "core: test_rom: released 0 threads, 0 dataspaces (0 KiB), 1 attachment, 0 RPC capabilities, 4 ROM modules");
 	EXPECT_CLEAN(&r);
-	expect_checks(&r, "test_rom", 60);
-	expect_checks(&r, "test_rom_second", 60);
+	EXPECT_CHECKS(&r, "test_rom", 60);
+	EXPECT_CHECKS(&r, "test_rom_second", 60);
 	assert_int_equal(r.status, 0);
 	run_free(&r);
 }
