@@ -1,0 +1,137 @@
+/*
+ * The example components alone (components/example_threads,
+ * components/example_sessions; scenarios/example_*.xml): each runs to its
+ * final line and exits with 0, and its output is the same from run to run
+ * (what the differential checkpoint/restore tests will rely on).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* The lines of the output that start with `prefix`, joined: malloc'd. */
+static char *lines_of(const struct run *r, const char *prefix)
+{
+	char *out = calloc(1, r->len + 1);
+	assert_non_null(out);
+	size_t n = 0, plen = strlen(prefix);
+	for (const char *p = r->output; *p;) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) + 1 : strlen(p);
+		if (len >= plen && strncmp(p, prefix, plen) == 0) {
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	return out;
+}
+
+/* Run the scenario twice: the component's lines must be the same. */
+static void same_output_twice(const char *scenario, const char *prefix, int min_lines)
+{
+	struct run a, b;
+	run_scenario_file(&a, scenario, 30);
+	run_scenario_file(&b, scenario, 30);
+	char *la = lines_of(&a, prefix), *lb = lines_of(&b, prefix);
+	int lines = 0;
+	for (const char *p = la; *p; p++)
+		lines += *p == '\n';
+	if (strcmp(la, lb) != 0 || lines < min_lines) {
+		run_dump(&a);
+		run_dump(&b);
+		fail_msg("%s: the output of %s differs between two runs (or is short: %d lines)", scenario, prefix, lines);
+	}
+	free(la);
+	free(lb);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(b.status, 0);
+	run_free(&a);
+	run_free(&b);
+}
+
+static void threads_alone(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_file(&r, "scenarios/example_threads.xml", 30);
+	EXPECT(&r, "[example_threads] threads: starting 4 workers for 3 rounds");
+	EXPECT(&r, "[example_threads] threads: all 4 workers ready");
+	EXPECT(&r, "[example_threads] threads: round 1 worker 0 sum ");
+	EXPECT(&r, "[example_threads] threads: round 3 worker 3 sum ");
+	assert_int_equal(run_count(&r, "[example_threads] threads: round "), 12);
+	EXPECT(&r, "over 36 allocations (matches the shared total)");
+	EXPECT(&r, "[example_threads] threads: done");
+	EXPECT(&r, "core: example_threads exited with code 0");
+	EXPECT_NOT(&r, "FAIL");
+	EXPECT_CLEAN(&r);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+static void threads_deterministic(void **state)
+{
+	(void)state;
+	same_output_twice("scenarios/example_threads.xml", "[example_threads]", 16);
+}
+
+static void sessions_alone(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_file(&r, "scenarios/example_sessions.xml", 30);
+	EXPECT(&r, "[example_sessions] sessions: ROM: config: 5 rounds, one every 20 ms");
+	EXPECT(&r, "[example_sessions] sessions: PD: allocated 10000 bytes of RAM: a dataspace of 12288 bytes");
+	EXPECT(&r, "attached read-only: sum 1565944 (same)");
+	EXPECT(&r, "[example_sessions] sessions: CPU: started a worker thread, paused and resumed it");
+	EXPECT(&r, "[example_sessions] sessions: PD: an RPC capability for the worker (badge nonzero)");
+	EXPECT(&r, "[example_sessions] sessions: Timer: periodic timeout every 20 ms");
+	EXPECT(&r, "[example_sessions] sessions: Timer: tick 1: the worker computed ");
+	EXPECT(&r, "[example_sessions] sessions: Timer: tick 5: the worker computed ");
+	assert_int_equal(run_count(&r, "sessions: Timer: tick "), 5);
+	EXPECT(&r, "[example_sessions] sessions: CPU: the worker thread ended");
+	EXPECT(&r, "[example_sessions] sessions: PD: freed the RPC capability and the dataspace");
+	EXPECT(&r, "[example_sessions] sessions: done, 5 rounds");
+	EXPECT(&r, "core: example_sessions exited with code 0");
+	EXPECT_NOT(&r, "FAIL");
+	EXPECT_CLEAN(&r);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+static void sessions_deterministic(void **state)
+{
+	(void)state;
+	same_output_twice("scenarios/example_sessions.xml", "[example_sessions]", 15);
+}
+
+/* Without a <config>, the ROM session is refused and the defaults apply. */
+static void sessions_without_config(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r, "<scenario>\n  <component name=\"example_sessions\" ram=\"1M\"/>\n</scenario>\n", 30);
+	EXPECT(&r, "[example_sessions] sessions: ROM: no config, defaults: 3 rounds, one every 20 ms");
+	EXPECT(&r, "[example_sessions] sessions: done, 3 rounds");
+	EXPECT_NOT(&r, "FAIL");
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(threads_alone),
+		cmocka_unit_test(threads_deterministic),
+		cmocka_unit_test(sessions_alone),
+		cmocka_unit_test(sessions_deterministic),
+		cmocka_unit_test(sessions_without_config),
+	};
+	return cmocka_run_group_tests_name("integration: examples", tests, NULL, NULL);
+}
