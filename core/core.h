@@ -40,6 +40,17 @@ struct core_child;   /* child.c */
 
 enum component_state { COMPONENT_NEW, COMPONENT_RUNNING, COMPONENT_ENDED };
 
+/* A thread held stopped on a fault (cpu_session.c): what CPU STATE and
+ * RM FAULT_STATE report until the thread is resumed. */
+enum core_fault_kind { CORE_FAULT_NONE, CORE_FAULT_CPU, CORE_FAULT_RM };
+struct core_fault {
+	enum core_fault_kind kind;
+	int sig;
+	uint64_t addr, ip;
+	unsigned access; /* enum amber_rm_access */
+	uint64_t seq;    /* the component's fault counter: oldest first */
+};
+
 struct component {
 	struct component *next;
 	unsigned id;
@@ -73,6 +84,9 @@ struct component {
 	struct core_thread *threads[CORE_MAX_THREADS]; /* CPU: by UTCB slot; [0] unused */
 	struct rm_region *regions;                     /* RM: attachments, by address */
 	unsigned nregions;
+	uint64_t cpu_sigh, rm_sigh;                    /* CPU / RM SIGH: signal context ids, or 0 */
+	struct core_fault first_fault;                 /* the first thread's held fault */
+	uint64_t fault_seq;
 
 	/* ROM: the scenario's <config> (the "config" module), if it has one. */
 	char *config;          /* serialized children of <config>, NUL-terminated (malloc) */
@@ -177,6 +191,8 @@ struct rm_region **core_ds_regions(struct core_ds *ds);
 
 /* ---- rm_session.c ---- */
 enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error);
+/* Is addr a page fault RM SIGH handles: attachable, but not attached? */
+bool rm_fault_unattached(struct component *c, uint64_t addr);
 /* Remove an attachment from both lists; unmap it if the process lives. */
 void rm_region_remove(struct rm_region *r, bool unmap);
 /* Forget c's attachments (its process is gone). */
@@ -238,6 +254,13 @@ enum kcore_result timer_handle(void *ctx, struct kcore_request *req, int *error)
 enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error);
 /* A thread of c left with exit(2). Event thread, kernel lock NOT held. */
 void cpu_thread_exited(struct component *c, pid_t tid);
+/* A thread of c faulted and is held stopped: hold it and submit the RM or
+ * CPU signal context, or have it killed. Event thread, kernel lock NOT held. */
+enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const struct process_fault_info *fi);
+/* The oldest held RM fault of c: its thread's index (0: first thread). */
+const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *index);
+/* SIGH's argument: the context's id to *out (0: none). AMBER_OK or INVALID_ARG. */
+int cpu_sigh_request(struct kcore_request *req, uint64_t *out);
 /* The threads c's CPU sessions made, whose entry threads must be stopped
  * before core_sessions_close; marks them gone. Kernel lock held. Returns
  * how many were written to out (at most CORE_MAX_THREADS). */

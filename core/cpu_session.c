@@ -17,13 +17,20 @@
  * a thread that exits is first marked gone (no handler touches it any
  * more), then its entry thread is stopped, then its objects are released.
  *
+ * Faults: the process layer asks cpu_thread_fault() on its event thread
+ * whether to hold a faulting thread. With a CPU or RM SIGH context the
+ * fault is recorded with the thread (what STATE and RM FAULT_STATE report)
+ * and the context submitted; RESUME clears the record.
+ *
  * Protocol: include/amber/cpu_session.h.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "amber/cpu_session.h"
+#include "amber/rm_session.h"
 #include "core.h"
 #include "platform/linux/compat.h"
 #include "platform/linux/kernel_entry.h"
@@ -36,6 +43,7 @@ struct core_thread {
 	unsigned index;    /* UTCB slot */
 	bool started;
 	bool gone;         /* exiting or the component ending: refuse requests */
+	struct core_fault fault; /* held on a fault (kind != NONE) */
 };
 
 _Static_assert(CORE_MAX_THREADS == AMBER_CPU_MAX_THREADS, "one thread per UTCB slot");
@@ -46,6 +54,11 @@ struct thread_ref {
 	pid_t tid;
 	struct core_thread *rec; /* NULL: the first thread */
 };
+
+static struct core_fault *fault_of(struct component *c, const struct thread_ref *ref)
+{
+	return ref->rec ? &ref->rec->fault : &c->first_fault;
+}
 
 static uint64_t utcb_addr(unsigned index) { return AMBER_UTCB_AREA + (uint64_t)index * AMBER_UTCB_SIZE; }
 
@@ -172,7 +185,62 @@ static int pause_resume(struct component *c, struct kcore_request *req, bool pau
 	if (ref.rec && !ref.rec->started)
 		return AMBER_ERR_INVALID_ARG;
 	int e = pause ? process_thread_stop(c->process, ref.tid) : process_thread_resume(c->process, ref.tid);
+	if (e == 0 && !pause)
+		fault_of(c, &ref)->kind = CORE_FAULT_NONE; /* it retries; a new fault is a new record */
 	return e < 0 ? platform_error(e) : AMBER_OK;
+}
+
+static int set_state(struct component *c, struct kcore_request *req)
+{
+	uint64_t w[AMBER_CPU_SET_STATE_WORDS];
+	if (amber_tag_words(req->tag) < 1 + AMBER_CPU_SET_STATE_WORDS)
+		return AMBER_ERR_INVALID_ARG;
+	memcpy(w, &req->mr[1], sizeof(w));
+	struct thread_ref ref;
+	int err = find_thread(c, req, &ref);
+	if (err)
+		return err;
+	if ((ref.rec && !ref.rec->started) || w[0] >= LINUX_USER_TOP)
+		return AMBER_ERR_INVALID_ARG;
+	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
+	if (!regs)
+		return AMBER_ERR_QUOTA;
+	int e = process_thread_get_regs(c->process, ref.tid, regs);
+	if (e == 0) {
+		struct user_regs_struct *g = &regs->gp;
+		if (g->rip != w[0])
+			g->orig_rax = (unsigned long long)-1; /* elsewhere: no system call to restart */
+		g->rip = w[0];
+		g->rsp = w[1];
+		g->rax = w[2];
+		g->rbx = w[3];
+		g->rcx = w[4];
+		g->rdx = w[5];
+		g->rsi = w[6];
+		g->rdi = w[7];
+		g->rbp = w[8];
+		g->r8 = w[9];
+		g->r9 = w[10];
+		g->r10 = w[11];
+		g->r11 = w[12];
+		g->r12 = w[13];
+		g->r13 = w[14];
+		g->r14 = w[15];
+		g->r15 = w[16];
+		e = process_thread_set_regs(c->process, ref.tid, regs);
+	}
+	free(regs);
+	return e < 0 ? platform_error(e) : AMBER_OK; /* -EBUSY: it runs */
+}
+
+/* CPU SIGH and RM SIGH (rm_session.c): a context id, or 0 to forget. */
+int cpu_sigh_request(struct kcore_request *req, uint64_t *out)
+{
+	uint64_t id = req->nitems == 1 ? signal_context_id(req->items[0]) : 0;
+	if (req->nitems > 1 || (req->nitems == 1 && id == 0))
+		return AMBER_ERR_INVALID_ARG;
+	*out = id;
+	return AMBER_OK;
 }
 
 static int thread_state(struct component *c, struct kcore_request *req)
@@ -192,7 +260,13 @@ static int thread_state(struct component *c, struct kcore_request *req)
 			g->r9,  g->r10, g->r11, g->r12, g->r13, g->r14, g->r15, g->eflags, g->fs_base,
 		};
 		memcpy(req->reply_mr, words, sizeof(words));
-		req->reply_tag = amber_tag(AMBER_PROTO_CPU, AMBER_CPU_STATE_WORDS, 0);
+		const struct core_fault *f = fault_of(c, &ref);
+		req->reply_mr[AMBER_CPU_STATE_WORDS] = f->kind == CORE_FAULT_CPU  ? AMBER_CPU_STOP_EXCEPTION
+						     : f->kind == CORE_FAULT_RM ? AMBER_CPU_STOP_PAGE_FAULT
+										: AMBER_CPU_STOP_NONE;
+		req->reply_mr[AMBER_CPU_STATE_WORDS + 1] = f->kind ? (uint64_t)f->sig : 0;
+		req->reply_mr[AMBER_CPU_STATE_WORDS + 2] = f->kind ? f->addr : 0;
+		req->reply_tag = amber_tag(AMBER_PROTO_CPU, AMBER_CPU_STATE_WORDS + AMBER_CPU_STATE_FAULT_WORDS, 0);
 	}
 	free(regs);
 	return e < 0 ? platform_error(e) : AMBER_OK; /* -EBUSY: it runs */
@@ -216,6 +290,8 @@ enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 		case AMBER_CPU_PAUSE: *error = pause_resume(c, req, true); break;
 		case AMBER_CPU_RESUME: *error = pause_resume(c, req, false); break;
 		case AMBER_CPU_STATE: *error = thread_state(c, req); break;
+		case AMBER_CPU_SET_STATE: *error = set_state(c, req); break;
+		case AMBER_CPU_SIGH: *error = cpu_sigh_request(req, &c->cpu_sigh); break;
 		default: *error = AMBER_ERR_OPCODE; break;
 		}
 	}
@@ -260,6 +336,68 @@ void cpu_thread_exited(struct component *c, pid_t tid)
 	c->threads[t->index] = NULL;     /* the UTCB slot is free again */
 	free(t);
 	kernel_unlock();
+}
+
+/* The fault record of thread tid, and its index; NULL if it is none of
+ * c's (running) threads. */
+static struct core_fault *fault_by_tid(struct component *c, pid_t tid, unsigned *index)
+{
+	if (c->thread && tid == process_pid(c->process)) {
+		*index = 0;
+		return &c->first_fault;
+	}
+	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
+		struct core_thread *t = c->threads[i];
+		if (t && !t->gone && t->started && t->tid == tid) {
+			*index = i;
+			return &t->fault;
+		}
+	}
+	return NULL;
+}
+
+enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const struct process_fault_info *fi)
+{
+	enum process_fault_action action = PROCESS_FAULT_KILL;
+	kernel_lock();
+	unsigned index;
+	struct core_fault *f = c->ending || !c->process ? NULL : fault_by_tid(c, tid, &index);
+	if (f) {
+		bool page_fault = fi->sig == SIGSEGV && fi->code == SEGV_MAPERR && rm_fault_unattached(c, fi->addr);
+		uint64_t sigh = page_fault && c->rm_sigh ? c->rm_sigh : c->cpu_sigh;
+		*f = (struct core_fault){
+			.kind = page_fault && c->rm_sigh ? CORE_FAULT_RM : CORE_FAULT_CPU,
+			.sig = fi->sig,
+			.addr = fi->addr,
+			.ip = fi->ip,
+			.access = page_fault && fi->addr == fi->ip ? AMBER_RM_ACCESS_EXEC : AMBER_RM_ACCESS_UNKNOWN,
+			.seq = ++c->fault_seq,
+		};
+		/* No context, or it is gone: nobody can handle it. */
+		if (sigh && signal_submit(sigh, 1) == AMBER_OK)
+			action = PROCESS_FAULT_HOLD;
+		else
+			f->kind = CORE_FAULT_NONE;
+	}
+	kernel_unlock();
+	return action;
+}
+
+const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *index)
+{
+	const struct core_fault *best = NULL;
+	if (c->thread && c->first_fault.kind == CORE_FAULT_RM) {
+		best = &c->first_fault;
+		*index = 0;
+	}
+	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
+		struct core_thread *t = c->threads[i];
+		if (t && !t->gone && t->fault.kind == CORE_FAULT_RM && (!best || t->fault.seq < best->seq)) {
+			best = &t->fault;
+			*index = i;
+		}
+	}
+	return best;
 }
 
 unsigned cpu_threads_stopping(struct component *c, struct kthread **out)

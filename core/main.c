@@ -63,6 +63,13 @@ static void on_thread_exited(struct process *p, pid_t tid, void *ctx)
 	cpu_thread_exited(process_user(p), tid);
 }
 
+static enum process_fault_action on_fault(struct process *p, pid_t tid, const struct process_fault_info *info,
+				       void *ctx)
+{
+	(void)ctx;
+	return cpu_thread_fault(process_user(p), tid, info);
+}
+
 /* A component broke the kernel-entry protocol: end it. Kernel lock held. */
 static void on_violation(struct ktask *t, const char *why)
 {
@@ -140,7 +147,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	const struct process_events events = { .thread_exited = on_thread_exited, .exited = on_exited };
+	const struct process_events events = { .thread_exited = on_thread_exited, .exited = on_exited,
+					       .fault = on_fault };
 	int e = process_system_start(launcher, &events, NULL);
 	if (e < 0) {
 		fprintf(stderr, "amber-core: cannot start process control: %s\n", strerror(-e));

@@ -157,6 +157,24 @@ static int attach(struct component *c, struct kcore_request *req)
 	return AMBER_OK;
 }
 
+bool rm_fault_unattached(struct component *c, uint64_t addr)
+{
+	return attachable(addr & ~(PAGE - 1), PAGE) && !region_at(c, addr, 1);
+}
+
+static int fault_state(struct component *c, struct kcore_request *req)
+{
+	unsigned index = 0;
+	const struct core_fault *f = cpu_oldest_rm_fault(c, &index);
+	if (!f)
+		return AMBER_ERR_TIMEOUT;
+	req->reply_mr[0] = index;
+	req->reply_mr[1] = f->addr;
+	req->reply_mr[2] = f->access;
+	req->reply_tag = amber_tag(AMBER_PROTO_RM, 3, 0);
+	return AMBER_OK;
+}
+
 static int detach(struct component *c, struct kcore_request *req)
 {
 	if (amber_tag_words(req->tag) < 2 || req->nitems != 0)
@@ -183,6 +201,10 @@ enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = attach(c, req);
 	else if (req->mr[0] == AMBER_RM_DETACH)
 		*error = detach(c, req);
+	else if (req->mr[0] == AMBER_RM_SIGH)
+		*error = cpu_sigh_request(req, &c->rm_sigh);
+	else if (req->mr[0] == AMBER_RM_FAULT_STATE)
+		*error = fault_state(c, req);
 	else
 		*error = AMBER_ERR_OPCODE;
 	service_drop_items(req);

@@ -17,12 +17,28 @@ int amber_cpu_start(amber_sel_t cpu, amber_sel_t thread, uint64_t ip, uint64_t s
 int amber_cpu_pause(amber_sel_t cpu, amber_sel_t thread);
 int amber_cpu_resume(amber_sel_t cpu, amber_sel_t thread);
 
-/* The registers of a paused thread (STATE). */
+/* The registers of a paused thread (STATE), and whether it is held on a
+ * fault (stop: enum amber_cpu_stop; signal and address of the fault). */
 struct amber_thread_state {
 	uint64_t rip, rsp, rax, rbx, rcx, rdx, rsi, rdi, rbp;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t rflags, fs_base;
+	uint64_t stop, signal, fault_addr;
 };
 int amber_cpu_state(amber_sel_t cpu, amber_sel_t thread, struct amber_thread_state *state);
+/* Write rip, rsp and rax .. r15 of a paused thread (rflags and fs_base
+ * are not changed). */
+int amber_cpu_set_state(amber_sel_t cpu, amber_sel_t thread, const struct amber_thread_state *state);
+/* Exception notification: `context` (a signal context capability;
+ * AMBER_SEL_INVALID forgets it) gets a signal when a thread raises a CPU
+ * exception and is held stopped (amber/cpu_session.h). */
+int amber_cpu_sigh(amber_sel_t cpu, amber_sel_t context);
+
+/* A thread's index (what CREATE_THREAD and RM FAULT_STATE report) from its
+ * UTCB address; 0 is the first thread. */
+static inline unsigned amber_cpu_thread_index(uint64_t utcb)
+{
+	return (unsigned)((utcb - AMBER_UTCB_AREA) / AMBER_UTCB_SIZE);
+}
 
 #endif

@@ -27,6 +27,21 @@
  *           the end of an attachment (a stack) faults.
  *   DETACH  mr[1] = any address inside an attachment: removes it.
  *           INVALID_ARG if there is none.
+ *   SIGH    one map item: a signal context (of any component), or no item
+ *           to forget it. One per component (the last SIGH on any of its RM
+ *           sessions). When a thread touches an address in the attachable
+ *           range that has no attachment, core keeps the thread stopped
+ *           and submits one signal to it (Genode's region-map fault
+ *           handler). The handler asks FAULT_STATE, ATTACHes something
+ *           there and RESUMEs the thread through its CPU session: the
+ *           access is retried. A wrong access inside an attachment (a write
+ *           to a read-only one) is a CPU exception (CPU SIGH), as is a
+ *           fault outside the attachable range.
+ *   FAULT_STATE -> mr[0] = the faulting thread's index (amber/cpu.h; 0 is
+ *           the first thread), mr[1] = the fault address, mr[2] = the
+ *           access (enum amber_rm_access; Linux does not tell a read from a
+ *           write, so only an instruction fetch is recognised): the oldest
+ *           fault whose thread is still held. TIMEOUT if there is none.
  */
 #ifndef AMBER_RM_SESSION_H
 #define AMBER_RM_SESSION_H
@@ -43,6 +58,15 @@
 enum amber_rm_method {
 	AMBER_RM_ATTACH = 1,
 	AMBER_RM_DETACH = 2,
+	AMBER_RM_SIGH = 3,
+	AMBER_RM_FAULT_STATE = 4,
+};
+
+enum amber_rm_access {
+	AMBER_RM_ACCESS_UNKNOWN = 0, /* a read or a write */
+	AMBER_RM_ACCESS_READ = 1,
+	AMBER_RM_ACCESS_WRITE = 2,
+	AMBER_RM_ACCESS_EXEC = 3,    /* the address is the instruction pointer */
 };
 
 enum amber_rm_flags {

@@ -44,13 +44,39 @@ int amber_cpu_resume(amber_sel_t cpu, amber_sel_t thread) { return thread_call(c
 
 int amber_cpu_state(amber_sel_t cpu, amber_sel_t thread, struct amber_thread_state *state)
 {
-	_Static_assert(sizeof(struct amber_thread_state) == AMBER_CPU_STATE_WORDS * sizeof(uint64_t),
+	_Static_assert(sizeof(struct amber_thread_state) ==
+			       (AMBER_CPU_STATE_WORDS + AMBER_CPU_STATE_FAULT_WORDS) * sizeof(uint64_t),
 		       "STATE words, in protocol order");
 	struct amber_utcb *u = amber_utcb();
 	int err = thread_call(cpu, AMBER_CPU_STATE, thread, 1);
-	if (err == AMBER_OK && amber_tag_words(u->tag) < AMBER_CPU_STATE_WORDS)
+	unsigned words = amber_tag_words(u->tag);
+	if (err == AMBER_OK && words < AMBER_CPU_STATE_WORDS)
 		err = AMBER_ERR_PROTO;
-	if (err == AMBER_OK && state)
-		memcpy(state, u->mr, sizeof(*state));
+	if (err == AMBER_OK && state) {
+		/* A core without the fault words: not held on a fault. */
+		size_t n = words >= AMBER_CPU_STATE_WORDS + AMBER_CPU_STATE_FAULT_WORDS ? sizeof(*state)
+											 : AMBER_CPU_STATE_WORDS * sizeof(uint64_t);
+		memset(state, 0, sizeof(*state));
+		memcpy(state, u->mr, n);
+	}
 	return err;
+}
+
+int amber_cpu_set_state(amber_sel_t cpu, amber_sel_t thread, const struct amber_thread_state *state)
+{
+	struct amber_utcb *u = amber_utcb();
+	memcpy(&u->mr[1], state, AMBER_CPU_SET_STATE_WORDS * sizeof(uint64_t)); /* rip .. r15 */
+	return thread_call(cpu, AMBER_CPU_SET_STATE, thread, 1 + AMBER_CPU_SET_STATE_WORDS);
+}
+
+int amber_cpu_sigh(amber_sel_t cpu, amber_sel_t context)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_CPU_SIGH;
+	unsigned items = 0;
+	if (context != AMBER_SEL_INVALID) {
+		u->mr[1] = amber_map_item(context, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+		items = 1;
+	}
+	return amber_ipc_call(cpu, amber_tag(AMBER_PROTO_CPU, 1, items), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
 }

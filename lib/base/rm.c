@@ -33,3 +33,33 @@ int amber_rm_detach(amber_sel_t rm, uint64_t addr)
 	u->mr[1] = addr;
 	return amber_ipc_call(rm, amber_tag(AMBER_PROTO_RM, 2, 0), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
 }
+
+int amber_rm_sigh(amber_sel_t rm, amber_sel_t context)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_RM_SIGH;
+	unsigned items = 0;
+	if (context != AMBER_SEL_INVALID) {
+		u->mr[1] = amber_map_item(context, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+		items = 1;
+	}
+	return amber_ipc_call(rm, amber_tag(AMBER_PROTO_RM, 1, items), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+}
+
+int amber_rm_fault_state(amber_sel_t rm, unsigned *thread_index, uint64_t *addr, unsigned *access)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_RM_FAULT_STATE;
+	int err = amber_ipc_call(rm, amber_tag(AMBER_PROTO_RM, 1, 0), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+	if (err == AMBER_OK && amber_tag_words(u->tag) < 3)
+		err = AMBER_ERR_PROTO;
+	if (err != AMBER_OK)
+		return err;
+	if (thread_index)
+		*thread_index = (unsigned)u->mr[0];
+	if (addr)
+		*addr = u->mr[1];
+	if (access)
+		*access = (unsigned)u->mr[2];
+	return AMBER_OK;
+}

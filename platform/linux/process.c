@@ -21,7 +21,7 @@
  * status of children other parts of core may have. A slow periodic poll of
  * every thread backs up the signalfd should a SIGCHLD be lost anyway.
  *
- * Exits are delivered to the caller's handlers on a separate event thread
+ * Exits and faults are delivered to the caller's handlers on a separate event thread
  * through a queue, never on the controller: a handler may take a lock that
  * a thread blocked in a request holds, and may itself call the API. A
  * process carries a reference count (the caller's, plus one per queued
@@ -65,6 +65,7 @@ enum request_kind {
 	REQ_GET_REGS,
 	REQ_SET_REGS,
 	REQ_KILL,
+	REQ_KILL_FAULT,
 	REQ_DESTROY,
 	REQ_SHUTDOWN,
 };
@@ -82,6 +83,7 @@ struct request {
 	const struct thread_regs *regs_in;
 	pid_t *tid_out;
 	const char *name, *reason;
+	const struct process_fault_info *fault;
 	void *user;
 	struct process **out;
 	int result;
@@ -89,13 +91,14 @@ struct request {
 	struct request *next;
 };
 
-enum event_kind { EV_THREAD_EXITED, EV_EXITED };
+enum event_kind { EV_THREAD_EXITED, EV_EXITED, EV_FAULT };
 
 struct event {
 	enum event_kind kind;
 	struct process *p;
 	pid_t tid;
 	struct process_exit_info info;
+	struct process_fault_info fault;
 	struct event *next;
 };
 
@@ -118,6 +121,8 @@ static struct {
 	struct process_events handlers;
 	void *handlers_ctx;
 } sys;
+
+static int process_call(struct request *r);
 
 /* ---- references and events ---------------------------------------- */
 
@@ -173,6 +178,29 @@ void process_post_exited(struct process *p, const struct process_exit_info *info
 	process_post(e);
 }
 
+int process_fault_handled(void) { return sys.handlers.fault != NULL; }
+
+void process_post_fault(struct process *p, pid_t tid, const struct process_fault_info *info)
+{
+	struct event *e = calloc(1, sizeof(*e));
+	if (!e) {
+		/* Cannot ask: end it as without a handler. */
+		tracee_kill(p, PROCESS_FAULT, info->sig, tid, info->addr, info->ip, info->reason);
+		return;
+	}
+	e->kind = EV_FAULT;
+	e->p = p;
+	e->tid = tid;
+	e->fault = *info;
+	process_post(e);
+}
+
+static void process_kill_fault(struct process *p, pid_t tid, const struct process_fault_info *info)
+{
+	struct request r = {.kind = REQ_KILL_FAULT, .p = p, .tid = tid, .fault = info};
+	process_call(&r);
+}
+
 static void *process_event_thread(void *arg)
 {
 	(void)arg;
@@ -195,6 +223,9 @@ static void *process_event_thread(void *arg)
 				sys.handlers.exited(e->p, &e->info, sys.handlers_ctx);
 			else if (e->kind == EV_THREAD_EXITED && sys.handlers.thread_exited)
 				sys.handlers.thread_exited(e->p, e->tid, sys.handlers_ctx);
+			else if (e->kind == EV_FAULT &&
+				 sys.handlers.fault(e->p, e->tid, &e->fault, sys.handlers_ctx) != PROCESS_FAULT_HOLD)
+				process_kill_fault(e->p, e->tid, &e->fault);
 		}
 		process_unref(e->p);
 		free(e);
@@ -295,9 +326,11 @@ static int ctl_run(struct request *r)
 	case REQ_RESUME:
 		if (!(t = ctl_thread(r, &rc)) || t->state == THREAD_RUNNING)
 			return rc;
+		/* Signal 0: a held fault's signal stays suppressed. */
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 			return -ESRCH;
 		t->state = THREAD_RUNNING;
+		t->fault_held = 0;
 		return 0;
 	case REQ_GET_REGS:
 		if (!(t = ctl_thread(r, &rc)))
@@ -310,6 +343,11 @@ static int ctl_run(struct request *r)
 	case REQ_KILL:
 		if (p->linked && !p->dead)
 			tracee_kill(p, PROCESS_KILLED_BY_CORE, 0, 0, 0, 0, r->reason);
+		return 0;
+	case REQ_KILL_FAULT:
+		if (p->linked && !p->dead)
+			tracee_kill(p, PROCESS_FAULT, r->fault->sig, r->tid, r->fault->addr, r->fault->ip,
+				    r->fault->reason);
 		return 0;
 	case REQ_DESTROY:
 		atomic_store(&p->destroyed, 1);

@@ -15,6 +15,18 @@
  * and block until the controller has done the work. Events (exits, faults,
  * forbidden system calls) are delivered on a separate event thread, so a
  * caller may hold a lock that an event handler also takes.
+ *
+ * Faults: a CPU exception of a thread (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+ * SIGTRAP raised by the CPU) ends the process unless the caller installed
+ * a `fault` handler. With one, the controller leaves the faulting thread
+ * in its signal-delivery stop (held, like a stopped thread: registers can
+ * be read and written, it lends itself to injection) and the rest of the
+ * process runs on; the event thread then asks the handler. KILL ends the
+ * process as without a handler (PROCESS_FAULT, same report); HOLD leaves
+ * the thread stopped with the signal suppressed: process_thread_resume()
+ * continues it without the signal, so the faulting instruction is retried
+ * (or, after set_regs moved rip, whatever is there). A held thread is
+ * killed with its process like any other.
  */
 #ifndef AMBER_PLATFORM_PROCESS_H
 #define AMBER_PLATFORM_PROCESS_H
@@ -77,11 +89,28 @@ struct process_exit_info {
 	char reason[160];    /* human-readable, e.g. "forbidden system call openat (257)" */
 };
 
+/* A fault of one thread; for process_events.fault. */
+struct process_fault_info {
+	int sig;             /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP */
+	int code;            /* si_code: SEGV_MAPERR, SEGV_ACCERR, ILL_ILLOPN, ... */
+	uint64_t addr;       /* si_addr: the faulting address (SIGSEGV/SIGBUS) */
+	uint64_t ip;         /* rip at the stop (after an int3, before a ud2) */
+	char reason[160];    /* as reported should the process be killed */
+};
+
+enum process_fault_action {
+	PROCESS_FAULT_KILL, /* end the process (PROCESS_FAULT) */
+	PROCESS_FAULT_HOLD, /* keep the thread stopped; process_thread_resume retries */
+};
+
 struct process_events {
 	/* A single thread left with exit(2); the process still runs. */
 	void (*thread_exited)(struct process *p, pid_t tid, void *ctx);
 	/* The whole process is gone; all its threads are reaped. */
 	void (*exited)(struct process *p, const struct process_exit_info *info, void *ctx);
+	/* Thread `tid` faulted and is held stopped. NULL: faults kill at once. */
+	enum process_fault_action (*fault)(struct process *p, pid_t tid, const struct process_fault_info *info,
+					   void *ctx);
 };
 
 /* Start the controller and event threads. `launcher` is the path of the
@@ -117,7 +146,8 @@ int process_thread_create(struct process *p, const struct thread_start *start, p
 
 /* Stop a thread wherever it is (user code or a system call) / let it run.
  * Both are no-ops if the thread already is in that state. -ESRCH if the
- * thread or process is gone. */
+ * thread or process is gone. Resuming a thread held on a fault continues
+ * it without the signal: the faulting instruction is retried. */
 int process_thread_stop(struct process *p, pid_t tid);
 int process_thread_resume(struct process *p, pid_t tid);
 

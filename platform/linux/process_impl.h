@@ -35,6 +35,7 @@ struct thread {
 	int want_stop;   /* a PTRACE_EVENT_STOP now is one we asked for */
 	int exiting;     /* past PTRACE_EVENT_EXIT: no injection, no regs */
 	int report_exit; /* left with exit(2) while others ran: report it */
+	int fault_held;  /* in the signal-delivery stop of a fault, signal suppressed */
 	struct thread *next;
 };
 
@@ -76,6 +77,9 @@ extern struct process_globals process_g;
 /* process.c */
 void process_post_thread_exited(struct process *p, pid_t tid);
 void process_post_exited(struct process *p, const struct process_exit_info *info);
+/* A fault handler is installed: hold faulting threads and post the fault. */
+int process_fault_handled(void);
+void process_post_fault(struct process *p, pid_t tid, const struct process_fault_info *info);
 void process_unref(struct process *p);
 
 /* tracee.c */

@@ -14,6 +14,8 @@
  *     itself called one of the calls only core may make: kill;
  *   - SIGSYS from the seccomp TRAP is a forbidden call: kill;
  *   - a fault signal raised by the CPU (si_code > 0): kill, report where;
+ *     or, with a fault handler installed, hold the thread in its
+ *     signal-delivery stop and post the fault (process.h);
  *   - a signal sent from outside: ignored if its default action is to
  *     ignore or stop, otherwise the process is killed and the end
  *     reported as PROCESS_SIGNALED (SIGKILL never stops, it just ends it);
@@ -228,6 +230,22 @@ static int tracee_signal(struct process *p, struct thread *t, int sig)
 		snprintf(reason, sizeof(reason), "%s at 0x%llx (ip 0x%llx)",
 			 tracee_signame(sig, name, sizeof(name)),
 			 (unsigned long long)(uintptr_t)si.si_addr, (unsigned long long)regs.rip);
+		if (process_fault_handled() && !p->dying) {
+			struct process_fault_info fi;
+			memset(&fi, 0, sizeof(fi));
+			fi.sig = sig;
+			fi.code = si.si_code;
+			fi.addr = (uint64_t)(uintptr_t)si.si_addr;
+			fi.ip = regs.rip;
+			snprintf(fi.reason, sizeof(fi.reason), "%s", reason);
+			/* Held: never continued with the signal, so it stays
+			 * suppressed; REQ_RESUME continues with 0. */
+			t->state = THREAD_STOPPED;
+			t->fault_held = 1;
+			t->want_stop = 0;
+			process_post_fault(p, t->tid, &fi);
+			return 0;
+		}
 		tracee_kill(p, PROCESS_FAULT, sig, t->tid, (uint64_t)(uintptr_t)si.si_addr, regs.rip,
 			    reason);
 		t->exiting = 1;

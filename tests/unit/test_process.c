@@ -360,7 +360,7 @@ static void tproc_free(struct tproc *tp)
 
 static int group_setup(void **state)
 {
-	static const struct process_events ev = {on_thread_exited, on_exited};
+	static const struct process_events ev = {on_thread_exited, on_exited, NULL} /* faults kill at once */;
 	char launcher[PATH_MAX + 32];
 	(void)state;
 
