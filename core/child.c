@@ -143,8 +143,17 @@ static enum kcore_result child_handle(void *ctx, struct kcore_request *req, int 
 {
 	struct core_child *k = ctx;
 	struct component *c = k->child;
-	service_drop_items(req);
 	req->reply_tag = amber_tag(AMBER_PROTO_CHILD, 0, 0);
+	if (amber_tag_label(req->tag) == AMBER_PROTO_CHILD && amber_tag_words(req->tag) >= 1 &&
+	    req->mr[0] == AMBER_CHILD_CLOSE && !k->parent->ending) {
+		if (c->state != COMPONENT_RUNNING || c->ending) {
+			service_drop_items(req);
+			*error = AMBER_ERR_NO_PARTNER;
+			return KCORE_REPLY;
+		}
+		return core_session_close_request(c, req, error);
+	}
+	service_drop_items(req);
 	if (amber_tag_label(req->tag) != AMBER_PROTO_CHILD) {
 		*error = AMBER_ERR_PROTO;
 	} else if (amber_tag_words(req->tag) < 1) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "amber/abi.h"
 #include "core.h"
@@ -180,6 +181,13 @@ void component_cleanup(struct component *c)
 	unsigned n = 0;
 	kernel_lock();
 	c->ending = true;
+	/* A session close still stopping entry threads finishes first. */
+	while (c->close_jobs) {
+		kernel_unlock();
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+		kernel_lock();
+	}
 	if (c->thread)
 		entry[n++] = c->thread;
 	n += cpu_threads_stopping(c, entry + n);

@@ -60,6 +60,7 @@ struct component {
 	uint64_t ram_quota;    /* bytes of RAM dataspaces it may hold (PD) */
 	enum component_state state;
 	bool ending;           /* component_cleanup has begun: sessions refuse */
+	unsigned close_jobs;   /* CPU session closes still stopping entry threads */
 
 	/* Memory: every byte the process has. */
 	struct elf_image image;
@@ -165,15 +166,27 @@ int core_session_open_arg(struct component *c, const char *name, const char *arg
 /* Everything the sessions of an ending component made: entry threads must
  * be stopped already (cpu_threads_stopping). Kernel lock held. */
 void core_sessions_close(struct component *c);
+/* Parent (or child capability) CLOSE: req->items[0] names a session of c
+ * (by the identity of its gate). Releases what it made and deletes its
+ * gate; a CPU session with threads defers the reply until their entry
+ * threads are stopped (a helper thread). INVALID_ARG if it is none of c's
+ * sessions. Kernel lock held; drops the request's items. */
+enum kcore_result core_session_close_request(struct component *c, struct kcore_request *req, int *error);
 
 /* ---- pd_session.c ---- */
 enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error);
 void pd_forget(struct component *c);
+/* A PD session closes: its dataspaces, RPC capabilities, signal objects. */
+void pd_close(struct core_session *s);
 
 /* ---- dataspace.c: RAM dataspaces core handed out ---- */
 struct core_ds;
 /* A new dataspace owned by c, with its gate (root in core's task). */
 int core_ds_alloc(struct component *c, size_t size, struct core_ds **out);
+/* The PD session that allocated it (for closing that session). */
+void core_ds_set_session(struct core_ds *ds, const struct core_session *s);
+/* Free every dataspace that session allocated; how many. */
+unsigned core_ds_free_session(const struct core_session *s);
 /* The dataspace behind a capability in core's task, or NULL. */
 struct core_ds *core_ds_lookup(amber_sel_t core_sel);
 amber_sel_t core_ds_sel(const struct core_ds *ds);
@@ -197,6 +210,8 @@ bool rm_fault_unattached(struct component *c, uint64_t addr);
 void rm_region_remove(struct rm_region *r, bool unmap);
 /* Forget c's attachments (its process is gone). */
 void rm_forget(struct component *c);
+/* An RM session closes: its attachments go (unmapped). */
+void rm_close(struct core_session *s);
 
 /* ---- rom_session.c ---- */
 /* Where binary modules come from (main.c; NULL: none). */
@@ -214,9 +229,9 @@ enum kcore_result rom_handle(void *ctx, struct kcore_request *req, int *error);
 int rom_update(struct component *c, const char *name, const void *bytes, size_t len);
 
 /* ---- signal.c: signal sources and contexts (PD methods) ---- */
-int signal_alloc_source(struct component *c, struct kcore_request *req);
+int signal_alloc_source(struct core_session *s, struct kcore_request *req);
 int signal_free_source(struct component *c, struct kcore_request *req);
-int signal_alloc_context(struct component *c, struct kcore_request *req);
+int signal_alloc_context(struct core_session *s, struct kcore_request *req);
 int signal_free_context(struct component *c, struct kcore_request *req);
 int signal_submit_request(struct kcore_request *req);
 /* The id of the signal context behind a capability in core's task, or 0.
@@ -228,6 +243,8 @@ uint64_t signal_context_id(amber_sel_t core_sel);
 int signal_submit(uint64_t context_id, uint64_t count);
 /* Free c's sources and contexts (from pd_forget). */
 void signal_forget(struct component *c);
+/* Free the sources and contexts a PD session made (it closes). */
+void signal_close_session(const struct core_session *s);
 
 /* ---- timeout.c: core's one timeout thread ---- */
 /* Embed one, set `fire`, schedule it: fire runs on core's timeout thread
@@ -266,6 +283,17 @@ int cpu_sigh_request(struct kcore_request *req, uint64_t *out);
  * how many were written to out (at most CORE_MAX_THREADS). */
 unsigned cpu_threads_stopping(struct component *c, struct kthread **out);
 void cpu_forget(struct component *c);
+/* A CPU session closes: its threads are marked gone and stopped (ptrace),
+ * their entry threads written to out, their records to recs (both at most
+ * CORE_MAX_THREADS). They stay in c->threads, skipped by
+ * cpu_threads_stopping, until cpu_close_finish (kernel lock held, after
+ * the entry threads were stopped without it) deletes them. */
+unsigned cpu_close(struct core_session *s, struct kthread **out, struct core_thread **recs);
+void cpu_close_finish(struct component *c, struct core_thread **recs, unsigned n);
+/* No helper could be started: leave them to the component's end. */
+void cpu_close_undo(struct core_thread **recs, unsigned n);
+/* Threads c's CPU sessions made that are not closed. */
+unsigned cpu_thread_count(struct component *c);
 
 /* ---- service.c: helpers for service handlers ---- */
 /* A string sent as mr[first] = length, mr[first+1..] = bytes. */

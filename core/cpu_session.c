@@ -43,6 +43,8 @@ struct core_thread {
 	unsigned index;    /* UTCB slot */
 	bool started;
 	bool gone;         /* exiting or the component ending: refuse requests */
+	bool closing;      /* its session closes: cpu_close_finish deletes it */
+	const struct core_session *session; /* the CPU session that made it */
 	struct core_fault fault; /* held on a fault (kind != NONE) */
 };
 
@@ -94,8 +96,9 @@ static int find_thread(struct component *c, struct kcore_request *req, struct th
 	return rights & AMBER_RIGHT_CONTROL ? AMBER_OK : AMBER_ERR_RIGHTS;
 }
 
-static int create_thread(struct component *c, struct kcore_request *req)
+static int create_thread(struct core_session *s, struct kcore_request *req)
 {
+	struct component *c = s->c;
 	char name[KERNEL_NAME_MAX];
 	int err = service_string(req, 1, name, sizeof(name));
 	service_drop_items(req);
@@ -132,6 +135,7 @@ static int create_thread(struct component *c, struct kcore_request *req)
 		return e == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_QUOTA;
 	}
 	t->sel = sel;
+	t->session = s;
 	t->id = kernel_object_id(t->k);
 	t->index = index;
 	c->threads[index] = t;
@@ -285,7 +289,7 @@ enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = AMBER_ERR_NO_PARTNER;
 	} else {
 		switch (req->mr[0]) {
-		case AMBER_CPU_CREATE_THREAD: *error = create_thread(c, req); break;
+		case AMBER_CPU_CREATE_THREAD: *error = create_thread(s, req); break;
 		case AMBER_CPU_START: *error = start_thread(c, req); break;
 		case AMBER_CPU_PAUSE: *error = pause_resume(c, req, true); break;
 		case AMBER_CPU_RESUME: *error = pause_resume(c, req, false); break;
@@ -405,7 +409,7 @@ unsigned cpu_threads_stopping(struct component *c, struct kthread **out)
 	unsigned n = 0;
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
 		struct core_thread *t = c->threads[i];
-		if (t) {
+		if (t && !t->closing) { /* closing ones: their close stops them */
 			t->gone = true;
 			out[n++] = t->k;
 		}
@@ -419,8 +423,57 @@ void cpu_forget(struct component *c)
 		struct core_thread *t = c->threads[i];
 		if (!t)
 			continue;
-		kernel_cap_delete(kernel_core_task(), t->sel);
+		if (t->sel != AMBER_SEL_INVALID)
+			kernel_cap_delete(kernel_core_task(), t->sel);
 		free(t);
 		c->threads[i] = NULL;
 	}
+}
+
+unsigned cpu_close(struct core_session *s, struct kthread **out, struct core_thread **recs)
+{
+	struct component *c = s->c;
+	unsigned n = 0;
+	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
+		struct core_thread *t = c->threads[i];
+		if (!t || t->session != s || t->closing)
+			continue;
+		/* Marked gone (no request finds it, an exit is ignored) and
+		 * stopped where it is: the process layer cannot end one thread,
+		 * so the Linux thread stays stopped until the component ends. */
+		t->gone = true;
+		t->closing = true;
+		if (c->process && !c->ending)
+			process_thread_stop(c->process, t->tid);
+		out[n] = t->k;
+		recs[n++] = t;
+	}
+	return n;
+}
+
+void cpu_close_finish(struct component *c, struct core_thread **recs, unsigned n)
+{
+	(void)c; /* the records stay in c->threads (their UTCB slots) */
+	for (unsigned i = 0; i < n; i++) {
+		struct core_thread *t = recs[i];
+		kernel_cap_delete(kernel_core_task(), t->sel); /* revokes the component's capability */
+		/* Its Linux thread is stopped, not gone: keep the UTCB slot, which
+		 * that thread still names, until the component ends. */
+		t->k = NULL;
+		t->sel = AMBER_SEL_INVALID;
+	}
+}
+
+void cpu_close_undo(struct core_thread **recs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		recs[i]->closing = false; /* still gone: the component's end stops them */
+}
+
+unsigned cpu_thread_count(struct component *c)
+{
+	unsigned n = 0;
+	for (unsigned i = 1; i < CORE_MAX_THREADS; i++)
+		n += c->threads[i] && !c->threads[i]->closing;
+	return n;
 }

@@ -27,6 +27,7 @@ struct core_ds {
 	struct core_ds *next;
 	struct dataspace mem;
 	struct component *owner;  /* whose PD allocated it and is charged; NULL: core's (ROM) */
+	const struct core_session *session; /* the PD session that allocated it, or NULL */
 	amber_sel_t sel;          /* root capability of its gate in core's task */
 	uint64_t gate_id;         /* the gate's object id */
 	bool writable;            /* RAM dataspaces are; others may not be */
@@ -132,6 +133,23 @@ void core_ds_free(struct core_ds *ds)
 	}
 	dataspace_destroy(&ds->mem);
 	free(ds);
+}
+
+void core_ds_set_session(struct core_ds *ds, const struct core_session *s) { ds->session = s; }
+
+unsigned core_ds_free_session(const struct core_session *s)
+{
+	unsigned n = 0;
+	struct core_ds **pp = &all_ds;
+	while (*pp) {
+		if ((*pp)->session == s) {
+			core_ds_free(*pp); /* unlinks it: *pp is the next one */
+			n++;
+		} else {
+			pp = &(*pp)->next;
+		}
+	}
+	return n;
 }
 
 void core_ds_free_all(struct component *c)

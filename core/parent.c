@@ -15,6 +15,12 @@
  * the session argument: the module's name for ROM. Core's other services
  * refuse one; for announced services it is ignored for now (init will
  * pass it on as the session's label).
+ *
+ * CLOSE gives a session back (Genode's Parent::close): one of core's
+ * sessions of the caller is closed (session.c). A capability to an
+ * announced service is answered with success and nothing is dropped:
+ * announced services are not session objects yet, the client just holds
+ * the server's gate. Anything else is INVALID_ARG.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +74,16 @@ static struct service *service_find(const char *name)
 		return NULL;
 	}
 	return NULL;
+}
+
+/* Is the capability (in core's task) a live announced service's gate? */
+static bool announced_gate(amber_sel_t core_sel)
+{
+	struct kobj *o = kernel_cap_object(kernel_core_task(), core_sel, NULL, NULL);
+	for (struct service *s = services; o && s; s = s->next)
+		if (kernel_object_id(o) == s->gate_id)
+			return true;
+	return false;
 }
 
 static void session_reply(struct service *s, amber_tag_t *tag, amber_word_t *mr)
@@ -180,6 +196,13 @@ enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error
 		case AMBER_PARENT_SESSION:
 			service_drop_items(req);
 			return session(c, req, error);
+		case AMBER_PARENT_CLOSE:
+			if (req->nitems == 1 && announced_gate(req->items[0])) {
+				service_drop_items(req);
+				*error = AMBER_OK;
+				return KCORE_REPLY;
+			}
+			return core_session_close_request(c, req, error);
 		case AMBER_PARENT_EXIT:
 			c->exit_requested = true;
 			c->exit_code = (int)req->mr[1];

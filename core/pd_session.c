@@ -22,10 +22,12 @@ struct rpc_cap {
 	amber_sel_t sel;  /* the gate's root capability in core's task */
 	uint64_t gate_id;
 	uint64_t badge;
+	const struct core_session *session; /* the PD session that made it */
 };
 
-static int alloc_ram(struct component *c, struct kcore_request *req)
+static int alloc_ram(struct core_session *s, struct kcore_request *req)
 {
+	struct component *c = s->c;
 	if (amber_tag_words(req->tag) < 2 || req->nitems != 0)
 		return AMBER_ERR_INVALID_ARG;
 	uint64_t size = req->mr[1];
@@ -40,6 +42,7 @@ static int alloc_ram(struct component *c, struct kcore_request *req)
 	int err = core_ds_alloc(c, rounded, &ds);
 	if (err)
 		return err;
+	core_ds_set_session(ds, s);
 	c->ram_used += rounded;
 	c->ndataspaces++;
 	req->reply_mr[0] = rounded;
@@ -60,8 +63,9 @@ static int free_ram(struct component *c, struct kcore_request *req)
 	return AMBER_OK;
 }
 
-static int alloc_rpc_cap(struct component *c, struct kcore_request *req)
+static int alloc_rpc_cap(struct core_session *s, struct kcore_request *req)
 {
+	struct component *c = s->c;
 	if (req->nitems != 1)
 		return AMBER_ERR_INVALID_ARG;
 	enum amber_kind kind;
@@ -89,6 +93,7 @@ static int alloc_rpc_cap(struct component *c, struct kcore_request *req)
 		return err;
 	}
 	r->sel = sel;
+	r->session = s;
 	r->gate_id = kernel_object_id(g);
 	r->next = c->rpc_caps;
 	c->rpc_caps = r;
@@ -132,7 +137,7 @@ enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = AMBER_ERR_NO_PARTNER;
 	} else {
 		switch (req->mr[0]) {
-		case AMBER_PD_ALLOC_RAM: *error = alloc_ram(c, req); break;
+		case AMBER_PD_ALLOC_RAM: *error = alloc_ram(s, req); break;
 		case AMBER_PD_FREE_RAM: *error = free_ram(c, req); break;
 		case AMBER_PD_QUOTA:
 			req->reply_mr[0] = c->ram_quota;
@@ -140,11 +145,11 @@ enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 			req->reply_tag = amber_tag(AMBER_PROTO_PD, 2, 0);
 			*error = AMBER_OK;
 			break;
-		case AMBER_PD_ALLOC_RPC_CAP: *error = alloc_rpc_cap(c, req); break;
+		case AMBER_PD_ALLOC_RPC_CAP: *error = alloc_rpc_cap(s, req); break;
 		case AMBER_PD_FREE_RPC_CAP: *error = free_rpc_cap(c, req); break;
-		case AMBER_PD_ALLOC_SIGNAL_SOURCE: *error = signal_alloc_source(c, req); break;
+		case AMBER_PD_ALLOC_SIGNAL_SOURCE: *error = signal_alloc_source(s, req); break;
 		case AMBER_PD_FREE_SIGNAL_SOURCE: *error = signal_free_source(c, req); break;
-		case AMBER_PD_ALLOC_CONTEXT: *error = signal_alloc_context(c, req); break;
+		case AMBER_PD_ALLOC_CONTEXT: *error = signal_alloc_context(s, req); break;
 		case AMBER_PD_FREE_CONTEXT: *error = signal_free_context(c, req); break;
 		case AMBER_PD_SUBMIT: *error = signal_submit_request(req); break;
 		case AMBER_PD_CREATE_CHILD: *error = child_create(c, req); break;
@@ -166,4 +171,22 @@ void pd_forget(struct component *c)
 	}
 	c->nrpc_caps = 0;
 	core_ds_free_all(c);
+}
+
+void pd_close(struct core_session *s)
+{
+	struct component *c = s->c;
+	signal_close_session(s);
+	for (struct rpc_cap **pp = &c->rpc_caps; *pp;) {
+		struct rpc_cap *r = *pp;
+		if (r->session != s) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		kernel_cap_delete(kernel_core_task(), r->sel); /* revokes every copy */
+		free(r);
+		c->nrpc_caps--;
+	}
+	core_ds_free_session(s); /* detached everywhere, given back to the quota */
 }

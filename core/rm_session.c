@@ -23,6 +23,7 @@ struct rm_region {
 	struct rm_region *next;    /* the component's attachments, by address */
 	struct rm_region *ds_next; /* the dataspace's attachments */
 	struct component *c;
+	const struct core_session *session; /* the RM session that attached it */
 	struct core_ds *ds;
 	uint64_t addr, size, offset;
 	unsigned flags;            /* enum amber_rm_flags */
@@ -93,8 +94,9 @@ void rm_region_remove(struct rm_region *r, bool unmap)
 	free(r);
 }
 
-static int attach(struct component *c, struct kcore_request *req)
+static int attach(struct core_session *s, struct kcore_request *req)
 {
+	struct component *c = s->c;
 	if (req->nitems != 1)
 		return AMBER_ERR_INVALID_ARG;
 	struct core_ds *ds = core_ds_lookup(req->items[0]);
@@ -140,7 +142,7 @@ static int attach(struct component *c, struct kcore_request *req)
 		free(r);
 		return e == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_INVALID_ARG;
 	}
-	*r = (struct rm_region){ .c = c, .ds = ds, .addr = addr, .size = size, .offset = offset,
+	*r = (struct rm_region){ .c = c, .session = s, .ds = ds, .addr = addr, .size = size, .offset = offset,
 				 .flags = (unsigned)flags };
 	struct rm_region **pp = &c->regions;
 	while (*pp && (*pp)->addr < addr)
@@ -198,7 +200,7 @@ enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)
 	else if (c->ending || !c->process)
 		*error = AMBER_ERR_NO_PARTNER;
 	else if (req->mr[0] == AMBER_RM_ATTACH)
-		*error = attach(c, req);
+		*error = attach(s, req);
 	else if (req->mr[0] == AMBER_RM_DETACH)
 		*error = detach(c, req);
 	else if (req->mr[0] == AMBER_RM_SIGH)
@@ -215,4 +217,14 @@ void rm_forget(struct component *c)
 {
 	while (c->regions)
 		rm_region_remove(c->regions, false);
+}
+
+void rm_close(struct core_session *s)
+{
+	struct component *c = s->c;
+	for (struct rm_region *r = c->regions, *next; r; r = next) {
+		next = r->next;
+		if (r->session == s)
+			rm_region_remove(r, true);
+	}
 }

@@ -13,7 +13,7 @@
  * attachment and a write through the read-only mapping faults). A copy
  * rather than the file itself: the module cannot change under the
  * component, and a checkpoint finds all of it in core's memory. The copy
- * goes with the session, and sessions go with the component.
+ * goes with the session (parent CLOSE, or the end of the component).
  *
  * A new version of "config" (rom_update) makes DATASPACE hand out a new
  * copy and free the old one, as Genode's dynamic ROMs do, and core submits

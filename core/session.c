@@ -13,8 +13,11 @@
  * Everything a session makes (dataspaces, attachments, threads, RPC
  * capabilities) is recorded in the component, and its root capability
  * stays in core's task; when the component ends, core_sessions_close()
- * releases all of it.
+ * releases all of it. Each record also names the session that made it, so
+ * that closing one session (parent CLOSE, core_session_close_request)
+ * releases what that session made and nothing else.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "amber/rom_session.h"
 #include "amber/timer_session.h"
 #include "core.h"
+#include "platform/linux/kernel_entry.h"
 
 static const struct {
 	const char *name;
@@ -117,9 +121,8 @@ int core_session_open_arg(struct component *c, const char *name, const char *arg
 
 void core_sessions_close(struct component *c)
 {
-	unsigned threads = 0, dataspaces = c->ndataspaces, regions = c->nregions, rpc = c->nrpc_caps;
-	for (unsigned i = 1; i < CORE_MAX_THREADS; i++)
-		threads += c->threads[i] != NULL;
+	unsigned threads = cpu_thread_count(c), dataspaces = c->ndataspaces, regions = c->nregions,
+		 rpc = c->nrpc_caps;
 	uint64_t ram = c->ram_used;
 	unsigned roms = 0;
 	for (struct core_session *s = c->sessions; s; s = s->next)
@@ -144,4 +147,107 @@ void core_sessions_close(struct component *c)
 			    c->name, threads, threads == 1 ? "" : "s", dataspaces, dataspaces == 1 ? "" : "s",
 			    (unsigned long long)(ram >> 10), regions, regions == 1 ? "" : "s", rpc,
 			    rpc == 1 ? "y" : "ies", rom);
+}
+
+/* ---- closing one session ------------------------------------------------ */
+
+/* A CPU session's threads: their entry threads are stopped on a helper
+ * thread without the kernel lock (kernel_entry_stop joins threads that
+ * take it), then the threads are deleted and the caller answered. */
+struct close_job {
+	struct component *c;
+	uint64_t caller_id; /* by id: the caller may be one of these threads */
+	unsigned proto;     /* the reply's label */
+	unsigned n;
+	struct kthread *entry[CORE_MAX_THREADS];
+	struct core_thread *recs[CORE_MAX_THREADS];
+};
+
+static void *close_job_run(void *arg)
+{
+	struct close_job *j = arg;
+	for (unsigned i = 0; i < j->n; i++)
+		kernel_entry_stop(j->entry[i]);
+	kernel_lock();
+	cpu_close_finish(j->c, j->recs, j->n);
+	j->c->close_jobs--;
+	struct kobj *o = kernel_object_by_id(j->caller_id);
+	if (o && kernel_object_kind(o) == AMBER_KIND_THREAD)
+	{
+		amber_word_t mr[1] = { 0 };
+		kernel_core_reply((struct kthread *)o, AMBER_OK, amber_tag(j->proto, 0, 0), mr);
+	}
+	kernel_unlock();
+	free(j);
+	return NULL;
+}
+
+static struct core_session *session_by_cap(struct component *c, amber_sel_t core_sel)
+{
+	struct ktask *core = kernel_core_task();
+	struct kobj *o = kernel_cap_object(core, core_sel, NULL, NULL);
+	for (struct core_session *s = c->sessions; o && s; s = s->next)
+		if (kernel_cap_object(core, s->sel, NULL, NULL) == o)
+			return s;
+	return NULL;
+}
+
+enum kcore_result core_session_close_request(struct component *c, struct kcore_request *req, int *error)
+{
+	struct core_session *s = req->nitems == 1 ? session_by_cap(c, req->items[0]) : NULL;
+	service_drop_items(req);
+	*error = AMBER_OK;
+	if (!s || c->ending) {
+		*error = s ? AMBER_ERR_NO_PARTNER : AMBER_ERR_INVALID_ARG;
+		return KCORE_REPLY;
+	}
+	struct close_job *j = NULL;
+	if (s->kind == CORE_SERVICE_CPU) {
+		j = calloc(1, sizeof(*j));
+		if (!j) {
+			*error = AMBER_ERR_QUOTA;
+			return KCORE_REPLY;
+		}
+	}
+	for (struct core_session **pp = &c->sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	c->nsessions--;
+	if (s->kind == CORE_SERVICE_PD)
+		pd_close(s);
+	else if (s->kind == CORE_SERVICE_RM)
+		rm_close(s);
+	else if (s->kind == CORE_SERVICE_CPU)
+		j->n = cpu_close(s, j->entry, j->recs);
+	/* The gate: revokes every copy, in the component and wherever it
+	 * was passed on. Then the service's own state (Timer: its timeout;
+	 * ROM: its dataspace, detached everywhere). */
+	kernel_cap_delete(kernel_core_task(), s->sel);
+	session_data_destroy(s->kind, s->data);
+	free(s);
+	if (!j || j->n == 0) {
+		free(j);
+		return KCORE_REPLY;
+	}
+	j->c = c;
+	j->proto = amber_tag_label(req->reply_tag);
+	j->caller_id = kernel_object_id(req->caller);
+	c->close_jobs++;
+	pthread_t pt;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int e = pthread_create(&pt, &attr, close_job_run, j);
+	pthread_attr_destroy(&attr);
+	if (e != 0) {
+		/* No helper: the threads stay marked gone and stopped; their
+		 * entry threads are stopped when the component ends. */
+		cpu_close_undo(j->recs, j->n);
+		c->close_jobs--;
+		free(j);
+	}
+	return e != 0 ? KCORE_REPLY : KCORE_DEFER;
 }

@@ -37,6 +37,7 @@ struct signal_context;
 struct signal_source {
 	struct signal_source *next; /* all sources */
 	struct component *c;        /* owner */
+	const struct core_session *session; /* the PD session that made it */
 	uint64_t badge;             /* the gate's label and the semaphore's attach label */
 	amber_sel_t sel;            /* the gate's root capability in core's task */
 	uint64_t gate_id;
@@ -49,6 +50,7 @@ struct signal_source {
 struct signal_context {
 	struct signal_context *next;   /* all contexts */
 	struct component *c;           /* owner */
+	const struct core_session *session; /* the PD session that made it */
 	struct signal_source *source;  /* NULL once the source is freed */
 	uint64_t badge;                /* the gate's label */
 	amber_sel_t sel;               /* the gate's root capability in core's task */
@@ -214,8 +216,9 @@ static unsigned count_contexts(const struct component *c)
 	return n;
 }
 
-int signal_alloc_source(struct component *c, struct kcore_request *req)
+int signal_alloc_source(struct core_session *session, struct kcore_request *req)
 {
+	struct component *c = session->c;
 	if (req->nitems != 1)
 		return AMBER_ERR_INVALID_ARG;
 	struct ktask *core = kernel_core_task();
@@ -233,6 +236,7 @@ int signal_alloc_source(struct component *c, struct kcore_request *req)
 	if (!s)
 		return AMBER_ERR_QUOTA;
 	s->c = c;
+	s->session = session;
 	s->badge = core_new_badge();
 	s->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	struct kgate *g = NULL;
@@ -296,8 +300,9 @@ int signal_free_source(struct component *c, struct kcore_request *req)
 	return AMBER_OK;
 }
 
-int signal_alloc_context(struct component *c, struct kcore_request *req)
+int signal_alloc_context(struct core_session *session, struct kcore_request *req)
 {
+	struct component *c = session->c;
 	if (req->nitems != 1 || amber_tag_words(req->tag) < 2)
 		return AMBER_ERR_INVALID_ARG;
 	struct signal_source *s = source_by_gate(gate_id_of(req->items[0]));
@@ -311,6 +316,7 @@ int signal_alloc_context(struct component *c, struct kcore_request *req)
 	if (!x)
 		return AMBER_ERR_QUOTA;
 	x->c = c;
+	x->session = session;
 	x->source = s;
 	x->imprint = req->mr[1];
 	x->badge = core_new_badge();
@@ -392,4 +398,20 @@ void signal_forget(struct component *c)
 	if (nsources || ncontexts)
 		core_report("%s: released %u signal source%s, %u signal context%s", c->name, nsources,
 			    nsources == 1 ? "" : "s", ncontexts, ncontexts == 1 ? "" : "s");
+}
+
+void signal_close_session(const struct core_session *session)
+{
+	for (struct signal_source **pp = &sources; *pp;) {
+		if ((*pp)->session == session)
+			source_free(*pp); /* unlinks it: *pp is the next one */
+		else
+			pp = &(*pp)->next;
+	}
+	for (struct signal_context **pp = &contexts; *pp;) {
+		if ((*pp)->session == session)
+			context_free(*pp);
+		else
+			pp = &(*pp)->next;
+	}
 }

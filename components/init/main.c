@@ -23,7 +23,12 @@
  *   no match         refused: the child gets AMBER_ERR_RIGHTS and init
  *                    logs why.
  * Init keeps its copy of every capability it passed on: the child's copy
- * is derived from it. A child's EXIT ends it with its code. Init logs how
+ * is derived from it. A child's CLOSE of a session of core's is forwarded
+ * through the child capability (CLOSE), and core closes it, revoking
+ * init's copy too, whose slot init then frees; CLOSE of a gate announced
+ * by a child or got from init's parent drops nothing and succeeds
+ * (announced services are not session objects yet); anything else is
+ * INVALID_ARG (core says so). A child's EXIT ends it with its code. Init logs how
  * each child ended ("child X exited with code N", "child X crashed: ..."),
  * keeps the others running, and exits with 0 once all have ended.
  */
@@ -44,6 +49,7 @@
 #include <amber/thread.h>
 
 #define MAX_CHILDREN 64
+#define MAX_GIVEN 32 /* sessions from the parent side recorded per child */
 #define MAX_SERVICES 128
 #define NAME_MAX 64
 #define GATE_LABEL 0x696e6974000000ull /* "init" + child index */
@@ -57,6 +63,9 @@ struct child {
 	struct amber_signal_context exit_ctx;
 	volatile int alive;       /* created and not yet reported ended */
 	volatile int ended;       /* ended, or could not be created or started */
+	amber_sel_t given[MAX_GIVEN]; /* sessions passed on from the parent side */
+	int given_core[MAX_GIVEN];    /* ... of core's services (closable) */
+	unsigned ngiven;
 };
 
 struct service {
@@ -182,6 +191,10 @@ static int session(struct child *ch, const char *service, const char *arg, amber
 			return err;
 		}
 		*out = sel; /* kept: the child's copy is derived from it */
+		if (ch->ngiven < MAX_GIVEN) {
+			ch->given[ch->ngiven] = sel;
+			ch->given_core[ch->ngiven++] = is_core_service(service);
+		}
 		return AMBER_OK;
 	}
 	struct child *server = child_by_name(server_name);
@@ -204,6 +217,44 @@ static int session(struct child *ch, const char *service, const char *arg, amber
 		}
 		amber_irq_receive(ch->irq, AMBER_TIMEOUT_NEVER); /* an announcement or an end */
 	}
+}
+
+static uint64_t object_of(amber_sel_t sel)
+{
+	struct amber_cap_info ci = { 0, 0, 0 };
+	if (amber_task_cap_info(AMBER_SEL_TASK, sel, &ci) != AMBER_OK || ci.kind == AMBER_KIND_NONE)
+		return 0;
+	return ci.object_id;
+}
+
+/* The child gives a session back; `cap` is what it sent. */
+static int close_session(struct child *ch, amber_sel_t cap)
+{
+	uint64_t id = object_of(cap);
+	if (!id)
+		return AMBER_ERR_INVALID_ARG;
+	int other = 0;
+	amber_lock_acquire(&lock);
+	for (unsigned i = 0; i < MAX_SERVICES && !other; i++)
+		other = services[i].used && object_of(services[i].gate) == id;
+	amber_lock_release(&lock);
+	for (unsigned i = 0; i < ch->ngiven && !other; i++)
+		other = !ch->given_core[i] && object_of(ch->given[i]) == id;
+	if (other)
+		return AMBER_OK; /* an announced service: nothing to drop */
+	int err = amber_child_close(ch->cap, cap);
+	if (err)
+		return err;
+	for (unsigned i = 0; i < ch->ngiven;) {
+		if (!object_of(ch->given[i])) { /* revoked by the close */
+			amber_cap_free(ch->given[i]);
+			ch->given[i] = ch->given[--ch->ngiven];
+			ch->given_core[i] = ch->given_core[ch->ngiven];
+		} else {
+			i++;
+		}
+	}
+	return AMBER_OK;
 }
 
 static int announce(struct child *ch, const char *name, amber_sel_t gate)
@@ -262,6 +313,11 @@ static void serve(void *arg)
 		else if (op == AMBER_PARENT_EXIT) {
 			amber_child_kill(ch->cap, AMBER_CHILD_EXIT, (int)(int64_t)code);
 			continue; /* never answered: the child ends */
+		} else if (op == AMBER_PARENT_CLOSE) {
+			status = items == 1 ? close_session(ch, window) : AMBER_ERR_INVALID_ARG;
+			if (items)
+				amber_task_delete(AMBER_SEL_TASK, window); /* our copy of it, if any is left */
+			items = 0;
 		} else if (len < 0 || len >= NAME_MAX || arg_len >= NAME_MAX)
 			status = op == AMBER_PARENT_ANNOUNCE || op == AMBER_PARENT_SESSION ? AMBER_ERR_INVALID_ARG : AMBER_ERR_OPCODE;
 		else if (op == AMBER_PARENT_ANNOUNCE) {

@@ -33,6 +33,11 @@
  *                  the parent's SESSION) -> one map item: a new session of
  *                  core's for the child (acting on the child). The parent
  *                  forwards it to the child and must keep its own copy.
+ *     CLOSE        one map item: a session of core's opened for the child
+ *                  (by SESSION or by the child itself). Core closes it as
+ *                  for the parent protocol's CLOSE (amber/protocols.h),
+ *                  revoking every copy, the parent's included. INVALID_ARG
+ *                  if it is none of the child's sessions.
  * The names core prints for a child (LOG lines, reports) are
  * "PARENT -> NAME", as Genode labels them.
  */
@@ -49,6 +54,7 @@ enum amber_child_method {
 	AMBER_CHILD_KILL_METHOD = 2,
 	AMBER_CHILD_EXIT_STATUS = 3,
 	AMBER_CHILD_SESSION = 4,
+	AMBER_CHILD_CLOSE = 5,
 };
 
 enum amber_child_kill_mode { AMBER_CHILD_KILL = 0, AMBER_CHILD_EXIT = 1 };
@@ -76,5 +82,6 @@ int amber_child_kill(amber_sel_t child, enum amber_child_kill_mode mode, int cod
 int amber_child_exit_status(amber_sel_t child, enum amber_child_state *state, int *code, char *reason,
 			    size_t reason_size);
 int amber_child_session(amber_sel_t child, const char *name, const char *arg, amber_sel_t dst);
+int amber_child_close(amber_sel_t child, amber_sel_t session);
 
 #endif

@@ -13,6 +13,9 @@
 amber_sel_t amber_env_pd(void);
 amber_sel_t amber_env_cpu(void);
 amber_sel_t amber_env_rm(void);
+/* sel was closed (amber_parent_close): if it is one of the sessions above,
+ * forget it, so the next call asks the parent for a new one. */
+void amber_env_forget(amber_sel_t sel);
 
 /* What a framework component's component_construct(env) gets (Genode's
  * Env, amber/component.h): its main entrypoint and its sessions. */

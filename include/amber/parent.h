@@ -23,6 +23,17 @@ int amber_parent_session(const char *name, amber_sel_t dst_sel, uint64_t timeout
  * AMBER_ERR_INVALID_ARG if name and argument do not fit one message. */
 int amber_parent_session_arg(const char *name, const char *arg, amber_sel_t dst_sel, uint64_t timeout_us);
 
+/* Give a session back (AMBER_PARENT_CLOSE): for a session of core's
+ * services, core releases what it made and revokes every copy of it, so
+ * the slot is empty afterwards (calls through it: AMBER_ERR_INVALID_CAP);
+ * the slot stays allocated, amber_cap_free it. 0 for an announced
+ * service's gate (nothing is dropped). AMBER_ERR_INVALID_ARG for an empty
+ * slot (closed before) or a capability that is no session of ours.
+ * Closing one of amber_env's default sessions makes amber_env ask for a
+ * new one next time; what the runtime made from it (thread stacks, heap
+ * chunks, threads) goes with it: that is the component's own business. */
+int amber_parent_close(amber_sel_t session_sel);
+
 /* Tell the parent we are done; it ends the component. Falls back to
  * exit_group if the parent returns. */
 _Noreturn void amber_exit(int code);

@@ -31,12 +31,24 @@ enum amber_log_method { AMBER_LOG_WRITE = 1 };
  *   once, and nobody can announce them.
  *   "ROM" needs the argument (the module's name); core's other services
  *   refuse one (INVALID_ARG); announced services ignore it for now.
- * EXIT: mr[1] = exit code. The parent ends the component. */
+ * EXIT: mr[1] = exit code. The parent ends the component.
+ * CLOSE: one map item: a session capability from SESSION. For a session of
+ *   core's own services opened by or for the caller, core closes it: what
+ *   the session made goes (Timer: its timeout; ROM: its dataspace copy,
+ *   detached everywhere; RM: its attachments; CPU: its threads; PD: its
+ *   dataspaces, detached everywhere and given back to the RAM quota, its
+ *   RPC capabilities, signal sources and contexts), then its gate, which
+ *   revokes every copy: a later call through any of them is
+ *   AMBER_ERR_INVALID_CAP (the slot is empty). For a capability to an
+ *   announced service the parent drops nothing and answers 0 (announced
+ *   services are not session objects yet). Anything else, a session of
+ *   another component, the LOG or the parent gate: AMBER_ERR_INVALID_ARG. */
 #define AMBER_PROTO_PARENT 0x1002u
 enum amber_parent_method {
 	AMBER_PARENT_ANNOUNCE = 1,
 	AMBER_PARENT_SESSION = 2,
 	AMBER_PARENT_EXIT = 3,
+	AMBER_PARENT_CLOSE = 4,
 };
 
 #endif

@@ -21,7 +21,7 @@
  * Core copies the module into a new dataspace when the session is opened:
  * read-only (RM ATTACH with AMBER_RM_WRITABLE is refused with RIGHTS),
  * charged to core and not to the component's RAM quota, and released
- * with the session (for now, with the component). The dataspace is
+ * with the session (CLOSE, or the end of the component). The dataspace is
  * page-rounded and zero-filled past the module, and always holds at least
  * one zero byte after it, so a config can be read as a C string.
  *

@@ -83,3 +83,11 @@ int amber_child_session(amber_sel_t child, const char *name, const char *arg, am
 		err = AMBER_ERR_ITEM;
 	return err;
 }
+
+int amber_child_close(amber_sel_t child, amber_sel_t session)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_CHILD_CLOSE;
+	u->mr[1] = amber_map_item(session, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	return amber_ipc_call(child, amber_tag(AMBER_PROTO_CHILD, 1, 1), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+}

@@ -35,3 +35,13 @@ static amber_sel_t session(amber_sel_t *cache, const char *name)
 amber_sel_t amber_env_pd(void) { return session(&pd, AMBER_PD_SERVICE); }
 amber_sel_t amber_env_cpu(void) { return session(&cpu, AMBER_CPU_SERVICE); }
 amber_sel_t amber_env_rm(void) { return session(&rm, AMBER_RM_SERVICE); }
+
+void amber_env_forget(amber_sel_t sel)
+{
+	amber_lock_acquire(&lock);
+	amber_sel_t *cached[] = { &pd, &cpu, &rm };
+	for (unsigned i = 0; i < 3; i++)
+		if (sel != AMBER_SEL_INVALID && *cached[i] == sel)
+			*cached[i] = AMBER_SEL_INVALID;
+	amber_lock_release(&lock);
+}

@@ -6,7 +6,9 @@
  * a reply whose mr[0] is negative as that error (an enum amber_error), so
  * a parent can refuse without inventing a second channel.
  */
+#include <amber/env.h>
 #include <amber/ipc.h>
+#include <amber/kobj.h>
 #include <amber/parent.h>
 #include <amber/protocols.h>
 #include <amber/string.h>
@@ -60,6 +62,25 @@ int amber_parent_session_arg(const char *name, const char *arg, amber_sel_t dst_
 		return status ? status : AMBER_ERR_ITEM;
 	}
 	return AMBER_OK;
+}
+
+int amber_parent_close(amber_sel_t session_sel)
+{
+	/* An empty slot has nothing to close (a session closed before):
+	 * the kernel would refuse the item with ITEM, say INVALID_ARG. */
+	struct amber_cap_info ci = { 0, 0, 0 };
+	if (amber_task_cap_info(AMBER_SEL_TASK, session_sel, &ci) != AMBER_OK || ci.kind == AMBER_KIND_NONE)
+		return AMBER_ERR_INVALID_ARG;
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_PARENT_CLOSE;
+	u->mr[1] = amber_map_item(session_sel, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	int err = amber_ipc_call(AMBER_SEL_PARENT, amber_tag(AMBER_PROTO_PARENT, 1, 1), AMBER_TIMEOUT_NEVER,
+				 AMBER_TIMEOUT_NEVER);
+	if (!err)
+		err = reply_status(u);
+	if (!err)
+		amber_env_forget(session_sel); /* one of env's sessions: asked for anew */
+	return err;
 }
 
 _Noreturn void amber_exit(int code)
