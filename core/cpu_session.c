@@ -24,6 +24,7 @@
  *
  * Protocol: include/amber/cpu_session.h.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -276,6 +277,157 @@ static int thread_state(struct component *c, struct kcore_request *req)
 	return e < 0 ? platform_error(e) : AMBER_OK; /* -EBUSY: it runs */
 }
 
+/* ---- the full state (STATE_FULL, SET_STATE_FULL) ---- */
+
+_Static_assert(sizeof(struct amber_cpu_state_blob) == 32, "the blob header is 32 bytes");
+_Static_assert(AMBER_CPU_BLOB_GP_OFFSET >= sizeof(struct amber_cpu_state_blob) &&
+		       AMBER_CPU_BLOB_GP_OFFSET + AMBER_CPU_STATE_WORDS * 8 <= AMBER_CPU_BLOB_XSTATE_OFFSET,
+	       "blob parts do not overlap");
+
+/* The XSAVE area's size for the features the OS enabled (CPUID 0xD.0
+ * ebx), what ptrace's NT_X86_XSTATE gives; 0 without XSAVE. */
+static uint32_t xstate_size_of_cpu(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE */
+		return 0;
+	if (__get_cpuid_max(0, NULL) < 0xd || !__get_cpuid_count(0xd, 0, &a, &b, &c, &d))
+		return 0;
+	return b > THREAD_XSTATE_MAX ? THREAD_XSTATE_MAX : b;
+}
+
+/* The thread (item 0) and the caller's RAM dataspace (item 1) of a
+ * STATE_FULL/SET_STATE_FULL request; its memory in core. */
+static int full_args(struct component *c, struct kcore_request *req, bool write, struct thread_ref *ref,
+		     uint8_t **mem, size_t *size)
+{
+	if (req->nitems != 2)
+		return AMBER_ERR_INVALID_ARG;
+	struct core_ds *ds = core_ds_lookup(req->items[1]);
+	kernel_cap_delete(kernel_core_task(), req->items[1]);
+	req->nitems = 1;
+	int err = find_thread(c, req, ref);
+	if (err)
+		return err;
+	const struct dataspace *m = ds ? core_ds_memory(ds) : NULL;
+	if (!ds || core_ds_owner(ds) != c || !m || !m->local || (write && !core_ds_writable(ds)))
+		return AMBER_ERR_INVALID_ARG;
+	*mem = m->local;
+	*size = m->size;
+	return AMBER_OK;
+}
+
+static int state_full(struct component *c, struct kcore_request *req)
+{
+	struct thread_ref ref;
+	uint8_t *mem;
+	size_t size;
+	int err = full_args(c, req, true, &ref, &mem, &size);
+	if (err)
+		return err;
+	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
+	if (!regs)
+		return AMBER_ERR_QUOTA;
+	int e = process_thread_get_regs(c->process, ref.tid, regs);
+	if (e < 0) {
+		free(regs);
+		return platform_error(e); /* -EBUSY: it runs */
+	}
+	uint32_t total = AMBER_CPU_BLOB_XSTATE_OFFSET + regs->xstate_size;
+	if (size < total) {
+		free(regs);
+		return AMBER_ERR_INVALID_ARG;
+	}
+	const struct user_regs_struct *g = &regs->gp;
+	const uint64_t words[AMBER_CPU_STATE_WORDS] = {
+		g->rip, g->rsp, g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->r8,
+		g->r9,  g->r10, g->r11, g->r12, g->r13, g->r14, g->r15, g->eflags, g->fs_base,
+	};
+	const struct amber_cpu_state_blob h = {
+		.magic = AMBER_CPU_BLOB_MAGIC,
+		.version = AMBER_CPU_BLOB_VERSION,
+		.header_size = sizeof(h),
+		.gp_offset = AMBER_CPU_BLOB_GP_OFFSET,
+		.gp_size = sizeof(words),
+		.xstate_offset = AMBER_CPU_BLOB_XSTATE_OFFSET,
+		.xstate_size = regs->xstate_size,
+		.total_size = total,
+	};
+	memset(mem, 0, AMBER_CPU_BLOB_XSTATE_OFFSET);
+	memcpy(mem, &h, sizeof(h));
+	memcpy(mem + AMBER_CPU_BLOB_GP_OFFSET, words, sizeof(words));
+	memcpy(mem + AMBER_CPU_BLOB_XSTATE_OFFSET, regs->xstate, regs->xstate_size);
+	free(regs);
+	req->reply_mr[0] = total;
+	req->reply_tag = amber_tag(AMBER_PROTO_CPU, 1, 0);
+	return AMBER_OK;
+}
+
+static int set_state_full(struct component *c, struct kcore_request *req)
+{
+	struct thread_ref ref;
+	uint8_t *mem;
+	size_t size;
+	int err = full_args(c, req, false, &ref, &mem, &size);
+	if (err)
+		return err;
+	if (ref.rec && !ref.rec->started)
+		return AMBER_ERR_INVALID_ARG;
+	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
+	if (!regs)
+		return AMBER_ERR_QUOTA;
+	int e = process_thread_get_regs(c->process, ref.tid, regs); /* running: -EBUSY */
+	if (e < 0) {
+		free(regs);
+		return platform_error(e);
+	}
+	/* The component may change the dataspace meanwhile: copy, then check
+	 * the copy only. */
+	struct amber_cpu_state_blob h;
+	uint64_t w[AMBER_CPU_STATE_WORDS];
+	err = AMBER_ERR_INVALID_ARG;
+	if (size < AMBER_CPU_BLOB_XSTATE_OFFSET)
+		goto out;
+	memcpy(&h, mem, sizeof(h));
+	if (h.magic != AMBER_CPU_BLOB_MAGIC || h.version != AMBER_CPU_BLOB_VERSION || h.header_size != sizeof(h) ||
+	    h.gp_offset != AMBER_CPU_BLOB_GP_OFFSET || h.gp_size != sizeof(w) ||
+	    h.xstate_offset != AMBER_CPU_BLOB_XSTATE_OFFSET || h.xstate_size != regs->xstate_size ||
+	    h.total_size != AMBER_CPU_BLOB_XSTATE_OFFSET + (uint64_t)h.xstate_size || h.total_size > size ||
+	    h.reserved != 0)
+		goto out;
+	memcpy(w, mem + AMBER_CPU_BLOB_GP_OFFSET, sizeof(w));
+	if (w[0] >= LINUX_USER_TOP || w[18] >= LINUX_USER_TOP)
+		goto out;
+	memcpy(regs->xstate, mem + AMBER_CPU_BLOB_XSTATE_OFFSET, h.xstate_size);
+	struct user_regs_struct *g = &regs->gp;
+	if (g->rip != w[0])
+		g->orig_rax = (unsigned long long)-1; /* elsewhere: no system call to restart */
+	g->rip = w[0];
+	g->rsp = w[1];
+	g->rax = w[2];
+	g->rbx = w[3];
+	g->rcx = w[4];
+	g->rdx = w[5];
+	g->rsi = w[6];
+	g->rdi = w[7];
+	g->rbp = w[8];
+	g->r8 = w[9];
+	g->r9 = w[10];
+	g->r10 = w[11];
+	g->r11 = w[12];
+	g->r12 = w[13];
+	g->r13 = w[14];
+	g->r14 = w[15];
+	g->r15 = w[16];
+	g->eflags = w[17]; /* the kernel keeps only the user-changeable flags */
+	g->fs_base = w[18];
+	e = process_thread_set_regs(c->process, ref.tid, regs); /* a bad XSAVE header: -EINVAL */
+	err = e < 0 ? platform_error(e) : AMBER_OK;
+out:
+	free(regs);
+	return err;
+}
+
 enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 {
 	struct core_session *s = ctx;
@@ -296,6 +448,13 @@ enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 		case AMBER_CPU_STATE: *error = thread_state(c, req); break;
 		case AMBER_CPU_SET_STATE: *error = set_state(c, req); break;
 		case AMBER_CPU_SIGH: *error = cpu_sigh_request(req, &c->cpu_sigh); break;
+		case AMBER_CPU_STATE_FULL: *error = state_full(c, req); break;
+		case AMBER_CPU_SET_STATE_FULL: *error = set_state_full(c, req); break;
+		case AMBER_CPU_STATE_FULL_SIZE:
+			req->reply_mr[0] = AMBER_CPU_BLOB_XSTATE_OFFSET + xstate_size_of_cpu();
+			req->reply_tag = amber_tag(AMBER_PROTO_CPU, 1, 0);
+			*error = AMBER_OK;
+			break;
 		default: *error = AMBER_ERR_OPCODE; break;
 		}
 	}

@@ -29,6 +29,13 @@ int amber_cpu_state(amber_sel_t cpu, amber_sel_t thread, struct amber_thread_sta
 /* Write rip, rsp and rax .. r15 of a paused thread (rflags and fs_base
  * are not changed). */
 int amber_cpu_set_state(amber_sel_t cpu, amber_sel_t thread, const struct amber_thread_state *state);
+/* The full state (FPU, SSE, AVX too) through a RAM dataspace `ds` of the
+ * caller's (amber/cpu_session.h: the blob). state_full_size: the bytes a
+ * blob needs; state_full writes the blob of a paused thread into ds (its
+ * size to *size, may be NULL); set_state_full writes it back. */
+int amber_cpu_state_full_size(amber_sel_t cpu, uint64_t *size);
+int amber_cpu_state_full(amber_sel_t cpu, amber_sel_t thread, amber_sel_t ds, uint64_t *size);
+int amber_cpu_set_state_full(amber_sel_t cpu, amber_sel_t thread, amber_sel_t ds);
 /* Exception notification: `context` (a signal context capability;
  * AMBER_SEL_INVALID forgets it) gets a signal when a thread raises a CPU
  * exception and is held stopped (amber/cpu_session.h). */

@@ -46,6 +46,25 @@
  *                 component and reports the fault, as it always did.
  *                 Page faults on unattached addresses go to RM SIGH first
  *                 (amber/rm_session.h), to this context if there is none.
+ *   STATE_FULL    item: a paused (or not yet started) thread; item: a
+ *                 writable RAM dataspace of the caller's, at least
+ *                 STATE_FULL_SIZE bytes. Core writes the thread's full
+ *                 register state into it as a blob (struct
+ *                 amber_cpu_state_blob, then the STATE registers, then
+ *                 the raw NT_X86_XSTATE (XSAVE) area: FPU, SSE, AVX)
+ *                 -> mr[0] = the blob's bytes. INVALID_ARG if the thread
+ *                 runs, not a dataspace of the caller's, too small.
+ *   SET_STATE_FULL item: a paused thread; item: a dataspace holding a
+ *                 blob (as STATE_FULL writes it). Core checks the header
+ *                 strictly (magic, version, offsets, sizes: the xstate
+ *                 size must be the thread's own, the blob must fit the
+ *                 dataspace), rip and fs_base must be user addresses, and
+ *                 writes the registers (all of STATE's, rflags: the
+ *                 user-changeable flags) and the xstate area back.
+ *                 INVALID_ARG for anything wrong, a running or unstarted
+ *                 thread. A thread paused inside a system call does not
+ *                 restart it when rip changes.
+ *   STATE_FULL_SIZE -> mr[0] = the bytes a blob needs on this machine.
  * RESUME of a thread held on a fault clears the fault.
  * PAUSE, RESUME and STATE work on the first thread too (its capability is
  * AMBER_SEL_THREAD). A thread that leaves with exit(2) is cleaned up by
@@ -71,6 +90,39 @@ enum amber_cpu_method {
 	AMBER_CPU_STATE = 5,
 	AMBER_CPU_SET_STATE = 6,
 	AMBER_CPU_SIGH = 7,
+	AMBER_CPU_STATE_FULL = 8,
+	AMBER_CPU_SET_STATE_FULL = 9,
+	AMBER_CPU_STATE_FULL_SIZE = 10,
+};
+
+/*
+ * The full-state blob (STATE_FULL, SET_STATE_FULL; what a checkpoint keeps
+ * per thread). Little-endian, at the start of the dataspace:
+ *   [0, 32)            this header
+ *   [gp_offset, +gp_size)  STATE's registers, uint64 each: rip, rsp, rax,
+ *                      rbx, rcx, rdx, rsi, rdi, rbp, r8 .. r15, rflags,
+ *                      fs_base (AMBER_CPU_STATE_WORDS)
+ *   [xstate_offset, +xstate_size)  the raw NT_X86_XSTATE area (XSAVE
+ *                      layout, standard format: the legacy FXSAVE region
+ *                      first, XMM0..15 at byte 160, 16 bytes each; the
+ *                      XSAVE header at 512; AVX upper halves at the offset
+ *                      CPUID 0xD reports, 576 usually)
+ */
+#define AMBER_CPU_BLOB_MAGIC 0x53434d41u /* "AMCS" */
+#define AMBER_CPU_BLOB_VERSION 1u
+#define AMBER_CPU_BLOB_GP_OFFSET 64u
+#define AMBER_CPU_BLOB_XSTATE_OFFSET 256u /* 64-byte aligned */
+#define AMBER_CPU_BLOB_XMM_OFFSET 160u    /* XMM0 within the xstate area */
+struct amber_cpu_state_blob {
+	uint32_t magic;         /* AMBER_CPU_BLOB_MAGIC */
+	uint16_t version;       /* AMBER_CPU_BLOB_VERSION */
+	uint16_t header_size;   /* sizeof(struct amber_cpu_state_blob): 32 */
+	uint32_t gp_offset;     /* AMBER_CPU_BLOB_GP_OFFSET */
+	uint32_t gp_size;       /* AMBER_CPU_STATE_WORDS * 8 */
+	uint32_t xstate_offset; /* AMBER_CPU_BLOB_XSTATE_OFFSET */
+	uint32_t xstate_size;   /* bytes of the XSAVE area (0: none) */
+	uint32_t total_size;    /* xstate_offset + xstate_size */
+	uint32_t reserved;      /* 0 */
 };
 
 /* STATE mr[19]: why the thread is stopped. */

@@ -80,3 +80,40 @@ int amber_cpu_sigh(amber_sel_t cpu, amber_sel_t context)
 	}
 	return amber_ipc_call(cpu, amber_tag(AMBER_PROTO_CPU, 1, items), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
 }
+
+int amber_cpu_state_full_size(amber_sel_t cpu, uint64_t *size)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_CPU_STATE_FULL_SIZE;
+	int err = amber_ipc_call(cpu, amber_tag(AMBER_PROTO_CPU, 1, 0), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+	if (err == AMBER_OK && amber_tag_words(u->tag) < 1)
+		err = AMBER_ERR_PROTO;
+	if (err == AMBER_OK && size)
+		*size = u->mr[0];
+	return err;
+}
+
+static int full_call(amber_sel_t cpu, amber_word_t method, amber_sel_t thread, amber_sel_t ds)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = method;
+	u->mr[1] = amber_map_item(thread, AMBER_RIGHTS_ALL);
+	u->mr[2] = amber_map_item(ds, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	return amber_ipc_call(cpu, amber_tag(AMBER_PROTO_CPU, 1, 2), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+}
+
+int amber_cpu_state_full(amber_sel_t cpu, amber_sel_t thread, amber_sel_t ds, uint64_t *size)
+{
+	struct amber_utcb *u = amber_utcb();
+	int err = full_call(cpu, AMBER_CPU_STATE_FULL, thread, ds);
+	if (err == AMBER_OK && amber_tag_words(u->tag) < 1)
+		err = AMBER_ERR_PROTO;
+	if (err == AMBER_OK && size)
+		*size = u->mr[0];
+	return err;
+}
+
+int amber_cpu_set_state_full(amber_sel_t cpu, amber_sel_t thread, amber_sel_t ds)
+{
+	return full_call(cpu, AMBER_CPU_SET_STATE_FULL, thread, ds);
+}
