@@ -273,6 +273,12 @@ static int create(struct component *p, struct kcore_request *req)
 	return AMBER_OK;
 }
 
+struct component *child_by_cap(struct component *p, amber_sel_t item)
+{
+	struct core_child *k = kernel_core_gate_ctx(kernel_core_task(), item, child_handle);
+	return k && k->parent == p ? k->child : NULL;
+}
+
 int child_create(struct component *p, struct kcore_request *req)
 {
 	int err = create(p, req);

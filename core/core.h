@@ -140,6 +140,9 @@ bool core_components_wait(const struct timespec *deadline);
 
 /* ---- child.c: children a component creates (amber/child.h) ---- */
 int child_create(struct component *parent, struct kcore_request *req); /* PD CREATE_CHILD */
+/* The child `item` (a capability in core's task) is a child capability of
+ * `parent` for: that child, else NULL (PD TRANSFER_QUOTA). */
+struct component *child_by_cap(struct component *parent, amber_sel_t item);
 /* After c's cleanup: record how it ended, give its quotas back to its
  * parent, notify the parent. Kernel lock held. */
 void child_ended(struct component *c, const struct process_exit_info *info);
@@ -201,6 +204,11 @@ int core_ds_alloc_rom(size_t size, const char *name, struct core_ds **out);
 void core_ds_free_all(struct component *c);
 /* The list of a dataspace's attachments (rm_session.c keeps it). */
 struct rm_region **core_ds_regions(struct core_ds *ds);
+/* A managed dataspace (RM CREATE_MANAGED): no owner, not charged; its
+ * contents are the region map m. core_ds_managed: m, or NULL for others. */
+struct rm_managed;
+int core_ds_alloc_managed(size_t size, struct rm_managed *m, struct core_ds **out);
+struct rm_managed *core_ds_managed(const struct core_ds *ds);
 
 /* ---- rm_session.c ---- */
 enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error);

@@ -32,6 +32,7 @@ struct core_ds {
 	uint64_t gate_id;         /* the gate's object id */
 	bool writable;            /* RAM dataspaces are; others may not be */
 	struct rm_region *regions; /* attachments, in any component */
+	struct rm_managed *managed; /* a managed dataspace's region map (rm_session.c), or NULL */
 };
 
 static struct core_ds *all_ds;
@@ -114,6 +115,17 @@ struct component *core_ds_owner(const struct core_ds *ds) { return ds->owner; }
 const struct dataspace *core_ds_memory(const struct core_ds *ds) { return &ds->mem; }
 bool core_ds_writable(const struct core_ds *ds) { return ds->writable; }
 struct rm_region **core_ds_regions(struct core_ds *ds) { return &ds->regions; }
+struct rm_managed *core_ds_managed(const struct core_ds *ds) { return ds->managed; }
+
+int core_ds_alloc_managed(size_t size, struct rm_managed *m, struct core_ds **out)
+{
+	/* Its memfd stays sparse and unused (a reader of its bytes sees
+	 * zeros): what the managed dataspace shows is its region map. */
+	int err = ds_create(NULL, size, "managed", true, out);
+	if (err == AMBER_OK)
+		(*out)->managed = m;
+	return err;
+}
 
 void core_ds_free(struct core_ds *ds)
 {

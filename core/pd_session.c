@@ -124,6 +124,74 @@ static int free_rpc_cap(struct component *c, struct kcore_request *req)
 	return AMBER_ERR_INVALID_ARG;
 }
 
+/* The caps quota: the factory's while the component runs, else what it
+ * will get at its start. */
+static void caps_info(const struct component *c, uint64_t *quota, uint64_t *used)
+{
+	uint32_t q, u;
+	if (c->state == COMPONENT_RUNNING && !c->ending &&
+	    kernel_factory_info(kernel_core_task(), c->factory_sel, &q, &u) == AMBER_OK) {
+		*quota = q;
+		*used = u;
+	} else {
+		*quota = c->state == COMPONENT_NEW ? c->kernel_quota : 0;
+		*used = 0;
+	}
+}
+
+/* kernel_quota is a component's total: its factory's quota plus what its
+ * live children hold (CREATE_CHILD lends, give_back returns). Moving caps
+ * changes the totals of both sides and of all their ancestors (common
+ * ancestors cancel out), so every give_back stays exact. */
+static void caps_total_adjust(struct component *c, uint64_t caps, bool add)
+{
+	for (; c; c = c->parent)
+		c->kernel_quota = add ? c->kernel_quota + (unsigned)caps
+				      : c->kernel_quota >= caps ? c->kernel_quota - (unsigned)caps : 0;
+}
+
+static int transfer_quota(struct component *src, struct kcore_request *req)
+{
+	if (amber_tag_words(req->tag) < 3 || req->nitems != 1)
+		return AMBER_ERR_INVALID_ARG;
+	struct ktask *core = kernel_core_task();
+	uint64_t ram = req->mr[1], caps = req->mr[2];
+	struct component *dst = child_by_cap(src, req->items[0]);
+	if (!dst) {
+		struct core_session *t = kernel_core_gate_ctx(core, req->items[0], pd_handle);
+		dst = t ? t->c : NULL;
+	}
+	service_drop_items(req);
+	if (!dst || dst->state == COMPONENT_ENDED || dst->ending)
+		return AMBER_ERR_INVALID_ARG;
+	if ((ram == 0 && caps == 0) || dst == src)
+		return AMBER_OK;
+	if (ram > (1ull << 40) || caps > UINT32_MAX)
+		return AMBER_ERR_QUOTA;
+	ram = (ram + AMBER_PAGE_SIZE - 1) & ~(uint64_t)(AMBER_PAGE_SIZE - 1);
+	if (ram > src->ram_quota - src->ram_used)
+		return AMBER_ERR_QUOTA;
+	if (caps) {
+		if (src->state != COMPONENT_RUNNING ||
+		    kernel_factory_adjust(core, src->factory_sel, -(int64_t)caps) != AMBER_OK)
+			return AMBER_ERR_QUOTA; /* not that much unused */
+		int err = AMBER_OK;
+		if (dst->state == COMPONENT_RUNNING)
+			err = kernel_factory_adjust(core, dst->factory_sel, (int64_t)caps);
+		else if (caps > UINT32_MAX - dst->kernel_quota)
+			err = AMBER_ERR_QUOTA;
+		if (err) {
+			kernel_factory_adjust(core, src->factory_sel, (int64_t)caps);
+			return AMBER_ERR_QUOTA;
+		}
+		caps_total_adjust(src, caps, false);
+		caps_total_adjust(dst, caps, true);
+	}
+	src->ram_quota -= ram;
+	dst->ram_quota += ram;
+	return AMBER_OK;
+}
+
 enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 {
 	struct core_session *s = ctx;
@@ -142,7 +210,8 @@ enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 		case AMBER_PD_QUOTA:
 			req->reply_mr[0] = c->ram_quota;
 			req->reply_mr[1] = c->ram_used;
-			req->reply_tag = amber_tag(AMBER_PROTO_PD, 2, 0);
+			caps_info(c, &req->reply_mr[2], &req->reply_mr[3]);
+			req->reply_tag = amber_tag(AMBER_PROTO_PD, 4, 0);
 			*error = AMBER_OK;
 			break;
 		case AMBER_PD_ALLOC_RPC_CAP: *error = alloc_rpc_cap(s, req); break;
@@ -153,6 +222,7 @@ enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 		case AMBER_PD_FREE_CONTEXT: *error = signal_free_context(c, req); break;
 		case AMBER_PD_SUBMIT: *error = signal_submit_request(req); break;
 		case AMBER_PD_CREATE_CHILD: *error = child_create(c, req); break;
+		case AMBER_PD_TRANSFER_QUOTA: *error = transfer_quota(c, req); break;
 		default: *error = AMBER_ERR_OPCODE; break;
 		}
 	}

@@ -10,6 +10,17 @@
  * everywhere). The fixed parts of the layout (abi.h: image area, UTCB area,
  * trampoline, first stack) can never be attached over.
  *
+ * A managed dataspace (CREATE_MANAGED, Genode's managed dataspace) is a
+ * region map of its own, 0-based, reached by a core gate of its own, and
+ * a dataspace (owner-less, not charged) whose attachments show that map.
+ * Its sub-attachments are rm_regions too (`in` set, no component), in the
+ * map's list and in their dataspace's list; every attachment of the
+ * managed dataspace maps, for each sub-attachment, the part the two have
+ * in common, and a sub-ATTACH or DETACH maps or unmaps that part in every
+ * attachment. Nothing else is mapped there: touching the rest faults like
+ * any unattached address. The map, its dataspace and its gate belong to
+ * the RM session that created it and go with it (or with the component).
+ *
  * Protocol: include/amber/rm_session.h.
  */
 #include <errno.h>
@@ -27,7 +38,21 @@ struct rm_region {
 	struct core_ds *ds;
 	uint64_t addr, size, offset;
 	unsigned flags;            /* enum amber_rm_flags */
+	struct rm_managed *in;     /* a sub-attachment of this managed map (c is NULL) */
 };
+
+struct rm_managed {
+	struct rm_managed *next;   /* all managed maps */
+	struct component *c;       /* whose RM session created it */
+	const struct core_session *session;
+	struct core_ds *ds;        /* the managed dataspace */
+	amber_sel_t sel;           /* root capability of the map's gate in core's task */
+	uint64_t size;
+	struct rm_region *subs;    /* sub-attachments, by address */
+	unsigned nsubs;
+};
+
+static struct rm_managed *managed_all;
 
 #define PAGE ((uint64_t)AMBER_PAGE_SIZE)
 
@@ -73,18 +98,55 @@ static uint64_t choose(struct component *c, uint64_t size)
 	return at < AMBER_RM_END && size <= AMBER_RM_END - at ? at : 0;
 }
 
+static int prot_of(unsigned flags)
+{
+	return PROT_READ | ((flags & AMBER_RM_WRITABLE) ? PROT_WRITE : 0) |
+	       ((flags & AMBER_RM_EXECUTABLE) ? PROT_EXEC : 0);
+}
+
+/* Attachment r of a managed dataspace, sub-attachment sub of its map: map
+ * (or unmap) the part both cover in r's component. */
+static int managed_part(const struct rm_region *r, const struct rm_region *sub, bool map)
+{
+	struct component *c = r->c;
+	uint64_t lo = r->offset > sub->addr ? r->offset : sub->addr;
+	uint64_t r_end = r->offset + r->size, s_end = sub->addr + sub->size;
+	uint64_t hi = r_end < s_end ? r_end : s_end;
+	if (lo >= hi || !c->process || c->ending)
+		return 0;
+	uint64_t at = r->addr + (lo - r->offset);
+	if (!map)
+		return process_unmap(c->process, at, hi - lo); /* fails only if it is dying */
+	struct process_mapping m = { core_ds_memory(sub->ds), at, sub->offset + (lo - sub->addr), hi - lo,
+				     prot_of(r->flags & sub->flags) };
+	return process_map(c->process, &m);
+}
+
 void rm_region_remove(struct rm_region *r, bool unmap)
 {
 	struct component *c = r->c;
-	if (unmap && c->process && !c->ending)
-		process_unmap(c->process, r->addr, r->size); /* fails only if it is dying */
-	for (struct rm_region **pp = &c->regions; *pp; pp = &(*pp)->next) {
-		if (*pp == r) {
-			*pp = r->next;
-			break;
+	if (r->in) {
+		struct rm_managed *m = r->in;
+		for (struct rm_region *a = unmap ? *core_ds_regions(m->ds) : NULL; a; a = a->ds_next)
+			managed_part(a, r, false);
+		for (struct rm_region **pp = &m->subs; *pp; pp = &(*pp)->next) {
+			if (*pp == r) {
+				*pp = r->next;
+				break;
+			}
 		}
+		m->nsubs--;
+	} else {
+		if (unmap && c->process && !c->ending)
+			process_unmap(c->process, r->addr, r->size); /* fails only if it is dying */
+		for (struct rm_region **pp = &c->regions; *pp; pp = &(*pp)->next) {
+			if (*pp == r) {
+				*pp = r->next;
+				break;
+			}
+		}
+		c->nregions--;
 	}
-	c->nregions--;
 	for (struct rm_region **pp = core_ds_regions(r->ds); *pp; pp = &(*pp)->ds_next) {
 		if (*pp == r) {
 			*pp = r->ds_next;
@@ -134,16 +196,24 @@ static int attach(struct core_session *s, struct kcore_request *req)
 	struct rm_region *r = calloc(1, sizeof(*r));
 	if (!r)
 		return AMBER_ERR_QUOTA;
-	int prot = PROT_READ | ((flags & AMBER_RM_WRITABLE) ? PROT_WRITE : 0) |
-		   ((flags & AMBER_RM_EXECUTABLE) ? PROT_EXEC : 0);
-	struct process_mapping m = { core_ds_memory(ds), addr, offset, size, prot };
-	int e = process_map(c->process, &m);
+	*r = (struct rm_region){ .c = c, .session = s, .ds = ds, .addr = addr, .size = size, .offset = offset,
+				 .flags = (unsigned)flags };
+	int e = 0;
+	struct rm_managed *managed = core_ds_managed(ds);
+	if (managed) {
+		/* Only what its map holds; the rest stays unmapped. */
+		for (struct rm_region *sub = managed->subs; sub && e >= 0; sub = sub->next)
+			e = managed_part(r, sub, true);
+		if (e < 0)
+			process_unmap(c->process, addr, size);
+	} else {
+		struct process_mapping m = { core_ds_memory(ds), addr, offset, size, prot_of((unsigned)flags) };
+		e = process_map(c->process, &m);
+	}
 	if (e < 0) {
 		free(r);
 		return e == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_INVALID_ARG;
 	}
-	*r = (struct rm_region){ .c = c, .session = s, .ds = ds, .addr = addr, .size = size, .offset = offset,
-				 .flags = (unsigned)flags };
 	struct rm_region **pp = &c->regions;
 	while (*pp && (*pp)->addr < addr)
 		pp = &(*pp)->next;
@@ -161,7 +231,18 @@ static int attach(struct core_session *s, struct kcore_request *req)
 
 bool rm_fault_unattached(struct component *c, uint64_t addr)
 {
-	return attachable(addr & ~(PAGE - 1), PAGE) && !region_at(c, addr, 1);
+	if (!attachable(addr & ~(PAGE - 1), PAGE))
+		return false;
+	struct rm_region *r = region_at(c, addr, 1);
+	struct rm_managed *m = r ? core_ds_managed(r->ds) : NULL;
+	if (!m)
+		return !r;
+	/* Inside a managed dataspace: unattached where its map has nothing. */
+	uint64_t at = addr - r->addr + r->offset;
+	for (struct rm_region *sub = m->subs; sub && sub->addr <= at; sub = sub->next)
+		if (at < sub->addr + sub->size)
+			return false;
+	return true;
 }
 
 static int fault_state(struct component *c, struct kcore_request *req)
@@ -188,6 +269,173 @@ static int detach(struct component *c, struct kcore_request *req)
 	return AMBER_OK;
 }
 
+/* ---- managed dataspaces ------------------------------------------------ */
+
+static int managed_attach(struct rm_managed *m, struct kcore_request *req)
+{
+	if (req->nitems != 1)
+		return AMBER_ERR_INVALID_ARG;
+	struct core_ds *ds = core_ds_lookup(req->items[0]);
+	service_drop_items(req);
+	if (!ds || amber_tag_words(req->tag) < 5 || core_ds_managed(ds))
+		return AMBER_ERR_INVALID_ARG; /* nesting managed maps: not yet */
+	uint64_t addr = req->mr[1], offset = req->mr[2], size = req->mr[3], flags = req->mr[4];
+	uint64_t ds_size = core_ds_memory(ds)->size;
+	if (flags & ~(uint64_t)(AMBER_RM_WRITABLE | AMBER_RM_EXECUTABLE))
+		return AMBER_ERR_INVALID_ARG;
+	if ((flags & AMBER_RM_WRITABLE) && !core_ds_writable(ds))
+		return AMBER_ERR_RIGHTS;
+	if ((offset | addr) & (PAGE - 1) || offset >= ds_size)
+		return AMBER_ERR_INVALID_ARG;
+	if (size == 0)
+		size = ds_size - offset;
+	else if (size > ds_size)
+		return AMBER_ERR_INVALID_ARG;
+	size = (size + PAGE - 1) & ~(PAGE - 1);
+	if (size > ds_size - offset || addr >= m->size || size > m->size - addr)
+		return AMBER_ERR_INVALID_ARG;
+	for (struct rm_region *o = m->subs; o && o->addr < addr + size; o = o->next)
+		if (addr < o->addr + o->size)
+			return AMBER_ERR_SLOT_BUSY;
+	if (m->nsubs >= AMBER_RM_MAX_REGIONS)
+		return AMBER_ERR_QUOTA;
+	struct rm_region *r = calloc(1, sizeof(*r));
+	if (!r)
+		return AMBER_ERR_QUOTA;
+	*r = (struct rm_region){ .ds = ds, .addr = addr, .size = size, .offset = offset, .flags = (unsigned)flags,
+				 .in = m };
+	struct rm_region **pp = &m->subs;
+	while (*pp && (*pp)->addr < addr)
+		pp = &(*pp)->next;
+	r->next = *pp;
+	*pp = r;
+	m->nsubs++;
+	struct rm_region **dl = core_ds_regions(ds);
+	r->ds_next = *dl;
+	*dl = r;
+	/* Wherever the managed dataspace is attached (a process that is
+	 * dying refuses; it is cleaned up with it). */
+	for (struct rm_region *a = *core_ds_regions(m->ds); a; a = a->ds_next)
+		managed_part(a, r, true);
+	req->reply_mr[0] = addr;
+	req->reply_tag = amber_tag(AMBER_PROTO_RM, 1, 0);
+	return AMBER_OK;
+}
+
+static int managed_detach(struct rm_managed *m, struct kcore_request *req)
+{
+	if (amber_tag_words(req->tag) < 2 || req->nitems != 0)
+		return AMBER_ERR_INVALID_ARG;
+	uint64_t at = req->mr[1];
+	for (struct rm_region *r = m->subs; r && r->addr <= at; r = r->next) {
+		if (at < r->addr + r->size) {
+			rm_region_remove(r, true);
+			return AMBER_OK;
+		}
+	}
+	return AMBER_ERR_INVALID_ARG;
+}
+
+static enum kcore_result managed_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	struct rm_managed *m = ctx;
+	req->reply_tag = amber_tag(AMBER_PROTO_RM, 0, 0);
+	if (amber_tag_label(req->tag) != AMBER_PROTO_RM)
+		*error = AMBER_ERR_PROTO;
+	else if (amber_tag_words(req->tag) < 1)
+		*error = AMBER_ERR_OPCODE;
+	else if (m->c->ending)
+		*error = AMBER_ERR_NO_PARTNER;
+	else if (req->mr[0] == AMBER_RM_ATTACH)
+		*error = managed_attach(m, req);
+	else if (req->mr[0] == AMBER_RM_DETACH)
+		*error = managed_detach(m, req);
+	else if (req->mr[0] == AMBER_RM_DATASPACE) {
+		req->reply_mr[0] = m->size;
+		req->reply_mr[1] = amber_map_item(core_ds_sel(m->ds), AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+		req->reply_tag = amber_tag(AMBER_PROTO_RM, 1, 1);
+		*error = AMBER_OK;
+	} else
+		*error = AMBER_ERR_OPCODE;
+	service_drop_items(req);
+	return KCORE_REPLY;
+}
+
+static int create_managed(struct core_session *s, struct kcore_request *req)
+{
+	if (amber_tag_words(req->tag) < 2 || req->nitems != 0)
+		return AMBER_ERR_INVALID_ARG;
+	uint64_t size = req->mr[1];
+	if (size == 0 || size > AMBER_RM_MANAGED_MAX)
+		return AMBER_ERR_INVALID_ARG;
+	size = (size + PAGE - 1) & ~(PAGE - 1);
+	unsigned n = 0;
+	for (struct rm_managed *o = managed_all; o; o = o->next)
+		n += o->c == s->c;
+	if (n >= AMBER_RM_MAX_MANAGED)
+		return AMBER_ERR_QUOTA;
+	struct ktask *core = kernel_core_task();
+	struct rm_managed *m = calloc(1, sizeof(*m));
+	if (!m)
+		return AMBER_ERR_QUOTA;
+	/* The dataspace first: its gate takes a slot of core's task. */
+	int err = core_ds_alloc_managed(size, m, &m->ds);
+	if (err) {
+		free(m);
+		return err;
+	}
+	amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+	if (sel == AMBER_SEL_INVALID) {
+		core_ds_free(m->ds);
+		free(m);
+		return AMBER_ERR_QUOTA;
+	}
+	err = kernel_create_core_gate(core, sel, s->c->id, managed_handle, m, NULL);
+	if (err) {
+		core_ds_free(m->ds);
+		free(m);
+		return err;
+	}
+	m->c = s->c;
+	m->session = s;
+	m->sel = sel;
+	m->size = size;
+	m->next = managed_all;
+	managed_all = m;
+	req->reply_mr[0] = size;
+	req->reply_mr[1] = amber_map_item(sel, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	req->reply_tag = amber_tag(AMBER_PROTO_RM, 1, 1);
+	return AMBER_OK;
+}
+
+/* Its sub-attachments (unmapped where it is attached), its dataspace
+ * (detached everywhere, revoked), its gate (revoked). */
+static void managed_free(struct rm_managed *m)
+{
+	for (struct rm_managed **pp = &managed_all; *pp; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	}
+	while (m->subs)
+		rm_region_remove(m->subs, true);
+	core_ds_free(m->ds);
+	kernel_cap_delete(kernel_core_task(), m->sel);
+	free(m);
+}
+
+static void managed_free_where(const struct component *c, const struct core_session *s)
+{
+	struct rm_managed **pp = &managed_all;
+	while (*pp) {
+		if ((c && (*pp)->c == c) || (s && (*pp)->session == s))
+			managed_free(*pp); /* unlinks it: *pp is the next one */
+		else
+			pp = &(*pp)->next;
+	}
+}
+
 enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)
 {
 	struct core_session *s = ctx;
@@ -207,6 +455,8 @@ enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = cpu_sigh_request(req, &c->rm_sigh);
 	else if (req->mr[0] == AMBER_RM_FAULT_STATE)
 		*error = fault_state(c, req);
+	else if (req->mr[0] == AMBER_RM_CREATE_MANAGED)
+		*error = create_managed(s, req);
 	else
 		*error = AMBER_ERR_OPCODE;
 	service_drop_items(req);
@@ -217,6 +467,7 @@ void rm_forget(struct component *c)
 {
 	while (c->regions)
 		rm_region_remove(c->regions, false);
+	managed_free_where(c, NULL);
 }
 
 void rm_close(struct core_session *s)
@@ -227,4 +478,5 @@ void rm_close(struct core_session *s)
 		if (r->session == s)
 			rm_region_remove(r, true);
 	}
+	managed_free_where(NULL, s);
 }

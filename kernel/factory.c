@@ -98,3 +98,16 @@ int kernel_factory_adjust(struct ktask *space, amber_sel_t sel, int64_t delta)
 	}
 	return AMBER_OK;
 }
+
+int kernel_factory_info(struct ktask *space, amber_sel_t sel, uint32_t *quota, uint32_t *used)
+{
+	struct kcap *c = cap_lookup(space, sel);
+	if (!c)
+		return AMBER_ERR_INVALID_CAP;
+	if (c->obj->kind != AMBER_KIND_FACTORY)
+		return AMBER_ERR_INVALID_ARG;
+	const struct kfactory *f = (const struct kfactory *)c->obj;
+	*quota = f->quota;
+	*used = f->used;
+	return AMBER_OK;
+}

@@ -98,3 +98,12 @@ int kernel_gate_import(struct kgate *g, const struct kernel_gate_state *s, struc
 	g->bound = bound;
 	return AMBER_OK;
 }
+
+void *kernel_core_gate_ctx(struct ktask *space, amber_sel_t sel, kernel_core_handler handler)
+{
+	struct kcap *c = cap_lookup(space, sel);
+	if (!c || c->obj->kind != AMBER_KIND_GATE)
+		return NULL;
+	const struct kgate *g = (const struct kgate *)c->obj;
+	return g->handler == handler ? g->handler_ctx : NULL;
+}

@@ -101,6 +101,11 @@ int kernel_create_factory(struct ktask *space, amber_sel_t sel, uint32_t quota, 
  * `sel` of `space`: core's transfer of a parent's caps to a child. Taking
  * fails with AMBER_ERR_QUOTA unless that much of the quota is unused. */
 int kernel_factory_adjust(struct ktask *space, amber_sel_t sel, int64_t delta);
+/* The factory's quota and how much of it live objects use (PD QUOTA). */
+int kernel_factory_info(struct ktask *space, amber_sel_t sel, uint32_t *quota, uint32_t *used);
+/* The context of the core gate in slot `sel` of `space` if `handler` serves
+ * it, else NULL: how core recognises its own session objects passed to it. */
+void *kernel_core_gate_ctx(struct ktask *space, amber_sel_t sel, kernel_core_handler handler);
 
 /* IRQs core uses itself (a signal source's blocking semaphore): attach to a
  * thread with a label, as AMBER_IRQ_ATTACH does, and trigger. Attach fails

@@ -28,7 +28,10 @@
  * init's copy too, whose slot init then frees; CLOSE of a gate announced
  * by a child or got from init's parent drops nothing and succeeds
  * (announced services are not session objects yet); anything else is
- * INVALID_ARG (core says so). A child's EXIT ends it with its code. Init logs how
+ * INVALID_ARG (core says so). A child's UPGRADE (more RAM and caps) is
+ * answered from init's own spare quota: init transfers it to the child (PD
+ * TRANSFER_QUOTA) and answers QUOTA when it has not that much free; there
+ * is no per-child limit. A child's EXIT ends it with its code. Init logs how
  * each child ended ("child X exited with code N", "child X crashed: ..."),
  * keeps the others running, and exits with 0 once all have ended.
  */
@@ -42,6 +45,7 @@
 #include <amber/lock.h>
 #include <amber/log.h>
 #include <amber/parent.h>
+#include <amber/pd.h>
 #include <amber/protocols.h>
 #include <amber/rom.h>
 #include <amber/signal.h>
@@ -318,6 +322,13 @@ static void serve(void *arg)
 			if (items)
 				amber_task_delete(AMBER_SEL_TASK, window); /* our copy of it, if any is left */
 			items = 0;
+		} else if (op == AMBER_PARENT_UPGRADE) {
+			amber_word_t ram = words >= 3 ? u->mr[1] : 0, caps = words >= 3 ? u->mr[2] : 0;
+			status = words >= 3 && !items ? amber_pd_transfer_quota(amber_env_pd(), ch->cap, ram, caps)
+						     : AMBER_ERR_INVALID_ARG;
+			amber_log("child %s asks for %llu bytes and %llu caps more: %s", ch->name,
+				  (unsigned long long)ram, (unsigned long long)caps,
+				  status == AMBER_OK ? "granted" : amber_error_name(status));
 		} else if (len < 0 || len >= NAME_MAX || arg_len >= NAME_MAX)
 			status = op == AMBER_PARENT_ANNOUNCE || op == AMBER_PARENT_SESSION ? AMBER_ERR_INVALID_ARG : AMBER_ERR_OPCODE;
 		else if (op == AMBER_PARENT_ANNOUNCE) {

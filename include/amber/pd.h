@@ -16,6 +16,14 @@ int amber_pd_alloc_ram(amber_sel_t pd, size_t size, amber_sel_t dst);
 int amber_pd_free_ram(amber_sel_t pd, amber_sel_t ds);
 /* The RAM quota and what is in use, in bytes (either pointer may be NULL). */
 int amber_pd_quota(amber_sel_t pd, uint64_t *quota, uint64_t *used);
+/* The caps (kernel-object) quota and how many objects are live. */
+int amber_pd_caps(amber_sel_t pd, uint64_t *quota, uint64_t *used);
+/* Move `ram` bytes of RAM quota and `caps` of caps quota to `target`: a PD
+ * session capability or a child capability (Genode's transfer_quota). */
+int amber_pd_transfer_quota(amber_sel_t pd, amber_sel_t target, uint64_t ram, uint64_t caps);
+/* Ask the parent for `ram` bytes and `caps` more quota (parent protocol
+ * UPGRADE, amber/protocols.h): 0, QUOTA if the parent refuses. */
+int amber_parent_upgrade(uint64_t ram, uint64_t caps);
 /* A gate bound to `thread` with a badge core chooses, in slot `dst`;
  * the badge goes to *badge (may be NULL). */
 int amber_pd_alloc_rpc_cap(amber_sel_t pd, amber_sel_t thread, amber_sel_t dst, amber_word_t *badge);

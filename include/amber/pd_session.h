@@ -21,7 +21,21 @@
  *                 other components'), revokes every capability to it and
  *                 returns its size to the quota. INVALID_ARG if the item is
  *                 not such a dataspace.
- *   QUOTA         -> mr[0] = RAM quota, mr[1] = bytes in use.
+ *   QUOTA         -> mr[0] = RAM quota, mr[1] = bytes in use, mr[2] = caps
+ *                    (kernel-object) quota: the factory's while the
+ *                    component runs (what it lent to children excluded),
+ *                    the quota it will start with before, mr[3] = caps in
+ *                    use (live objects of its factory).
+ *   TRANSFER_QUOTA mr[1] = RAM bytes (rounded up to pages), mr[2] = caps;
+ *                 one map item: the target, a PD session capability (of any
+ *                 component) or a child capability of the caller. Moves
+ *                 that much of the caller's unallocated RAM quota and unused
+ *                 factory quota to the target's (Genode's transfer_quota):
+ *                 QUOTA if the caller has not that much free (nothing
+ *                 moves), INVALID_ARG for anything else as the item or a
+ *                 target that has ended; both 0, or the caller itself as
+ *                 target: OK, nothing moves. What a child got comes back
+ *                 to its parent when it ends, as its CREATE_CHILD quota.
  *   ALLOC_RPC_CAP one map item: a thread of this component (CONTROL needed)
  *                 -> mr[0] = badge, one map item (mr[1]): a new gate bound to
  *                    that thread with that badge (INVOKE|GRANT). Core chooses
@@ -87,6 +101,7 @@ enum amber_pd_method {
 	AMBER_PD_FREE_CONTEXT = 9,
 	AMBER_PD_SUBMIT = 10,
 	AMBER_PD_CREATE_CHILD = 11, /* amber/child.h */
+	AMBER_PD_TRANSFER_QUOTA = 12,
 };
 
 enum amber_dataspace_method {

@@ -42,13 +42,19 @@ enum amber_log_method { AMBER_LOG_WRITE = 1 };
  *   AMBER_ERR_INVALID_CAP (the slot is empty). For a capability to an
  *   announced service the parent drops nothing and answers 0 (announced
  *   services are not session objects yet). Anything else, a session of
- *   another component, the LOG or the parent gate: AMBER_ERR_INVALID_ARG. */
+ *   another component, the LOG or the parent gate: AMBER_ERR_INVALID_ARG.
+ * UPGRADE: mr[1] = RAM bytes, mr[2] = caps: the caller asks for that much
+ *   more quota (Genode's resource request). init answers from its own
+ *   spare quota (PD TRANSFER_QUOTA to the child) and refuses with QUOTA
+ *   when it has not that much free; core, the parent of the scenario's
+ *   components, has no spare quota: OPCODE. */
 #define AMBER_PROTO_PARENT 0x1002u
 enum amber_parent_method {
 	AMBER_PARENT_ANNOUNCE = 1,
 	AMBER_PARENT_SESSION = 2,
 	AMBER_PARENT_EXIT = 3,
 	AMBER_PARENT_CLOSE = 4,
+	AMBER_PARENT_UPGRADE = 5,
 };
 
 #endif

@@ -23,5 +23,11 @@ int amber_rm_sigh(amber_sel_t rm, amber_sel_t context);
  * address and the access (enum amber_rm_access); pointers may be NULL.
  * AMBER_ERR_TIMEOUT if there is none. */
 int amber_rm_fault_state(amber_sel_t rm, unsigned *thread_index, uint64_t *addr, unsigned *access);
+/* A managed dataspace of `size` bytes: its region map's capability goes
+ * to slot `map` (attach and detach in it with amber_rm_attach/detach; the
+ * address is the exact offset in the map). */
+int amber_rm_create_managed(amber_sel_t rm, uint64_t size, amber_sel_t map);
+/* The dataspace of managed map `map` to slot `dst`. */
+int amber_rm_managed_dataspace(amber_sel_t map, amber_sel_t dst);
 
 #endif

@@ -42,6 +42,26 @@
  *           access (enum amber_rm_access; Linux does not tell a read from a
  *           write, so only an instruction fetch is recognised): the oldest
  *           fault whose thread is still held. TIMEOUT if there is none.
+ *   CREATE_MANAGED mr[1] = size (rounded up to pages, at most
+ *           AMBER_RM_MANAGED_MAX) -> mr[0] = the size, one map item: a new
+ *           empty region map (Genode's managed dataspace), a core gate
+ *           with this protocol:
+ *             ATTACH as above, but mr[1] is the exact offset in the map
+ *               (0 is an offset, not "core chooses"; no guard pages):
+ *               INVALID_ARG for a range outside the map, a managed
+ *               dataspace (no nesting yet) or what ATTACH refuses;
+ *               SLOT_BUSY for an overlap; QUOTA past AMBER_RM_MAX_REGIONS.
+ *             DETACH mr[1] = any offset inside a sub-attachment.
+ *             DATASPACE -> mr[0] = the size, one map item: the managed
+ *               dataspace (no owner, not charged to any quota).
+ *           Attaching the managed dataspace (ATTACH above) maps what the
+ *           map holds there (protection: both attachments' flags); later
+ *           ATTACH/DETACH in the map are mapped/unmapped wherever it is
+ *           attached. Parts the map does not cover stay unmapped: touching
+ *           them is an RM fault (SIGH) like any unattached address. The map
+ *           belongs to the RM session that created it: closing it (or the
+ *           component's end) detaches and revokes it everywhere. QUOTA past
+ *           AMBER_RM_MAX_MANAGED per component; INVALID_ARG for size 0.
  */
 #ifndef AMBER_RM_SESSION_H
 #define AMBER_RM_SESSION_H
@@ -53,13 +73,17 @@
 
 #define AMBER_RM_MIN 0x0000000000010000ull /* lowest attachable address */
 #define AMBER_RM_END 0x0000700000000000ull /* first address above the attachable range */
-#define AMBER_RM_MAX_REGIONS 256u          /* attachments per component */
+#define AMBER_RM_MAX_REGIONS 256u          /* attachments per component (and per managed map) */
+#define AMBER_RM_MAX_MANAGED 16u           /* managed maps per component */
+#define AMBER_RM_MANAGED_MAX (1ull << 30)  /* bytes per managed map */
 
 enum amber_rm_method {
 	AMBER_RM_ATTACH = 1,
 	AMBER_RM_DETACH = 2,
 	AMBER_RM_SIGH = 3,
 	AMBER_RM_FAULT_STATE = 4,
+	AMBER_RM_CREATE_MANAGED = 5,
+	AMBER_RM_DATASPACE = 6, /* only on a managed map */
 };
 
 enum amber_rm_access {

@@ -8,6 +8,7 @@
  */
 #include <amber/ipc.h>
 #include <amber/pd.h>
+#include <amber/protocols.h>
 
 static int expect_item(const struct amber_utcb *u, int err)
 {
@@ -43,6 +44,45 @@ int amber_pd_quota(amber_sel_t pd, uint64_t *quota, uint64_t *used)
 		if (used)
 			*used = u->mr[1];
 	}
+	return err;
+}
+
+int amber_pd_caps(amber_sel_t pd, uint64_t *quota, uint64_t *used)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_PD_QUOTA;
+	int err = amber_ipc_call(pd, amber_tag(AMBER_PROTO_PD, 1, 0), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+	if (err == AMBER_OK && amber_tag_words(u->tag) < 4)
+		err = AMBER_ERR_PROTO;
+	if (err == AMBER_OK) {
+		if (quota)
+			*quota = u->mr[2];
+		if (used)
+			*used = u->mr[3];
+	}
+	return err;
+}
+
+int amber_pd_transfer_quota(amber_sel_t pd, amber_sel_t target, uint64_t ram, uint64_t caps)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_PD_TRANSFER_QUOTA;
+	u->mr[1] = ram;
+	u->mr[2] = caps;
+	u->mr[3] = amber_map_item(target, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	return amber_ipc_call(pd, amber_tag(AMBER_PROTO_PD, 3, 1), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+}
+
+int amber_parent_upgrade(uint64_t ram, uint64_t caps)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_PARENT_UPGRADE;
+	u->mr[1] = ram;
+	u->mr[2] = caps;
+	int err = amber_ipc_call(AMBER_SEL_PARENT, amber_tag(AMBER_PROTO_PARENT, 3, 0), AMBER_TIMEOUT_NEVER,
+				 AMBER_TIMEOUT_NEVER);
+	if (err == AMBER_OK && amber_tag_words(u->tag) >= 1 && (int64_t)u->mr[0] < 0)
+		err = (int)(int64_t)u->mr[0]; /* init answers with a status word */
 	return err;
 }
 

@@ -63,3 +63,24 @@ int amber_rm_fault_state(amber_sel_t rm, unsigned *thread_index, uint64_t *addr,
 		*access = (unsigned)u->mr[2];
 	return AMBER_OK;
 }
+
+static int item_call(amber_sel_t sel, unsigned words, amber_sel_t dst)
+{
+	struct amber_utcb *u = amber_utcb();
+	int err = amber_ipc_call_rcv(sel, amber_tag(AMBER_PROTO_RM, words, 0), dst, 1);
+	return err ? err : amber_tag_items(u->tag) == 1 ? AMBER_OK : AMBER_ERR_ITEM;
+}
+
+int amber_rm_create_managed(amber_sel_t rm, uint64_t size, amber_sel_t map)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_RM_CREATE_MANAGED;
+	u->mr[1] = size;
+	return item_call(rm, 2, map);
+}
+
+int amber_rm_managed_dataspace(amber_sel_t map, amber_sel_t dst)
+{
+	amber_utcb()->mr[0] = AMBER_RM_DATASPACE;
+	return item_call(map, 1, dst);
+}
