@@ -27,6 +27,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,38 @@
 #include "core.h"
 #include "platform/linux/compat.h"
 #include "platform/linux/kernel_entry.h"
+
+/* The registers in STATE's word order (amber/cpu_session.h): rip, rsp,
+ * rax .. r15, rflags, fs_base. STATE, SET_STATE and the full-state blob
+ * all use it, so the order is written down once. */
+static const size_t state_reg_offset[AMBER_CPU_STATE_WORDS] = {
+	offsetof(struct user_regs_struct, rip),    offsetof(struct user_regs_struct, rsp),
+	offsetof(struct user_regs_struct, rax),    offsetof(struct user_regs_struct, rbx),
+	offsetof(struct user_regs_struct, rcx),    offsetof(struct user_regs_struct, rdx),
+	offsetof(struct user_regs_struct, rsi),    offsetof(struct user_regs_struct, rdi),
+	offsetof(struct user_regs_struct, rbp),    offsetof(struct user_regs_struct, r8),
+	offsetof(struct user_regs_struct, r9),     offsetof(struct user_regs_struct, r10),
+	offsetof(struct user_regs_struct, r11),    offsetof(struct user_regs_struct, r12),
+	offsetof(struct user_regs_struct, r13),    offsetof(struct user_regs_struct, r14),
+	offsetof(struct user_regs_struct, r15),    offsetof(struct user_regs_struct, eflags),
+	offsetof(struct user_regs_struct, fs_base),
+};
+
+static void regs_to_words(const struct user_regs_struct *g, uint64_t w[AMBER_CPU_STATE_WORDS])
+{
+	for (unsigned i = 0; i < AMBER_CPU_STATE_WORDS; i++)
+		memcpy(&w[i], (const char *)g + state_reg_offset[i], sizeof(w[i]));
+}
+
+/* Write the first n registers of STATE's order. A new rip means the
+ * thread continues elsewhere: no interrupted system call to restart. */
+static void regs_from_words(struct user_regs_struct *g, const uint64_t *w, unsigned n)
+{
+	if (g->rip != w[0])
+		g->orig_rax = (unsigned long long)-1;
+	for (unsigned i = 0; i < n; i++)
+		memcpy((char *)g + state_reg_offset[i], &w[i], sizeof(w[i]));
+}
 
 struct core_thread {
 	struct kthread *k;
@@ -212,26 +245,7 @@ static int set_state(struct component *c, struct kcore_request *req)
 		return AMBER_ERR_QUOTA;
 	int e = process_thread_get_regs(c->process, ref.tid, regs);
 	if (e == 0) {
-		struct user_regs_struct *g = &regs->gp;
-		if (g->rip != w[0])
-			g->orig_rax = (unsigned long long)-1; /* elsewhere: no system call to restart */
-		g->rip = w[0];
-		g->rsp = w[1];
-		g->rax = w[2];
-		g->rbx = w[3];
-		g->rcx = w[4];
-		g->rdx = w[5];
-		g->rsi = w[6];
-		g->rdi = w[7];
-		g->rbp = w[8];
-		g->r8 = w[9];
-		g->r9 = w[10];
-		g->r10 = w[11];
-		g->r11 = w[12];
-		g->r12 = w[13];
-		g->r13 = w[14];
-		g->r14 = w[15];
-		g->r15 = w[16];
+		regs_from_words(&regs->gp, w, AMBER_CPU_SET_STATE_WORDS);
 		e = process_thread_set_regs(c->process, ref.tid, regs);
 	}
 	free(regs);
@@ -259,12 +273,7 @@ static int thread_state(struct component *c, struct kcore_request *req)
 		return AMBER_ERR_QUOTA;
 	int e = process_thread_get_regs(c->process, ref.tid, regs);
 	if (e == 0) {
-		const struct user_regs_struct *g = &regs->gp;
-		const uint64_t words[AMBER_CPU_STATE_WORDS] = {
-			g->rip, g->rsp, g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->r8,
-			g->r9,  g->r10, g->r11, g->r12, g->r13, g->r14, g->r15, g->eflags, g->fs_base,
-		};
-		memcpy(req->reply_mr, words, sizeof(words));
+		regs_to_words(&regs->gp, req->reply_mr);
 		const struct core_fault *f = fault_of(c, &ref);
 		req->reply_mr[AMBER_CPU_STATE_WORDS] = f->kind == CORE_FAULT_CPU  ? AMBER_CPU_STOP_EXCEPTION
 						     : f->kind == CORE_FAULT_RM ? AMBER_CPU_STOP_PAGE_FAULT
@@ -338,11 +347,8 @@ static int state_full(struct component *c, struct kcore_request *req)
 		free(regs);
 		return AMBER_ERR_INVALID_ARG;
 	}
-	const struct user_regs_struct *g = &regs->gp;
-	const uint64_t words[AMBER_CPU_STATE_WORDS] = {
-		g->rip, g->rsp, g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->r8,
-		g->r9,  g->r10, g->r11, g->r12, g->r13, g->r14, g->r15, g->eflags, g->fs_base,
-	};
+	uint64_t words[AMBER_CPU_STATE_WORDS];
+	regs_to_words(&regs->gp, words);
 	const struct amber_cpu_state_blob h = {
 		.magic = AMBER_CPU_BLOB_MAGIC,
 		.version = AMBER_CPU_BLOB_VERSION,
@@ -399,28 +405,7 @@ static int set_state_full(struct component *c, struct kcore_request *req)
 	if (w[0] >= LINUX_USER_TOP || w[18] >= LINUX_USER_TOP)
 		goto out;
 	memcpy(regs->xstate, mem + AMBER_CPU_BLOB_XSTATE_OFFSET, h.xstate_size);
-	struct user_regs_struct *g = &regs->gp;
-	if (g->rip != w[0])
-		g->orig_rax = (unsigned long long)-1; /* elsewhere: no system call to restart */
-	g->rip = w[0];
-	g->rsp = w[1];
-	g->rax = w[2];
-	g->rbx = w[3];
-	g->rcx = w[4];
-	g->rdx = w[5];
-	g->rsi = w[6];
-	g->rdi = w[7];
-	g->rbp = w[8];
-	g->r8 = w[9];
-	g->r9 = w[10];
-	g->r10 = w[11];
-	g->r11 = w[12];
-	g->r12 = w[13];
-	g->r13 = w[14];
-	g->r14 = w[15];
-	g->r15 = w[16];
-	g->eflags = w[17]; /* the kernel keeps only the user-changeable flags */
-	g->fs_base = w[18];
+	regs_from_words(&regs->gp, w, AMBER_CPU_STATE_WORDS); /* Linux keeps only the user-changeable flags */
 	e = process_thread_set_regs(c->process, ref.tid, regs); /* a bad XSAVE header: -EINVAL */
 	err = e < 0 ? platform_error(e) : AMBER_OK;
 out:
