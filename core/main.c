@@ -8,6 +8,13 @@
  * ended (exit status 0), a start failed (1), the timeout passed (2), or
  * SIGINT/SIGTERM arrived (3). Component output appears as "[name] text",
  * core's own reports as "core: text".
+ *
+ * SIGHUP re-reads the scenario file (Genode's dynamic config update): every
+ * running component of the scenario whose <config> text changed gets the
+ * new version of its "config" ROM (rom_update, which signals its ROM SIGH).
+ * A file that does not parse changes nothing ("core: reload: FILE:LINE:
+ * reason"); components added to or removed from the file are ignored, and
+ * so are init's children (their config comes from init's compact tree).
  */
 #include <errno.h>
 #include <libgen.h>
@@ -90,6 +97,35 @@ static void kill_all(const char *why)
 	kernel_unlock();
 }
 
+/* SIGHUP: parse the scenario again and hand changed configs to the
+ * running components, by name. */
+static void reload(const char *scenario, const char *components_dir)
+{
+	char err[512];
+	struct component *fresh = NULL;
+	if (scenario_load(scenario, components_dir, &fresh, err, sizeof(err)) < 0) {
+		core_report("reload: %s", err);
+		return;
+	}
+	kernel_lock();
+	for (struct component *n = fresh; n; n = n->next) {
+		struct component *c = components;
+		while (c && strcmp(c->name, n->name) != 0)
+			c = c->next;
+		if (!c || c->state != COMPONENT_RUNNING || c->ending)
+			continue;
+		if (c->has_config == n->has_config && c->config_len == n->config_len &&
+		    (!c->config_len || memcmp(c->config, n->config, c->config_len) == 0))
+			continue;
+		if (rom_update(c, "config", n->config ? n->config : "", n->config_len) == AMBER_OK)
+			core_report("reload: config of %s changed", c->name);
+		else
+			core_report("reload: config of %s not changed: too large", c->name);
+	}
+	kernel_unlock();
+	free_list(fresh);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--components DIR] SCENARIO.xml\n");
@@ -124,6 +160,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	char exe[PATH_MAX];
@@ -174,7 +211,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Wake every 100 ms to look for SIGINT/SIGTERM and the timeout. */
+	/* Wake every 100 ms to look for SIGINT/SIGTERM/SIGHUP and the timeout. */
 	uint64_t end_us = timeout_s ? kernel_entry_now_us() + (uint64_t)timeout_s * 1000000u : UINT64_MAX;
 	for (;;) {
 		struct timespec step;
@@ -188,7 +225,9 @@ int main(int argc, char **argv)
 			break;
 		struct timespec zero = { 0, 0 };
 		int sig = sigtimedwait(&sigs, NULL, &zero);
-		if (sig > 0) {
+		if (sig == SIGHUP) {
+			reload(scenario, components_dir);
+		} else if (sig > 0) {
 			core_report("signal %d: stopping all components", sig);
 			kill_all("amber-core stopping");
 			status = 3;

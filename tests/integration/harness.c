@@ -33,7 +33,8 @@ static void append(struct run *r, const char *buf, size_t n)
 	r->output[r->len] = '\0';
 }
 
-static void run_core(struct run *r, const char *path, const char *components_dir, int timeout_s)
+static void run_core(struct run *r, const char *path, const char *components_dir, int timeout_s,
+		     run_action action, void *arg)
 {
 	memset(r, 0, sizeof(*r));
 	append(r, "", 0);
@@ -68,6 +69,8 @@ static void run_core(struct run *r, const char *path, const char *components_dir
 			if (k <= 0)
 				break;
 			append(r, buf, (size_t)k);
+			if (action && action(pid, r, arg))
+				action = NULL;
 		}
 		if (time(NULL) > hard_deadline) {
 			kill(pid, SIGKILL);
@@ -83,7 +86,12 @@ static void run_core(struct run *r, const char *path, const char *components_dir
 
 void run_scenario_file(struct run *r, const char *path, int timeout_s)
 {
-	run_core(r, path, NULL, timeout_s);
+	run_core(r, path, NULL, timeout_s, NULL, NULL);
+}
+
+void run_scenario_with_action(struct run *r, const char *path, int timeout_s, run_action action, void *arg)
+{
+	run_core(r, path, NULL, timeout_s, action, arg);
 }
 
 void run_scenario_text_in(struct run *r, const char *xml, const char *components_dir, int timeout_s)
@@ -96,7 +104,7 @@ void run_scenario_text_in(struct run *r, const char *xml, const char *components
 	if (write(fd, xml, n) != (ssize_t)n)
 		abort();
 	close(fd);
-	run_core(r, path, components_dir, timeout_s);
+	run_core(r, path, components_dir, timeout_s, NULL, NULL);
 	unlink(path);
 }
 

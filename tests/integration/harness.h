@@ -22,6 +22,12 @@ void run_scenario_file(struct run *r, const char *path, int timeout_s);
 void run_scenario_text(struct run *r, const char *xml, int timeout_s);
 /* The same with --components DIR. */
 void run_scenario_text_in(struct run *r, const char *xml, const char *components_dir, int timeout_s);
+/* The same as run_scenario_file (`path` may be absolute), calling
+ * `action` with amber-core's pid and the output so far after each piece of
+ * output until it returns true: to send amber-core a signal once a line
+ * appeared (a reload on SIGHUP, say). */
+typedef bool (*run_action)(int pid, const struct run *r, void *arg);
+void run_scenario_with_action(struct run *r, const char *path, int timeout_s, run_action action, void *arg);
 void run_free(struct run *r);
 
 /* Does a line of the output contain `text`? */
