@@ -10,30 +10,22 @@
  * they must be short (they hold up all IPC into the kernel meanwhile).
  *
  * Locking: the heap is protected by the kernel lock (schedule and cancel
- * are called from handlers, which hold it). The thread sleeps on a
- * condition variable with its own mutex, which it never holds while it
- * takes the kernel lock; a change of the earliest deadline signals it
- * (kernel lock -> timer mutex, never the other way round). The thread is
- * started with the first timeout and stopped by core_timeouts_stop().
+ * are called from handlers, which hold it). The thread is a deadline
+ * thread (platform/linux/deadline_thread.c), kicked when the earliest
+ * deadline changes; it is started with the first timeout and stopped by
+ * core_timeouts_stop().
  */
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "core.h"
+#include "platform/linux/deadline_thread.h"
 #include "platform/linux/kernel_entry.h"
-
-#define MAX_SLEEP_US (3600ull * 1000000ull) /* wake at least hourly: huge deadlines stay exact */
 
 static struct core_timeout **heap; /* heap[1..n]; heap[i]->index == i */
 static unsigned n, cap;
 
-static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond;
-static bool kicked, stop;       /* under mutex */
-static bool running, stopping;  /* under the kernel lock */
-static pthread_t thread;
+static struct deadline_thread thread;
+static bool running, stopping; /* under the kernel lock */
 
 uint64_t core_time_us(void) { return kernel_entry_now_us(); }
 
@@ -86,65 +78,22 @@ static void heap_remove(struct core_timeout *t)
 
 static uint64_t earliest(void) { return n ? heap[1]->deadline_us : KERNEL_NO_DEADLINE; }
 
-/* ---- the thread --------------------------------------------------------------- */
+/* ---- the thread (kernel lock held) ---------------------------------------------- */
+
+static uint64_t fire_due(uint64_t now)
+{
+	while (n && heap[1]->deadline_us <= now) {
+		struct core_timeout *t = heap[1];
+		heap_remove(t);
+		t->fire(t, now); /* may schedule t again */
+	}
+	return earliest();
+}
 
 static void kick(void)
 {
-	if (!running)
-		return;
-	pthread_mutex_lock(&mutex);
-	kicked = true;
-	pthread_cond_signal(&cond);
-	pthread_mutex_unlock(&mutex);
-}
-
-static void *timeout_loop(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		kernel_lock();
-		uint64_t now = core_time_us();
-		while (n && heap[1]->deadline_us <= now) {
-			struct core_timeout *t = heap[1];
-			heap_remove(t);
-			t->fire(t, now); /* may schedule t again */
-		}
-		uint64_t deadline = earliest();
-		kernel_unlock();
-
-		pthread_mutex_lock(&mutex);
-		while (!kicked && !stop) {
-			if (deadline == KERNEL_NO_DEADLINE) {
-				pthread_cond_wait(&cond, &mutex);
-				continue;
-			}
-			uint64_t wake = deadline - now > MAX_SLEEP_US ? now + MAX_SLEEP_US : deadline;
-			struct timespec ts = { .tv_sec = (time_t)(wake / 1000000u),
-					       .tv_nsec = (long)(wake % 1000000u) * 1000 };
-			if (pthread_cond_timedwait(&cond, &mutex, &ts) == ETIMEDOUT)
-				break;
-		}
-		kicked = false;
-		bool leave = stop;
-		pthread_mutex_unlock(&mutex);
-		if (leave)
-			return NULL;
-	}
-}
-
-static int start_thread(void)
-{
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (pthread_create(&thread, NULL, timeout_loop, NULL) != 0) {
-		pthread_cond_destroy(&cond);
-		return AMBER_ERR_QUOTA;
-	}
-	running = true;
-	return AMBER_OK;
+	if (running)
+		deadline_thread_kick(&thread);
 }
 
 /* ---- interface ------------------------------------------------------------------ */
@@ -152,9 +101,9 @@ static int start_thread(void)
 int core_timeout_schedule(struct core_timeout *t, uint64_t deadline_us)
 {
 	if (!running && !stopping) {
-		int err = start_thread();
-		if (err)
-			return err;
+		if (deadline_thread_start(&thread, fire_due) < 0)
+			return AMBER_ERR_QUOTA;
+		running = true;
 	}
 	if (!running)
 		return AMBER_ERR_NO_PARTNER; /* core is stopping */
@@ -196,14 +145,8 @@ void core_timeouts_stop(void)
 	bool was_running = running;
 	running = false;
 	kernel_unlock();
-	if (was_running) {
-		pthread_mutex_lock(&mutex);
-		stop = true;
-		pthread_cond_signal(&cond);
-		pthread_mutex_unlock(&mutex);
-		pthread_join(thread, NULL);
-		pthread_cond_destroy(&cond);
-	}
+	if (was_running)
+		deadline_thread_stop(&thread);
 	kernel_lock();
 	free(heap); /* every session is closed by now: nothing refers to it */
 	heap = NULL;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline_thread.h"
 #include "kernel_entry.h"
 
 struct entry_thread {
@@ -155,46 +156,15 @@ void kernel_entry_stop(struct kthread *t)
 
 /* ---- timeouts ---- */
 
-static pthread_mutex_t timer_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t timer_cond;
-static bool timer_changed, timer_stop, timer_running;
-static pthread_t timer_pthread;
+static struct deadline_thread ipc_timeouts;
 
-static void deadline_changed(void)
+static uint64_t expire_ipc_timeouts(uint64_t now_us)
 {
-	pthread_mutex_lock(&timer_mutex);
-	timer_changed = true;
-	pthread_cond_signal(&timer_cond);
-	pthread_mutex_unlock(&timer_mutex);
+	kernel_expire_timeouts(now_us);
+	return kernel_next_deadline();
 }
 
-static void *timer_loop(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		kernel_lock();
-		kernel_expire_timeouts(kernel_entry_now_us());
-		uint64_t deadline = kernel_next_deadline();
-		kernel_unlock();
-
-		pthread_mutex_lock(&timer_mutex);
-		while (!timer_changed && !timer_stop) {
-			if (deadline == KERNEL_NO_DEADLINE) {
-				pthread_cond_wait(&timer_cond, &timer_mutex);
-				continue;
-			}
-			struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000u),
-					       .tv_nsec = (long)(deadline % 1000000u) * 1000 };
-			if (pthread_cond_timedwait(&timer_cond, &timer_mutex, &ts) == ETIMEDOUT)
-				break;
-		}
-		timer_changed = false;
-		bool stop = timer_stop;
-		pthread_mutex_unlock(&timer_mutex);
-		if (stop)
-			return NULL;
-	}
-}
+static void deadline_changed(void) { deadline_thread_kick(&ipc_timeouts); }
 
 int kernel_entry_system_start(void (*violation)(struct ktask *t, const char *why))
 {
@@ -206,27 +176,7 @@ int kernel_entry_system_start(void (*violation)(struct ktask *t, const char *why
 	};
 	kernel_init(&plat);
 	choose_spinning();
-
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&timer_cond, &attr);
-	pthread_condattr_destroy(&attr);
-	int err = pthread_create(&timer_pthread, NULL, timer_loop, NULL);
-	if (err)
-		return -err;
-	timer_running = true;
-	return 0;
+	return deadline_thread_start(&ipc_timeouts, expire_ipc_timeouts);
 }
 
-void kernel_entry_system_stop(void)
-{
-	if (!timer_running)
-		return;
-	pthread_mutex_lock(&timer_mutex);
-	timer_stop = true;
-	pthread_cond_signal(&timer_cond);
-	pthread_mutex_unlock(&timer_mutex);
-	pthread_join(timer_pthread, NULL);
-	timer_running = false;
-}
+void kernel_entry_system_stop(void) { deadline_thread_stop(&ipc_timeouts); }
