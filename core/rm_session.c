@@ -156,31 +156,54 @@ void rm_region_remove(struct rm_region *r, bool unmap)
 	free(r);
 }
 
+/* The arguments of an ATTACH, on a component's or a managed region map:
+ * one dataspace item; mr[1..4] = address, offset, size (0: the rest),
+ * flags. Checks everything that does not depend on the map itself and
+ * drops the received item. */
+struct attach_args {
+	struct core_ds *ds;
+	uint64_t addr, offset, size, flags;
+};
+
+static int attach_args(struct kcore_request *req, struct attach_args *a)
+{
+	if (req->nitems != 1)
+		return AMBER_ERR_INVALID_ARG;
+	a->ds = core_ds_lookup(req->items[0]);
+	service_drop_items(req);
+	if (!a->ds || amber_tag_words(req->tag) < 5)
+		return AMBER_ERR_INVALID_ARG;
+	a->addr = req->mr[1];
+	a->offset = req->mr[2];
+	a->size = req->mr[3];
+	a->flags = req->mr[4];
+	uint64_t ds_size = core_ds_memory(a->ds)->size;
+
+	if (a->flags & ~(uint64_t)(AMBER_RM_WRITABLE | AMBER_RM_EXECUTABLE))
+		return AMBER_ERR_INVALID_ARG;
+	if ((a->flags & AMBER_RM_WRITABLE) && !core_ds_writable(a->ds))
+		return AMBER_ERR_RIGHTS;
+	if ((a->offset | a->addr) & (PAGE - 1) || a->offset >= ds_size)
+		return AMBER_ERR_INVALID_ARG;
+	if (a->size == 0)
+		a->size = ds_size - a->offset;
+	else if (a->size > ds_size)
+		return AMBER_ERR_INVALID_ARG;
+	a->size = (a->size + PAGE - 1) & ~(PAGE - 1);
+	if (a->size > ds_size - a->offset)
+		return AMBER_ERR_INVALID_ARG;
+	return AMBER_OK;
+}
+
 static int attach(struct core_session *s, struct kcore_request *req)
 {
 	struct component *c = s->c;
-	if (req->nitems != 1)
-		return AMBER_ERR_INVALID_ARG;
-	struct core_ds *ds = core_ds_lookup(req->items[0]);
-	service_drop_items(req);
-	if (!ds || amber_tag_words(req->tag) < 5)
-		return AMBER_ERR_INVALID_ARG;
-	uint64_t addr = req->mr[1], offset = req->mr[2], size = req->mr[3], flags = req->mr[4];
-	uint64_t ds_size = core_ds_memory(ds)->size;
-
-	if (flags & ~(uint64_t)(AMBER_RM_WRITABLE | AMBER_RM_EXECUTABLE))
-		return AMBER_ERR_INVALID_ARG;
-	if ((flags & AMBER_RM_WRITABLE) && !core_ds_writable(ds))
-		return AMBER_ERR_RIGHTS;
-	if ((offset | addr) & (PAGE - 1) || offset >= ds_size)
-		return AMBER_ERR_INVALID_ARG;
-	if (size == 0)
-		size = ds_size - offset;
-	else if (size > ds_size)
-		return AMBER_ERR_INVALID_ARG;
-	size = (size + PAGE - 1) & ~(PAGE - 1);
-	if (size > ds_size - offset)
-		return AMBER_ERR_INVALID_ARG;
+	struct attach_args a;
+	int err = attach_args(req, &a);
+	if (err)
+		return err;
+	struct core_ds *ds = a.ds;
+	uint64_t addr = a.addr, offset = a.offset, size = a.size, flags = a.flags;
 	if (c->nregions >= AMBER_RM_MAX_REGIONS)
 		return AMBER_ERR_QUOTA;
 	if (addr == 0) {
@@ -273,26 +296,15 @@ static int detach(struct component *c, struct kcore_request *req)
 
 static int managed_attach(struct rm_managed *m, struct kcore_request *req)
 {
-	if (req->nitems != 1)
-		return AMBER_ERR_INVALID_ARG;
-	struct core_ds *ds = core_ds_lookup(req->items[0]);
-	service_drop_items(req);
-	if (!ds || amber_tag_words(req->tag) < 5 || core_ds_managed(ds))
+	struct attach_args a;
+	int err = attach_args(req, &a);
+	if (err)
+		return err;
+	if (core_ds_managed(a.ds))
 		return AMBER_ERR_INVALID_ARG; /* nesting managed maps: not yet */
-	uint64_t addr = req->mr[1], offset = req->mr[2], size = req->mr[3], flags = req->mr[4];
-	uint64_t ds_size = core_ds_memory(ds)->size;
-	if (flags & ~(uint64_t)(AMBER_RM_WRITABLE | AMBER_RM_EXECUTABLE))
-		return AMBER_ERR_INVALID_ARG;
-	if ((flags & AMBER_RM_WRITABLE) && !core_ds_writable(ds))
-		return AMBER_ERR_RIGHTS;
-	if ((offset | addr) & (PAGE - 1) || offset >= ds_size)
-		return AMBER_ERR_INVALID_ARG;
-	if (size == 0)
-		size = ds_size - offset;
-	else if (size > ds_size)
-		return AMBER_ERR_INVALID_ARG;
-	size = (size + PAGE - 1) & ~(PAGE - 1);
-	if (size > ds_size - offset || addr >= m->size || size > m->size - addr)
+	struct core_ds *ds = a.ds;
+	uint64_t addr = a.addr, offset = a.offset, size = a.size, flags = a.flags;
+	if (addr >= m->size || size > m->size - addr)
 		return AMBER_ERR_INVALID_ARG;
 	for (struct rm_region *o = m->subs; o && o->addr < addr + size; o = o->next)
 		if (addr < o->addr + o->size)
