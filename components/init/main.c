@@ -223,34 +223,26 @@ static int session(struct child *ch, const char *service, const char *arg, amber
 	}
 }
 
-static uint64_t object_of(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	if (amber_task_cap_info(AMBER_SEL_TASK, sel, &ci) != AMBER_OK || ci.kind == AMBER_KIND_NONE)
-		return 0;
-	return ci.object_id;
-}
-
 /* The child gives a session back; `cap` is what it sent. */
 static int close_session(struct child *ch, amber_sel_t cap)
 {
-	uint64_t id = object_of(cap);
+	uint64_t id = amber_cap_info_of(cap).object_id;
 	if (!id)
 		return AMBER_ERR_INVALID_ARG;
 	int other = 0;
 	amber_lock_acquire(&lock);
 	for (unsigned i = 0; i < MAX_SERVICES && !other; i++)
-		other = services[i].used && object_of(services[i].gate) == id;
+		other = services[i].used && amber_cap_info_of(services[i].gate).object_id == id;
 	amber_lock_release(&lock);
 	for (unsigned i = 0; i < ch->ngiven && !other; i++)
-		other = !ch->given_core[i] && object_of(ch->given[i]) == id;
+		other = !ch->given_core[i] && amber_cap_info_of(ch->given[i]).object_id == id;
 	if (other)
 		return AMBER_OK; /* an announced service: nothing to drop */
 	int err = amber_child_close(ch->cap, cap);
 	if (err)
 		return err;
 	for (unsigned i = 0; i < ch->ngiven;) {
-		if (!object_of(ch->given[i])) { /* revoked by the close */
+		if (!amber_cap_info_of(ch->given[i]).object_id) { /* revoked by the close */
 			amber_cap_free(ch->given[i]);
 			ch->given[i] = ch->given[--ch->ngiven];
 			ch->given_core[i] = ch->given_core[ch->ngiven];

@@ -19,13 +19,6 @@
 
 #define SESSION_TIMEOUT_US 10000000u
 
-static uint64_t object_of(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci.kind == AMBER_KIND_NONE ? 0 : ci.object_id;
-}
-
 int main(void)
 {
 	amber_sel_t session = amber_cap_alloc();
@@ -42,7 +35,7 @@ int main(void)
 	/* The parent's copy has no badge: SELF returns the same counter with one. */
 	amber_sel_t root = AMBER_SEL_INVALID;
 	amber_check_err("SELF on the session capability", amber_counter_self(session, &root), AMBER_OK);
-	amber_check_val("it names the same counter", object_of(root) == object_of(session) && root != session, 1);
+	amber_check_val("it names the same counter", amber_cap_info_of(root).object_id == amber_cap_info_of(session).object_id && root != session, 1);
 	amber_check_val("and is in our capability map now", amber_cap_map_badge(root) != 0, 1);
 	amber_log("the parent's capability had no badge; SELF brought it with badge %lu into slot %u",
 		  (unsigned long)amber_cap_map_badge(root), root);

@@ -92,13 +92,6 @@ static unsigned free_slots(void)
 	return n;
 }
 
-static unsigned kind_of(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci.kind;
-}
-
 struct client {
 	amber_sel_t cap;
 	amber_word_t op;
@@ -196,7 +189,7 @@ static int round_trip(unsigned r, unsigned *blocked_errors)
 	int e1 = amber_rpc_call_words(exit_copy, AMBER_RPC_EXIT_PROTO, AMBER_RPC_EXIT, 0, 0, 0, 0);
 	uint64_t v = 0;
 	int e2 = amber_rpc_call_words(obj_copy, PROTO, OP_GET, 0, 0, 1, &v);
-	if (e1 != AMBER_ERR_INVALID_CAP || e2 != AMBER_ERR_INVALID_CAP || kind_of(exit_copy) != AMBER_KIND_NONE) {
+	if (e1 != AMBER_ERR_INVALID_CAP || e2 != AMBER_ERR_INVALID_CAP || amber_cap_info_of(exit_copy).kind != AMBER_KIND_NONE) {
 		amber_log("FAIL: round %u: after destroy the exit capability gave %d, an object %d", r, e1, e2);
 		return 1;
 	}

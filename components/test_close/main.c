@@ -32,13 +32,6 @@ static amber_sel_t pd, rm; /* sessions that stay open */
 
 static amber_sel_t slot(void) { return amber_cap_alloc(); }
 
-static unsigned kind_of(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci.kind;
-}
-
 static uint64_t ram_used(void)
 {
 	uint64_t quota = 0, used = ~0ull;
@@ -59,7 +52,7 @@ static void env_sessions(void)
 	amber_sel_t first = amber_env_rm();
 	amber_check_err("close the env's RM session", amber_parent_close(first), AMBER_OK);
 	amber_sel_t second = amber_env_rm();
-	amber_check_val("env asks for a new RM session afterwards", second != first && kind_of(second) == AMBER_KIND_GATE,
+	amber_check_val("env asks for a new RM session afterwards", second != first && amber_cap_info_of(second).kind == AMBER_KIND_GATE,
 			1);
 	amber_cap_free(first);
 }
@@ -87,18 +80,18 @@ static void close_pd(void)
 
 	amber_check_err("close PD2", amber_parent_close(pd2), AMBER_OK);
 	amber_check_val("RAM used is back to what it was", ram_used(), before);
-	amber_check_val("PD2's slot is empty", kind_of(pd2), AMBER_KIND_NONE);
-	amber_check_val("the copy of PD2 is revoked too", kind_of(copy), AMBER_KIND_NONE);
+	amber_check_val("PD2's slot is empty", amber_cap_info_of(pd2).kind, AMBER_KIND_NONE);
+	amber_check_val("the copy of PD2 is revoked too", amber_cap_info_of(copy).kind, AMBER_KIND_NONE);
 	uint64_t q = 0, used = 0;
 	amber_check_err("a call on the closed PD session -> INVALID_CAP", amber_pd_quota(pd2, &q, &used),
 			AMBER_ERR_INVALID_CAP);
-	amber_check_val("its dataspace is revoked", kind_of(ds), AMBER_KIND_NONE);
+	amber_check_val("its dataspace is revoked", amber_cap_info_of(ds).kind, AMBER_KIND_NONE);
 	amber_check_err("its dataspace was detached (DETACH there -> INVALID_ARG)", amber_rm_detach(rm, addr),
 			AMBER_ERR_INVALID_ARG);
-	amber_check_val("its RPC capability is revoked", kind_of(rpc), AMBER_KIND_NONE);
-	amber_check_val("its signal source is revoked", kind_of(src), AMBER_KIND_NONE);
-	amber_check_val("its signal context is revoked", kind_of(ctx), AMBER_KIND_NONE);
-	amber_check_val("its semaphore is revoked", kind_of(irq), AMBER_KIND_NONE);
+	amber_check_val("its RPC capability is revoked", amber_cap_info_of(rpc).kind, AMBER_KIND_NONE);
+	amber_check_val("its signal source is revoked", amber_cap_info_of(src).kind, AMBER_KIND_NONE);
+	amber_check_val("its signal context is revoked", amber_cap_info_of(ctx).kind, AMBER_KIND_NONE);
+	amber_check_val("its semaphore is revoked", amber_cap_info_of(irq).kind, AMBER_KIND_NONE);
 	amber_check_err("close PD2 again -> INVALID_ARG", amber_parent_close(pd2), AMBER_ERR_INVALID_ARG);
 }
 
@@ -111,7 +104,7 @@ static void close_rm(void)
 	amber_check_err("close RM2", amber_parent_close(rm2), AMBER_OK);
 	amber_check_err("its attachment is gone (DETACH there -> INVALID_ARG)", amber_rm_detach(rm, addr),
 			AMBER_ERR_INVALID_ARG);
-	amber_check_val("the dataspace itself lives on", kind_of(ds), AMBER_KIND_GATE);
+	amber_check_val("the dataspace itself lives on", amber_cap_info_of(ds).kind, AMBER_KIND_GATE);
 	amber_check_err("the address can be attached again", amber_rm_attach(rm, ds, addr, 0, 0, AMBER_RM_WRITABLE, &again),
 			AMBER_OK);
 	amber_check_val("at the same address", again, addr);
@@ -138,14 +131,14 @@ static void close_cpu(void)
 	amber_check_err("start it spinning", amber_cpu_start(cpu2, running, (uint64_t)(uintptr_t)spin, sp + 4 * PAGE - 8),
 			AMBER_OK);
 	amber_check_err("close CPU2", amber_parent_close(cpu2), AMBER_OK);
-	amber_check_val("the idle thread's slot is empty", kind_of(idle), AMBER_KIND_NONE);
-	amber_check_val("the spinning thread's slot is empty", kind_of(running), AMBER_KIND_NONE);
+	amber_check_val("the idle thread's slot is empty", amber_cap_info_of(idle).kind, AMBER_KIND_NONE);
+	amber_check_val("the spinning thread's slot is empty", amber_cap_info_of(running).kind, AMBER_KIND_NONE);
 	amber_check_err("STATE of it (other CPU session) -> ITEM", amber_cpu_state(cpu, running, &st), AMBER_ERR_ITEM);
 	amber_check_err("a call on the closed CPU session -> INVALID_CAP", amber_cpu_state(cpu2, AMBER_SEL_THREAD, &st),
 			AMBER_ERR_INVALID_CAP);
 	amber_check_err("a new thread can be created", amber_cpu_create_thread(cpu, "after", idle, &utcb), AMBER_OK);
 	amber_check_err("close the other CPU session", amber_parent_close(cpu), AMBER_OK);
-	amber_check_val("its thread went with it", kind_of(idle), AMBER_KIND_NONE);
+	amber_check_val("its thread went with it", amber_cap_info_of(idle).kind, AMBER_KIND_NONE);
 }
 
 static void close_rom_and_timer(void)
@@ -155,7 +148,7 @@ static void close_rom_and_timer(void)
 	amber_check_err("attach it", amber_rom_attach(&rom), AMBER_OK);
 	uint64_t addr = (uint64_t)(uintptr_t)rom.data, size = 0;
 	amber_check_err("close the ROM session", amber_parent_close(rom.session), AMBER_OK);
-	amber_check_val("its dataspace is revoked", kind_of(rom.ds), AMBER_KIND_NONE);
+	amber_check_val("its dataspace is revoked", amber_cap_info_of(rom.ds).kind, AMBER_KIND_NONE);
 	amber_check_err("and was detached (DETACH there -> INVALID_ARG)", amber_rm_detach(amber_env_rm(), addr),
 			AMBER_ERR_INVALID_ARG);
 	amber_check_err("a call on the closed ROM session -> INVALID_CAP", amber_rom_size(rom.session, &size),
@@ -178,7 +171,7 @@ static void not_sessions(void)
 	amber_sel_t ds = slot();
 	amber_check_err("alloc a page", amber_pd_alloc_ram(pd, PAGE, ds), AMBER_OK);
 	amber_check_err("close a dataspace -> INVALID_ARG", amber_parent_close(ds), AMBER_ERR_INVALID_ARG);
-	amber_check_val("the dataspace is still there", kind_of(ds), AMBER_KIND_GATE);
+	amber_check_val("the dataspace is still there", amber_cap_info_of(ds).kind, AMBER_KIND_GATE);
 	amber_check_err("close an empty slot -> INVALID_ARG", amber_parent_close(slot()), AMBER_ERR_INVALID_ARG);
 
 	/* An announced service (our own, so that it outlives the check). */
@@ -187,7 +180,7 @@ static void not_sessions(void)
 	amber_check_err("announce it as close_echo", amber_parent_announce("close_echo", gate), AMBER_OK);
 	amber_check_err("a session to the announced service", amber_parent_session("close_echo", echo, T_US), AMBER_OK);
 	amber_check_err("close it: nothing is dropped", amber_parent_close(echo), AMBER_OK);
-	amber_check_val("the service's gate is still ours", kind_of(echo), AMBER_KIND_GATE);
+	amber_check_val("the service's gate is still ours", amber_cap_info_of(echo).kind, AMBER_KIND_GATE);
 }
 
 int main(void)

@@ -47,13 +47,6 @@ static amber_sel_t slot(void)
 	return s;
 }
 
-static struct amber_cap_info info(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci;
-}
-
 static uint64_t ram_used(void)
 {
 	uint64_t used = ~0ull;
@@ -78,14 +71,14 @@ static void config(void)
 	}
 	if (!amber_check_err("open the config ROM", err, AMBER_OK))
 		return;
-	amber_check_val("the ROM session is a gate", info(rom.session).kind, AMBER_KIND_GATE);
+	amber_check_val("the ROM session is a gate", amber_cap_info_of(rom.session).kind, AMBER_KIND_GATE);
 
 	uint64_t size = 0;
 	amber_check_err("ROM SIZE", amber_rom_size(rom.session, &size), AMBER_OK);
 	if (!amber_check_err("attach the config ROM", amber_rom_attach(&rom), AMBER_OK))
 		return;
 	amber_check_val("SIZE is the size the attachment reports", rom.size, size);
-	amber_check_val("the dataspace capability is a gate", info(rom.ds).kind, AMBER_KIND_GATE);
+	amber_check_val("the dataspace capability is a gate", amber_cap_info_of(rom.ds).kind, AMBER_KIND_GATE);
 	amber_check_val("it is attached in the dynamic area", (uint64_t)(uintptr_t)rom.data >= AMBER_DYNAMIC_BASE, 1);
 
 	bool is_first = rom.size == sizeof(first) - 1 && memcmp(rom.data, first, sizeof(first) - 1) == 0;
@@ -114,12 +107,12 @@ static void config(void)
 	/* The same dataspace each time; another session makes its own copy. */
 	amber_sel_t ds2 = slot();
 	amber_check_err("DATASPACE again", amber_rom_dataspace(rom.session, ds2, 0), AMBER_OK);
-	amber_check_val("it is the same dataspace", info(ds2).object_id, info(rom.ds).object_id);
+	amber_check_val("it is the same dataspace", amber_cap_info_of(ds2).object_id, amber_cap_info_of(rom.ds).object_id);
 	amber_task_delete(AMBER_SEL_TASK, ds2);
 	struct amber_rom other;
 	if (amber_check_err("a second session on the config ROM", amber_rom_open(&other, AMBER_ROM_CONFIG), AMBER_OK) &&
 	    amber_check_err("attach it", amber_rom_attach(&other), AMBER_OK)) {
-		amber_check_val("it is a copy of its own", info(other.ds).object_id != info(rom.ds).object_id, 1);
+		amber_check_val("it is a copy of its own", amber_cap_info_of(other.ds).object_id != amber_cap_info_of(rom.ds).object_id, 1);
 		amber_check_val("with the same content", strcmp(other.data, rom.data), 0);
 		amber_check_err("detach it", amber_rom_detach(&other), AMBER_OK);
 	}
@@ -134,7 +127,7 @@ static void config(void)
 			AMBER_ERR_RIGHTS);
 	amber_check_err("free the ROM dataspace as RAM -> INVALID_ARG", amber_pd_free_ram(pd, rom.ds),
 			AMBER_ERR_INVALID_ARG);
-	amber_check_val("its capability is untouched", info(rom.ds).kind, AMBER_KIND_GATE);
+	amber_check_val("its capability is untouched", amber_cap_info_of(rom.ds).kind, AMBER_KIND_GATE);
 
 	/* Detach and attach again. */
 	amber_check_err("attach again (detaches the first attachment)", amber_rom_attach(&rom), AMBER_OK);
@@ -156,7 +149,7 @@ static void config(void)
 	u->mr[2] = amber_map_item(source, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
 	amber_check_err("a signal context", amber_ipc_call_rcv(pd, amber_tag(AMBER_PROTO_PD, 2, 1), ctx, 1), AMBER_OK);
 	amber_check_err("SIGH with the signal context", amber_rom_sigh(rom.session, ctx), AMBER_OK);
-	amber_check_val("our capability stays", info(ctx).kind, AMBER_KIND_GATE);
+	amber_check_val("our capability stays", amber_cap_info_of(ctx).kind, AMBER_KIND_GATE);
 	amber_check_err("SIGH again replaces it", amber_rom_sigh(rom.session, ctx), AMBER_OK);
 	amber_check_err("SIGH with an IRQ -> INVALID_ARG", amber_rom_sigh(rom.session, irq), AMBER_ERR_INVALID_ARG);
 	amber_check_err("SIGH with the LOG gate -> INVALID_ARG", amber_rom_sigh(rom.session, AMBER_SEL_LOG),
@@ -167,7 +160,7 @@ static void config(void)
 	u->mr[2] = amber_map_item(ctx, AMBER_RIGHT_INVOKE);
 	amber_check_err("SIGH with two capabilities -> INVALID_ARG",
 			amber_ipc_call(rom.session, amber_tag(AMBER_PROTO_ROM, 1, 2), T_US, T_US), AMBER_ERR_INVALID_ARG);
-	amber_check_val("the irq is untouched", info(irq).kind, AMBER_KIND_IRQ);
+	amber_check_val("the irq is untouched", amber_cap_info_of(irq).kind, AMBER_KIND_IRQ);
 
 	/* Protocol errors. */
 	u->mr[0] = 99;
@@ -236,7 +229,7 @@ static void refused(void)
 			AMBER_ERR_INVALID_ARG);
 	amber_check_err("PD with a session argument -> INVALID_ARG", amber_parent_session_arg("PD", "x", s, T_US),
 			AMBER_ERR_INVALID_ARG);
-	amber_check_val("the slot of a refused session stays empty", info(s).kind, AMBER_KIND_NONE);
+	amber_check_val("the slot of a refused session stays empty", amber_cap_info_of(s).kind, AMBER_KIND_NONE);
 	amber_sel_t gate = slot();
 	amber_factory_create_gate(AMBER_SEL_FACTORY, gate, AMBER_SEL_THREAD, 0x77);
 	amber_check_err("announcing a service named ROM -> INVALID_ARG", amber_parent_announce("ROM", gate),

@@ -159,15 +159,6 @@ static amber_sel_t slot(void)
 	return s;
 }
 
-static struct amber_cap_info info_of(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci;
-}
-
-static unsigned kind_of(amber_sel_t sel) { return info_of(sel).kind; }
-
 static uint64_t ram_used(void)
 {
 	uint64_t used = ~0ull;
@@ -238,7 +229,7 @@ static void cap_map(void)
 	amber_check_val("two references", amber_cap_map_refs(s), 2);
 	amber_check_err("unref", amber_cap_map_unref(s), AMBER_OK);
 	amber_check_val("one reference again", amber_cap_map_refs(s), 1);
-	amber_check_val("the capability is still there", kind_of(s), AMBER_KIND_GATE);
+	amber_check_val("the capability is still there", amber_cap_info_of(s).kind, AMBER_KIND_GATE);
 	amber_check_err("ref of a slot not in the map -> INVALID_ARG", amber_cap_map_ref(t), AMBER_ERR_INVALID_ARG);
 	amber_check_err("unref of a slot not in the map -> INVALID_ARG", amber_cap_map_unref(t), AMBER_ERR_INVALID_ARG);
 
@@ -249,7 +240,7 @@ static void cap_map(void)
 	amber_check_val("receiving the copy with the badge gives the slot we have", amber_cap_map_receive(B1, c, &kept),
 			s);
 	amber_check_val("the copy is not kept", kept, 0);
-	amber_check_val("the copy's slot is empty", kind_of(c), AMBER_KIND_NONE);
+	amber_check_val("the copy's slot is empty", amber_cap_info_of(c).kind, AMBER_KIND_NONE);
 	amber_check_val("and the entry has two references", amber_cap_map_refs(s), 2);
 	amber_check_val("no new entry", amber_cap_map_count(), count0 + 1);
 
@@ -266,20 +257,20 @@ static void cap_map(void)
 	amber_check_val("kept, not in the map", kept == 1 && amber_cap_map_badge(q) == 0, 1);
 
 	amber_check_err("unref the impostor", amber_cap_map_unref(t), AMBER_OK);
-	amber_check_val("its last reference deleted it", kind_of(t), AMBER_KIND_NONE);
+	amber_check_val("its last reference deleted it", amber_cap_info_of(t).kind, AMBER_KIND_NONE);
 	for (unsigned i = 0; i < 2; i++)
 		amber_cap_map_unref(s);
 	amber_check_val("two unrefs leave one reference", amber_cap_map_refs(s), 1);
-	amber_check_val("the gate lives", kind_of(s), AMBER_KIND_GATE);
+	amber_check_val("the gate lives", amber_cap_info_of(s).kind, AMBER_KIND_GATE);
 	amber_check_err("the last unref", amber_cap_map_unref(s), AMBER_OK);
-	amber_check_val("deletes the capability", kind_of(s), AMBER_KIND_NONE);
+	amber_check_val("deletes the capability", amber_cap_info_of(s).kind, AMBER_KIND_NONE);
 	amber_check_val("and the entry", amber_cap_map_find(B1), AMBER_SEL_INVALID);
 	amber_check_val("the map is as before", amber_cap_map_count(), count0);
 	amber_check_err("unref once too often -> INVALID_ARG", amber_cap_map_unref(s), AMBER_ERR_INVALID_ARG);
 
 	amber_check_err("an IRQ (no badge)", amber_factory_create_irq(AMBER_SEL_FACTORY, q), AMBER_OK);
 	amber_check_err("release of a capability not in the map", amber_cap_map_release(q), AMBER_OK);
-	amber_check_val("deletes it", kind_of(q), AMBER_KIND_NONE);
+	amber_check_val("deletes it", amber_cap_info_of(q).kind, AMBER_KIND_NONE);
 	amber_cap_free(c);
 
 	/* Many entries, long chains. */
@@ -322,7 +313,7 @@ static void dispatch_by_badge(void)
 	if (!amber_check_err("create an entrypoint", amber_rpc_ep_create(&ep), AMBER_OK))
 		return;
 	amber_check_val("its exit capability is an RPC gate in the map",
-			kind_of(ep.exit_obj.cap) == AMBER_KIND_GATE && amber_cap_map_badge(ep.exit_obj.cap) != 0, 1);
+			amber_cap_info_of(ep.exit_obj.cap).kind == AMBER_KIND_GATE && amber_cap_map_badge(ep.exit_obj.cap) != 0, 1);
 	obj_init(&a, 10);
 	obj_init(&b, 20);
 	obj_init(&c, 30);
@@ -404,22 +395,22 @@ static void cap_args_and_results(void)
 		amber_check_val("the server got it in a new slot, badge 0", res.w[0] != irq && res.w[1] == 0, 1);
 		amber_check_val("it came back in another new slot", res.caps == 1 && res.cap[0] != irq, 1);
 		sync_with(c.rpc.cap);
-		amber_check_val("the server released its copy after the reply", kind_of((amber_sel_t)res.w[0]),
+		amber_check_val("the server released its copy after the reply", amber_cap_info_of((amber_sel_t)res.w[0]).kind,
 				AMBER_KIND_NONE);
-		amber_check_val("which revoked ours, derived from it (mapping database)", kind_of(res.cap[0]),
+		amber_check_val("which revoked ours, derived from it (mapping database)", amber_cap_info_of(res.cap[0]).kind,
 				AMBER_KIND_NONE);
 		amber_check_err("release our returned copy", amber_cap_map_release(res.cap[0]), AMBER_OK);
-		amber_check_val("the IRQ itself stays", kind_of(irq), AMBER_KIND_IRQ);
+		amber_check_val("the IRQ itself stays", amber_cap_info_of(irq).kind, AMBER_KIND_IRQ);
 	}
 	res.caps = 1;
 	if (amber_check_err("KEEP_ECHO the IRQ: the server keeps its copy", call(c.rpc.cap, OP_KEEP_ECHO, &args, &res),
 			    AMBER_OK)) {
 		sync_with(c.rpc.cap);
 		amber_check_val("the returned copy names the same IRQ",
-				res.caps == 1 && res.cap[0] != irq && info_of(res.cap[0]).object_id == info_of(irq).object_id,
+				res.caps == 1 && res.cap[0] != irq && amber_cap_info_of(res.cap[0]).object_id == amber_cap_info_of(irq).object_id,
 				1);
 		amber_check_err("the server releases it", call(c.rpc.cap, OP_RELEASE_KEPT, 0, 0), AMBER_OK);
-		amber_check_val("and our copy goes with it", kind_of(res.cap[0]), AMBER_KIND_NONE);
+		amber_check_val("and our copy goes with it", amber_cap_info_of(res.cap[0]).kind, AMBER_KIND_NONE);
 		amber_cap_map_release(res.cap[0]);
 	}
 
@@ -504,7 +495,7 @@ static void destroy(void)
 	amber_sel_t exit_copy = copy_of(ep.exit_obj.cap), a_copy = copy_of(a.rpc.cap);
 	amber_sel_t thread = ep.thread.sel;
 	amber_check_err("destroy the entrypoint", amber_rpc_ep_destroy(&ep), AMBER_OK);
-	amber_check_val("its thread is gone", kind_of(thread) == AMBER_KIND_NONE, 1);
+	amber_check_val("its thread is gone", amber_cap_info_of(thread).kind == AMBER_KIND_NONE, 1);
 	amber_check_err("the exit gate is gone: calling it -> INVALID_CAP",
 			amber_rpc_call_words(exit_copy, AMBER_RPC_EXIT_PROTO, AMBER_RPC_EXIT, 0, 0, 0, 0),
 			AMBER_ERR_INVALID_CAP);

@@ -42,20 +42,6 @@ static amber_sel_t slot(void)
 	return s;
 }
 
-static unsigned kind_of(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci.kind;
-}
-
-static uint64_t object_of(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci.object_id;
-}
-
 static uint64_t ram_used(void)
 {
 	uint64_t used = ~0ull;
@@ -73,13 +59,13 @@ static void sessions(void)
 	amber_check_err("PD session from the parent", amber_parent_session("PD", pd, T_US), AMBER_OK);
 	amber_check_err("CPU session from the parent", amber_parent_session("CPU", cpu, T_US), AMBER_OK);
 	amber_check_err("RM session from the parent", amber_parent_session("RM", rm, T_US), AMBER_OK);
-	amber_check_val("the PD session is a gate", kind_of(pd), AMBER_KIND_GATE);
-	amber_check_val("the CPU session is a gate", kind_of(cpu), AMBER_KIND_GATE);
-	amber_check_val("the RM session is a gate", kind_of(rm), AMBER_KIND_GATE);
+	amber_check_val("the PD session is a gate", amber_cap_info_of(pd).kind, AMBER_KIND_GATE);
+	amber_check_val("the CPU session is a gate", amber_cap_info_of(cpu).kind, AMBER_KIND_GATE);
+	amber_check_val("the RM session is a gate", amber_cap_info_of(rm).kind, AMBER_KIND_GATE);
 
 	amber_sel_t pd2 = slot();
 	amber_check_err("a second PD session", amber_parent_session("PD", pd2, T_US), AMBER_OK);
-	amber_check_val("each session request makes a new session object", object_of(pd2) != object_of(pd), 1);
+	amber_check_val("each session request makes a new session object", amber_cap_info_of(pd2).object_id != amber_cap_info_of(pd).object_id, 1);
 	amber_check_err("delete our copy of the second session", amber_task_delete(AMBER_SEL_TASK, pd2), AMBER_OK);
 	amber_cap_free(pd2);
 
@@ -117,7 +103,7 @@ static void ram_and_attach(void)
 	amber_sel_t ds = slot();
 	uint64_t size = 0;
 	amber_check_err("alloc 10000 bytes of RAM", amber_pd_alloc_ram(pd, 10000, ds), AMBER_OK);
-	amber_check_val("the dataspace capability is a gate", kind_of(ds), AMBER_KIND_GATE);
+	amber_check_val("the dataspace capability is a gate", amber_cap_info_of(ds).kind, AMBER_KIND_GATE);
 	amber_check_err("dataspace SIZE", amber_dataspace_size(ds, &size), AMBER_OK);
 	amber_check_val("its size is rounded up to pages", size, 3 * PAGE);
 	amber_check_val("the quota is charged", ram_used(), 3 * PAGE);
@@ -195,7 +181,7 @@ static void ram_and_attach(void)
 
 	/* The dataspace is still attached at a: freeing detaches it (Genode). */
 	amber_check_err("free the attached dataspace", amber_pd_free_ram(pd, ds), AMBER_OK);
-	amber_check_val("its capability is revoked", kind_of(ds), AMBER_KIND_NONE);
+	amber_check_val("its capability is revoked", amber_cap_info_of(ds).kind, AMBER_KIND_NONE);
 	amber_check_err("its attachment went with it: detach -> INVALID_ARG", amber_rm_detach(rm, a),
 			AMBER_ERR_INVALID_ARG);
 	amber_check_err("attach the freed dataspace -> ITEM (empty slot)", amber_rm_attach(rm, ds, 0, 0, 0, 0, 0),
@@ -226,8 +212,8 @@ static void forged(void)
 	u->mr[0] = AMBER_PD_FREE_RAM;
 	amber_check_err("free without a capability -> INVALID_ARG",
 			amber_ipc_call(pd, amber_tag(AMBER_PROTO_PD, 1, 0), T_US, T_US), AMBER_ERR_INVALID_ARG);
-	amber_check_val("the LOG gate is untouched", kind_of(AMBER_SEL_LOG), AMBER_KIND_GATE);
-	amber_check_val("the irq is untouched", kind_of(irq), AMBER_KIND_IRQ);
+	amber_check_val("the LOG gate is untouched", amber_cap_info_of(AMBER_SEL_LOG).kind, AMBER_KIND_GATE);
+	amber_check_val("the irq is untouched", amber_cap_info_of(irq).kind, AMBER_KIND_IRQ);
 }
 
 /* ---- quota ------------------------------------------------------------- */
@@ -244,7 +230,7 @@ static void quota(void)
 	amber_check_err("alloc exactly what is left", amber_pd_alloc_ram(pd, free_bytes, ds), AMBER_OK);
 	amber_check_val("all of the quota is used", ram_used(), RAM_QUOTA);
 	amber_check_err("one page more -> QUOTA", amber_pd_alloc_ram(pd, 1, ds2), AMBER_ERR_QUOTA);
-	amber_check_val("the slot of a refused alloc stays empty", kind_of(ds2), AMBER_KIND_NONE);
+	amber_check_val("the slot of a refused alloc stays empty", amber_cap_info_of(ds2).kind, AMBER_KIND_NONE);
 	amber_check_err("free it", amber_pd_free_ram(pd, ds), AMBER_OK);
 	amber_check_val("the quota is back", ram_used(), before);
 	amber_check_err("a page can be had again", amber_pd_alloc_ram(pd, 1, ds2), AMBER_OK);
@@ -396,7 +382,7 @@ static void rpc_caps(void)
 		amber_check_val("it answers", answer, 100);
 
 	amber_check_err("FREE_RPC_CAP of the second cap", amber_pd_free_rpc_cap(pd, gate2), AMBER_OK);
-	amber_check_val("its capability is revoked", kind_of(gate2), AMBER_KIND_NONE);
+	amber_check_val("its capability is revoked", amber_cap_info_of(gate2).kind, AMBER_KIND_NONE);
 	amber_check_err("calling it -> INVALID_CAP", server_call(gate2, SERVER_ADD_ONE, 1, T_US), AMBER_ERR_INVALID_CAP);
 	amber_check_err("FREE_RPC_CAP of it again -> ITEM", amber_pd_free_rpc_cap(pd, gate2), AMBER_ERR_ITEM);
 
@@ -474,7 +460,7 @@ static void threads(void)
 	struct amber_thread_state st;
 	amber_check_err("create a thread and leave it unstarted", amber_cpu_create_thread(cpu, "idle", idle, &idle_utcb),
 			AMBER_OK);
-	amber_check_val("it is a thread", kind_of(idle), AMBER_KIND_THREAD);
+	amber_check_val("it is a thread", amber_cap_info_of(idle).kind, AMBER_KIND_THREAD);
 	amber_check_err("PAUSE of an unstarted thread -> INVALID_ARG", amber_cpu_pause(cpu, idle), AMBER_ERR_INVALID_ARG);
 	amber_check_err("RESUME of an unstarted thread -> INVALID_ARG", amber_cpu_resume(cpu, idle),
 			AMBER_ERR_INVALID_ARG);

@@ -19,13 +19,6 @@
 
 #define WATCH_NAPS 1000u   /* of 10 ms: how long to wait for the revocation */
 
-static unsigned kind_of(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci.kind;
-}
-
 static int submit(amber_sel_t ctx, uint64_t count, uint64_t times, uint64_t via)
 {
 	int err = AMBER_ERR_INVALID_ARG;
@@ -42,9 +35,9 @@ static void watch(amber_sel_t ctx)
 	if (!amber_check_err("a Timer session for naps", amber_timer_open(&naps), AMBER_OK))
 		return;
 	unsigned n = 0;
-	while (kind_of(ctx) != AMBER_KIND_NONE && n++ < WATCH_NAPS)
+	while (amber_cap_info_of(ctx).kind != AMBER_KIND_NONE && n++ < WATCH_NAPS)
 		amber_timer_sleep_us(&naps, 10000);
-	amber_check_val("core revoked the dead component's signal context", kind_of(ctx), AMBER_KIND_NONE);
+	amber_check_val("core revoked the dead component's signal context", amber_cap_info_of(ctx).kind, AMBER_KIND_NONE);
 	amber_check_err("submitting to it -> INVALID_CAP", amber_signal_submit(ctx, 1), AMBER_ERR_INVALID_CAP);
 	amber_check_err("submitting to it through the PD -> ITEM", amber_pd_submit(amber_env_pd(), ctx, 1),
 			AMBER_ERR_ITEM);

@@ -82,13 +82,6 @@ static amber_sel_t slot(void)
 	return s;
 }
 
-static struct amber_cap_info info(amber_sel_t sel)
-{
-	struct amber_cap_info ci = { 0, 0, 0 };
-	amber_task_cap_info(AMBER_SEL_TASK, sel, &ci);
-	return ci;
-}
-
 static uint64_t elapsed(void)
 {
 	uint64_t us = 0;
@@ -119,7 +112,7 @@ static void receiver(void)
 {
 	if (!amber_check_err("create a signal receiver", amber_signal_receiver_create(&rcv, 0), AMBER_OK))
 		amber_exit(amber_check_done());
-	struct amber_cap_info src = info(rcv.source), sem = info(rcv.sem);
+	struct amber_cap_info src = amber_cap_info_of(rcv.source), sem = amber_cap_info_of(rcv.sem);
 	amber_check_val("the signal source is a gate with INVOKE|GRANT",
 			src.kind == AMBER_KIND_GATE && src.rights == (AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT), 1);
 	amber_check_val("we hold its semaphore: an IRQ", sem.kind, AMBER_KIND_IRQ);
@@ -153,7 +146,7 @@ static void delivery(void)
 	amber_check_err("context C", amber_signal_context_create(&rcv, &cc, record, &c), AMBER_OK);
 	amber_check_err("context X (a handler that blocks)", amber_signal_context_create(&rcv, &cx, blocker, 0),
 			AMBER_OK);
-	struct amber_cap_info ci = info(ca.sel);
+	struct amber_cap_info ci = amber_cap_info_of(ca.sel);
 	amber_check_val("a context is a gate with INVOKE|GRANT",
 			ci.kind == AMBER_KIND_GATE && ci.rights == (AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT), 1);
 
@@ -271,7 +264,7 @@ static void own_source(void)
 	/* A freed context's pending signal is dropped. */
 	amber_signal_submit(g, 1);
 	amber_check_err("free the pending G", amber_pd_free_context(pd, g), AMBER_OK);
-	amber_check_val("its capability is revoked", info(g).kind, AMBER_KIND_NONE);
+	amber_check_val("its capability is revoked", amber_cap_info_of(g).kind, AMBER_KIND_NONE);
 	amber_check_err("its trigger is still there", amber_irq_receive(src + 1, AMBER_TIMEOUT_POLL), AMBER_OK);
 	amber_check_err("but nothing to fetch", amber_signal_wait_for_signal(src, &imprint, &count), AMBER_ERR_TIMEOUT);
 	amber_check_err("submit to the freed context -> INVALID_CAP", amber_signal_submit(g, 1), AMBER_ERR_INVALID_CAP);
@@ -281,9 +274,9 @@ static void own_source(void)
 	/* A context whose source is gone. */
 	amber_signal_submit(f, 1);
 	amber_check_err("free the source", amber_pd_free_signal_source(pd, src), AMBER_OK);
-	amber_check_val("the source is revoked", info(src).kind, AMBER_KIND_NONE);
-	amber_check_val("so is its semaphore", info(src + 1).kind, AMBER_KIND_NONE);
-	amber_check_val("F is still there", info(f).kind, AMBER_KIND_GATE);
+	amber_check_val("the source is revoked", amber_cap_info_of(src).kind, AMBER_KIND_NONE);
+	amber_check_val("so is its semaphore", amber_cap_info_of(src + 1).kind, AMBER_KIND_NONE);
+	amber_check_val("F is still there", amber_cap_info_of(f).kind, AMBER_KIND_GATE);
 	amber_check_err("submit to F -> NO_PARTNER", amber_signal_submit(f, 1), AMBER_ERR_NO_PARTNER);
 	amber_check_err("through the PD -> NO_PARTNER", amber_pd_submit(pd, f, 1), AMBER_ERR_NO_PARTNER);
 	amber_check_err("a context of the freed source -> ITEM", amber_pd_alloc_context(pd, src, 1, g), AMBER_ERR_ITEM);
@@ -320,7 +313,7 @@ static void errors(void)
 			AMBER_ERR_INVALID_ARG);
 	amber_check_err("ALLOC_CONTEXT of an IRQ -> INVALID_ARG", amber_pd_alloc_context(pd, irq, 1, weak),
 			AMBER_ERR_INVALID_ARG);
-	amber_check_val("a refused alloc leaves the slot empty", info(weak).kind, AMBER_KIND_NONE);
+	amber_check_val("a refused alloc leaves the slot empty", amber_cap_info_of(weak).kind, AMBER_KIND_NONE);
 	amber_check_err("ALLOC_SIGNAL_SOURCE for the LOG gate -> INVALID_ARG",
 			amber_pd_alloc_signal_source(pd, AMBER_SEL_LOG, spare, 0), AMBER_ERR_INVALID_ARG);
 	amber_check_err("ALLOC_SIGNAL_SOURCE for an IRQ -> INVALID_ARG", amber_pd_alloc_signal_source(pd, irq, spare, 0),
@@ -374,7 +367,7 @@ static void context_lifetime(void)
 		nap(NAP_US);
 	amber_check_err("submit to E while the handler thread is busy", amber_signal_submit(copy, 1), AMBER_OK);
 	amber_check_err("destroy E", amber_signal_context_destroy(&ce), AMBER_OK);
-	amber_check_val("the copy is revoked with it", info(copy).kind, AMBER_KIND_NONE);
+	amber_check_val("the copy is revoked with it", amber_cap_info_of(copy).kind, AMBER_KIND_NONE);
 	amber_check_err("submit through the copy -> INVALID_CAP", amber_signal_submit(copy, 1), AMBER_ERR_INVALID_CAP);
 	blocker_release = 1;
 	nap(50000);
@@ -393,7 +386,7 @@ static void timer(void)
 	struct amber_timer tt;
 	if (!amber_check_err("a Timer session for timeouts", amber_timer_open(&tt), AMBER_OK))
 		return;
-	amber_check_val("the session is a gate", info(tt.session).kind, AMBER_KIND_GATE);
+	amber_check_val("the session is a gate", amber_cap_info_of(tt.session).kind, AMBER_KIND_GATE);
 	uint64_t prev = 0, e0 = elapsed();
 	unsigned mono = 1;
 	for (unsigned i = 0; i < 200; i++) {
@@ -524,9 +517,9 @@ int main(void)
 
 	amber_sel_t source = rcv.source, sem = rcv.sem;
 	amber_check_err("destroy the receiver", amber_signal_receiver_destroy(&rcv), AMBER_OK);
-	amber_check_val("its source is revoked", info(source).kind, AMBER_KIND_NONE);
-	amber_check_val("its semaphore too", info(sem).kind, AMBER_KIND_NONE);
-	amber_check_val("and its contexts", info(ca.sel).kind, AMBER_KIND_NONE);
+	amber_check_val("its source is revoked", amber_cap_info_of(source).kind, AMBER_KIND_NONE);
+	amber_check_val("its semaphore too", amber_cap_info_of(sem).kind, AMBER_KIND_NONE);
+	amber_check_val("and its contexts", amber_cap_info_of(ca.sel).kind, AMBER_KIND_NONE);
 	if (peer) {
 		u->mr[0] = AMBER_TEST_SIGPEER_QUIT;
 		amber_check_err("tell the peer to quit",

@@ -39,6 +39,9 @@ struct amber_cap_info {
 	uint64_t object_id; /* the same object has the same id in every space */
 };
 int amber_task_cap_info(amber_sel_t task, amber_sel_t sel, struct amber_cap_info *info);
+/* Slot `sel` of the caller's own space (AMBER_SEL_TASK): all zero, kind
+ * AMBER_KIND_NONE and object id 0, if it is empty or cannot be read. */
+struct amber_cap_info amber_cap_info_of(amber_sel_t sel);
 
 /* Gate: bind to a thread with a label (CONTROL). */
 int amber_gate_bind(amber_sel_t gate, amber_sel_t thread, amber_word_t label);

@@ -89,6 +89,14 @@ int amber_task_cap_info(amber_sel_t task, amber_sel_t sel, struct amber_cap_info
 	return err;
 }
 
+struct amber_cap_info amber_cap_info_of(amber_sel_t sel)
+{
+	struct amber_cap_info ci = { 0, 0, 0 };
+	if (amber_task_cap_info(AMBER_SEL_TASK, sel, &ci) != AMBER_OK)
+		ci = (struct amber_cap_info){ 0, 0, 0 };
+	return ci;
+}
+
 /* ---- gate ---- */
 
 int amber_gate_bind(amber_sel_t gate, amber_sel_t thread, amber_word_t label)
