@@ -39,14 +39,6 @@ static const char second[] = "<greeting text=\"second\"/>";
 static struct amber_utcb *u;
 static amber_sel_t pd;
 
-static amber_sel_t slot(void)
-{
-	amber_sel_t s = amber_cap_alloc();
-	if (s == AMBER_SEL_INVALID)
-		amber_log("FAIL: out of capability slots");
-	return s;
-}
-
 static uint64_t ram_used(void)
 {
 	uint64_t used = ~0ull;
@@ -105,7 +97,7 @@ static void config(void)
 	amber_check_val("keeps its attachment", again == text, 1);
 
 	/* The same dataspace each time; another session makes its own copy. */
-	amber_sel_t ds2 = slot();
+	amber_sel_t ds2 = amber_check_slot();
 	amber_check_err("DATASPACE again", amber_rom_dataspace(rom.session, ds2, 0), AMBER_OK);
 	amber_check_val("it is the same dataspace", amber_cap_info_of(ds2).object_id, amber_cap_info_of(rom.ds).object_id);
 	amber_task_delete(AMBER_SEL_TASK, ds2);
@@ -138,7 +130,7 @@ static void config(void)
 	/* Signal handler: a signal context (through the PD's methods, with
 	 * the first thread as the source's handler thread). The module does
 	 * not change here: tests/unit/test_rom.c sees the signal. */
-	amber_sel_t irq = slot(), source = slot(), semaphore = slot(), ctx = slot();
+	amber_sel_t irq = amber_check_slot(), source = amber_check_slot(), semaphore = amber_check_slot(), ctx = amber_check_slot();
 	amber_check_val("two adjacent slots for the source and its semaphore", semaphore, source + 1);
 	amber_factory_create_irq(AMBER_SEL_FACTORY, irq);
 	u->mr[0] = AMBER_PD_ALLOC_SIGNAL_SOURCE;
@@ -224,13 +216,13 @@ static void refused(void)
 		amber_snprintf(what, sizeof(what), "ROM '%s' -> INVALID_ARG", bad[i]);
 		amber_check_err(what, amber_rom_open(&rom, bad[i]), AMBER_ERR_INVALID_ARG);
 	}
-	amber_sel_t s = slot();
+	amber_sel_t s = amber_check_slot();
 	amber_check_err("ROM without a module name -> INVALID_ARG", amber_parent_session(AMBER_ROM_SERVICE, s, T_US),
 			AMBER_ERR_INVALID_ARG);
 	amber_check_err("PD with a session argument -> INVALID_ARG", amber_parent_session_arg("PD", "x", s, T_US),
 			AMBER_ERR_INVALID_ARG);
 	amber_check_val("the slot of a refused session stays empty", amber_cap_info_of(s).kind, AMBER_KIND_NONE);
-	amber_sel_t gate = slot();
+	amber_sel_t gate = amber_check_slot();
 	amber_factory_create_gate(AMBER_SEL_FACTORY, gate, AMBER_SEL_THREAD, 0x77);
 	amber_check_err("announcing a service named ROM -> INVALID_ARG", amber_parent_announce("ROM", gate),
 			AMBER_ERR_INVALID_ARG);
@@ -245,7 +237,7 @@ int main(void)
 {
 	u = amber_utcb();
 	amber_log("test_rom: start");
-	pd = slot();
+	pd = amber_check_slot();
 	amber_parent_session(AMBER_PD_SERVICE, pd, T_US);
 	uint64_t before = ram_used();
 	config();

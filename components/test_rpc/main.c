@@ -151,14 +151,6 @@ static void obj_init(struct obj *o, uint64_t value)
 
 static struct amber_utcb *u;
 
-static amber_sel_t slot(void)
-{
-	amber_sel_t s = amber_cap_alloc();
-	if (s == AMBER_SEL_INVALID)
-		amber_log("FAIL: out of capability slots");
-	return s;
-}
-
 static uint64_t ram_used(void)
 {
 	uint64_t used = ~0ull;
@@ -188,7 +180,7 @@ static int call(amber_sel_t cap, amber_word_t op, struct amber_rpc_msg *args, st
  * slot has been freed and perhaps reused). */
 static amber_sel_t copy_of(amber_sel_t sel)
 {
-	amber_sel_t c = slot();
+	amber_sel_t c = amber_check_slot();
 	amber_task_map(AMBER_SEL_TASK, sel, c, AMBER_RIGHTS_ALL);
 	return c;
 }
@@ -205,7 +197,7 @@ static void cap_map(void)
 {
 	const uint64_t B1 = 0x5eed0001ull, B2 = 0x5eed0002ull;
 	unsigned count0 = amber_cap_map_count();
-	amber_sel_t s = slot(), t = slot(), c = slot(), q = slot();
+	amber_sel_t s = amber_check_slot(), t = amber_check_slot(), c = amber_check_slot(), q = amber_check_slot();
 	amber_check_err("a gate to put into the map", amber_factory_create_gate(AMBER_SEL_FACTORY, s, 0, 0), AMBER_OK);
 	amber_check_err("and another one", amber_factory_create_gate(AMBER_SEL_FACTORY, t, 0, 0), AMBER_OK);
 
@@ -278,7 +270,7 @@ static void cap_map(void)
 	static amber_sel_t many[N];
 	unsigned ok = 1;
 	for (unsigned i = 0; i < N; i++) {
-		many[i] = slot();
+		many[i] = amber_check_slot();
 		ok &= amber_cap_map_insert(0x1000ull + i * AMBER_CAP_MAP_BUCKETS, many[i]) == AMBER_OK;
 	}
 	amber_check_val("600 entries", ok && amber_cap_map_count() == count0 + N, 1);
@@ -386,7 +378,7 @@ static void cap_args_and_results(void)
 	}
 	amber_check_val("no entry was added", amber_cap_map_count(), count0);
 
-	amber_sel_t irq = slot();
+	amber_sel_t irq = amber_check_slot();
 	amber_factory_create_irq(AMBER_SEL_FACTORY, irq);
 	args.cap[0] = irq;
 	res.caps = 1;

@@ -34,14 +34,6 @@ enum { SERVER_ADD_ONE = 1, SERVER_QUIT = 2 };
 static struct amber_utcb *u;
 static amber_sel_t pd, cpu, rm, irq, own_gate;
 
-static amber_sel_t slot(void)
-{
-	amber_sel_t s = amber_cap_alloc();
-	if (s == AMBER_SEL_INVALID)
-		amber_log("FAIL: out of capability slots");
-	return s;
-}
-
 static uint64_t ram_used(void)
 {
 	uint64_t used = ~0ull;
@@ -53,9 +45,9 @@ static uint64_t ram_used(void)
 
 static void sessions(void)
 {
-	pd = slot();
-	cpu = slot();
-	rm = slot();
+	pd = amber_check_slot();
+	cpu = amber_check_slot();
+	rm = amber_check_slot();
 	amber_check_err("PD session from the parent", amber_parent_session("PD", pd, T_US), AMBER_OK);
 	amber_check_err("CPU session from the parent", amber_parent_session("CPU", cpu, T_US), AMBER_OK);
 	amber_check_err("RM session from the parent", amber_parent_session("RM", rm, T_US), AMBER_OK);
@@ -63,14 +55,14 @@ static void sessions(void)
 	amber_check_val("the CPU session is a gate", amber_cap_info_of(cpu).kind, AMBER_KIND_GATE);
 	amber_check_val("the RM session is a gate", amber_cap_info_of(rm).kind, AMBER_KIND_GATE);
 
-	amber_sel_t pd2 = slot();
+	amber_sel_t pd2 = amber_check_slot();
 	amber_check_err("a second PD session", amber_parent_session("PD", pd2, T_US), AMBER_OK);
 	amber_check_val("each session request makes a new session object", amber_cap_info_of(pd2).object_id != amber_cap_info_of(pd).object_id, 1);
 	amber_check_err("delete our copy of the second session", amber_task_delete(AMBER_SEL_TASK, pd2), AMBER_OK);
 	amber_cap_free(pd2);
 
-	irq = slot();
-	own_gate = slot();
+	irq = amber_check_slot();
+	own_gate = amber_check_slot();
 	amber_check_err("factory creates an irq", amber_factory_create_irq(AMBER_SEL_FACTORY, irq), AMBER_OK);
 	amber_check_err("factory creates a gate",
 			amber_factory_create_gate(AMBER_SEL_FACTORY, own_gate, AMBER_SEL_THREAD, 0x77), AMBER_OK);
@@ -100,7 +92,7 @@ static void ram_and_attach(void)
 	amber_check_val("the quota is the scenario's ram=\"3M\"", quota, RAM_QUOTA);
 	amber_check_val("nothing is used yet", used, 0);
 
-	amber_sel_t ds = slot();
+	amber_sel_t ds = amber_check_slot();
 	uint64_t size = 0;
 	amber_check_err("alloc 10000 bytes of RAM", amber_pd_alloc_ram(pd, 10000, ds), AMBER_OK);
 	amber_check_val("the dataspace capability is a gate", amber_cap_info_of(ds).kind, AMBER_KIND_GATE);
@@ -220,7 +212,7 @@ static void forged(void)
 
 static void quota(void)
 {
-	amber_sel_t ds = slot(), ds2 = slot();
+	amber_sel_t ds = amber_check_slot(), ds2 = amber_check_slot();
 	uint64_t before = ram_used(), free_bytes = RAM_QUOTA - before;
 	amber_check_err("alloc 0 bytes -> INVALID_ARG", amber_pd_alloc_ram(pd, 0, ds), AMBER_ERR_INVALID_ARG);
 	amber_check_err("alloc more than is left -> QUOTA", amber_pd_alloc_ram(pd, free_bytes + PAGE, ds),
@@ -340,7 +332,7 @@ static int server_call(amber_sel_t gate, amber_word_t method, amber_word_t value
 static void rpc_caps(void)
 {
 	struct amber_thread srv;
-	amber_sel_t gate = slot(), gate2 = slot(), spare = slot();
+	amber_sel_t gate = amber_check_slot(), gate2 = amber_check_slot(), spare = amber_check_slot();
 	amber_word_t badge = 0, badge2 = 0;
 	if (!amber_check_err("create the server thread", amber_thread_create(&srv, server, 0), AMBER_OK))
 		return;
@@ -455,7 +447,7 @@ static void threads(void)
 			amber_ipc_call(cpu, amber_tag(AMBER_PROTO_CPU, words, 0), T_US, T_US), AMBER_ERR_INVALID_ARG);
 
 	/* A thread that is never started (core releases it at the end). */
-	amber_sel_t idle = slot();
+	amber_sel_t idle = amber_check_slot();
 	uint64_t idle_utcb = 0;
 	struct amber_thread_state st;
 	amber_check_err("create a thread and leave it unstarted", amber_cpu_create_thread(cpu, "idle", idle, &idle_utcb),

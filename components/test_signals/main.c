@@ -74,14 +74,6 @@ static void blocker(void *arg, uint32_t count)
 	blocker_in = 0;
 }
 
-static amber_sel_t slot(void)
-{
-	amber_sel_t s = amber_cap_alloc();
-	if (s == AMBER_SEL_INVALID)
-		amber_log("FAIL: out of capability slots");
-	return s;
-}
-
 static uint64_t elapsed(void)
 {
 	uint64_t us = 0;
@@ -202,7 +194,7 @@ static int peer_submit(amber_sel_t ctx, uint64_t count, uint64_t times, uint64_t
 
 static void other_component(void)
 {
-	peer = slot();
+	peer = amber_check_slot();
 	if (!amber_check_err("session to sigpeer", amber_parent_session(AMBER_TEST_SIGPEER_SERVICE, peer, T_US),
 			     AMBER_OK))
 		return;
@@ -229,7 +221,7 @@ static void other_component(void)
 
 static void own_source(void)
 {
-	amber_sel_t src = amber_signal_alloc_slots(), f = slot(), g = slot();
+	amber_sel_t src = amber_signal_alloc_slots(), f = amber_check_slot(), g = amber_check_slot();
 	uint64_t imprint = 0;
 	uint32_t count = 0;
 	if (!amber_check_err("a signal source for the first thread",
@@ -291,7 +283,7 @@ static void own_source(void)
 
 static void errors(void)
 {
-	amber_sel_t spare = amber_signal_alloc_slots(), weak = slot();
+	amber_sel_t spare = amber_signal_alloc_slots(), weak = amber_check_slot();
 	amber_check_err("SUBMIT to the LOG gate -> INVALID_ARG", amber_pd_submit(pd, AMBER_SEL_LOG, 1),
 			AMBER_ERR_INVALID_ARG);
 	amber_check_err("SUBMIT to an IRQ -> INVALID_ARG", amber_pd_submit(pd, irq, 1), AMBER_ERR_INVALID_ARG);
@@ -358,7 +350,7 @@ static void context_lifetime(void)
 {
 	static struct amber_signal_context ce;
 	amber_check_err("context E", amber_signal_context_create(&rcv, &ce, record, &e), AMBER_OK);
-	amber_sel_t copy = slot();
+	amber_sel_t copy = amber_check_slot();
 	amber_check_err("a copy of E's capability", amber_task_map(AMBER_SEL_TASK, ce.sel, copy, AMBER_RIGHT_INVOKE),
 			AMBER_OK);
 	blocker_release = 0;
@@ -499,8 +491,8 @@ int main(void)
 	u = amber_utcb();
 	amber_log("test_signals: start");
 	pd = amber_env_pd();
-	irq = slot();
-	own_gate = slot();
+	irq = amber_check_slot();
+	own_gate = amber_check_slot();
 	amber_check_err("factory creates an irq", amber_factory_create_irq(AMBER_SEL_FACTORY, irq), AMBER_OK);
 	amber_check_err("factory creates a gate", amber_factory_create_gate(AMBER_SEL_FACTORY, own_gate, 0, 0x77),
 			AMBER_OK);

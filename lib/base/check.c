@@ -5,6 +5,7 @@
  * so the format is written in one place rather than copied into every
  * test component. Each check returns 1 if it passed.
  */
+#include <amber/cap_alloc.h>
 #include <amber/check.h>
 #include <amber/error.h>
 #include <amber/log.h>
@@ -51,4 +52,12 @@ int amber_check_done(void)
 {
 	amber_log("done: %u ok, %u failed", passed, failed);
 	return (int)failed;
+}
+
+amber_sel_t amber_check_slot(void)
+{
+	amber_sel_t s = amber_cap_alloc();
+	if (s == AMBER_SEL_INVALID)
+		amber_log("FAIL: out of capability slots");
+	return s;
 }
