@@ -14,7 +14,7 @@ SAN ?= 0
 
 CC ?= cc
 HOST_CFLAGS := -std=c17 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Iinclude -I. -pthread
-HOST_LDLIBS := -lseccomp -lelf -lxml2 -pthread
+HOST_LDLIBS := -lseccomp -lelf -lxml2 -lprotobuf-c -lxxhash -pthread
 ifeq ($(SAN),1)
   BUILD := build-san
   HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -30,6 +30,13 @@ COMP_CFLAGS := $(AMBER_COMPONENT_CFLAGS) -Werror
 COMP_LDFLAGS := $(AMBER_COMPONENT_LDFLAGS)
 
 KERNEL_SRC := $(wildcard kernel/*.c)
+# The checkpoint image: schema (protoc-c generates C into $(BUILD)/gen) and
+# its reader/writer, shared by amber-core and the amber command.
+IMAGE_PROTO := image/amber_image.proto
+IMAGE_GEN_C := $(BUILD)/gen/image/amber_image.pb-c.c
+IMAGE_GEN_H := $(BUILD)/gen/image/amber_image.pb-c.h
+IMAGE_SRC := $(wildcard image/*.c)
+CLI_SRC := $(wildcard cli/*.c)
 PLATFORM_SRC := $(wildcard platform/linux/*.c)
 CORE_SRC := $(wildcard core/*.c)
 BASE_SRC := $(wildcard lib/base/*.c) $(wildcard lib/base/*.S)
@@ -42,10 +49,13 @@ cobj = $(patsubst %,$(BUILD)/comp/%.o,$(basename $(1)))
 KERNEL_OBJ := $(call hobj,$(KERNEL_SRC))
 PLATFORM_OBJ := $(call hobj,$(PLATFORM_SRC))
 CORE_OBJ := $(call hobj,$(CORE_SRC))
-CORE_LIB_OBJ := $(filter-out $(BUILD)/core/main.o,$(CORE_OBJ))
+IMAGE_OBJ := $(call hobj,$(IMAGE_SRC)) $(BUILD)/gen/image/amber_image.pb-c.o
+CORE_LIB_OBJ := $(filter-out $(BUILD)/core/main.o,$(CORE_OBJ)) $(IMAGE_OBJ)
+CLI_OBJ := $(call hobj,$(CLI_SRC))
 BASE_OBJ := $(call cobj,$(BASE_SRC))
 
 AMBER_CORE := $(BUILD)/amber-core
+AMBER_CLI := $(BUILD)/amber
 LAUNCHER := $(BUILD)/amber-launch
 BASE_LIB := $(BUILD)/lib/libamber_base.a
 COMPONENT_BINS := $(patsubst %,$(BUILD)/components/%,$(COMPONENTS))
@@ -63,7 +73,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check check-plain check-san unit integration bench demo clean deps
 SDK := $(BUILD)/sdk
-all: $(AMBER_CORE) $(LAUNCHER) $(BASE_LIB) $(COMPONENT_BINS) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS) sdk
+all: $(AMBER_CORE) $(AMBER_CLI) $(LAUNCHER) $(BASE_LIB) $(COMPONENT_BINS) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS) sdk
 
 # ---- component SDK: what a component built outside the tree needs --------
 .PHONY: sdk
@@ -74,11 +84,30 @@ sdk: $(BASE_LIB) lib/base/component.ld mk/component.mk mk/component-flags.mk $(w
 	cp mk/component.mk mk/component-flags.mk $(SDK)/
 
 # ---- host code ----------------------------------------------------------
+HOST_CFLAGS += -I$(BUILD)/gen
+
+$(IMAGE_GEN_C) $(IMAGE_GEN_H): $(IMAGE_PROTO)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen $<
+
+# Generated code: the project's warnings, not -Werror's extra demands on
+# code we do not write.
+$(BUILD)/gen/image/amber_image.pb-c.o: $(IMAGE_GEN_C)
+	$(CC) $(filter-out -Werror -Wextra,$(HOST_CFLAGS)) -c $< -o $@
+
+# Everything host-side may include the generated header.
+$(KERNEL_OBJ) $(PLATFORM_OBJ) $(CORE_OBJ) $(call hobj,$(IMAGE_SRC)) $(CLI_OBJ): | $(IMAGE_GEN_H)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(AMBER_CORE): $(KERNEL_OBJ) $(PLATFORM_OBJ) $(CORE_OBJ)
+$(AMBER_CORE): $(KERNEL_OBJ) $(PLATFORM_OBJ) $(CORE_OBJ) $(IMAGE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LDLIBS)
+
+# The amber command: the control socket's client and the image reader.
+$(AMBER_CLI): $(CLI_OBJ) $(IMAGE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LDLIBS)
 
@@ -108,13 +137,13 @@ endef
 $(foreach c,$(COMPONENTS),$(eval $(call component_rule,$(c))))
 
 # ---- tests --------------------------------------------------------------
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(KERNEL_OBJ) $(PLATFORM_OBJ) $(CORE_LIB_OBJ)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(KERNEL_OBJ) $(PLATFORM_OBJ) $(CORE_LIB_OBJ) | $(IMAGE_GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LDLIBS) -lcmocka
 
-$(BUILD)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c tests/integration/harness.h
+$(BUILD)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c tests/integration/harness.h $(IMAGE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(filter %.c,$^) -o $@ $(HOST_LDLIBS) -lcmocka
+	$(CC) $(HOST_CFLAGS) $(filter %.c %.o,$^) -o $@ $(HOST_LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

@@ -1,0 +1,43 @@
+/*
+ * Checkpoint/restore of components: what the control socket and amber-core's
+ * start-up call (docs/checkpoint-restore.md).
+ *
+ * All functions are called WITHOUT the kernel lock; they take it for the
+ * atomic part only. Each returns 0, or -1 with a message for the user in
+ * msg (one line, no trailing newline). On success msg may hold a summary
+ * ("checkpointed init -> hello (3 components, 12 threads, 4.2 MiB) in
+ * 2.1 ms pause").
+ */
+#ifndef AMBER_CORE_CR_H
+#define AMBER_CORE_CR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct cr_options {
+	bool kill;    /* checkpoint --kill: end the processes after the capture, keep their place */
+	bool partial; /* restore --partial: restore what can be, revoke the rest, report it */
+};
+
+/* Checkpoint the component `name` and all its descendants into image
+ * directory dir. `name` is a component's label ("init -> hello") or its
+ * path of start names ("init/hello"). */
+int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o, char *msg, size_t msglen);
+
+/* Restore the image in dir in place of the component of its root's name:
+ * running, stopped by --kill, or ended after the checkpoint. */
+int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t msglen);
+
+/* amber-core --restore DIR: the image of a whole scenario (a top-level
+ * component and its descendants) becomes the running system. Called once
+ * at start-up instead of loading a scenario. */
+int cr_boot(const char *dir, char *msg, size_t msglen);
+
+/* `amber ps`: the component tree, one line per component, written to out:
+ * "ID<TAB>DEPTH<TAB>NAME<TAB>STATE<TAB>THREADS<TAB>CAPS<TAB>MEMORY_BYTES<TAB>IMAGE"
+ * STATE is running, stopped (checkpoint --kill; IMAGE names its image),
+ * crashed, exited or new. */
+void cr_ps(FILE *out);
+
+#endif

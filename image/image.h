@@ -1,0 +1,76 @@
+/*
+ * Checkpoint images on disk: writing, reading and checking them.
+ *
+ * An image directory DIR holds generations and a pointer to the current
+ * one, so that writing a new image over an old one is atomic:
+ *
+ *   DIR/current       symlink to the complete generation, e.g. "gen-000007"
+ *   DIR/gen-000007/   image.pb   header + the Image message (amber_image.proto)
+ *                     pages.bin  header + the bytes of every non-zero page run
+ *
+ * A generation is written into a temporary directory, every file and the
+ * directory fsync'd, renamed to gen-N, and only then does `current` switch
+ * (a new symlink renamed over the old one, DIR fsync'd); older generations
+ * are removed afterwards. A crash at any point leaves the previous image
+ * readable. A DIR that itself holds image.pb (a copied generation) is read
+ * as it is.
+ *
+ * Both files start with a 32-byte header (docs/image-format.md):
+ *   magic[8]    "AMBRIMG\0" (image.pb) or "AMBRPGS\0" (pages.bin)
+ *   u32 format  IMAGE_FORMAT_VERSION
+ *   u32 flags   0
+ *   u64 length  bytes after the header
+ *   u64 xxh3    XXH3-64 of image.pb's payload; pages.bin: 0 (each extent
+ *               carries its own checksum)
+ * All integers little-endian.
+ *
+ * Every function returns 0, or -1 with a message in err that names the
+ * file, the record and the reason, e.g.
+ * "img/gen-000003/image.pb: component 2 (init -> hello), thread 1: regs truncated".
+ */
+#ifndef AMBER_IMAGE_H
+#define AMBER_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image/amber_image.pb-c.h"
+
+#define IMAGE_FORMAT_VERSION 1
+#define IMAGE_MAX_METADATA (256u << 20) /* a larger image.pb is refused */
+
+/* The bytes of one dataspace to save: mem[i] belongs to img->dataspaces[i]. */
+struct image_memory {
+	const uint8_t *bytes; /* `size` bytes; NULL: all zero */
+	size_t size;          /* must equal img->dataspaces[i]->size */
+};
+
+/* Write a new generation of the image into dir (created if missing).
+ * Fills img->dataspaces[i]->extents from mem[i]: runs of non-zero pages,
+ * each with its offset in pages.bin and its XXH3; zero pages are not
+ * stored. */
+int image_write(const char *dir, AmberImg__Image *img, const struct image_memory *mem, char *err,
+		size_t errlen);
+
+/* Read the current generation's image.pb: header, checksum, unpacking,
+ * then image_check against pages.bin's size. Free with image_free. */
+int image_read(const char *dir, AmberImg__Image **out, char *err, size_t errlen);
+void image_free(AmberImg__Image *img);
+
+/* Copy dataspace i's stored pages into dst (its size bytes, zeroed by the
+ * caller), checking every extent's checksum before anything is copied. */
+int image_read_pages(const char *dir, const AmberImg__Image *img, unsigned i, uint8_t *dst, char *err,
+		     size_t errlen);
+
+/* The structure beyond what unpacking checks: format version, dataspace
+ * indices in range, sizes and extents page-aligned, extents inside their
+ * dataspace and inside pages.bin (pages_size bytes after its header),
+ * not overlapping, components' ids unique and parents present, register
+ * blobs of the right size. */
+int image_check(const AmberImg__Image *img, uint64_t pages_size, char *err, size_t errlen);
+
+/* The directory of the current generation ("DIR/gen-N" or DIR itself)
+ * into out. 0 or -1 with err. */
+int image_current(const char *dir, char *out, size_t outlen, char *err, size_t errlen);
+
+#endif
