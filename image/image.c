@@ -1,0 +1,653 @@
+/*
+ * Image directories: generations, the `current` symlink, the file headers,
+ * and writing and reading image.pb (image.h, docs/image-format.md).
+ *
+ * Writing never touches the generation `current` names: a new one is
+ * built in DIR/.tmp-XXXXXX, made durable (every file and the directory
+ * fsync'd), renamed to gen-N and only then published by renaming a fresh
+ * symlink over `current`. A crash before that rename leaves the old image
+ * current; after it, the new one is complete. Leftovers of a crash (a
+ * .tmp- directory, an unpublished gen-N) are removed by the next write.
+ * One writer per DIR at a time: core checkpoints one after the other.
+ *
+ * Reading trusts nothing: the header, the checksum of the payload, the
+ * protobuf decoding and then image_check, so that restore only ever sees
+ * an image whose indices and sizes it can use without further checks.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "image/internal.h"
+
+const char img_magic_meta[8] = "AMBRIMG";
+const char img_magic_pages[8] = "AMBRPGS";
+
+#define GEN_PREFIX "gen-"
+#define GEN_MAX 999999999u
+
+int img_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int img_join(char *out, size_t outlen, const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	int w = snprintf(out, outlen, "%.*s/%s", (int)n, dir, name);
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+/* ---- headers: explicit little-endian, whatever the host ---- */
+
+static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+void img_header_encode(uint8_t out[IMG_HEADER_SIZE], const struct img_header *h)
+{
+	memcpy(out, h->magic, 8);
+	put_le(out + 8, h->format, 4);
+	put_le(out + 12, h->flags, 4);
+	put_le(out + 16, h->length, 8);
+	put_le(out + 24, h->xxh3, 8);
+}
+
+static void header_decode(const uint8_t in[IMG_HEADER_SIZE], struct img_header *h)
+{
+	memcpy(h->magic, in, 8);
+	h->format = (uint32_t)get_le(in + 8, 4);
+	h->flags = (uint32_t)get_le(in + 12, 4);
+	h->length = get_le(in + 16, 8);
+	h->xxh3 = get_le(in + 24, 8);
+}
+
+/* pread all of it; a short file is not an I/O error but a short count. */
+static ssize_t read_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int write_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int img_open_checked(const char *path, const char magic[8], struct img_header *h, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return img_fail(err, errlen, "%s: %s", path, strerror(errno));
+	struct stat st;
+	uint8_t raw[IMG_HEADER_SIZE];
+	if (fstat(fd, &st) < 0) {
+		img_fail(err, errlen, "%s: %s", path, strerror(errno));
+		goto bad;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		img_fail(err, errlen, "%s: not a regular file", path);
+		goto bad;
+	}
+	ssize_t n = read_full(fd, raw, sizeof(raw), 0);
+	if (n < 0) {
+		img_fail(err, errlen, "%s: %s", path, strerror(errno));
+		goto bad;
+	}
+	if ((size_t)n < sizeof(raw)) {
+		img_fail(err, errlen, "%s: truncated: %zd bytes, shorter than the %u-byte header", path, n,
+			 IMG_HEADER_SIZE);
+		goto bad;
+	}
+	header_decode(raw, h);
+	uint64_t have = (uint64_t)st.st_size - IMG_HEADER_SIZE;
+	if (memcmp(h->magic, magic, 8) != 0)
+		img_fail(err, errlen, "%s: not an Amber image (bad magic)", path);
+	else if (h->format != IMAGE_FORMAT_VERSION)
+		img_fail(err, errlen, "%s: format version %u, this amber reads %u", path, h->format,
+			 IMAGE_FORMAT_VERSION);
+	else if (h->flags != 0)
+		img_fail(err, errlen, "%s: unknown flags 0x%x in the header", path, h->flags);
+	else if (h->length > have)
+		img_fail(err, errlen, "%s: truncated: header says %llu bytes, file has %llu", path,
+			 (unsigned long long)h->length, (unsigned long long)have);
+	else if (h->length < have)
+		img_fail(err, errlen, "%s: trailing data: header says %llu bytes, file has %llu", path,
+			 (unsigned long long)h->length, (unsigned long long)have);
+	else
+		return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+/* ---- generations ---- */
+
+/* "gen-N" with N decimal digits only: a generation's name, or 0. */
+static unsigned gen_number(const char *name)
+{
+	if (strncmp(name, GEN_PREFIX, strlen(GEN_PREFIX)) != 0)
+		return 0;
+	const char *d = name + strlen(GEN_PREFIX);
+	if (!*d)
+		return 0;
+	unsigned long long v = 0;
+	for (; *d; d++) {
+		if (*d < '0' || *d > '9')
+			return 0;
+		v = v * 10 + (unsigned)(*d - '0');
+		if (v > GEN_MAX)
+			return 0;
+	}
+	return (unsigned)v;
+}
+
+int image_current(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
+{
+	struct stat st;
+	char p[PATH_MAX], target[PATH_MAX];
+	if (stat(dir, &st) < 0)
+		return img_fail(err, errlen, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return img_fail(err, errlen, "%s: not a directory", dir);
+	if (img_join(p, sizeof(p), dir, "current") < 0)
+		return img_fail(err, errlen, "%s: path too long", dir);
+	ssize_t n = readlink(p, target, sizeof(target) - 1);
+	if (n < 0 && errno != ENOENT)
+		return img_fail(err, errlen, "%s: %s", p, strerror(errno));
+	if (n >= 0) {
+		target[n] = '\0';
+		/* Only ever "gen-N" in DIR: a link elsewhere is not ours to follow. */
+		if (!gen_number(target))
+			return img_fail(err, errlen, "%s: points to '%s', not a generation", p, target);
+		if (img_join(out, outlen, dir, target) < 0)
+			return img_fail(err, errlen, "%s: path too long", dir);
+		return 0;
+	}
+	if (img_join(p, sizeof(p), dir, IMG_META) < 0)
+		return img_fail(err, errlen, "%s: path too long", dir);
+	if (stat(p, &st) == 0) {
+		int w = snprintf(out, outlen, "%s", dir);
+		if (w < 0 || (size_t)w >= outlen)
+			return img_fail(err, errlen, "%s: path too long", dir);
+		return 0;
+	}
+	return img_fail(err, errlen, "%s: no image (neither current nor " IMG_META ")", dir);
+}
+
+/* The highest generation number in dir, 0 if none. */
+static int highest_generation(const char *dir, unsigned *out, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return img_fail(err, errlen, "%s: %s", dir, strerror(errno));
+	unsigned best = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (gen_number(e->d_name) > best)
+			best = gen_number(e->d_name);
+	closedir(d);
+	*out = best;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static int rm_tree(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Old generations and a crash's leftovers: everything of ours but `keep`.
+ * Failures are not reported: the new image is already current, and the
+ * next write tries again. */
+static void remove_others(const char *dir, const char *keep)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	char p[PATH_MAX];
+	while ((e = readdir(d))) {
+		bool ours = gen_number(e->d_name) || !strncmp(e->d_name, ".tmp-", 5) ||
+			    !strncmp(e->d_name, ".current-", 9);
+		if (ours && strcmp(e->d_name, keep) != 0 && img_join(p, sizeof(p), dir, e->d_name) == 0)
+			rm_tree(p);
+	}
+	closedir(d);
+}
+
+static int fsync_path(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return img_fail(err, errlen, "%s: %s", path, strerror(errno));
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	return rc < 0 ? img_fail(err, errlen, "%s: fsync: %s", path, strerror(e)) : 0;
+}
+
+/* mkdir -p: an image directory may be given as a path not yet there. */
+static int make_dirs(const char *dir, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+	int w = snprintf(p, sizeof(p), "%s", dir);
+	if (w < 0 || (size_t)w >= sizeof(p))
+		return img_fail(err, errlen, "%s: path too long", dir);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return img_fail(err, errlen, "cannot create %s: %s", p, strerror(errno));
+		*s = '/';
+	}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return img_fail(err, errlen, "cannot create %s: %s", p, strerror(errno));
+	struct stat st;
+	if (stat(p, &st) < 0)
+		return img_fail(err, errlen, "%s: %s", p, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return img_fail(err, errlen, "%s: not a directory", p);
+	return 0;
+}
+
+/* ---- writing ---- */
+
+/* The memory may have any alignment: compare the page with itself shifted
+ * by one byte instead of reading words. */
+static bool page_zero(const uint8_t *p)
+{
+	return p[0] == 0 && memcmp(p, p + 1, IMG_PAGE - 1) == 0;
+}
+
+static void extents_free(AmberImg__Extent **e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(e[i]);
+	free(e);
+}
+
+struct new_extents {
+	AmberImg__Extent **e;
+	size_t n;
+};
+
+/* Runs of non-zero pages of one dataspace, appended to pages.bin at *pos. */
+static int write_extents(int fd, const char *path, const struct image_memory *m, uint64_t *pos,
+			 struct new_extents *out, char *err, size_t errlen)
+{
+	size_t cap = 0;
+	out->e = NULL;
+	out->n = 0;
+	if (!m->bytes)
+		return 0;
+	for (size_t off = 0; off < m->size;) {
+		if (page_zero(m->bytes + off)) {
+			off += IMG_PAGE;
+			continue;
+		}
+		size_t end = off + IMG_PAGE;
+		while (end < m->size && !page_zero(m->bytes + end))
+			end += IMG_PAGE;
+		if (out->n == cap) {
+			cap = cap ? 2 * cap : 8;
+			AmberImg__Extent **g = realloc(out->e, cap * sizeof(*g));
+			if (!g)
+				goto nomem;
+			out->e = g;
+		}
+		AmberImg__Extent *x = malloc(sizeof(*x));
+		if (!x)
+			goto nomem;
+		amber_img__extent__init(x);
+		x->offset = off;
+		x->length = end - off;
+		x->file_offset = *pos;
+		x->xxh3 = XXH3_64bits(m->bytes + off, end - off);
+		out->e[out->n++] = x;
+		if (write_full(fd, m->bytes + off, end - off, *pos) < 0) {
+			img_fail(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		*pos += end - off;
+		off = end;
+	}
+	return 0;
+nomem:
+	img_fail(err, errlen, "%s: out of memory", path);
+fail:
+	extents_free(out->e, out->n);
+	out->e = NULL;
+	out->n = 0;
+	return -1;
+}
+
+static int create_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return img_fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* The header last, once the length is known; then fsync and close fd. */
+static int finish_file(int fd, const char *path, const struct img_header *h, char *err, size_t errlen)
+{
+	uint8_t raw[IMG_HEADER_SIZE];
+	img_header_encode(raw, h);
+	int rc = 0;
+	if (write_full(fd, raw, sizeof(raw), 0) < 0)
+		rc = img_fail(err, errlen, "%s: %s", path, strerror(errno));
+	else if (fsync(fd) < 0)
+		rc = img_fail(err, errlen, "%s: fsync: %s", path, strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = img_fail(err, errlen, "%s: %s", path, strerror(errno));
+	return rc;
+}
+
+static int write_pages(const char *tmp, AmberImg__Image *img, const struct image_memory *mem,
+		       uint64_t *pages_len, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	if (img_join(path, sizeof(path), tmp, IMG_PAGES) < 0)
+		return img_fail(err, errlen, "%s: path too long", tmp);
+	int fd = create_file(path, err, errlen);
+	if (fd < 0)
+		return -1;
+	struct new_extents *ne = calloc(img->n_dataspaces ? img->n_dataspaces : 1, sizeof(*ne));
+	if (!ne) {
+		close(fd);
+		return img_fail(err, errlen, "%s: out of memory", path);
+	}
+	uint64_t pos = IMG_HEADER_SIZE;
+	size_t i = 0;
+	for (; i < img->n_dataspaces; i++)
+		if (write_extents(fd, path, &mem[i], &pos, &ne[i], err, errlen) < 0)
+			goto fail;
+	struct img_header h = { .format = IMAGE_FORMAT_VERSION, .length = pos - IMG_HEADER_SIZE };
+	memcpy(h.magic, img_magic_pages, 8);
+	int rc = finish_file(fd, path, &h, err, errlen);
+	fd = -1;
+	if (rc < 0)
+		goto fail;
+	/* Written: the extents describe the file now, and replace any old ones. */
+	for (size_t k = 0; k < img->n_dataspaces; k++) {
+		AmberImg__Dataspace *d = img->dataspaces[k];
+		extents_free(d->extents, d->n_extents);
+		d->extents = ne[k].e;
+		d->n_extents = ne[k].n;
+	}
+	free(ne);
+	*pages_len = pos - IMG_HEADER_SIZE;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	for (size_t k = 0; k < i; k++)
+		extents_free(ne[k].e, ne[k].n);
+	free(ne);
+	return -1;
+}
+
+static int write_meta(const char *tmp, AmberImg__Image *img, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	if (img_join(path, sizeof(path), tmp, IMG_META) < 0)
+		return img_fail(err, errlen, "%s: path too long", tmp);
+	size_t len = amber_img__image__get_packed_size(img);
+	if (len > IMAGE_MAX_METADATA)
+		return img_fail(err, errlen, "%s: metadata of %zu bytes is above the limit of %u", path, len,
+				IMAGE_MAX_METADATA);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf)
+		return img_fail(err, errlen, "%s: out of memory for %zu bytes", path, len);
+	amber_img__image__pack(img, buf);
+	struct img_header h = { .format = IMAGE_FORMAT_VERSION, .length = len, .xxh3 = XXH3_64bits(buf, len) };
+	memcpy(h.magic, img_magic_meta, 8);
+	int fd = create_file(path, err, errlen);
+	if (fd < 0) {
+		free(buf);
+		return -1;
+	}
+	int rc = 0;
+	if (write_full(fd, buf, len, IMG_HEADER_SIZE) < 0) {
+		rc = img_fail(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+	} else
+		rc = finish_file(fd, path, &h, err, errlen);
+	free(buf);
+	return rc;
+}
+
+/* pages.bin first: it fills the extents that image.pb records. */
+static int write_generation(const char *tmp, AmberImg__Image *img, const struct image_memory *mem, char *err,
+			    size_t errlen)
+{
+	uint64_t pages_len = 0;
+	char msg[512];
+	if (write_pages(tmp, img, mem, &pages_len, err, errlen) < 0)
+		return -1;
+	img->format_version = IMAGE_FORMAT_VERSION;
+	/* Never write what image_read would refuse: the writer's mistakes show
+	 * up here, at the checkpoint, not at the restore. */
+	if (image_check(img, pages_len, msg, sizeof(msg)) < 0)
+		return img_fail(err, errlen, "%s: refusing to write an invalid image: %s", tmp, msg);
+	if (!protobuf_c_message_check(&img->base))
+		return img_fail(err, errlen, "%s: refusing to write an image with a required field unset", tmp);
+	if (write_meta(tmp, img, err, errlen) < 0)
+		return -1;
+	return fsync_path(tmp, err, errlen);
+}
+
+int image_write(const char *dir, AmberImg__Image *img, const struct image_memory *mem, char *err,
+		size_t errlen)
+{
+	char tmp[PATH_MAX], gen[PATH_MAX], name[32], link_tmp[PATH_MAX], cur[PATH_MAX], p[PATH_MAX];
+	struct stat st;
+	if (!img)
+		return img_fail(err, errlen, "%s: no image to write", dir);
+	if (img->n_dataspaces && !mem)
+		return img_fail(err, errlen, "%s: no memory for %zu dataspaces", dir, img->n_dataspaces);
+	for (size_t i = 0; i < img->n_dataspaces; i++) {
+		const AmberImg__Dataspace *d = img->dataspaces[i];
+		char label[128];
+		img_ds_label(label, sizeof(label), img, (unsigned)i);
+		if (!d)
+			return img_fail(err, errlen, "%s: %s missing", dir, label);
+		if (mem[i].size != d->size)
+			return img_fail(err, errlen, "%s: %s: memory of %zu bytes for a dataspace of %llu", dir,
+					label, mem[i].size, (unsigned long long)d->size);
+		if (d->size % IMG_PAGE)
+			return img_fail(err, errlen, "%s: %s: size %llu is not a multiple of %u", dir, label,
+					(unsigned long long)d->size, IMG_PAGE);
+	}
+	if (make_dirs(dir, err, errlen) < 0)
+		return -1;
+	/* A copied generation is read as it is; writing generations beside
+	 * its image.pb would leave two images in one place. */
+	if (img_join(p, sizeof(p), dir, IMG_META) < 0 || img_join(tmp, sizeof(tmp), dir, ".tmp-XXXXXX") < 0 ||
+	    img_join(cur, sizeof(cur), dir, "current") < 0)
+		return img_fail(err, errlen, "%s: path too long", dir);
+	if (stat(p, &st) == 0)
+		return img_fail(err, errlen, "%s: holds a copied image (" IMG_META "); write into another directory",
+				dir);
+	if (!mkdtemp(tmp))
+		return img_fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+	chmod(tmp, 0755); /* mkdtemp's 0700 would make the generation private */
+	if (write_generation(tmp, img, mem, err, errlen) < 0)
+		goto fail_tmp;
+
+	unsigned n = 0;
+	if (highest_generation(dir, &n, err, errlen) < 0)
+		goto fail_tmp;
+	if (n >= GEN_MAX) {
+		img_fail(err, errlen, "%s: no generation number left above %u", dir, n);
+		goto fail_tmp;
+	}
+	snprintf(name, sizeof(name), GEN_PREFIX "%06u", n + 1);
+	if (img_join(gen, sizeof(gen), dir, name) < 0 || rename(tmp, gen) < 0) {
+		img_fail(err, errlen, "cannot rename %s to %s: %s", tmp, name, strerror(errno));
+		goto fail_tmp;
+	}
+	if (fsync_path(dir, err, errlen) < 0)
+		goto fail_gen;
+
+	/* The switch: a new symlink renamed over `current` is atomic. */
+	snprintf(p, sizeof(p), ".current-%ld", (long)getpid());
+	if (img_join(link_tmp, sizeof(link_tmp), dir, p) < 0) {
+		img_fail(err, errlen, "%s: path too long", dir);
+		goto fail_gen;
+	}
+	unlink(link_tmp); /* a crashed writer's of the same pid */
+	if (symlink(name, link_tmp) < 0) {
+		img_fail(err, errlen, "cannot create %s: %s", link_tmp, strerror(errno));
+		goto fail_gen;
+	}
+	if (rename(link_tmp, cur) < 0) {
+		img_fail(err, errlen, "cannot replace %s: %s", cur, strerror(errno));
+		unlink(link_tmp);
+		goto fail_gen;
+	}
+	/* `current` is switched; from here on the new image is the image even
+	 * if making that durable fails. */
+	int rc = fsync_path(dir, err, errlen);
+	remove_others(dir, name);
+	return rc;
+
+fail_gen:
+	rm_tree(gen);
+	return -1;
+fail_tmp:
+	rm_tree(tmp);
+	return -1;
+}
+
+/* ---- reading ---- */
+
+static int read_meta(const char *path, AmberImg__Image **out, struct img_info *info, char *err, size_t errlen)
+{
+	struct img_header h;
+	int fd = img_open_checked(path, img_magic_meta, &h, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (h.length > IMAGE_MAX_METADATA) {
+		close(fd);
+		return img_fail(err, errlen, "%s: metadata of %llu bytes is above the limit of %u", path,
+				(unsigned long long)h.length, IMAGE_MAX_METADATA);
+	}
+	uint8_t *buf = malloc(h.length ? h.length : 1);
+	if (!buf) {
+		close(fd);
+		return img_fail(err, errlen, "%s: out of memory for %llu bytes", path, (unsigned long long)h.length);
+	}
+	ssize_t n = read_full(fd, buf, h.length, IMG_HEADER_SIZE);
+	int e = errno;
+	close(fd);
+	int rc = 0;
+	if (n < 0)
+		rc = img_fail(err, errlen, "%s: %s", path, strerror(e));
+	else if ((uint64_t)n < h.length)
+		rc = img_fail(err, errlen, "%s: truncated: header says %llu bytes, file has %zd", path,
+			      (unsigned long long)h.length, n);
+	else {
+		uint64_t sum = XXH3_64bits(buf, h.length);
+		if (sum != h.xxh3)
+			rc = img_fail(err, errlen, "%s: checksum mismatch (stored 0x%016llx, computed 0x%016llx)", path,
+				      (unsigned long long)h.xxh3, (unsigned long long)sum);
+		else if (!(*out = amber_img__image__unpack(NULL, h.length, buf)))
+			rc = img_fail(err, errlen, "%s: cannot decode", path);
+	}
+	free(buf);
+	info->meta_length = h.length;
+	info->meta_xxh3 = h.xxh3;
+	return rc;
+}
+
+int img_read_info(const char *dir, AmberImg__Image **out, struct img_info *info, char *err, size_t errlen)
+{
+	char meta[PATH_MAX], msg[512];
+	*out = NULL;
+	if (image_current(dir, info->gen, sizeof(info->gen), err, errlen) < 0)
+		return -1;
+	if (img_join(meta, sizeof(meta), info->gen, IMG_META) < 0)
+		return img_fail(err, errlen, "%s: path too long", info->gen);
+	AmberImg__Image *img = NULL;
+	if (read_meta(meta, &img, info, err, errlen) < 0)
+		return -1;
+	struct img_pages p;
+	if (img_pages_open(info->gen, &p, err, errlen) < 0) {
+		image_free(img);
+		return -1;
+	}
+	info->pages_length = p.length;
+	img_pages_close(&p);
+	if (image_check(img, info->pages_length, msg, sizeof(msg)) < 0) {
+		image_free(img);
+		return img_fail(err, errlen, "%s: %s", meta, msg);
+	}
+	*out = img;
+	return 0;
+}
+
+int image_read(const char *dir, AmberImg__Image **out, char *err, size_t errlen)
+{
+	struct img_info info;
+	return img_read_info(dir, out, &info, err, errlen);
+}
+
+void image_free(AmberImg__Image *img)
+{
+	if (img)
+		amber_img__image__free_unpacked(img, NULL);
+}

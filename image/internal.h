@@ -1,0 +1,78 @@
+/*
+ * What the files of image/ share and nobody else needs: the 32-byte file
+ * header, error formatting, and an open pages.bin with the operations on
+ * its extents (pages.c). The public interface is image.h and inspect.h.
+ */
+#ifndef AMBER_IMAGE_INTERNAL_H
+#define AMBER_IMAGE_INTERNAL_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image/image.h"
+
+#define IMG_HEADER_SIZE 32u
+#define IMG_PAGE 4096u
+#define IMG_META "image.pb"
+#define IMG_PAGES "pages.bin"
+
+extern const char img_magic_meta[8];  /* "AMBRIMG\0" */
+extern const char img_magic_pages[8]; /* "AMBRPGS\0" */
+
+struct img_header {
+	char magic[8];
+	uint32_t format, flags;
+	uint64_t length, xxh3;
+};
+
+void img_header_encode(uint8_t out[IMG_HEADER_SIZE], const struct img_header *h);
+
+/* Open `path` and check its header: magic, format, flags, and that the
+ * file holds exactly `length` bytes after it. Fills h; returns the fd, or
+ * -1 with err naming the file. */
+int img_open_checked(const char *path, const char magic[8], struct img_header *h, char *err, size_t errlen);
+
+/* snprintf into err; returns -1 so that failures read `return img_fail(...)`. */
+int img_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "dir/name" into out (a trailing '/' of dir dropped); -1 if it does not fit. */
+int img_join(char *out, size_t outlen, const char *dir, const char *name);
+
+/* How a dataspace is named in messages: "dataspace 5 (ram:hello)". */
+void img_ds_label(char *out, size_t outlen, const AmberImg__Image *img, unsigned i);
+
+/* The checks of one dataspace's extents, shared by image_check and the
+ * page readers (which may get an image that never went through
+ * image_check). Message without the dataspace's label. */
+int img_extents_check(const AmberImg__Dataspace *d, uint64_t pages_size, char *err, size_t errlen);
+
+/* ---- image.c: a generation read with the facts about its files ---- */
+struct img_info {
+	char gen[PATH_MAX];   /* the generation's directory */
+	uint64_t meta_length; /* image.pb's payload and its XXH3 (the header's) */
+	uint64_t meta_xxh3;
+	uint64_t pages_length; /* pages.bin's payload */
+};
+int img_read_info(const char *dir, AmberImg__Image **out, struct img_info *info, char *err, size_t errlen);
+
+/* ---- pages.c: an open pages.bin ---- */
+struct img_pages {
+	int fd;
+	uint64_t length; /* bytes after the header */
+	char path[PATH_MAX];
+};
+int img_pages_open(const char *gen, struct img_pages *p, char *err, size_t errlen);
+void img_pages_close(struct img_pages *p);
+/* image_read_pages on an open file. */
+int img_pages_read(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint8_t *dst, char *err,
+		   size_t errlen);
+/* XXH3-64 of dataspace i's whole content (size bytes, unstored pages as
+ * zeros), every extent checked on the way: what inspect shows and diff
+ * compares, independent of how the content was cut into extents. */
+int img_pages_content_hash(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint64_t *hash,
+			   char *err, size_t errlen);
+/* XXH3-64 of the file's payload. */
+int img_pages_file_hash(struct img_pages *p, uint64_t *hash, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * pages.bin: reading the page runs of dataspaces back, checked.
+ *
+ * The file is the 32-byte header and then the bytes of every extent (a
+ * run of non-zero pages), one after the other; an extent's file_offset
+ * counts from the start of the file, header included. Each extent carries
+ * its own XXH3, so a damaged run is found and named without hashing the
+ * whole file, and reading one dataspace touches only its own runs.
+ *
+ * Memory stays bounded however large a dataspace is: runs are read
+ * through a buffer of CHUNK bytes. image_read_pages reads them twice,
+ * once to check every checksum and once to copy, so that nothing of a
+ * damaged image ever reaches the caller's memory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "image/internal.h"
+
+#define CHUNK (1u << 20)
+
+void img_ds_label(char *out, size_t outlen, const AmberImg__Image *img, unsigned i)
+{
+	const AmberImg__Dataspace *d = img && i < img->n_dataspaces ? img->dataspaces[i] : NULL;
+	if (d && d->name)
+		snprintf(out, outlen, "dataspace %u (%s)", i, d->name);
+	else
+		snprintf(out, outlen, "dataspace %u", i);
+}
+
+/* Overflow-safe: offset + length <= limit. */
+static bool fits(uint64_t offset, uint64_t length, uint64_t limit)
+{
+	return offset <= limit && length <= limit - offset;
+}
+
+int img_extents_check(const AmberImg__Dataspace *d, uint64_t pages_size, char *err, size_t errlen)
+{
+	uint64_t end = 0; /* of the previous extent: sorted and apart */
+	if (d->n_extents && !d->extents)
+		return img_fail(err, errlen, "extents missing");
+	for (size_t k = 0; k < d->n_extents; k++) {
+		const AmberImg__Extent *e = d->extents[k];
+		if (!e)
+			return img_fail(err, errlen, "extent %zu missing", k);
+		char at[64];
+		snprintf(at, sizeof(at), "extent %zu at offset 0x%llx", k, (unsigned long long)e->offset);
+		if (e->offset % IMG_PAGE || e->length % IMG_PAGE)
+			return img_fail(err, errlen, "%s: length 0x%llx: not whole pages", at,
+					(unsigned long long)e->length);
+		if (e->length == 0)
+			return img_fail(err, errlen, "%s: empty", at);
+		if (k && e->offset < end)
+			return img_fail(err, errlen, "%s: overlaps or precedes extent %zu (which ends at 0x%llx)", at,
+					k - 1, (unsigned long long)end);
+		if (!fits(e->offset, e->length, d->size))
+			return img_fail(err, errlen, "%s: length 0x%llx runs past the dataspace's end 0x%llx", at,
+					(unsigned long long)e->length, (unsigned long long)d->size);
+		if (e->file_offset < IMG_HEADER_SIZE ||
+		    !fits(e->file_offset - IMG_HEADER_SIZE, e->length, pages_size))
+			return img_fail(err, errlen, "%s: file bytes [0x%llx, +0x%llx) outside " IMG_PAGES
+					" (%llu bytes after its header)", at, (unsigned long long)e->file_offset,
+					(unsigned long long)e->length, (unsigned long long)pages_size);
+		end = e->offset + e->length;
+	}
+	return 0;
+}
+
+int img_pages_open(const char *gen, struct img_pages *p, char *err, size_t errlen)
+{
+	struct img_header h;
+	p->fd = -1;
+	if (img_join(p->path, sizeof(p->path), gen, IMG_PAGES) < 0)
+		return img_fail(err, errlen, "%s: path too long", gen);
+	int fd = img_open_checked(p->path, img_magic_pages, &h, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (h.xxh3 != 0) { /* reserved: each extent has its own */
+		close(fd);
+		return img_fail(err, errlen, "%s: checksum field 0x%llx in the header, expected 0", p->path,
+				(unsigned long long)h.xxh3);
+	}
+	p->fd = fd;
+	p->length = h.length;
+	return 0;
+}
+
+void img_pages_close(struct img_pages *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+/* Stream extent e through buf; each chunk is hashed and, when dst is not
+ * NULL, copied to its place. The extent's XXH3 into *sum. 0, or -1 with
+ * the reason (without a prefix) in err. */
+static int extent_stream(struct img_pages *p, const AmberImg__Extent *e, uint8_t *buf, uint8_t *dst,
+			 XXH3_state_t *content, uint64_t *sum, char *err, size_t errlen)
+{
+	XXH3_state_t *st = XXH3_createState();
+	if (!st)
+		return img_fail(err, errlen, "out of memory");
+	XXH3_64bits_reset(st);
+	for (uint64_t done = 0; done < e->length;) {
+		size_t want = e->length - done < CHUNK ? (size_t)(e->length - done) : CHUNK;
+		ssize_t n = pread(p->fd, buf, want, (off_t)(e->file_offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			XXH3_freeState(st);
+			return img_fail(err, errlen, "%s", n < 0 ? strerror(errno) : "file ends early");
+		}
+		XXH3_64bits_update(st, buf, (size_t)n);
+		if (content)
+			XXH3_64bits_update(content, buf, (size_t)n);
+		if (dst)
+			memcpy(dst + done, buf, (size_t)n);
+		done += (uint64_t)n;
+	}
+	*sum = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return 0;
+}
+
+/* Index and extent checks every reader starts with. */
+static int ds_checked(struct img_pages *p, const AmberImg__Image *img, unsigned i, char *label, size_t labellen,
+		      char *err, size_t errlen)
+{
+	char msg[256];
+	if (!img || i >= img->n_dataspaces || !img->dataspaces[i])
+		return img_fail(err, errlen, "%s: dataspace %u: no such dataspace (the image has %zu)", p->path, i,
+				img ? img->n_dataspaces : 0);
+	img_ds_label(label, labellen, img, i);
+	if (img_extents_check(img->dataspaces[i], p->length, msg, sizeof(msg)) < 0)
+		return img_fail(err, errlen, "%s: %s %s", p->path, label, msg);
+	return 0;
+}
+
+static int mismatch(const struct img_pages *p, const char *label, size_t k, const AmberImg__Extent *e,
+		    uint64_t sum, char *err, size_t errlen)
+{
+	return img_fail(err, errlen, "%s: %s extent %zu at offset 0x%llx: checksum mismatch (stored 0x%016llx, computed 0x%016llx)",
+			p->path, label, k, (unsigned long long)e->offset, (unsigned long long)e->xxh3,
+			(unsigned long long)sum);
+}
+
+int img_pages_read(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint8_t *dst, char *err,
+		   size_t errlen)
+{
+	char label[128], msg[256];
+	if (ds_checked(p, img, i, label, sizeof(label), err, errlen) < 0)
+		return -1;
+	const AmberImg__Dataspace *d = img->dataspaces[i];
+	uint8_t *buf = malloc(CHUNK);
+	if (!buf)
+		return img_fail(err, errlen, "%s: out of memory", p->path);
+	uint64_t sum;
+	int rc = 0;
+	size_t k = 0;
+	/* Every checksum first: a damaged image leaves dst untouched. */
+	for (k = 0; k < d->n_extents && rc == 0; k++) {
+		const AmberImg__Extent *e = d->extents[k];
+		if (extent_stream(p, e, buf, NULL, NULL, &sum, msg, sizeof(msg)) < 0)
+			rc = img_fail(err, errlen, "%s: %s extent %zu at offset 0x%llx: %s", p->path, label, k,
+				      (unsigned long long)e->offset, msg);
+		else if (sum != e->xxh3)
+			rc = mismatch(p, label, k, e, sum, err, errlen);
+	}
+	for (k = 0; k < d->n_extents && rc == 0; k++) {
+		const AmberImg__Extent *e = d->extents[k];
+		if (extent_stream(p, e, buf, dst + e->offset, NULL, &sum, msg, sizeof(msg)) < 0 || sum != e->xxh3) {
+			/* Changed since the first pass (generations are never written
+			 * in place, so only by someone else): take back what was copied. */
+			for (size_t j = 0; j <= k; j++)
+				memset(dst + d->extents[j]->offset, 0, d->extents[j]->length);
+			rc = img_fail(err, errlen, "%s: %s extent %zu at offset 0x%llx: changed while being read", p->path,
+				      label, k, (unsigned long long)e->offset);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+int img_pages_content_hash(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint64_t *hash,
+			   char *err, size_t errlen)
+{
+	static const uint8_t zeros[64 << 10];
+	char label[128], msg[256];
+	if (ds_checked(p, img, i, label, sizeof(label), err, errlen) < 0)
+		return -1;
+	const AmberImg__Dataspace *d = img->dataspaces[i];
+	uint8_t *buf = malloc(CHUNK);
+	XXH3_state_t *content = XXH3_createState();
+	int rc = 0;
+	if (!buf || !content) {
+		rc = img_fail(err, errlen, "%s: out of memory", p->path);
+		goto out;
+	}
+	XXH3_64bits_reset(content);
+	uint64_t at = 0, sum;
+	for (size_t k = 0; k <= d->n_extents && rc == 0; k++) {
+		/* The gap before extent k (or before the end) is zeros. */
+		uint64_t gap_end = k < d->n_extents ? d->extents[k]->offset : d->size;
+		while (at < gap_end) {
+			size_t n = gap_end - at < sizeof(zeros) ? (size_t)(gap_end - at) : sizeof(zeros);
+			XXH3_64bits_update(content, zeros, n);
+			at += n;
+		}
+		if (k == d->n_extents)
+			break;
+		const AmberImg__Extent *e = d->extents[k];
+		if (extent_stream(p, e, buf, NULL, content, &sum, msg, sizeof(msg)) < 0)
+			rc = img_fail(err, errlen, "%s: %s extent %zu at offset 0x%llx: %s", p->path, label, k,
+				      (unsigned long long)e->offset, msg);
+		else if (sum != e->xxh3)
+			rc = mismatch(p, label, k, e, sum, err, errlen);
+		at = e->offset + e->length;
+	}
+	if (rc == 0)
+		*hash = XXH3_64bits_digest(content);
+out:
+	XXH3_freeState(content);
+	free(buf);
+	return rc;
+}
+
+int img_pages_file_hash(struct img_pages *p, uint64_t *hash, char *err, size_t errlen)
+{
+	AmberImg__Extent all = AMBER_IMG__EXTENT__INIT;
+	all.file_offset = IMG_HEADER_SIZE;
+	all.length = p->length;
+	char msg[256];
+	uint8_t *buf = malloc(CHUNK);
+	if (!buf)
+		return img_fail(err, errlen, "%s: out of memory", p->path);
+	int rc = extent_stream(p, &all, buf, NULL, NULL, hash, msg, sizeof(msg));
+	free(buf);
+	return rc < 0 ? img_fail(err, errlen, "%s: %s", p->path, msg) : 0;
+}
+
+int image_read_pages(const char *dir, const AmberImg__Image *img, unsigned i, uint8_t *dst, char *err,
+		     size_t errlen)
+{
+	char gen[PATH_MAX];
+	struct img_pages p;
+	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0 || img_pages_open(gen, &p, err, errlen) < 0)
+		return -1;
+	int rc = img_pages_read(&p, img, i, dst, err, errlen);
+	img_pages_close(&p);
+	return rc;
+}

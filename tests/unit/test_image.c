@@ -1,0 +1,903 @@
+/*
+ * The checkpoint image library on a synthetic image: three components
+ * with threads, sessions, capabilities, attachments and signal objects,
+ * and dataspaces that are sparse, all zero, without bytes (NULL) or
+ * managed. It is written, read back and compared; written again over
+ * itself; and then damaged on disk in the ways a disk or a careless copy
+ * damages files, each of which image_read or image_read_pages must refuse
+ * with a message that names the file and the record. Finally inspect and
+ * diff, whose output other tools read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/user.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <xxhash.h>
+
+#include "image/image.h"
+
+#define PAGE 4096u
+
+/* ---- a synthetic image -------------------------------------------------- */
+
+/* Dataspaces, by index. */
+enum {
+	DS_SEG_ROOT, DS_STACK_ROOT, DS_UTCB_ROOT, /* init -> hello */
+	DS_SEG_W, DS_STACK_W, DS_UTCB_W,          /* init -> hello -> worker */
+	DS_SEG_L, DS_STACK_L, DS_UTCB_L,          /* init -> hello -> logger */
+	DS_SPARSE,                                /* RAM, non-zero runs at pages 1-2, 5, 15 */
+	DS_ZERO,                                  /* RAM, every byte zero */
+	DS_NULL,                                  /* RAM, given as NULL bytes */
+	DS_ROM,                                   /* the ROM session's copy of "config" */
+	DS_MANAGED,                               /* a managed dataspace: no bytes of its own */
+	NDS
+};
+
+struct fixture {
+	AmberImg__Image *img;
+	struct image_memory mem[NDS];
+	uint8_t *bytes[NDS];
+	char dir[64];
+};
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	assert_non_null(p);
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	assert_non_null(p);
+	return p;
+}
+
+/* Everything malloc'd, so that image_free (protobuf-c's free_unpacked
+ * with the default allocator) frees a built image as it frees a read one. */
+static void *dup_init(const void *init, size_t size)
+{
+	void *p = xcalloc(1, size);
+	memcpy(p, init, size);
+	return p;
+}
+#define NEW(type, init) ((type *)dup_init(&(type)init, sizeof(type)))
+#define ARRAY(msg, field, n) ((msg)->n_##field = (n), (msg)->field = xcalloc((n), sizeof(*(msg)->field)))
+
+static AmberImg__Dataspace *dataspace(unsigned kind, uint64_t size, uint32_t owner, uint64_t gate, bool w,
+				      uint32_t session, const char *name)
+{
+	AmberImg__Dataspace *d = NEW(AmberImg__Dataspace, AMBER_IMG__DATASPACE__INIT);
+	d->kind = (AmberImg__DataspaceKind)kind;
+	d->size = size;
+	d->owner = owner;
+	d->gate_id = gate;
+	d->writable = w;
+	d->session = session;
+	d->name = xstrdup(name);
+	return d;
+}
+
+static AmberImg__Cap *cap(uint32_t sel, uint32_t kind, uint64_t obj, uint64_t badge, uint32_t rights,
+			  uint64_t ptask, uint32_t psel)
+{
+	AmberImg__Cap *c = NEW(AmberImg__Cap, AMBER_IMG__CAP__INIT);
+	c->sel = sel;
+	c->kind = kind;
+	c->object_id = obj;
+	c->badge = badge;
+	c->rights = rights;
+	c->parent_task_id = ptask;
+	c->parent_sel = psel;
+	return c;
+}
+
+static AmberImg__Thread *thread(uint32_t index, uint64_t obj, uint32_t session, uint32_t ipc_state)
+{
+	AmberImg__Thread *t = NEW(AmberImg__Thread, AMBER_IMG__THREAD__INIT);
+	t->index = index;
+	t->object_id = obj;
+	t->name = xstrdup(index ? "worker" : "main");
+	t->run_state = AMBER_IMG__RUN_STATE__RUNNING;
+	struct user_regs_struct regs = { .rip = 0x10001000 + index, .rsp = 0x7fff0000 - index * 0x1000 };
+	t->gp_regs.len = sizeof(regs);
+	t->gp_regs.data = xcalloc(1, sizeof(regs));
+	memcpy(t->gp_regs.data, &regs, sizeof(regs));
+	t->xstate.len = 512;
+	t->xstate.data = xcalloc(1, 512);
+	t->xstate.data[0] = (uint8_t)(0x7f + index);
+	t->ipc = NEW(AmberImg__ThreadIpc, AMBER_IMG__THREAD_IPC__INIT);
+	t->ipc->state = ipc_state;
+	t->ipc->remaining_us = ipc_state == 3 ? 250000 : UINT64_MAX;
+	ARRAY(t->ipc, msg_mr, 2);
+	t->ipc->msg_mr[0] = 42;
+	t->fault = NEW(AmberImg__Fault, AMBER_IMG__FAULT__INIT);
+	t->session = session;
+	t->started = true;
+	return t;
+}
+
+static AmberImg__Session *session(uint32_t kind, uint64_t gate)
+{
+	AmberImg__Session *s = NEW(AmberImg__Session, AMBER_IMG__SESSION__INIT);
+	s->kind = kind;
+	s->gate_id = gate;
+	return s;
+}
+
+/* A small component: task, factory, one thread, its segment, stack and UTCBs. */
+static AmberImg__Component *component(uint32_t id, const char *name, uint32_t parent, uint64_t obj,
+				      unsigned ds_base)
+{
+	AmberImg__Component *c = NEW(AmberImg__Component, AMBER_IMG__COMPONENT__INIT);
+	c->id = id;
+	c->name = xstrdup(name);
+	c->binary = xstrdup(strrchr(name, ' ') + 1);
+	c->parent_id = parent;
+	c->kernel_quota = 64;
+	c->ram_quota = 1 << 20;
+	c->task_id = obj;
+	c->factory_id = obj + 1;
+	c->factory_quota = 64;
+	c->parent_gate_id = obj + 2;
+	c->log_gate_id = 7;
+	ARRAY(c, caps, 5);
+	c->caps[0] = cap(1, 1, obj, 0, 7, 1, 100 + id);
+	c->caps[1] = cap(2, 2, obj + 3, 0, 7, 1, 101 + id);
+	c->caps[2] = cap(3, 5, obj + 1, 0, 7, 1, 102 + id);
+	c->caps[3] = cap(4, 3, obj + 2, 0x40 + id, 5, 1, 103 + id);
+	c->caps[4] = cap(5, 3, 7, 0x10, 5, 1, 9);
+	ARRAY(c, threads, 1);
+	c->threads[0] = thread(0, obj + 3, 0, 3);
+	ARRAY(c, segments, 1);
+	c->segments[0] = NEW(AmberImg__Segment, AMBER_IMG__SEGMENT__INIT);
+	c->segments[0]->dataspace = ds_base;
+	c->segments[0]->addr = 0x10000000;
+	c->segments[0]->size = 2 * PAGE;
+	c->segments[0]->prot = 5;
+	c->stack = ds_base + 1;
+	c->utcbs = ds_base + 2;
+	c->config.len = 5;
+	c->config.data = (uint8_t *)xstrdup("<c/>\n");
+	c->log_line.len = 3;
+	c->log_line.data = (uint8_t *)xstrdup("hal");
+	c->log_lines = 12;
+	return c;
+}
+
+/* The root, init -> hello, has everything else: sessions of every kind, a
+ * second thread, RAM, ROM and managed dataspaces, attachments, signal
+ * objects, an RPC capability, a service, a pending request and children. */
+static void build_root(AmberImg__Component *c)
+{
+	ARRAY(c, sessions, 5);
+	c->sessions[0] = session(0, 200); /* PD */
+	c->sessions[1] = session(1, 201); /* CPU */
+	c->sessions[2] = session(2, 202); /* RM */
+	c->sessions[3] = session(3, 203); /* ROM */
+	c->sessions[3]->rom = NEW(AmberImg__RomSession, AMBER_IMG__ROM_SESSION__INIT);
+	c->sessions[3]->rom->module = xstrdup("config");
+	c->sessions[3]->rom->config = true;
+	c->sessions[3]->rom->version = 1;
+	c->sessions[3]->rom->dataspace = DS_ROM;
+	c->sessions[3]->rom->size = 5;
+	c->sessions[4] = session(4, 204); /* Timer */
+	c->sessions[4]->timer = NEW(AmberImg__TimerSession, AMBER_IMG__TIMER_SESSION__INIT);
+	c->sessions[4]->timer->elapsed_us = 123456;
+	c->sessions[4]->timer->context_id = 230;
+	c->sessions[4]->timer->period_us = 100000;
+	c->sessions[4]->timer->scheduled = true;
+	c->sessions[4]->timer->remaining_us = 40000;
+
+	AmberImg__Thread **t = realloc(c->threads, 2 * sizeof(*t));
+	assert_non_null(t);
+	c->threads = t;
+	c->threads[1] = thread(1, 210, 1, 0);
+	c->n_threads = 2;
+
+	/* caps 16..: an RPC gate, a RAM dataspace, a signal source and its
+	 * semaphore, a signal context and a factory-made IRQ */
+	AmberImg__Cap **caps = realloc(c->caps, 11 * sizeof(*caps));
+	assert_non_null(caps);
+	c->caps = caps;
+	c->caps[5] = cap(16, 3, 220, 0x99, 7, 1, 40);
+	c->caps[6] = cap(17, 3, 221, 0x31, 5, 1, 41);
+	c->caps[7] = cap(18, 3, 222, 0x32, 1, 1, 42);
+	c->caps[8] = cap(19, 4, 223, 0x32, 1, 1, 43);
+	c->caps[9] = cap(20, 3, 230, 0x33, 5, 1, 44);
+	c->caps[10] = cap(21, 4, 240, 0, 3, 10, 3); /* derived from slot 3 (factory) of its own task */
+	c->n_caps = 11;
+
+	ARRAY(c, objects, 1);
+	c->objects[0] = NEW(AmberImg__KernelObject, AMBER_IMG__KERNEL_OBJECT__INIT);
+	c->objects[0]->id = 240;
+	c->objects[0]->kind = 4;
+	c->objects[0]->charged_factory_id = 11;
+	ARRAY(c, irqs, 1);
+	c->irqs[0] = NEW(AmberImg__IrqState, AMBER_IMG__IRQ_STATE__INIT);
+	c->irqs[0]->irq_id = 223;
+	c->irqs[0]->attached_thread_id = 210;
+	c->irqs[0]->label = 0x32;
+
+	ARRAY(c, regions, 3);
+	for (unsigned k = 0; k < 3; k++)
+		c->regions[k] = NEW(AmberImg__Region, AMBER_IMG__REGION__INIT);
+	c->regions[0]->dataspace = DS_SPARSE;
+	c->regions[0]->addr = 0x20000000;
+	c->regions[0]->size = 16 * PAGE;
+	c->regions[0]->flags = 1;
+	c->regions[0]->session = 2;
+	c->regions[1]->dataspace = DS_MANAGED;
+	c->regions[1]->addr = 0x21000000;
+	c->regions[1]->size = 4 * PAGE;
+	c->regions[1]->session = 2;
+	c->regions[2]->dataspace = DS_ZERO;          /* inside the managed map */
+	c->regions[2]->addr = PAGE;
+	c->regions[2]->size = PAGE;
+	c->regions[2]->session = 2;
+	c->regions[2]->managed_gate_id = 250;
+	ARRAY(c, managed, 1);
+	c->managed[0] = NEW(AmberImg__Managed, AMBER_IMG__MANAGED__INIT);
+	c->managed[0]->gate_id = 250;
+	c->managed[0]->dataspace = DS_MANAGED;
+	c->managed[0]->size = 4 * PAGE;
+	c->managed[0]->session = 2;
+
+	ARRAY(c, rpc_caps, 1);
+	c->rpc_caps[0] = NEW(AmberImg__RpcCap, AMBER_IMG__RPC_CAP__INIT);
+	c->rpc_caps[0]->gate_id = 220;
+	c->rpc_caps[0]->badge = 0x99;
+	c->rpc_caps[0]->thread_id = 210;
+	ARRAY(c, signal_sources, 1);
+	c->signal_sources[0] = NEW(AmberImg__SignalSource, AMBER_IMG__SIGNAL_SOURCE__INIT);
+	c->signal_sources[0]->gate_id = 222;
+	c->signal_sources[0]->badge = 0x32;
+	c->signal_sources[0]->irq_id = 223;
+	c->signal_sources[0]->thread_id = 210;
+	ARRAY(c, signal_contexts, 1);
+	c->signal_contexts[0] = NEW(AmberImg__SignalContext, AMBER_IMG__SIGNAL_CONTEXT__INIT);
+	c->signal_contexts[0]->gate_id = 230;
+	c->signal_contexts[0]->badge = 0x33;
+	c->signal_contexts[0]->source_gate_id = 222;
+	c->signal_contexts[0]->imprint = 0xfeed;
+	c->signal_contexts[0]->count = 2;
+	ARRAY(c, services, 1);
+	c->services[0] = NEW(AmberImg__Service, AMBER_IMG__SERVICE__INIT);
+	c->services[0]->name = xstrdup("Hello");
+	c->services[0]->gate_id = 260;
+	c->services[0]->from_sel = 16;
+	ARRAY(c, pending, 1);
+	c->pending[0] = NEW(AmberImg__PendingSession, AMBER_IMG__PENDING_SESSION__INIT);
+	c->pending[0]->name = xstrdup("Timer");
+	c->pending[0]->thread_id = 12;
+	ARRAY(c, children, 2);
+	for (unsigned k = 0; k < 2; k++) {
+		c->children[k] = NEW(AmberImg__Child, AMBER_IMG__CHILD__INIT);
+		c->children[k]->gate_id = 270 + k;
+		c->children[k]->child_id = 3 + k;
+	}
+	c->ndataspaces = 3;
+	c->ram_used = 18 * PAGE;
+}
+
+static uint8_t *pages(unsigned n)
+{
+	void *p = NULL;
+	assert_int_equal(posix_memalign(&p, PAGE, n * PAGE), 0);
+	memset(p, 0, n * PAGE);
+	return p;
+}
+
+static void build(struct fixture *f)
+{
+	AmberImg__Image *img = NEW(AmberImg__Image, AMBER_IMG__IMAGE__INIT);
+	f->img = img;
+	img->format_version = IMAGE_FORMAT_VERSION;
+	img->root = xstrdup("init -> hello");
+	img->cut_time_us = 5000000;
+	img->wall_time_s = 1790000000;
+	img->core_task_id = 1;
+	img->next_object_id = 1000;
+	img->next_badge = 0x100;
+	img->next_component_id = 5;
+	img->scenario_dir = xstrdup("build/components");
+	img->xstate_size = 512;
+	ARRAY(img, components, 3);
+	img->components[0] = component(2, "init -> hello", 1, 10, DS_SEG_ROOT);
+	img->components[1] = component(3, "init -> hello -> worker", 2, 20, DS_SEG_W);
+	img->components[2] = component(4, "init -> hello -> logger", 2, 30, DS_SEG_L);
+	build_root(img->components[0]);
+
+	ARRAY(img, dataspaces, NDS);
+	static const char *comp_names[] = { "hello", "worker", "logger" };
+	for (unsigned k = 0; k < 3; k++) {
+		char n[32];
+		snprintf(n, sizeof(n), "elf0:%s", comp_names[k]);
+		img->dataspaces[3 * k] = dataspace(0, 2 * PAGE, 2 + k, 0, false, 0, n);
+		img->dataspaces[3 * k + 1] = dataspace(1, 4 * PAGE, 2 + k, 0, true, 0, "stack");
+		img->dataspaces[3 * k + 2] = dataspace(2, 2 * PAGE, 2 + k, 0, true, 0, "utcb");
+	}
+	img->dataspaces[DS_SPARSE] = dataspace(3, 16 * PAGE, 2, 221, true, 1, "ram:init -> hello");
+	img->dataspaces[DS_ZERO] = dataspace(3, 2 * PAGE, 2, 224, true, 1, "ram:zero");
+	img->dataspaces[DS_NULL] = dataspace(3, 3 * PAGE, 3, 225, true, 0, "ram:null");
+	img->dataspaces[DS_ROM] = dataspace(4, PAGE, 0, 226, false, 0, "rom:config");
+	img->dataspaces[DS_MANAGED] = dataspace(5, 4 * PAGE, 0, 227, false, 0, "managed");
+
+	unsigned npages[NDS] = { 2, 4, 2, 2, 4, 2, 2, 4, 2, 16, 2, 3, 1, 4 };
+	for (unsigned i = 0; i < NDS; i++) {
+		f->mem[i].size = npages[i] * PAGE;
+		if (i == DS_NULL || i == DS_MANAGED)
+			continue;
+		f->bytes[i] = pages(npages[i]);
+		f->mem[i].bytes = f->bytes[i];
+		if (i == DS_ZERO)
+			continue;
+		/* a recognizable first page; the stacks use their last page, as stacks do */
+		uint8_t *p = f->bytes[i] + (i == DS_STACK_ROOT ? 3 * PAGE : 0);
+		snprintf((char *)p, PAGE, "dataspace %u", i);
+	}
+	uint8_t *s = f->bytes[DS_SPARSE];
+	memset(s, 0, PAGE); /* page 0 zero; runs 1-2, 5, 15 */
+	s[1 * PAGE + 7] = 1;
+	s[2 * PAGE + 4095] = 2;
+	s[5 * PAGE] = 3;
+	s[15 * PAGE + 100] = 4;
+	memcpy(f->bytes[DS_ROM], "<c/>\n", 5);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/amber-test-image-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	build(f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	image_free(f->img);
+	for (unsigned i = 0; i < NDS; i++)
+		free(f->bytes[i]);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static char err[1024];
+
+static void write_ok(struct fixture *f, const char *dir)
+{
+	if (image_write(dir, f->img, f->mem, err, sizeof(err)) != 0)
+		fail_msg("image_write: %s", err);
+}
+
+static AmberImg__Image *read_ok(const char *dir)
+{
+	AmberImg__Image *img = NULL;
+	if (image_read(dir, &img, err, sizeof(err)) != 0)
+		fail_msg("image_read: %s", err);
+	return img;
+}
+
+/* image_read fails, and err is `prefix` (the file) followed by `what`. */
+static void read_fails(const char *dir, const char *file, const char *what)
+{
+	AmberImg__Image *img = NULL;
+	err[0] = '\0';
+	assert_int_equal(image_read(dir, &img, err, sizeof(err)), -1);
+	assert_null(img);
+	char want[512];
+	snprintf(want, sizeof(want), "%s/gen-000001/%s: ", dir, file);
+	if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, what))
+		fail_msg("got \"%s\", expected \"%s...%s...\"", err, want, what);
+}
+
+static void expect_err(const char *what)
+{
+	if (!strstr(err, what))
+		fail_msg("got \"%s\", expected \"...%s...\"", err, what);
+}
+
+static void path_of(char *out, size_t len, const struct fixture *f, const char *file)
+{
+	snprintf(out, len, "%s/gen-000001/%s", f->dir, file);
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return (long)st.st_size;
+}
+
+static void flip_byte(const char *path, long off)
+{
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	uint8_t b;
+	assert_int_equal(pread(fd, &b, 1, off), 1);
+	b ^= 0x5a;
+	assert_int_equal(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+static void put_u32(const char *path, long off, uint32_t v)
+{
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	assert_int_equal(pwrite(fd, b, 4, off), 4);
+	close(fd);
+}
+
+/* Replace image.pb by `img` with a correct header: what a buggy writer
+ * would produce, for the checks beyond the checksum. */
+static void rewrite_meta(const struct fixture *f, const AmberImg__Image *img)
+{
+	char path[512];
+	path_of(path, sizeof(path), f, "image.pb");
+	size_t len = amber_img__image__get_packed_size(img);
+	uint8_t *buf = xcalloc(1, 32 + len);
+	amber_img__image__pack(img, buf + 32);
+	uint64_t sum = XXH3_64bits(buf + 32, len);
+	memcpy(buf, "AMBRIMG", 8);
+	buf[8] = 1;
+	for (unsigned i = 0; i < 8; i++) {
+		buf[16 + i] = (uint8_t)((uint64_t)len >> (8 * i));
+		buf[24 + i] = (uint8_t)(sum >> (8 * i));
+	}
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(buf, 1, 32 + len, fp), 32 + len);
+	fclose(fp);
+	free(buf);
+}
+
+static unsigned count_entries(const char *dir, const char *prefix)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "ls -a %s | grep -c '^%s' || true", dir, prefix);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	unsigned n = 0;
+	assert_int_equal(fscanf(p, "%u", &n), 1);
+	pclose(p);
+	return n;
+}
+
+static void expect_current(const char *dir, const char *gen)
+{
+	char link[512], target[64];
+	snprintf(link, sizeof(link), "%s/current", dir);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_string_equal(target, gen);
+}
+
+/* Every dataspace reads back as it was given (NULL: zeros). */
+static void expect_pages(const struct fixture *f, const char *dir, const AmberImg__Image *img)
+{
+	for (unsigned i = 0; i < NDS; i++) {
+		uint8_t *dst = xcalloc(1, f->mem[i].size);
+		if (image_read_pages(dir, img, i, dst, err, sizeof(err)) != 0)
+			fail_msg("image_read_pages %u: %s", i, err);
+		if (f->mem[i].bytes)
+			assert_memory_equal(dst, f->mem[i].bytes, f->mem[i].size);
+		else
+			for (size_t k = 0; k < f->mem[i].size; k++)
+				assert_int_equal(dst[k], 0);
+		free(dst);
+	}
+}
+
+/* ---- round trip and replacement ------------------------------------------ */
+
+static void test_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir);
+	expect_current(f->dir, "gen-000001");
+
+	/* Extents: runs of non-zero pages only. */
+	const AmberImg__Dataspace *sp = f->img->dataspaces[DS_SPARSE];
+	assert_int_equal(sp->n_extents, 3);
+	assert_int_equal(sp->extents[0]->offset, PAGE);
+	assert_int_equal(sp->extents[0]->length, 2 * PAGE);
+	assert_int_equal(sp->extents[1]->offset, 5 * PAGE);
+	assert_int_equal(sp->extents[2]->offset, 15 * PAGE);
+	assert_int_equal(sp->extents[0]->xxh3, XXH3_64bits(f->bytes[DS_SPARSE] + PAGE, 2 * PAGE));
+	assert_int_equal(f->img->dataspaces[DS_ZERO]->n_extents, 0);
+	assert_int_equal(f->img->dataspaces[DS_NULL]->n_extents, 0);
+	assert_int_equal(f->img->dataspaces[DS_MANAGED]->n_extents, 0);
+	assert_int_equal(f->img->dataspaces[DS_STACK_ROOT]->n_extents, 1);
+	assert_int_equal(f->img->dataspaces[DS_STACK_ROOT]->extents[0]->offset, 3 * PAGE);
+
+	/* pages.bin: the header and the non-zero pages, nothing else */
+	char path[512];
+	path_of(path, sizeof(path), f, "pages.bin");
+	unsigned stored = 4 /* sparse */ + 9 /* segments, stacks, utcbs: one page each */ + 1 /* rom */;
+	assert_int_equal(file_size(path), 32 + stored * PAGE);
+
+	AmberImg__Image *img = read_ok(f->dir);
+	assert_string_equal(img->root, "init -> hello");
+	assert_int_equal(img->n_components, 3);
+	assert_int_equal(img->n_dataspaces, NDS);
+	assert_string_equal(img->components[1]->name, "init -> hello -> worker");
+	const AmberImg__Component *c = img->components[0];
+	assert_int_equal(c->n_caps, 11);
+	assert_int_equal(c->caps[5]->badge, 0x99);
+	assert_int_equal(c->n_threads, 2);
+	assert_int_equal(c->threads[1]->gp_regs.len, sizeof(struct user_regs_struct));
+	assert_memory_equal(c->threads[1]->gp_regs.data, f->img->components[0]->threads[1]->gp_regs.data,
+			    sizeof(struct user_regs_struct));
+	assert_string_equal(c->sessions[3]->rom->module, "config");
+	assert_int_equal(c->sessions[4]->timer->period_us, 100000);
+	assert_int_equal(img->dataspaces[DS_SPARSE]->n_extents, 3);
+	expect_pages(f, f->dir, img);
+
+	/* The generation's directory, and a copy of it read as it is. */
+	char cur[512], want[512];
+	assert_int_equal(image_current(f->dir, cur, sizeof(cur), err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/gen-000001", f->dir);
+	assert_string_equal(cur, want);
+	assert_int_equal(image_current(cur, path, sizeof(path), err, sizeof(err)), 0);
+	assert_string_equal(path, cur);
+	AmberImg__Image *copy = read_ok(cur);
+	expect_pages(f, cur, copy);
+	image_free(copy);
+	image_free(img);
+}
+
+static void test_replace(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir);
+	f->bytes[DS_SPARSE][8 * PAGE] = 9; /* a new run */
+	f->bytes[DS_SPARSE][5 * PAGE] = 0; /* a run gone */
+	write_ok(f, f->dir);
+	expect_current(f->dir, "gen-000002");
+	assert_int_equal(count_entries(f->dir, "gen-"), 1);
+	assert_int_equal(count_entries(f->dir, "\\.tmp-"), 0);
+	assert_int_equal(count_entries(f->dir, "\\.current-"), 0);
+	AmberImg__Image *img = read_ok(f->dir);
+	assert_int_equal(img->dataspaces[DS_SPARSE]->n_extents, 3);
+	assert_int_equal(img->dataspaces[DS_SPARSE]->extents[1]->offset, 8 * PAGE);
+	expect_pages(f, f->dir, img);
+	image_free(img);
+}
+
+/* A crash after the new generation was complete but before `current`
+ * switched, plus a temporary directory of a crash before that: the old
+ * image is the image. The next write goes above the stray generation and
+ * clears both away. */
+static void test_crash_before_switch(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir);
+	char p[512];
+	snprintf(p, sizeof(p), "%s/.tmp-crash1", f->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/.tmp-crash1/pages.bin", f->dir);
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs("half", fp);
+	fclose(fp);
+	snprintf(p, sizeof(p), "%s/gen-000002", f->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/gen-000002/image.pb", f->dir);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs("AMBRIMG garbage of an unpublished generation", fp);
+	fclose(fp);
+
+	AmberImg__Image *img = read_ok(f->dir);
+	assert_string_equal(img->root, "init -> hello");
+	expect_pages(f, f->dir, img);
+	image_free(img);
+
+	write_ok(f, f->dir);
+	expect_current(f->dir, "gen-000003");
+	assert_int_equal(count_entries(f->dir, "gen-"), 1);
+	assert_int_equal(count_entries(f->dir, "\\.tmp-"), 0);
+	img = read_ok(f->dir);
+	expect_pages(f, f->dir, img);
+	image_free(img);
+}
+
+/* ---- damaged files --------------------------------------------------------- */
+
+static void test_bad_magic(void **state)
+{
+	struct fixture *f = *state;
+	char p[512];
+	write_ok(f, f->dir);
+	path_of(p, sizeof(p), f, "image.pb");
+	flip_byte(p, 0);
+	read_fails(f->dir, "image.pb", "not an Amber image (bad magic)");
+}
+
+static void test_wrong_version(void **state)
+{
+	struct fixture *f = *state;
+	char p[512];
+	write_ok(f, f->dir);
+	path_of(p, sizeof(p), f, "image.pb");
+	put_u32(p, 8, 7);
+	read_fails(f->dir, "image.pb", "format version 7, this amber reads 1");
+	/* and in pages.bin */
+	put_u32(p, 8, 1);
+	path_of(p, sizeof(p), f, "pages.bin");
+	put_u32(p, 8, 2);
+	read_fails(f->dir, "pages.bin", "format version 2, this amber reads 1");
+}
+
+static void test_truncated_meta(void **state)
+{
+	struct fixture *f = *state;
+	char p[512], want[128];
+	write_ok(f, f->dir);
+	path_of(p, sizeof(p), f, "image.pb");
+	long size = file_size(p);
+	assert_int_equal(truncate(p, size - 10), 0);
+	snprintf(want, sizeof(want), "truncated: header says %ld bytes, file has %ld", size - 32, size - 42);
+	read_fails(f->dir, "image.pb", want);
+	assert_int_equal(truncate(p, 20), 0);
+	read_fails(f->dir, "image.pb", "truncated: 20 bytes, shorter than the 32-byte header");
+}
+
+static void test_flipped_payload(void **state)
+{
+	struct fixture *f = *state;
+	char p[512];
+	write_ok(f, f->dir);
+	path_of(p, sizeof(p), f, "image.pb");
+	flip_byte(p, file_size(p) / 2);
+	read_fails(f->dir, "image.pb", "checksum mismatch (stored 0x");
+	expect_err(", computed 0x");
+}
+
+/* A damaged page run: image_read is content (image.pb is intact), the
+ * dataspace that holds the run is refused and nothing of it is copied;
+ * the other dataspaces still read. */
+static void test_flipped_page(void **state)
+{
+	struct fixture *f = *state;
+	char p[512], want[768];
+	write_ok(f, f->dir);
+	const AmberImg__Extent *e = f->img->dataspaces[DS_SPARSE]->extents[1];
+	path_of(p, sizeof(p), f, "pages.bin");
+	flip_byte(p, (long)e->file_offset + 17);
+	AmberImg__Image *img = read_ok(f->dir);
+	uint8_t *dst = xcalloc(1, 16 * PAGE);
+	assert_int_equal(image_read_pages(f->dir, img, DS_SPARSE, dst, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: dataspace %u (ram:init -> hello) extent 1 at offset 0x5000: checksum mismatch",
+		 p, DS_SPARSE);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("got \"%s\", expected \"%s...\"", err, want);
+	for (size_t k = 0; k < 16 * PAGE; k++)
+		assert_int_equal(dst[k], 0);
+	free(dst);
+	dst = xcalloc(1, 4 * PAGE);
+	assert_int_equal(image_read_pages(f->dir, img, DS_STACK_ROOT, dst, err, sizeof(err)), 0);
+	assert_memory_equal(dst, f->bytes[DS_STACK_ROOT], 4 * PAGE);
+	free(dst);
+	image_free(img);
+}
+
+static void test_truncated_pages(void **state)
+{
+	struct fixture *f = *state;
+	char p[512], want[128];
+	write_ok(f, f->dir);
+	path_of(p, sizeof(p), f, "pages.bin");
+	long size = file_size(p);
+	assert_int_equal(truncate(p, size - PAGE), 0);
+	snprintf(want, sizeof(want), "truncated: header says %ld bytes, file has %ld", size - 32, size - 32 - PAGE);
+	read_fails(f->dir, "pages.bin", want);
+}
+
+static void test_index_out_of_range(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir);
+	f->img->components[0]->segments[0]->dataspace = 99;
+	rewrite_meta(f, f->img);
+	char want[128];
+	snprintf(want, sizeof(want), "component 2 (init -> hello): segment 0: dataspace 99 out of range (the image has %u)",
+		 NDS);
+	read_fails(f->dir, "image.pb", want);
+	/* and image_write does not write it in the first place */
+	char other[128];
+	snprintf(other, sizeof(other), "%s/other", f->dir);
+	assert_int_equal(image_write(other, f->img, f->mem, err, sizeof(err)), -1);
+	expect_err("refusing to write an invalid image: component 2 (init -> hello): segment 0: dataspace 99");
+	assert_int_equal(count_entries(other, "gen-"), 0);
+	assert_int_equal(count_entries(other, "\\.tmp-"), 0);
+	assert_int_equal(count_entries(other, "current"), 0);
+}
+
+static void test_overlapping_extents(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir);
+	AmberImg__Extent **e = f->img->dataspaces[DS_SPARSE]->extents;
+	e[1]->offset = 2 * PAGE; /* extent 0 covers pages 1-2 */
+	rewrite_meta(f, f->img);
+	char want[160];
+	snprintf(want, sizeof(want), "dataspace %u (ram:init -> hello) extent 1 at offset 0x2000: overlaps", DS_SPARSE);
+	read_fails(f->dir, "image.pb", want);
+	/* the page reader checks an image that did not come from image_read */
+	uint8_t *dst = xcalloc(1, 16 * PAGE);
+	assert_int_equal(image_read_pages(f->dir, f->img, DS_SPARSE, dst, err, sizeof(err)), -1);
+	expect_err(want);
+	free(dst);
+}
+
+static void test_missing_directory(void **state)
+{
+	struct fixture *f = *state;
+	char p[512];
+	snprintf(p, sizeof(p), "%s/nowhere", f->dir);
+	AmberImg__Image *img = NULL;
+	assert_int_equal(image_read(p, &img, err, sizeof(err)), -1);
+	char want[600];
+	snprintf(want, sizeof(want), "%s: No such file or directory", p);
+	assert_string_equal(err, want);
+	/* a directory without an image */
+	assert_int_equal(image_read(f->dir, &img, err, sizeof(err)), -1);
+	expect_err("no image");
+	assert_null(img);
+}
+
+/* ---- image_check ------------------------------------------------------------- */
+
+static const AmberImg__Component *C0(const AmberImg__Image *img) { return img->components[0]; }
+
+struct bad_case {
+	const char *name;
+	void (*damage)(AmberImg__Image *img);
+	const char *msg;
+};
+
+static void dmg_regs(AmberImg__Image *i) { i->components[0]->threads[1]->gp_regs.len = 12; }
+static void dmg_xstate(AmberImg__Image *i) { i->components[1]->threads[0]->xstate.len = 64; }
+static void dmg_dup_id(AmberImg__Image *i) { i->components[2]->id = 3; }
+static void dmg_zero_id(AmberImg__Image *i) { i->components[1]->id = 0; }
+static void dmg_parent(AmberImg__Image *i) { i->components[1]->parent_id = 4; }
+static void dmg_root(AmberImg__Image *i) { i->components[0]->name[0] = 'x'; }
+static void dmg_sel(AmberImg__Image *i) { i->components[1]->caps[4]->sel = 4096; }
+static void dmg_dup_sel(AmberImg__Image *i) { i->components[1]->caps[4]->sel = 4; }
+static void dmg_cap_kind(AmberImg__Image *i) { i->components[1]->caps[0]->kind = 9; }
+static void dmg_thread_idx(AmberImg__Image *i) { i->components[0]->threads[1]->index = 256; }
+static void dmg_dup_thread(AmberImg__Image *i) { i->components[0]->threads[1]->index = 0; }
+static void dmg_thread_sess(AmberImg__Image *i) { i->components[0]->threads[1]->session = 0; }
+static void dmg_ipc(AmberImg__Image *i) { i->components[0]->threads[0]->ipc->state = 5; }
+static void dmg_run(AmberImg__Image *i) { i->components[0]->threads[0]->run_state = 9; }
+static void dmg_no_rom(AmberImg__Image *i)
+{
+	amber_img__rom_session__free_unpacked(i->components[0]->sessions[3]->rom, NULL);
+	i->components[0]->sessions[3]->rom = NULL;
+}
+static void dmg_extra_timer(AmberImg__Image *i)
+{
+	i->components[0]->sessions[0]->timer = NEW(AmberImg__TimerSession, AMBER_IMG__TIMER_SESSION__INIT);
+}
+static void dmg_region_sess(AmberImg__Image *i) { i->components[0]->regions[0]->session = 5; }
+static void dmg_region_kind(AmberImg__Image *i) { i->components[0]->regions[0]->session = 0; }
+static void dmg_region_end(AmberImg__Image *i) { i->components[0]->regions[0]->offset = PAGE; }
+static void dmg_region_overlap(AmberImg__Image *i) { i->components[0]->regions[1]->addr = 0x2000f000; }
+static void dmg_stack(AmberImg__Image *i) { i->components[2]->stack = DS_SPARSE; }
+static void dmg_utcbs(AmberImg__Image *i) { i->components[2]->utcbs = NDS; }
+static void dmg_managed(AmberImg__Image *i) { i->components[0]->managed[0]->dataspace = DS_ROM; }
+static void dmg_rom_ds(AmberImg__Image *i) { i->components[0]->sessions[3]->rom->dataspace = 100; }
+static void dmg_rpc_sess(AmberImg__Image *i) { C0(i)->rpc_caps[0]->session = 7; }
+static void dmg_ds_size(AmberImg__Image *i) { i->dataspaces[DS_ZERO]->size = 5000; }
+static void dmg_ds_session(AmberImg__Image *i) { i->dataspaces[DS_ROM]->session = 1; }
+static void dmg_ds_owner(AmberImg__Image *i) { i->dataspaces[DS_NULL]->owner = 77; }
+static void dmg_extent_end(AmberImg__Image *i) { i->dataspaces[DS_SPARSE]->extents[2]->length = 2 * PAGE; }
+static void dmg_extent_file(AmberImg__Image *i) { i->dataspaces[DS_SPARSE]->extents[2]->file_offset = 1 << 30; }
+static void dmg_version(AmberImg__Image *i) { i->format_version = 2; }
+static void dmg_xstate_max(AmberImg__Image *i) { i->xstate_size = 16448; }
+
+static const struct bad_case bad_cases[] = {
+	{ "regs", dmg_regs, "component 2 (init -> hello): thread 1: gp_regs is 12 bytes, expected 216" },
+	{ "xstate", dmg_xstate, "component 3 (init -> hello -> worker): thread 0: xstate is 64 bytes, expected 512" },
+	{ "dup id", dmg_dup_id, "component 3 (init -> hello -> logger): id 3 used twice" },
+	{ "zero id", dmg_zero_id, "component 0 (init -> hello -> worker): id 0" },
+	{ "parent", dmg_parent, "component 3 (init -> hello -> worker): parent 4 is not a component before it" },
+	{ "root", dmg_root, "the first component is not the root 'init -> hello'" },
+	{ "sel", dmg_sel, "component 3 (init -> hello -> worker): slot 4096 out of range [1, 4096)" },
+	{ "dup sel", dmg_dup_sel, "component 3 (init -> hello -> worker): slot 4 twice" },
+	{ "cap kind", dmg_cap_kind, "slot 1: unknown kind 9" },
+	{ "thread index", dmg_thread_idx, "component 2 (init -> hello): thread 256: index out of range [0, 256)" },
+	{ "dup thread", dmg_dup_thread, "component 2 (init -> hello): thread 0 twice" },
+	{ "thread session", dmg_thread_sess, "thread 1: session 0 is a PD session, expected CPU" },
+	{ "ipc state", dmg_ipc, "thread 0: unknown IPC state 5" },
+	{ "run state", dmg_run, "thread 0: unknown run state 9" },
+	{ "no rom", dmg_no_rom, "session 3: a ROM session without ROM state" },
+	{ "extra timer", dmg_extra_timer, "session 0: a PD session with timer state" },
+	{ "region session", dmg_region_sess, "region 0: session 5 out of range (the component has 5)" },
+	{ "region kind", dmg_region_kind, "region 0: session 0 is a PD session, expected RM" },
+	{ "region end", dmg_region_end, "region 0: [0x1000, +0x10000) of dataspace 9 (ram:init -> hello) runs past its end" },
+	{ "region overlap", dmg_region_overlap, "region 1 at 0x2000f000 overlaps region 0 at 0x20000000" },
+	{ "stack", dmg_stack, "stack: dataspace 9 (ram:init -> hello) is a RAM dataspace, expected stack" },
+	{ "utcbs", dmg_utcbs, "utcbs: dataspace 14 out of range (the image has 14)" },
+	{ "managed", dmg_managed, "managed map 0: dataspace 12 (rom:config) is a ROM dataspace, expected managed" },
+	{ "rom ds", dmg_rom_ds, "session 3: dataspace 100 out of range" },
+	{ "rpc session", dmg_rpc_sess, "rpc cap 0: session 7 out of range" },
+	{ "ds size", dmg_ds_size, "dataspace 10 (ram:zero): size 0x1388 is not a positive multiple of 4096" },
+	{ "ds session", dmg_ds_session, "dataspace 12 (rom:config): session 1 on a ROM dataspace without an owner" },
+	{ "ds owner", dmg_ds_owner, "dataspace 11 (ram:null): owner 77 is not a component of the image" },
+	{ "extent end", dmg_extent_end, "dataspace 9 (ram:init -> hello) extent 2 at offset 0xf000: length 0x2000 runs past" },
+	{ "extent file", dmg_extent_file, "extent 2 at offset 0xf000: file bytes [0x40000000, +0x1000) outside pages.bin" },
+	{ "version", dmg_version, "format version 2, this amber reads 1" },
+	{ "xstate max", dmg_xstate_max, "xstate size 16448 above 16384" },
+};
+
+static void test_check_rejects(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir); /* fills the extents */
+	uint64_t pages_size = 14 * PAGE;
+	assert_int_equal(image_check(f->img, pages_size, err, sizeof(err)), 0);
+	for (size_t k = 0; k < sizeof(bad_cases) / sizeof(bad_cases[0]); k++) {
+		const struct bad_case *b = &bad_cases[k];
+		size_t len = amber_img__image__get_packed_size(f->img);
+		uint8_t *buf = xcalloc(1, len);
+		amber_img__image__pack(f->img, buf);
+		AmberImg__Image *img = amber_img__image__unpack(NULL, len, buf);
+		free(buf);
+		assert_non_null(img);
+		b->damage(img);
+		err[0] = '\0';
+		int rc = image_check(img, pages_size, err, sizeof(err));
+		if (rc != -1 || !strstr(err, b->msg))
+			fail_msg("%s: rc %d, got \"%s\", expected \"...%s...\"", b->name, rc, err, b->msg);
+		image_free(img);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_before_switch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_magic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flipped_payload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flipped_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlapping_extents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_rejects, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("image", tests, NULL, NULL);
+}
