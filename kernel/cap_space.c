@@ -176,3 +176,50 @@ void kernel_space_enumerate(struct ktask *t, kernel_cap_visitor visit, void *ctx
 		visit(ctx, &info);
 	}
 }
+
+static void cap_info_of(const struct kcap *c, struct kernel_cap_info *info)
+{
+	*info = (struct kernel_cap_info){
+		.sel = (amber_sel_t)(c - c->owner->slots),
+		.kind = c->obj->kind,
+		.object_id = c->obj->id,
+		.badge = cap_badge(c->obj),
+		.rights = c->rights,
+	};
+	if (c->parent) {
+		info->parent_task_id = c->parent->owner->obj.id;
+		info->parent_sel = (amber_sel_t)(c->parent - c->parent->owner->slots);
+	}
+}
+
+/* Children are kept newest first; visit them oldest first, so that
+ * installing in visiting order rebuilds the same sibling order. */
+static void walk_children(const struct kcap *c, kernel_edge_visitor visit, void *ctx)
+{
+	const struct kcap *kids[AMBER_CAP_SLOTS];
+	unsigned n = 0;
+	for (const struct kcap *k = c->child; k && n < AMBER_CAP_SLOTS; k = k->sibling)
+		kids[n++] = k;
+	while (n--) {
+		struct kernel_cap_info info;
+		cap_info_of(kids[n], &info);
+		visit(ctx, kids[n]->owner, &info);
+		walk_children(kids[n], visit, ctx);
+	}
+}
+
+void kernel_cap_walk_derived(struct ktask *t, amber_sel_t sel, kernel_edge_visitor visit, void *ctx)
+{
+	struct kcap *c = cap_lookup(t, sel);
+	if (c)
+		walk_children(c, visit, ctx);
+}
+
+int kernel_cap_info_of(struct ktask *t, amber_sel_t sel, struct kernel_cap_info *info)
+{
+	struct kcap *c = cap_lookup(t, sel);
+	if (!c)
+		return AMBER_ERR_INVALID_CAP;
+	cap_info_of(c, info);
+	return AMBER_OK;
+}

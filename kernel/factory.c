@@ -111,3 +111,12 @@ int kernel_factory_info(struct ktask *space, amber_sel_t sel, uint32_t *quota, u
 	*used = f->used;
 	return AMBER_OK;
 }
+
+int kernel_factory_charge(struct ktask *space, amber_sel_t sel, struct kobj *o)
+{
+	struct kcap *c = cap_lookup(space, sel);
+	if (!c || c->obj->kind != AMBER_KIND_FACTORY || !o || o->charged)
+		return AMBER_ERR_INVALID_ARG;
+	charge((struct kfactory *)c->obj, o);
+	return AMBER_OK;
+}

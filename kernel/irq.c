@@ -159,3 +159,11 @@ int kernel_irq_import(struct kirq *irq, const struct kernel_irq_state *s, struct
 	irq->pending = s->pending;
 	return AMBER_OK;
 }
+
+unsigned kernel_irq_attach_order(const struct kirq *irq)
+{
+	unsigned n = 0;
+	for (const struct kirq *i = irq->attached ? irq->attached->attached_irqs : NULL; i && i != irq; i = i->attach_next)
+		n++;
+	return n;
+}

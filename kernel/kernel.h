@@ -163,6 +163,8 @@ struct kernel_cap_info {
 typedef void (*kernel_cap_visitor)(void *ctx, const struct kernel_cap_info *info);
 /* Visit every used slot of t in slot order. */
 void kernel_space_enumerate(struct ktask *t, kernel_cap_visitor visit, void *ctx);
+/* One slot's information. AMBER_OK or AMBER_ERR_INVALID_CAP (free). */
+int kernel_cap_info_of(struct ktask *t, amber_sel_t sel, struct kernel_cap_info *info);
 /* Install a capability to an existing object into a free slot, as a child of
  * (parent_task, parent_sel) when parent_task is not NULL. */
 int kernel_cap_install(struct ktask *t, amber_sel_t sel, struct kobj *obj, unsigned rights,
@@ -213,6 +215,31 @@ struct kernel_thread_ipc_refs {
  * for all threads of a restored set before resuming any of them. */
 int kernel_thread_ipc_import(struct kthread *t, const struct kernel_thread_ipc_state *s,
 			     const struct kernel_thread_ipc_refs *refs);
+
+/* ---- Identity and restore (core only) -------------------------------------- */
+/* The next object created gets `id`, which no live object may have
+ * (AMBER_ERR_SLOT_BUSY); fresh ids continue above it. */
+int kernel_object_id_force(uint64_t id);
+uint64_t kernel_object_id_next(void);      /* the id a fresh object would get */
+void kernel_object_ids_above(uint64_t id); /* fresh ids from now on are > id */
+/* The factory an object is charged to (0: none), and charging a restored
+ * object to the restored factory in slot `sel` of `space`. */
+uint64_t kernel_object_factory_id(const struct kobj *o);
+int kernel_factory_charge(struct ktask *space, amber_sel_t sel, struct kobj *o);
+/* An attached IRQ's place in its thread's list (0: first delivered). */
+unsigned kernel_irq_attach_order(const struct kirq *irq);
+/* Visit every capability derived from slot `sel` of t, depth first, each
+ * before what was derived from it, siblings in the order they were made:
+ * installing them in visiting order rebuilds the same tree. */
+typedef void (*kernel_edge_visitor)(void *ctx, struct ktask *owner, const struct kernel_cap_info *info);
+void kernel_cap_walk_derived(struct ktask *t, amber_sel_t sel, kernel_edge_visitor visit, void *ctx);
+uint32_t kernel_thread_op_seq(const struct kthread *t);
+/* A frozen task's threads are not served: the platform leaves an operation
+ * a thread rang for unserved until the task is thawed, so no kernel
+ * operation changes a component between a checkpoint's cut and the end of
+ * its memory copy. */
+void kernel_task_set_frozen(struct ktask *t, bool frozen);
+bool kernel_thread_frozen(const struct kthread *t);
 
 /* Find a live object by id (linear; for import and deferred replies). */
 struct kobj *kernel_object_by_id(uint64_t id);

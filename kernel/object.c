@@ -11,6 +11,8 @@
 
 static struct kobj *all_objects;
 static uint64_t next_id = 1;
+/* Restore: the id the next object gets (0: the next fresh one). */
+static uint64_t forced_id;
 
 void *kobj_alloc(enum amber_kind kind, size_t size)
 {
@@ -18,7 +20,12 @@ void *kobj_alloc(enum amber_kind kind, size_t size)
 	if (!o)
 		return NULL;
 	o->kind = kind;
-	o->id = next_id++;
+	if (forced_id) {
+		o->id = forced_id;
+		forced_id = 0;
+	} else {
+		o->id = next_id++;
+	}
 	o->next = all_objects;
 	if (all_objects)
 		all_objects->prev = o;
@@ -48,6 +55,29 @@ void kobj_destroy(struct kobj *o)
 		o->next->prev = o->prev;
 	free(o);
 }
+
+/* Ids are identity a component can see (TASK_CAP_INFO): a restore gives
+ * every object the id it had, and fresh ids continue above all of them,
+ * so an id still names one object only. */
+int kernel_object_id_force(uint64_t id)
+{
+	if (id == 0 || kernel_object_by_id(id))
+		return AMBER_ERR_SLOT_BUSY;
+	forced_id = id;
+	if (id >= next_id)
+		next_id = id + 1;
+	return AMBER_OK;
+}
+
+uint64_t kernel_object_id_next(void) { return next_id; }
+
+void kernel_object_ids_above(uint64_t id)
+{
+	if (id >= next_id)
+		next_id = id + 1;
+}
+
+uint64_t kernel_object_factory_id(const struct kobj *o) { return o && o->charged ? o->charged->obj.id : 0; }
 
 struct kobj *kernel_object_by_id(uint64_t id)
 {

@@ -41,6 +41,7 @@ struct ktask {
 	struct kobj obj;
 	char name[KERNEL_NAME_MAX];
 	struct kcap slots[AMBER_CAP_SLOTS];
+	bool frozen;    /* a checkpoint holds it: its threads' calls wait */
 	void *platform; /* the Linux process, owned by the platform layer */
 };
 

@@ -92,3 +92,6 @@ int kernel_create_task(struct ktask *space, amber_sel_t sel, const char *name, s
 void kernel_task_set_platform(struct ktask *t, void *p) { t->platform = p; }
 void *kernel_task_platform(const struct ktask *t) { return t->platform; }
 const char *kernel_task_name(const struct ktask *t) { return t->name; }
+
+void kernel_task_set_frozen(struct ktask *t, bool frozen) { t->frozen = frozen; }
+bool kernel_thread_frozen(const struct kthread *t) { return t->task && t->task->frozen; }

@@ -134,6 +134,7 @@ int kernel_create_thread(struct ktask *space, amber_sel_t sel, struct ktask *tas
 }
 
 enum kthread_state kernel_thread_state(const struct kthread *t) { return t->state; }
+uint32_t kernel_thread_op_seq(const struct kthread *t) { return t->op_seq; }
 void kernel_thread_set_platform(struct kthread *t, void *p) { t->platform = p; }
 void *kernel_thread_platform(const struct kthread *t) { return t->platform; }
 struct ktask *kernel_thread_task(const struct kthread *t) { return t->task; }
