@@ -18,6 +18,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -33,6 +34,9 @@ struct entry_thread {
 	uint32_t seen; /* doorbell value already handled */
 	volatile int stop;
 };
+
+/* Bumped by every thaw: entry threads of frozen tasks sleep on it. */
+static uint32_t thaw_generation;
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
@@ -87,9 +91,17 @@ static void *entry_loop(void *arg)
 			 * doorbell: a change that is its wake-up is no operation. */
 			if (__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE))
 				break;
+			kernel_lock();
+			if (kernel_thread_frozen(e->thread)) {
+				/* Checked under the lock: nothing is served between
+				 * a checkpoint's cut and its thaw. */
+				uint32_t gen = __atomic_load_n(&thaw_generation, __ATOMIC_ACQUIRE);
+				kernel_unlock();
+				futex(&thaw_generation, FUTEX_WAIT, gen, NULL);
+				continue;
+			}
 			seen = v & AMBER_SEQ_MASK;
 			idle = 0;
-			kernel_lock();
 			kernel_thread_entry(e->thread);
 			kernel_unlock();
 			continue;
@@ -111,7 +123,16 @@ static void *entry_loop(void *arg)
 	return NULL;
 }
 
-int kernel_entry_start(struct kthread *t)
+static int start(struct kthread *t, bool restored, uint32_t seen);
+
+int kernel_entry_start(struct kthread *t) { return start(t, false, 0); }
+
+int kernel_entry_start_restored(struct kthread *t, uint32_t served)
+{
+	return start(t, true, served & AMBER_SEQ_MASK);
+}
+
+static int start(struct kthread *t, bool restored, uint32_t seen)
 {
 	struct entry_thread *e = calloc(1, sizeof(*e));
 	if (!e)
@@ -125,7 +146,7 @@ int kernel_entry_start(struct kthread *t)
 	/* Taken now, not when the new thread first runs: the component thread
 	 * may ring before that, and its first entry must not be mistaken for
 	 * an old one. */
-	e->seen = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE) & AMBER_SEQ_MASK;
+	e->seen = restored ? seen : __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE) & AMBER_SEQ_MASK;
 	e->utcb->spin_rounds = spin_rounds;
 	e->utcb->spin_pauses = spin_pauses;
 	int err = pthread_create(&e->pthread, NULL, entry_loop, e);
@@ -135,6 +156,12 @@ int kernel_entry_start(struct kthread *t)
 	}
 	kernel_thread_set_platform(t, e);
 	return 0;
+}
+
+void kernel_entry_thaw(void)
+{
+	__atomic_add_fetch(&thaw_generation, 1, __ATOMIC_ACQ_REL);
+	futex(&thaw_generation, FUTEX_WAKE, INT_MAX, NULL);
 }
 
 void kernel_entry_stop(struct kthread *t)
@@ -150,6 +177,7 @@ void kernel_entry_stop(struct kthread *t)
 	uint32_t v = __atomic_load_n(&e->utcb->entry_seq, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&e->utcb->entry_seq, ((v & AMBER_SEQ_MASK) + 1) & AMBER_SEQ_MASK, __ATOMIC_RELEASE);
 	futex(&e->utcb->entry_seq, FUTEX_WAKE, INT_MAX, NULL);
+	kernel_entry_thaw(); /* it may wait for a thaw instead */
 	pthread_join(e->pthread, NULL);
 	free(e);
 }

@@ -20,6 +20,15 @@ void kernel_entry_system_stop(void);
  * must be called without the kernel lock; it joins the entry thread. */
 int kernel_entry_start(struct kthread *t);
 void kernel_entry_stop(struct kthread *t);
+/* A restored thread: its doorbell was last served at `served` (restore
+ * computes it from the kernel's state), so an operation it rang for but
+ * that was not served before the checkpoint is served now, and a call that
+ * is restarted (its partner lies outside the restored set) runs again from
+ * the unchanged UTCB. */
+int kernel_entry_start_restored(struct kthread *t, uint32_t served);
+/* Tasks were thawed (kernel_task_set_frozen false, under the kernel lock):
+ * wake entry threads that wait for it. */
+void kernel_entry_thaw(void);
 
 uint64_t kernel_entry_now_us(void);
 

@@ -68,6 +68,7 @@ enum request_kind {
 	REQ_KILL_FAULT,
 	REQ_DESTROY,
 	REQ_SHUTDOWN,
+	REQ_FREEZE,
 };
 
 /* Lives on the caller's stack until `done` is posted. */
@@ -84,6 +85,7 @@ struct request {
 	pid_t *tid_out;
 	const char *name, *reason;
 	const struct process_fault_info *fault;
+	struct process_frozen *frozen;
 	void *user;
 	struct process **out;
 	int result;
@@ -304,6 +306,28 @@ static struct thread *ctl_thread(struct request *r, int *rc)
 	return t;
 }
 
+/* Stop every thread, noting which ran: one request for the whole process,
+ * so a checkpoint's pause does not pay a round trip per thread. */
+static int ctl_freeze(struct process *p, struct process_frozen *out, uint64_t max)
+{
+	if (!p->linked || p->dying || p->dead)
+		return -ESRCH;
+	int n = 0;
+	for (struct thread *t = p->threads; t; t = t->next) {
+		if (t->state == THREAD_GONE)
+			continue;
+		if (t->exiting || (uint64_t)n >= max)
+			return t->exiting ? -EAGAIN : -E2BIG;
+		out[n].tid = t->tid;
+		out[n].was_running = t->state == THREAD_RUNNING;
+		int rc = tracee_stop(p, t);
+		if (rc < 0)
+			return p->dying ? -ESRCH : -EAGAIN;
+		n++;
+	}
+	return n;
+}
+
 static int ctl_run(struct request *r)
 {
 	struct process *p = r->p;
@@ -356,6 +380,8 @@ static int ctl_run(struct request *r)
 			ctl_unlink(p);
 		}
 		return 0;
+	case REQ_FREEZE:
+		return ctl_freeze(p, r->frozen, r->size);
 	case REQ_SHUTDOWN:
 		while (sys.procs) {
 			struct process *q = sys.procs;
@@ -735,6 +761,12 @@ int process_thread_create(struct process *p, const struct thread_start *start, p
 int process_thread_stop(struct process *p, pid_t tid)
 {
 	struct request r = {.kind = REQ_STOP, .p = p, .tid = tid};
+	return process_call(&r);
+}
+
+int process_freeze(struct process *p, struct process_frozen *out, size_t max)
+{
+	struct request r = {.kind = REQ_FREEZE, .p = p, .frozen = out, .size = max};
 	return process_call(&r);
 }
 

@@ -151,6 +151,18 @@ int process_thread_create(struct process *p, const struct thread_start *start, p
 int process_thread_stop(struct process *p, pid_t tid);
 int process_thread_resume(struct process *p, pid_t tid);
 
+/* Stop every thread of the process (a checkpoint's freeze): out[i] gets
+ * each live thread and whether it ran before (else core held it: paused,
+ * not started, or on a fault). Returns how many, or -ESRCH (gone or dying),
+ * -EAGAIN (a thread is exiting: try again), -E2BIG (more than max). Threads
+ * stopped before an error stay stopped; resume them with
+ * process_thread_resume. */
+struct process_frozen {
+	pid_t tid;
+	int was_running;
+};
+int process_freeze(struct process *p, struct process_frozen *out, size_t max);
+
 /* Read or write the full state of a stopped thread. -EBUSY if it runs. */
 int process_thread_get_regs(struct process *p, pid_t tid, struct thread_regs *regs);
 int process_thread_set_regs(struct process *p, pid_t tid, const struct thread_regs *regs);
