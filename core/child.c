@@ -29,6 +29,7 @@
 #include "amber/protocols.h"
 #include "amber/rom_session.h"
 #include "core.h"
+#include "cr_state.h"
 #include "scenario.h"
 
 struct core_child {
@@ -321,3 +322,51 @@ void child_forget(struct component *p)
 	}
 	p->nchildren = 0;
 }
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+int child_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
+{
+	(void)s;
+	for (struct core_child *k = c->children; k; k = k->next) {
+		AmberImg__Child *x = CR_NEW(AmberImg__Child, amber_img__child__init);
+		x->gate_id = kernel_object_id(kernel_cap_object(kernel_core_task(), k->sel, NULL, NULL));
+		x->child_id = k->child->id;
+		CR_APPEND(m, children, x);
+	}
+	return 0;
+}
+
+/* The child capabilities, in their saved order; the children themselves
+ * are members of the restored set (a checkpoint takes all descendants). */
+int child_load(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct core_child **tail = &c->children;
+	c->children = NULL;
+	c->nchildren = 0;
+	for (size_t i = 0; i < l->m->n_children; i++) {
+		const AmberImg__Child *x = l->m->children[i];
+		struct component *child = cr_load_component(l, x->child_id);
+		if (!child || child->parent != c)
+			return cr_fail(l->err, l->errlen, "%s: child %u is not in the image", c->name, x->child_id);
+		struct core_child *k = calloc(1, sizeof(*k));
+		if (!k)
+			return cr_fail(l->err, l->errlen, "%s: no memory for a child", c->name);
+		k->child = child;
+		k->parent = c;
+		k->sel = kernel_cap_alloc(kernel_core_task(), AMBER_SEL_FIRST_FREE);
+		if (cr_force_id(l, x->gate_id, "child capability") < 0 ||
+		    kernel_create_core_gate(kernel_core_task(), k->sel, 0, child_handle, k, NULL) != AMBER_OK) {
+			free(k);
+			return l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: cannot create a child capability", c->name);
+		}
+		*tail = k;
+		tail = &k->next;
+		c->nchildren++;
+	}
+	return 0;
+}
+
+struct core_child *child_next(const struct core_child *k) { return k->next; }
+struct component *child_component(const struct core_child *k) { return k->child; }

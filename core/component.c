@@ -11,12 +11,14 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
 #include "amber/abi.h"
 #include "core.h"
+#include "cr_state.h"
 #include "platform/linux/kernel_entry.h"
 
 #define COMPONENT_CAP_RIGHTS AMBER_RIGHTS_ALL
@@ -181,8 +183,9 @@ void component_cleanup(struct component *c)
 	unsigned n = 0;
 	kernel_lock();
 	c->ending = true;
-	/* A session close still stopping entry threads finishes first. */
-	while (c->close_jobs) {
+	/* A session close still stopping entry threads, or a checkpoint still
+	 * copying memory, finishes first. */
+	while (c->close_jobs || c->cr_busy) {
 		kernel_unlock();
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
@@ -207,4 +210,177 @@ void component_cleanup(struct component *c)
 	if (p)
 		process_destroy(p);
 	release_memory(c);
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+static uint64_t core_object_id(amber_sel_t sel)
+{
+	return sel == AMBER_SEL_INVALID ? 0 : kernel_object_id(kernel_cap_object(kernel_core_task(), sel, NULL, NULL));
+}
+
+int component_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
+{
+	struct ktask *core = kernel_core_task();
+	m->id = c->id;
+	m->name = cr_strdup(c->name);
+	m->binary = cr_strdup(c->binary);
+	m->parent_id = c->parent ? c->parent->id : 0;
+	m->kernel_quota = c->kernel_quota;
+	m->ram_quota = c->ram_quota;
+	m->ram_used = c->ram_used;
+	m->ndataspaces = c->ndataspaces;
+	m->task_id = kernel_object_id(c->task);
+	m->factory_id = core_object_id(c->factory_sel);
+	if (kernel_factory_info(core, c->factory_sel, &m->factory_quota, &m->factory_used) != AMBER_OK)
+		return cr_fail(s->err, s->errlen, "%s: its factory is gone", c->name);
+	m->parent_gate_id = core_object_id(c->parent_sel);
+	if (c->parent) {
+		/* Core's copy of the gate the parent passed for it. */
+		struct kernel_cap_info info;
+		if (kernel_cap_info_of(core, c->parent_sel, &info) != AMBER_OK || !info.parent_task_id)
+			return cr_fail(s->err, s->errlen, "%s: its parent gate is gone", c->name);
+		m->has_parent_gate_from_task = m->has_parent_gate_from_sel = true;
+		m->parent_gate_from_task = info.parent_task_id;
+		m->parent_gate_from_sel = info.parent_sel;
+	}
+	m->log_gate_id = core_object_id(c->log_sel);
+	for (unsigned i = 0; i < c->image.nsegments; i++) {
+		struct elf_segment *seg = &c->image.segments[i];
+		AmberImg__Segment *g = CR_NEW(AmberImg__Segment, amber_img__segment__init);
+		cr_save_ds(s, &seg->ds, &seg->ds, AMBER_IMG__DATASPACE_KIND__DS_SEGMENT, c->id, 0,
+			   (seg->prot & PROT_WRITE) != 0, 0, &g->dataspace);
+		g->addr = seg->addr;
+		g->size = seg->size;
+		g->prot = seg->prot;
+		CR_APPEND(m, segments, g);
+	}
+	cr_save_ds(s, &c->stack, &c->stack, AMBER_IMG__DATASPACE_KIND__DS_STACK, c->id, 0, true, 0, &m->stack);
+	cr_save_ds(s, &c->utcbs, &c->utcbs, AMBER_IMG__DATASPACE_KIND__DS_UTCBS, c->id, 0, true, 0, &m->utcbs);
+	m->config.len = c->config_len;
+	m->config.data = c->config_len ? malloc(c->config_len) : NULL;
+	if (c->config_len)
+		memcpy(m->config.data, c->config, c->config_len);
+	m->has_config = c->has_config;
+	m->config_version = c->config_version;
+	m->cpu_sigh = c->cpu_sigh;
+	m->rm_sigh = c->rm_sigh;
+	m->fault_seq = c->fault_seq;
+	m->exit_sigh = c->exit_sigh;
+	return 0;
+}
+
+static int load_memory(struct cr_load *l, uint32_t index, struct dataspace *ds)
+{
+	const AmberImg__Dataspace *d = l->img->dataspaces[index];
+	int e = dataspace_create(ds, d->size, d->name);
+	if (e < 0)
+		return cr_fail(l->err, l->errlen, "%s: cannot create dataspace %u: %s", l->c->name, index, strerror(-e));
+	return 0;
+}
+
+int component_load(struct cr_load *l)
+{
+	const AmberImg__Component *m = l->m;
+	struct component *c = l->c;
+	struct ktask *core = kernel_core_task();
+	int err;
+	c->kernel_quota = m->kernel_quota;
+	c->ram_quota = m->ram_quota;
+	c->ram_used = 0;     /* the dataspaces charge it again */
+	c->ndataspaces = 0;
+	c->cpu_sigh = m->cpu_sigh;
+	c->rm_sigh = m->rm_sigh;
+	c->fault_seq = m->fault_seq;
+	c->exit_sigh = m->exit_sigh;
+	c->config_version = m->config_version;
+	c->has_config = m->has_config;
+	free(c->config);
+	c->config = malloc(m->config.len + 1);
+	if (!c->config)
+		return cr_fail(l->err, l->errlen, "%s: no memory for its config", c->name);
+	if (m->config.len)
+		memcpy(c->config, m->config.data, m->config.len);
+	c->config[m->config.len] = '\0';
+	c->config_len = m->config.len;
+
+	memset(&c->image, 0, sizeof(c->image));
+	memset(&c->stack, 0, sizeof(c->stack));
+	memset(&c->utcbs, 0, sizeof(c->utcbs));
+	c->stack.fd = c->utcbs.fd = -1;
+	if (m->n_segments > ELF_MAX_SEGMENTS)
+		return cr_fail(l->err, l->errlen, "%s: %zu segments, at most %d", c->name, m->n_segments, ELF_MAX_SEGMENTS);
+	for (size_t i = 0; i < m->n_segments; i++) {
+		struct elf_segment *seg = &c->image.segments[i];
+		seg->ds.fd = -1;
+		if (load_memory(l, m->segments[i]->dataspace, &seg->ds) < 0)
+			return -1;
+		c->image.nsegments++;
+		seg->addr = m->segments[i]->addr;
+		seg->size = m->segments[i]->size;
+		seg->prot = m->segments[i]->prot;
+	}
+	if (load_memory(l, m->stack, &c->stack) < 0 || load_memory(l, m->utcbs, &c->utcbs) < 0)
+		return -1;
+	if (c->utcbs.size < AMBER_UTCB_AREA_SIZE)
+		return cr_fail(l->err, l->errlen, "%s: UTCB area of %zu bytes", c->name, c->utcbs.size);
+
+	c->task_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+	if (cr_force_id(l, m->task_id, "task") < 0)
+		return -1;
+	if ((err = kernel_create_task(core, c->task_sel, c->name, &c->task)))
+		return cr_fail(l->err, l->errlen, "%s: cannot create its task (error %d)", c->name, err);
+	kernel_task_set_platform(c->task, c);
+	c->factory_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+	if (cr_force_id(l, m->factory_id, "factory") < 0)
+		return -1;
+	if ((err = kernel_create_factory(core, c->factory_sel, m->factory_quota, NULL)))
+		return cr_fail(l->err, l->errlen, "%s: cannot create its factory (error %d)", c->name, err);
+	if (!m->parent_id) {
+		c->parent_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if (cr_force_id(l, m->parent_gate_id, "parent gate") < 0)
+			return -1;
+		if ((err = kernel_create_core_gate(core, c->parent_sel, c->id, parent_handle, c, NULL)))
+			return cr_fail(l->err, l->errlen, "%s: cannot create its parent gate (error %d)", c->name, err);
+	}
+	c->log_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+	if (cr_force_id(l, m->log_gate_id, "LOG gate") < 0)
+		return -1;
+	if ((err = kernel_create_core_gate(core, c->log_sel, c->id, log_handle, c, NULL)))
+		return cr_fail(l->err, l->errlen, "%s: cannot create its LOG gate (error %d)", c->name, err);
+	return 0;
+}
+
+int component_load_parent_gate(struct cr_load *l)
+{
+	const AmberImg__Component *m = l->m;
+	struct component *c = l->c;
+	if (!m->parent_id)
+		return 0;
+	struct kobj *from = cr_object(m->parent_gate_from_task, AMBER_KIND_TASK);
+	c->parent_sel = kernel_cap_alloc(kernel_core_task(), AMBER_SEL_FIRST_FREE);
+	int err = from ? kernel_cap_map((struct ktask *)from, m->parent_gate_from_sel, kernel_core_task(),
+					 c->parent_sel, AMBER_RIGHTS_ALL)
+		       : AMBER_ERR_INVALID_CAP;
+	if (err || kernel_object_id(kernel_cap_object(kernel_core_task(), c->parent_sel, NULL, NULL)) !=
+			   m->parent_gate_id)
+		return cr_fail(l->err, l->errlen, "%s: its parent's gate (slot %u of task %llu) is gone", c->name,
+			       m->parent_gate_from_sel, (unsigned long long)m->parent_gate_from_task);
+	return 0;
+}
+
+size_t component_fixed_mappings(struct component *c, struct process_mapping *maps, size_t max)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < c->image.nsegments && n < max; i++) {
+		struct elf_segment *s = &c->image.segments[i];
+		maps[n++] = (struct process_mapping){ &s->ds, s->addr, 0, s->size, s->prot };
+	}
+	if (n + 2 <= max) {
+		maps[n++] = (struct process_mapping){ &c->stack, AMBER_STACK_AREA - AMBER_STACK_SIZE, 0,
+						      AMBER_STACK_SIZE, PROT_READ | PROT_WRITE };
+		maps[n++] = (struct process_mapping){ &c->utcbs, AMBER_UTCB_AREA, 0, AMBER_UTCB_AREA_SIZE,
+						      PROT_READ | PROT_WRITE };
+	}
+	return n;
 }

@@ -24,6 +24,34 @@ void core_components_init(void)
 }
 
 unsigned core_component_next_id(void) { return next_id++; }
+unsigned core_component_id_peek(void) { return next_id; }
+
+void core_component_ids_above(unsigned id)
+{
+	if (id >= next_id)
+		next_id = id + 1;
+}
+
+static struct component *scenario_list;
+void core_components_set_scenario(struct component *list) { scenario_list = list; }
+struct component *core_components_scenario(void) { return scenario_list; }
+
+/* Every component, scenario's first: visit(c) for each. */
+void core_components_each(void (*visit)(struct component *c, void *ctx), void *ctx)
+{
+	for (struct component *c = scenario_list; c; c = c->next)
+		visit(c, ctx);
+	for (struct component *c = created; c; c = c->next)
+		visit(c, ctx);
+}
+
+/* A restored component of a fresh system: its id is the image's. */
+void core_component_adopt(struct component *c)
+{
+	core_component_ids_above(c->id);
+	c->next = created;
+	created = c;
+}
 
 void core_component_register(struct component *c)
 {

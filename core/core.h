@@ -98,6 +98,14 @@ struct component {
 	/* LOG: the line being assembled. */
 	char line[LOG_LINE_MAX];
 	size_t line_len;
+	uint64_t log_lines;    /* lines printed so far */
+
+	/* Checkpoint/restore (checkpoint.c, restore.c). */
+	bool cr_busy;          /* a checkpoint copies its memory: cleanup waits */
+	bool restoring;        /* restore tears it down: no exit event, no parent notice */
+	bool stopped;          /* checkpoint --kill: no process, its place kept for a restore */
+	bool crashed;          /* ended by a fault, a forbidden call or a kill */
+	char image_dir[256];   /* its last image (ps), "" if none */
 
 	/* How it ended. */
 	bool exit_requested;
@@ -131,6 +139,15 @@ unsigned core_component_next_id(void);
 /* A component created at run time (a child): an id, and a place in the
  * list amber-core stops and frees at its end. Kernel lock held. */
 void core_component_register(struct component *c);
+/* Checkpoint/restore: the scenario's list (main.c sets it), every
+ * component, id allocation around restored ids, and a restored component
+ * taken into the created list with its own id. Kernel lock held. */
+void core_components_set_scenario(struct component *list);
+struct component *core_components_scenario(void);
+void core_components_each(void (*visit)(struct component *c, void *ctx), void *ctx);
+unsigned core_component_id_peek(void);
+void core_component_ids_above(unsigned id);
+void core_component_adopt(struct component *c);
 struct component *core_components_created(void);
 /* It is about to start / it has ended: amber-core runs while any lives. */
 void core_component_live(void);
@@ -209,6 +226,10 @@ struct rm_region **core_ds_regions(struct core_ds *ds);
 struct rm_managed;
 int core_ds_alloc_managed(size_t size, struct rm_managed *m, struct core_ds **out);
 struct rm_managed *core_ds_managed(const struct core_ds *ds);
+/* The live dataspace whose gate has that object id, or NULL. */
+struct core_ds *core_ds_by_gate(uint64_t gate_id);
+const struct core_session *core_ds_session(const struct core_ds *ds);
+void core_ds_set_managed(struct core_ds *ds, struct rm_managed *m);
 
 /* ---- rm_session.c ---- */
 enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error);
@@ -312,6 +333,8 @@ void service_drop_items(struct kcore_request *req);
 /* A badge no RPC object of any component has had: badges are global, as
  * in Genode, so a badge alone names one object everywhere. */
 uint64_t core_new_badge(void);
+void core_badges_above(uint64_t badge); /* restore: new badges continue above */
+uint64_t core_badge_last(void);
 
 /* Print "core: ..." as one line. */
 void core_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -34,6 +34,7 @@
 #include "amber/cpu_session.h"
 #include "amber/rm_session.h"
 #include "core.h"
+#include "cr_state.h"
 #include "platform/linux/compat.h"
 #include "platform/linux/kernel_entry.h"
 
@@ -620,4 +621,219 @@ unsigned cpu_thread_count(struct component *c)
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++)
 		n += c->threads[i] && !c->threads[i]->closing;
 	return n;
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+/* A thread stopped inside an interrupted system call (a futex wait) would
+ * be restarted by Linux on resume, through state a new thread does not
+ * have (a restart block). Save it as about to execute that call again:
+ * rip back over the 2-byte `syscall`, rax the call's number. The runtime
+ * re-checks its condition after any wake-up, so a restarted wait is safe. */
+static void regs_restartable(struct user_regs_struct *g)
+{
+	long rax = (long)g->rax;
+	if ((long)g->orig_rax >= 0 && (rax == -512 || rax == -513 || rax == -514 || rax == -516)) {
+		g->rip -= 2;
+		g->rax = g->orig_rax;
+	}
+	g->orig_rax = (unsigned long long)-1;
+}
+
+static void save_fault(AmberImg__Fault *x, const struct core_fault *f)
+{
+	x->kind = f->kind;
+	x->sig = f->sig;
+	x->addr = f->addr;
+	x->ip = f->ip;
+	x->access = f->access;
+	x->seq = f->seq;
+}
+
+static int save_thread(struct cr_save *s, struct component *c, AmberImg__Component *m, unsigned index,
+		       struct kthread *k, pid_t tid, const struct core_thread *rec, const struct process_frozen *frozen,
+		       size_t nfrozen, struct thread_regs *regs)
+{
+	const struct process_frozen *f = NULL;
+	for (size_t i = 0; i < nfrozen && !f; i++)
+		if (frozen[i].tid == tid)
+			f = &frozen[i];
+	if (!f)
+		return cr_fail(s->err, s->errlen, "%s: thread %u (%s) has no Linux thread", c->name, index,
+			       kernel_thread_name(k));
+	int e = process_thread_get_regs(c->process, tid, regs);
+	if (e < 0)
+		return cr_fail(s->err, s->errlen, "%s: thread %u: cannot read its registers: %s", c->name, index,
+			       strerror(-e));
+	regs_restartable(&regs->gp);
+	AmberImg__Thread *t = CR_NEW(AmberImg__Thread, amber_img__thread__init);
+	t->index = index;
+	t->object_id = kernel_object_id(k);
+	t->name = cr_strdup(kernel_thread_name(k));
+	const struct core_fault *fault = rec ? &rec->fault : &c->first_fault;
+	t->started = rec ? rec->started : true;
+	t->run_state = !t->started		    ? AMBER_IMG__RUN_STATE__NOT_STARTED
+		       : fault->kind != CORE_FAULT_NONE ? AMBER_IMG__RUN_STATE__FAULT_HELD
+		       : f->was_running		    ? AMBER_IMG__RUN_STATE__RUNNING
+						    : AMBER_IMG__RUN_STATE__PAUSED;
+	t->gp_regs.len = sizeof(regs->gp);
+	t->gp_regs.data = malloc(sizeof(regs->gp));
+	t->xstate.len = regs->xstate_size;
+	t->xstate.data = malloc(regs->xstate_size ? regs->xstate_size : 1);
+	if (!t->gp_regs.data || !t->xstate.data)
+		abort();
+	memcpy(t->gp_regs.data, &regs->gp, sizeof(regs->gp));
+	memcpy(t->xstate.data, regs->xstate, regs->xstate_size);
+	s->img->xstate_size = regs->xstate_size;
+	t->fault = CR_NEW(AmberImg__Fault, amber_img__fault__init);
+	save_fault(t->fault, fault);
+	t->session = rec ? cr_session_index(c, rec->session) : 0;
+
+	struct kernel_thread_ipc_state ipc;
+	kernel_thread_ipc_export(k, &ipc);
+	AmberImg__ThreadIpc *x = CR_NEW(AmberImg__ThreadIpc, amber_img__thread_ipc__init);
+	t->ipc = x;
+	x->state = ipc.state;
+	x->op_seq = ipc.op_seq;
+	x->send_is_call = ipc.send_is_call;
+	x->msg_tag = ipc.msg_tag;
+	x->n_msg_mr = AMBER_MR_COUNT;
+	x->msg_mr = malloc(sizeof(ipc.msg_mr));
+	if (!x->msg_mr)
+		abort();
+	memcpy(x->msg_mr, ipc.msg_mr, sizeof(ipc.msg_mr));
+	x->rcv_window = ipc.rcv_window;
+	x->rcv_timeout_us = ipc.rcv_timeout_us;
+	x->remaining_us = ipc.remaining_us;
+	x->send_gate_id = ipc.send_gate_id;
+	x->queue_pos = ipc.queue_pos;
+	x->partner_id = ipc.partner_id;
+	x->reply_to_id = ipc.reply_to_id;
+	x->wait_irq_id = ipc.wait_irq_id;
+	CR_APPEND(m, threads, t);
+	return 0;
+}
+
+int cpu_save(struct cr_save *s, struct component *c, AmberImg__Component *m, const struct process_frozen *frozen,
+	     size_t nfrozen)
+{
+	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
+	if (!regs)
+		return cr_fail(s->err, s->errlen, "no memory for registers");
+	int rc = 0;
+	if (c->thread)
+		rc = save_thread(s, c, m, 0, c->thread, process_pid(c->process), NULL, frozen, nfrozen, regs);
+	for (unsigned i = 1; i < CORE_MAX_THREADS && rc == 0; i++) {
+		struct core_thread *t = c->threads[i];
+		if (!t)
+			continue;
+		if (t->gone || t->closing || !t->k) {
+			rc = cr_fail(s->err, s->errlen, "%s: thread %u is exiting; try again", c->name, i);
+			break;
+		}
+		rc = save_thread(s, c, m, i, t->k, t->tid, t, frozen, nfrozen, regs);
+	}
+	free(regs);
+	return rc;
+}
+
+static void load_fault(struct core_fault *f, const AmberImg__Fault *x)
+{
+	*f = (struct core_fault){ .kind = x->kind, .sig = x->sig, .addr = x->addr, .ip = x->ip, .access = x->access,
+				  .seq = x->seq };
+}
+
+int cpu_load(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct ktask *core = kernel_core_task();
+	c->thread = NULL;
+	c->thread_sel = AMBER_SEL_INVALID;
+	memset(&c->first_fault, 0, sizeof(c->first_fault));
+	for (size_t i = 0; i < l->m->n_threads; i++) {
+		const AmberImg__Thread *x = l->m->threads[i];
+		if (x->index >= CORE_MAX_THREADS || (x->index && c->threads[x->index]) || (!x->index && c->thread))
+			return cr_fail(l->err, l->errlen, "%s: thread %zu: UTCB slot %u is invalid or used twice", c->name,
+				       i, x->index);
+		struct amber_utcb *utcb = (struct amber_utcb *)(c->utcbs.local + (size_t)x->index * AMBER_UTCB_SIZE);
+		amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		struct kthread *k;
+		if (cr_force_id(l, x->object_id, "thread") < 0)
+			return -1;
+		if (kernel_create_thread(core, sel, c->task, x->name, utcb, utcb_addr(x->index), &k) != AMBER_OK)
+			return cr_fail(l->err, l->errlen, "%s: cannot create thread %u", c->name, x->index);
+		if (!x->index) {
+			c->thread = k;
+			c->thread_sel = sel;
+			load_fault(&c->first_fault, x->fault);
+			continue;
+		}
+		struct core_thread *t = calloc(1, sizeof(*t));
+		struct core_session *ss = cr_load_session(l, x->session, "a thread");
+		if (!t || !ss) {
+			free(t);
+			kernel_cap_delete(core, sel);
+			return l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: no memory for a thread", c->name);
+		}
+		t->k = k;
+		t->sel = sel;
+		t->id = x->object_id;
+		t->index = x->index;
+		t->started = x->started;
+		t->session = ss;
+		load_fault(&t->fault, x->fault);
+		c->threads[x->index] = t;
+	}
+	return 0;
+}
+
+static int set_regs(struct cr_load *l, pid_t tid, const AmberImg__Thread *x, struct thread_regs *regs)
+{
+	int e = process_thread_get_regs(l->c->process, tid, regs);
+	if (e == 0 && regs->xstate_size != x->xstate.len)
+		return cr_fail(l->err, l->errlen, "%s: thread %u: XSAVE area of %zu bytes, this machine has %u",
+			       l->c->name, x->index, x->xstate.len, regs->xstate_size);
+	if (e == 0) {
+		memcpy(&regs->gp, x->gp_regs.data, sizeof(regs->gp));
+		memcpy(regs->xstate, x->xstate.data, x->xstate.len);
+		e = process_thread_set_regs(l->c->process, tid, regs);
+	}
+	if (e < 0)
+		return cr_fail(l->err, l->errlen, "%s: thread %u: cannot set its registers: %s", l->c->name, x->index,
+			       strerror(-e));
+	return 0;
+}
+
+int cpu_load_process(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
+	if (!regs)
+		return cr_fail(l->err, l->errlen, "no memory for registers");
+	int rc = 0;
+	for (size_t i = 0; i < l->m->n_threads && rc == 0; i++) {
+		const AmberImg__Thread *x = l->m->threads[i];
+		pid_t tid = process_pid(c->process);
+		if (x->index) {
+			struct thread_start start = { .tls_base = utcb_addr(x->index) };
+			int e = process_thread_create(c->process, &start, &tid);
+			if (e < 0) {
+				rc = cr_fail(l->err, l->errlen, "%s: cannot create thread %u: %s", c->name, x->index,
+					     strerror(-e));
+				break;
+			}
+			c->threads[x->index]->tid = tid;
+		}
+		rc = set_regs(l, tid, x, regs);
+	}
+	free(regs);
+	return rc;
+}
+
+/* The Linux thread of a restored thread, by UTCB slot (0: the first). */
+pid_t cpu_thread_tid(struct component *c, unsigned index)
+{
+	if (!index)
+		return c->process ? process_pid(c->process) : 0;
+	return index < CORE_MAX_THREADS && c->threads[index] ? c->threads[index]->tid : 0;
 }

@@ -22,6 +22,8 @@
 
 #include "amber/pd_session.h"
 #include "core.h"
+#include "cr_state.h"
+#include "image/image.h"
 
 struct core_ds {
 	struct core_ds *next;
@@ -174,3 +176,67 @@ void core_ds_free_all(struct component *c)
 			pp = &(*pp)->next;
 	}
 }
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+int core_ds_save_owned(struct cr_save *s, struct component *c)
+{
+	for (struct core_ds *ds = all_ds; ds; ds = ds->next) {
+		if (ds->owner != c)
+			continue;
+		uint32_t index;
+		unsigned session = ds->session ? cr_session_index(c, ds->session) + 1 : 0;
+		cr_save_ds(s, ds, &ds->mem, AMBER_IMG__DATASPACE_KIND__DS_RAM, c->id, ds->gate_id, ds->writable, session,
+			   &index);
+	}
+	return 0;
+}
+
+/* Dataspace `index` of the image, made again with its gate's id and its
+ * contents, and charged to its owner as PD ALLOC_RAM would. */
+int core_ds_load(struct cr_load *l, unsigned index, struct core_ds **out)
+{
+	const AmberImg__Dataspace *d = l->img->dataspaces[index];
+	struct component *c = l->c;
+	struct component *owner = d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM ? c : NULL;
+	if (l->ds[index])
+		return cr_fail(l->err, l->errlen, "%s: dataspace %u is used twice", c->name, index);
+	if (owner && (d->size > owner->ram_quota || owner->ram_used > owner->ram_quota - d->size))
+		return cr_fail(l->err, l->errlen, "%s: dataspace %u (%llu bytes) exceeds its RAM quota", c->name, index,
+			       (unsigned long long)d->size);
+	const struct core_session *session = NULL;
+	if (d->session && !(session = cr_load_session(l, d->session - 1, "a dataspace")))
+		return -1;
+	if (cr_force_id(l, d->gate_id, "dataspace") < 0)
+		return -1;
+	struct core_ds *ds;
+	int err = d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED
+			  ? ds_create(NULL, d->size, "managed", true, &ds)
+			  : ds_create(owner, d->size, d->name, d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM, &ds);
+	if (err)
+		return cr_fail(l->err, l->errlen, "%s: cannot create dataspace %u (error %d)", c->name, index, err);
+	ds->session = session;
+	if (owner) {
+		owner->ram_used += ds->mem.size;
+		owner->ndataspaces++;
+	}
+	if (d->kind != AMBER_IMG__DATASPACE_KIND__DS_MANAGED &&
+	    image_read_pages(l->dir, l->img, index, ds->mem.local, l->err, l->errlen) < 0) {
+		core_ds_free(ds);
+		return -1;
+	}
+	l->ds[index] = ds;
+	*out = ds;
+	return 0;
+}
+
+struct core_ds *core_ds_by_gate(uint64_t gate_id)
+{
+	for (struct core_ds *ds = all_ds; ds; ds = ds->next)
+		if (ds->gate_id == gate_id)
+			return ds;
+	return NULL;
+}
+
+const struct core_session *core_ds_session(const struct core_ds *ds) { return ds->session; }
+void core_ds_set_managed(struct core_ds *ds, struct rm_managed *m) { ds->managed = m; }

@@ -4,9 +4,12 @@
  * component cannot forge another component's line or a core report.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "amber/protocols.h"
 #include "core.h"
+#include "cr_state.h"
 
 void log_flush(struct component *c)
 {
@@ -15,6 +18,7 @@ void log_flush(struct component *c)
 	printf("[%s] %.*s\n", c->name, (int)c->line_len, c->line);
 	fflush(stdout);
 	c->line_len = 0;
+	c->log_lines++;
 }
 
 static void log_put(struct component *c, char ch)
@@ -23,6 +27,7 @@ static void log_put(struct component *c, char ch)
 		if (c->line_len == 0) {
 			printf("[%s]\n", c->name);
 			fflush(stdout);
+			c->log_lines++;
 		}
 		log_flush(c);
 		return;
@@ -61,4 +66,31 @@ enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error)
 		log_put(c, bytes[i]);
 	*error = AMBER_OK;
 	return KCORE_REPLY;
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+/* The unfinished line, and how many lines it wrote: a differential test
+ * compares a restored run's output from exactly that line on. */
+int log_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
+{
+	(void)s;
+	m->log_line.len = c->line_len;
+	m->log_line.data = malloc(c->line_len ? c->line_len : 1);
+	if (!m->log_line.data)
+		abort();
+	memcpy(m->log_line.data, c->line, c->line_len);
+	m->log_lines = c->log_lines;
+	return 0;
+}
+
+int log_load(struct cr_load *l)
+{
+	struct component *c = l->c;
+	if (l->m->log_line.len > sizeof(c->line))
+		return cr_fail(l->err, l->errlen, "%s: LOG line of %zu bytes", c->name, l->m->log_line.len);
+	memcpy(c->line, l->m->log_line.data, l->m->log_line.len);
+	c->line_len = l->m->log_line.len;
+	c->log_lines = l->m->log_lines;
+	return 0;
 }

@@ -49,6 +49,13 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 	(void)ctx;
 	struct component *c = process_user(p);
 	kernel_lock();
+	if (c->restoring) {
+		/* A restore or checkpoint --kill ends it and accounts for it. */
+		kernel_unlock();
+		return;
+	}
+	c->ending = true; /* claimed: a restore waits for this end instead */
+	c->crashed = !(info->how == PROCESS_EXITED || (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested));
 	log_flush(c);
 	if (info->how == PROCESS_EXITED)
 		core_report("%s exited with code %d", c->name, info->code);
@@ -183,6 +190,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "amber-core: %s\n", err);
 		return 1;
 	}
+
+	core_components_set_scenario(components);
 
 	const struct process_events events = { .thread_exited = on_thread_exited, .exited = on_exited,
 					       .fault = on_fault };

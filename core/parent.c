@@ -27,6 +27,7 @@
 
 #include "amber/protocols.h"
 #include "core.h"
+#include "cr_state.h"
 
 #define SERVICE_NAME_MAX 64
 
@@ -242,4 +243,59 @@ void parent_forget(struct component *c)
 		*pp = p->next;
 		free(p);
 	}
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+/* Announced services are saved with the slot of the server core's copy
+ * was derived from. Pending SESSION requests are not saved: their callers
+ * wait for core, and restore restarts such calls, which asks again. */
+int parent_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
+{
+	for (struct service *x = services; x; x = x->next) {
+		if (x->server != c)
+			continue;
+		struct kernel_cap_info info;
+		if (kernel_cap_info_of(kernel_core_task(), x->core_sel, &info) != AMBER_OK || info.object_id != x->gate_id)
+			continue; /* revoked meanwhile: no longer announced */
+		if (info.parent_task_id != kernel_object_id(c->task))
+			return cr_fail(s->err, s->errlen, "%s: service '%s' was announced with a gate not from its own space",
+				       c->name, x->name);
+		AmberImg__Service *y = CR_NEW(AmberImg__Service, amber_img__service__init);
+		y->name = cr_strdup(x->name);
+		y->gate_id = x->gate_id;
+		y->from_sel = info.parent_sel;
+		CR_APPEND(m, services, y);
+	}
+	return 0;
+}
+
+int parent_load(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct ktask *core = kernel_core_task();
+	for (size_t i = 0; i < l->m->n_services; i++) {
+		const AmberImg__Service *y = l->m->services[i];
+		if (strlen(y->name) >= SERVICE_NAME_MAX || !y->name[0] || core_service_name(y->name) || service_find(y->name))
+			return cr_fail(l->err, l->errlen, "%s: cannot announce service '%s' again: the name is taken or invalid",
+				       c->name, y->name);
+		struct service *x = calloc(1, sizeof(*x));
+		if (!x)
+			return cr_fail(l->err, l->errlen, "%s: no memory for a service", c->name);
+		x->core_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if (kernel_cap_map(c->task, y->from_sel, core, x->core_sel, AMBER_RIGHTS_ALL) != AMBER_OK ||
+		    kernel_object_id(kernel_cap_object(core, x->core_sel, NULL, NULL)) != y->gate_id) {
+			if (x->core_sel != AMBER_SEL_INVALID)
+				kernel_cap_delete(core, x->core_sel);
+			free(x);
+			return cr_fail(l->err, l->errlen, "%s: service '%s': slot %u does not hold its gate", c->name, y->name,
+				       y->from_sel);
+		}
+		strcpy(x->name, y->name);
+		x->gate_id = y->gate_id;
+		x->server = c;
+		x->next = services;
+		services = x;
+	}
+	return 0;
 }

@@ -16,6 +16,8 @@
 
 #include "amber/pd_session.h"
 #include "core.h"
+#include "cr_state.h"
+#include "image/image.h"
 
 struct rpc_cap {
 	struct rpc_cap *next;
@@ -259,4 +261,67 @@ void pd_close(struct core_session *s)
 		c->nrpc_caps--;
 	}
 	core_ds_free_session(s); /* detached everywhere, given back to the quota */
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+int pd_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
+{
+	for (struct rpc_cap *r = c->rpc_caps; r; r = r->next) {
+		AmberImg__RpcCap *x = CR_NEW(AmberImg__RpcCap, amber_img__rpc_cap__init);
+		struct kobj *g = kernel_cap_object(kernel_core_task(), r->sel, NULL, NULL);
+		struct kernel_gate_state gs;
+		kernel_gate_export((struct kgate *)g, &gs);
+		x->gate_id = r->gate_id;
+		x->badge = r->badge;
+		x->thread_id = gs.bound_thread_id;
+		x->session = cr_session_index(c, r->session);
+		CR_APPEND(m, rpc_caps, x);
+	}
+	if (core_ds_save_owned(s, c) < 0)
+		return -1;
+	return signal_save(s, c, m);
+}
+
+/* RPC capabilities keep their badges: the component's capability map and
+ * its entrypoints' tables, keyed by badge, stay valid byte for byte. */
+int pd_load(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct ktask *core = kernel_core_task();
+	for (size_t i = 0; i < l->img->n_dataspaces; i++) {
+		const AmberImg__Dataspace *d = l->img->dataspaces[i];
+		struct core_ds *ds;
+		if (d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM && d->owner == c->id && core_ds_load(l, (unsigned)i, &ds) < 0)
+			return -1;
+	}
+	struct rpc_cap **tail = &c->rpc_caps;
+	c->rpc_caps = NULL;
+	c->nrpc_caps = 0;
+	for (size_t i = 0; i < l->m->n_rpc_caps; i++) {
+		const AmberImg__RpcCap *x = l->m->rpc_caps[i];
+		struct kobj *t = cr_object(x->thread_id, AMBER_KIND_THREAD);
+		struct core_session *ss = cr_load_session(l, x->session, "an RPC capability");
+		if (!ss)
+			return -1;
+		if (!t || kernel_thread_task((struct kthread *)t) != c->task)
+			return cr_fail(l->err, l->errlen, "%s: RPC capability (badge %llu) bound to thread %llu, none of its own",
+				       c->name, (unsigned long long)x->badge, (unsigned long long)x->thread_id);
+		struct rpc_cap *r = calloc(1, sizeof(*r));
+		if (!r)
+			return cr_fail(l->err, l->errlen, "%s: no memory for an RPC capability", c->name);
+		r->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if (cr_force_id(l, x->gate_id, "RPC capability") < 0 ||
+		    kernel_create_gate(core, r->sel, x->badge, (struct kthread *)t, NULL) != AMBER_OK) {
+			free(r);
+			return l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: cannot create an RPC capability", c->name);
+		}
+		r->gate_id = x->gate_id;
+		r->badge = x->badge;
+		r->session = ss;
+		*tail = r;
+		tail = &r->next;
+		c->nrpc_caps++;
+	}
+	return signal_load(l);
 }

@@ -1,20 +1,788 @@
 /*
  * Restore: bring the components of an image back, in place of the live
- * ones of the same name or into a fresh system (docs/checkpoint-restore.md).
+ * ones of the same name (a rollback, a component stopped by checkpoint
+ * --kill, or one that ended after the checkpoint), or into a fresh system
+ * (amber-core --restore). docs/checkpoint-restore.md.
+ *
+ * Everything a component can observe comes back identical: capability
+ * slots, badges, object ids (kernel_object_id_force), UTCB slots and
+ * addresses, attachment addresses, memory byte for byte. So nothing in its
+ * memory is patched, and its capability map, entrypoint tables and signal
+ * receiver are valid as they are. Slots of core's own task are not
+ * observable and are allocated afresh; capabilities derived from core's
+ * are re-derived from whatever slot of core's task now holds their object.
+ *
+ * In place, the live incarnation is torn down quietly first (no exit is
+ * reported to its parent), after the capabilities that components outside
+ * the set derived from its objects have been written down; they are
+ * derived again afterwards, so outside holders keep working.
+ *
+ * The order, kernel lock held (restore_set):
+ *   A  per component: memory and kernel objects (component.c), sessions
+ *      (ROM copies, timers), threads, PD (RAM, RPC capabilities, signal
+ *      sources and contexts), children, objects made through its factory;
+ *      then every component's attachments (they may show a sibling's RAM);
+ *   B  per component, parents first: a child's parent gate, the capability
+ *      space slot by slot (derived from a parent slot that exists by then),
+ *      announced services; then the outside capabilities of an in-place
+ *      restore;
+ *   C  memory contents, the process with its threads' registers and the
+ *      attachments mapped;
+ *   D  IRQ states (the signal semaphores attached to the restored handler
+ *      threads), then every thread's IPC state; a call to a partner
+ *      outside the set, or one core has deferred, is restarted instead;
+ *   E  entry threads and the threads that ran are resumed.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-#include "cr.h"
+#include "amber/child.h"
+#include "cr_state.h"
+#include "image/image.h"
+#include "platform/linux/kernel_entry.h"
+
+/* ---- tearing down quietly ------------------------------------------------ */
+
+static void sleep_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&t, NULL);
+}
+
+/* End the running members' processes and release what they hold, children
+ * first, with no exit report to anyone. Without the kernel lock. */
+static void teardown(struct component **set, size_t n)
+{
+	kernel_lock();
+	for (size_t i = 0; i < n; i++) {
+		struct component *c = set[i];
+		if (c->state == COMPONENT_RUNNING && !c->ending)
+			c->restoring = true;
+	}
+	kernel_unlock();
+	for (size_t i = n; i-- > 0;) {
+		struct component *c = set[i];
+		if (c->restoring) {
+			component_cleanup(c);
+			continue;
+		}
+		/* Ending by itself right now: let that finish. */
+		for (int t = 0; t < 5000; t++) {
+			kernel_lock();
+			bool done = c->state != COMPONENT_RUNNING;
+			kernel_unlock();
+			if (done)
+				break;
+			sleep_ms(1);
+		}
+	}
+}
+
+void cr_stop(struct component **set, size_t n)
+{
+	teardown(set, n);
+	kernel_lock();
+	for (size_t i = 0; i < n; i++) {
+		if (!set[i]->restoring)
+			continue;
+		set[i]->stopped = true;
+		set[i]->restoring = false;
+		core_report("%s stopped (checkpoint --kill)", set[i]->name);
+	}
+	kernel_unlock();
+}
+
+/* ---- capabilities outside the set ---------------------------------------- */
+
+struct edge {
+	uint64_t task_id;
+	amber_sel_t sel;
+	enum amber_kind kind;
+	uint64_t object_id;
+	unsigned rights;
+	uint64_t parent_task_id;
+	amber_sel_t parent_sel;
+	uint64_t parent_object_id; /* to find a parent in core's task again */
+};
+
+struct edges {
+	struct edge *v;
+	size_t n, cap;
+	struct component **set;
+	size_t nset;
+};
+
+static bool task_in_set(struct component **set, size_t n, uint64_t task_id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i]->task && kernel_object_id(set[i]->task) == task_id)
+			return true;
+	return false;
+}
+
+static void edge_visit(void *ctx, struct ktask *owner, const struct kernel_cap_info *info)
+{
+	struct edges *e = ctx;
+	uint64_t tid = kernel_object_id(owner);
+	if (owner == kernel_core_task() || task_in_set(e->set, e->nset, tid))
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		if (e->v[i].task_id == tid && e->v[i].sel == info->sel)
+			return;
+	if (e->n == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 32;
+		if (!(e->v = realloc(e->v, e->cap * sizeof(*e->v))))
+			abort();
+	}
+	struct kobj *parent = NULL;
+	struct kobj *pt = kernel_object_by_id(info->parent_task_id);
+	if (pt)
+		parent = kernel_cap_object((struct ktask *)pt, info->parent_sel, NULL, NULL);
+	e->v[e->n++] = (struct edge){ tid, info->sel, info->kind, info->object_id, info->rights, info->parent_task_id,
+				      info->parent_sel, kernel_object_id(parent) };
+}
+
+static void edges_of_slot(void *ctx, const struct kernel_cap_info *info)
+{
+	struct edges *e = ctx;
+	struct component *c = e->set[e->nset]; /* the member being walked, parked past the end */
+	struct ktask *from = c->task;
+	amber_sel_t sel = info->sel;
+	if (info->parent_task_id == kernel_object_id(kernel_core_task())) {
+		from = kernel_core_task(); /* siblings derived from the same root in core */
+		sel = info->parent_sel;
+	}
+	kernel_cap_walk_derived(from, sel, edge_visit, e);
+}
+
+/* What components outside the set derived from the set's capabilities. */
+static void edges_collect(struct edges *e, struct component **set, size_t n)
+{
+	struct component **ext = malloc((n + 1) * sizeof(*ext));
+	if (!ext)
+		abort();
+	memcpy(ext, set, n * sizeof(*ext));
+	e->set = ext;
+	e->nset = n;
+	for (size_t i = 0; i < n; i++) {
+		if (!set[i]->task)
+			continue;
+		ext[n] = set[i];
+		kernel_space_enumerate(set[i]->task, edges_of_slot, e);
+	}
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+/* Core's slot that holds object `id` (its root or core's only copy). */
+static amber_sel_t core_slot_of(uint64_t id)
+{
+	struct ktask *core = kernel_core_task();
+	for (amber_sel_t s = 1; s < AMBER_CAP_SLOTS; s++) {
+		struct kobj *o = kernel_cap_object(core, s, NULL, NULL);
+		if (o && kernel_object_id(o) == id)
+			return s;
+	}
+	return AMBER_SEL_INVALID;
+}
+
+/* The parent of a capability being installed: (task, slot) now. 1: exists,
+ * 0: not yet (a slot of the set still to come), -1: never. */
+static int find_parent(const AmberImg__Image *img, uint64_t task_id, amber_sel_t sel, uint64_t object_id,
+		       struct ktask **task, amber_sel_t *psel)
+{
+	if (task_id == img->core_task_id || task_id == kernel_object_id(kernel_core_task())) {
+		*task = kernel_core_task();
+		*psel = core_slot_of(object_id);
+		return *psel == AMBER_SEL_INVALID ? -1 : 1;
+	}
+	struct kobj *t = cr_object(task_id, AMBER_KIND_TASK);
+	if (!t)
+		return -1;
+	*task = (struct ktask *)t;
+	*psel = sel;
+	struct kobj *o = kernel_cap_object(*task, sel, NULL, NULL);
+	if (!o)
+		return 0;
+	return kernel_object_id(o) == object_id ? 1 : -1;
+}
+
+/* Objects the component made through its factory, roots in its space. */
+static int load_objects(struct cr_load *l)
+{
+	const AmberImg__Component *m = l->m;
+	struct component *c = l->c;
+	for (size_t i = 0; i < m->n_objects; i++) {
+		const AmberImg__KernelObject *x = m->objects[i];
+		const AmberImg__Cap *cap = NULL;
+		for (size_t j = 0; j < m->n_caps && !cap; j++)
+			if (m->caps[j]->object_id == x->id && !m->caps[j]->parent_task_id)
+				cap = m->caps[j];
+		if (!cap)
+			return cr_fail(l->err, l->errlen, "%s: object %llu has no root slot", c->name,
+				       (unsigned long long)x->id);
+		if (cr_force_id(l, x->id, "kernel object") < 0)
+			return -1;
+		int err;
+		struct kobj *o = NULL;
+		if (x->kind == AMBER_KIND_IRQ) {
+			struct kirq *irq;
+			err = kernel_create_irq(c->task, cap->sel, &irq);
+			o = (struct kobj *)irq;
+		} else if (x->kind == AMBER_KIND_GATE) {
+			struct kobj *bound = x->bound_thread_id ? cr_object(x->bound_thread_id, AMBER_KIND_THREAD) : NULL;
+			struct kgate *g;
+			err = x->bound_thread_id && !bound ? AMBER_ERR_INVALID_ARG
+							   : kernel_create_gate(c->task, cap->sel, x->label,
+									       (struct kthread *)bound, &g);
+			o = err ? NULL : (struct kobj *)g;
+		} else {
+			err = AMBER_ERR_INVALID_ARG;
+		}
+		if (err)
+			return cr_fail(l->err, l->errlen, "%s: cannot make object %llu in slot %u again (error %d)", c->name,
+				       (unsigned long long)x->id, cap->sel, err);
+		if (x->charged_factory_id && kernel_factory_charge(kernel_core_task(), c->factory_sel, o) != AMBER_OK)
+			return cr_fail(l->err, l->errlen, "%s: cannot charge object %llu to its factory", c->name,
+				       (unsigned long long)x->id);
+	}
+	return 0;
+}
+
+/* Install the image's slots whose parents exist; how many are left. */
+static int load_caps(struct cr_load *l, size_t *left)
+{
+	const AmberImg__Component *m = l->m;
+	struct component *c = l->c;
+	*left = 0;
+	for (size_t i = 0; i < m->n_caps; i++) {
+		const AmberImg__Cap *x = m->caps[i];
+		if (!x->parent_task_id)
+			continue; /* a root: load_objects made it */
+		struct kobj *o = kernel_cap_object(c->task, x->sel, NULL, NULL);
+		if (o) {
+			if (kernel_object_id(o) != x->object_id)
+				return cr_fail(l->err, l->errlen, "%s: slot %u holds object %llu, the image says %llu", c->name,
+					       x->sel, (unsigned long long)kernel_object_id(o),
+					       (unsigned long long)x->object_id);
+			continue;
+		}
+		struct ktask *pt;
+		amber_sel_t ps;
+		int found = find_parent(l->img, x->parent_task_id, x->parent_sel, x->object_id, &pt, &ps);
+		if (found == 0) {
+			(*left)++;
+			continue;
+		}
+		o = cr_object(x->object_id, (enum amber_kind)x->kind);
+		if (found < 0 || !o)
+			return cr_fail(l->err, l->errlen,
+				       "%s: slot %u (%s %llu): %s", c->name, x->sel,
+				       x->kind == AMBER_KIND_GATE ? "gate" : x->kind == AMBER_KIND_IRQ ? "IRQ" : "object",
+				       (unsigned long long)x->object_id,
+				       !o ? "the object is gone (it lived outside the image)" : "what it was derived from is gone");
+		int err = kernel_cap_install(c->task, x->sel, o, x->rights, pt, ps);
+		if (err)
+			return cr_fail(l->err, l->errlen, "%s: cannot install slot %u (error %d)", c->name, x->sel, err);
+	}
+	return 0;
+}
+
+static void load_init(struct cr_load *l, size_t i)
+{
+	l->m = l->img->components[i];
+	l->c = l->set[i];
+	if (!l->sessions_of[i] && !(l->sessions_of[i] = calloc(l->m->n_sessions + 1, sizeof(**l->sessions_of))))
+		abort();
+	l->sessions = l->sessions_of[i];
+}
+
+/* Reset a component struct for its restored incarnation. */
+static void reset(struct component *c, const AmberImg__Component *m, struct component *parent)
+{
+	c->id = m->id;
+	snprintf(c->name, sizeof(c->name), "%s", m->name);
+	snprintf(c->binary, sizeof(c->binary), "%s", m->binary);
+	c->parent = parent;
+	c->state = COMPONENT_NEW;
+	c->ending = false;
+	c->close_jobs = 0;
+	c->task = NULL;
+	c->thread = NULL;
+	c->process = NULL;
+	c->task_sel = c->thread_sel = c->factory_sel = c->parent_sel = c->log_sel = c->parent_gate = AMBER_SEL_INVALID;
+	c->sessions = NULL;
+	c->nsessions = 0;
+	c->rpc_caps = NULL;
+	c->nrpc_caps = 0;
+	memset(c->threads, 0, sizeof(c->threads));
+	c->regions = NULL;
+	c->nregions = 0;
+	c->children = NULL;
+	c->nchildren = 0;
+	c->exit_requested = false;
+	c->exit_code = 0;
+	c->end_state = m->ended ? m->end_state : AMBER_CHILD_RUNNING;
+	c->end_code = m->end_code;
+	snprintf(c->end_reason, sizeof(c->end_reason), "%s", m->end_reason ? m->end_reason : "");
+	c->stopped = c->crashed = c->restoring = c->cr_busy = false;
+}
+
+static int load_component_objects(struct cr_load *l)
+{
+	if (l->m->ended) {
+		l->c->state = COMPONENT_ENDED;
+		return 0;
+	}
+	if (component_load(l) < 0 || session_load(l) < 0 || cpu_load(l) < 0 || pd_load(l) < 0 || child_load(l) < 0 ||
+	    log_load(l) < 0 || load_objects(l) < 0)
+		return -1;
+	return 0;
+}
+
+static int load_fixed_memory(struct cr_load *l)
+{
+	struct component *c = l->c;
+	for (size_t i = 0; i < l->m->n_segments; i++)
+		if (image_read_pages(l->dir, l->img, l->m->segments[i]->dataspace, c->image.segments[i].ds.local, l->err,
+				     l->errlen) < 0)
+			return -1;
+	if (image_read_pages(l->dir, l->img, l->m->stack, c->stack.local, l->err, l->errlen) < 0 ||
+	    image_read_pages(l->dir, l->img, l->m->utcbs, c->utcbs.local, l->err, l->errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static int load_process(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct process_mapping maps[ELF_MAX_SEGMENTS + 2];
+	size_t n = component_fixed_mappings(c, maps, sizeof(maps) / sizeof(maps[0]));
+	struct thread_start start = { .ip = AMBER_IMAGE_BASE, .sp = AMBER_STACK_AREA, .tls_base = AMBER_UTCB_AREA };
+	int e = process_spawn(&c->process, c->name, maps, n, &start, c);
+	if (e < 0) {
+		c->process = NULL;
+		return cr_fail(l->err, l->errlen, "%s: cannot spawn its process: %s", c->name, strerror(-e));
+	}
+	return cpu_load_process(l) < 0 || rm_load_process(l) < 0 ? -1 : 0;
+}
+
+static bool thread_in_set(struct cr_load *l, uint64_t id)
+{
+	struct kobj *t = cr_object(id, AMBER_KIND_THREAD);
+	return t && task_in_set(l->set, l->img->n_components, kernel_object_id(kernel_thread_task((struct kthread *)t)));
+}
+
+/* IRQ states in the order that rebuilds each thread's list of attached
+ * IRQs (attaching prepends: the last attached is delivered first). */
+static int load_irqs(struct cr_load *l)
+{
+	const AmberImg__Component *m = l->m;
+	uint32_t max = 0;
+	for (size_t i = 0; i < m->n_irqs; i++)
+		if (m->irqs[i]->attach_order > max)
+			max = m->irqs[i]->attach_order;
+	for (uint64_t order = (uint64_t)max + 1; order-- > 0;) {
+		for (size_t i = 0; i < m->n_irqs; i++) {
+			const AmberImg__IrqState *x = m->irqs[i];
+			if (x->attach_order != order)
+				continue;
+			struct kobj *irq = cr_object(x->irq_id, AMBER_KIND_IRQ);
+			struct kobj *t = x->attached_thread_id ? cr_object(x->attached_thread_id, AMBER_KIND_THREAD) : NULL;
+			struct kernel_irq_state st = { x->attached_thread_id, x->label, x->pending };
+			if (!irq || (x->attached_thread_id && !t) ||
+			    kernel_irq_import((struct kirq *)irq, &st, (struct kthread *)t) != AMBER_OK)
+				return cr_fail(l->err, l->errlen, "%s: IRQ %llu cannot be attached again", l->c->name,
+					       (unsigned long long)x->irq_id);
+		}
+	}
+	return 0;
+}
+
+/* Import a thread's IPC state; a call whose partner is not restored is
+ * left to be restarted from its UTCB. Returns the doorbell value served. */
+static int load_ipc(struct cr_load *l, const AmberImg__Thread *x, uint32_t *served)
+{
+	const AmberImg__ThreadIpc *y = x->ipc;
+	struct kthread *t = (struct kthread *)cr_object(x->object_id, AMBER_KIND_THREAD);
+	struct kernel_thread_ipc_state st = {
+		.state = (enum kthread_state)y->state,
+		.op_seq = y->op_seq,
+		.send_is_call = y->send_is_call,
+		.msg_tag = y->msg_tag,
+		.rcv_window = y->rcv_window,
+		.rcv_timeout_us = y->rcv_timeout_us,
+		.remaining_us = y->remaining_us,
+		.send_gate_id = y->send_gate_id,
+		.queue_pos = y->queue_pos,
+		.partner_id = y->partner_id,
+		.reply_to_id = y->reply_to_id,
+		.wait_irq_id = y->wait_irq_id,
+	};
+	if (y->n_msg_mr != AMBER_MR_COUNT)
+		return cr_fail(l->err, l->errlen, "%s: thread %u: message of %zu words", l->c->name, x->index,
+			       y->n_msg_mr);
+	memcpy(st.msg_mr, y->msg_mr, sizeof(st.msg_mr));
+	struct kernel_thread_ipc_refs refs = { 0 };
+	bool restart = false;
+	if (st.state == KTHREAD_SEND) {
+		struct kobj *g = cr_object(st.send_gate_id, AMBER_KIND_GATE);
+		struct kernel_gate_state gs = { 0 };
+		if (g)
+			kernel_gate_export((struct kgate *)g, &gs);
+		restart = !g || !thread_in_set(l, gs.bound_thread_id);
+		refs.send_gate = (struct kgate *)g;
+	} else if (st.state == KTHREAD_REPLY_WAIT) {
+		restart = !st.partner_id || !thread_in_set(l, st.partner_id);
+		refs.partner = (struct kthread *)cr_object(st.partner_id, AMBER_KIND_THREAD);
+	} else if (st.state == KTHREAD_IRQ_WAIT) {
+		refs.wait_irq = (struct kirq *)cr_object(st.wait_irq_id, AMBER_KIND_IRQ);
+	} else if (st.state == KTHREAD_DEAD) {
+		return cr_fail(l->err, l->errlen, "%s: thread %u is dead", l->c->name, x->index);
+	}
+	/* A reply owed to a caller outside the set is dropped: that caller
+	 * already saw NO_PARTNER when the original went. */
+	if (st.reply_to_id && thread_in_set(l, st.reply_to_id))
+		refs.reply_to = (struct kthread *)cr_object(st.reply_to_id, AMBER_KIND_THREAD);
+	else
+		st.reply_to_id = 0;
+	struct amber_utcb *u = kernel_thread_utcb(t);
+	if (restart) {
+		*served = u->done_seq & AMBER_SEQ_MASK;
+		st.state = KTHREAD_READY;
+	}
+	int err = kernel_thread_ipc_import(t, &st, &refs);
+	if (err)
+		return cr_fail(l->err, l->errlen, "%s: thread %u: its IPC state (%u) cannot be restored (error %d)",
+			       l->c->name, x->index, y->state, err);
+	if (!restart)
+		*served = st.state != KTHREAD_READY ? st.op_seq : u->done_seq & AMBER_SEQ_MASK;
+	return 0;
+}
+
+static int start_component(struct cr_load *l, const uint32_t *served)
+{
+	struct component *c = l->c;
+	for (size_t i = 0; i < l->m->n_threads; i++) {
+		const AmberImg__Thread *x = l->m->threads[i];
+		struct kthread *t = (struct kthread *)cr_object(x->object_id, AMBER_KIND_THREAD);
+		if (kernel_entry_start_restored(t, served[i]) < 0)
+			return cr_fail(l->err, l->errlen, "%s: cannot start the kernel entry of thread %u", c->name, x->index);
+	}
+	c->state = COMPONENT_RUNNING;
+	for (size_t i = 0; i < l->m->n_threads; i++) {
+		const AmberImg__Thread *x = l->m->threads[i];
+		if (x->run_state == AMBER_IMG__RUN_STATE__RUNNING)
+			process_thread_resume(c->process, cpu_thread_tid(c, x->index));
+	}
+	return 0;
+}
+
+/* The whole set, in the phases of the header comment. */
+static int restore_set(struct cr_load *l, struct edges *outside)
+{
+	const AmberImg__Image *img = l->img;
+	size_t n = img->n_components;
+	for (size_t i = 0; i < n; i++) {
+		load_init(l, i);
+		if (load_component_objects(l) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		load_init(l, i);
+		if (!l->m->ended && rm_load(l) < 0)
+			return -1;
+	}
+	/* B: slots, parents first; a slot derived from a later slot of the
+	 * set waits for the next round. */
+	for (size_t i = 0; i < n; i++) {
+		load_init(l, i);
+		if (!l->m->ended && component_load_parent_gate(l) < 0)
+			return -1;
+	}
+	for (int round = 0;; round++) {
+		size_t left = 0, l1;
+		for (size_t i = 0; i < n; i++) {
+			load_init(l, i);
+			if (!l->m->ended && load_caps(l, &l1) < 0)
+				return -1;
+			left += l ->m->ended ? 0 : l1;
+		}
+		if (!left)
+			break;
+		if (round > 64)
+			return cr_fail(l->err, l->errlen, "%zu slots are derived from slots that never come", left);
+	}
+	for (size_t i = 0; i < n; i++) {
+		load_init(l, i);
+		if (!l->m->ended && parent_load(l) < 0)
+			return -1;
+	}
+	for (size_t i = 0; outside && i < outside->n; i++) {
+		const struct edge *e = &outside->v[i];
+		struct kobj *task = cr_object(e->task_id, AMBER_KIND_TASK);
+		struct kobj *o = cr_object(e->object_id, e->kind);
+		struct ktask *pt;
+		amber_sel_t ps;
+		if (!task || !o || kernel_cap_object((struct ktask *)task, e->sel, NULL, NULL) ||
+		    find_parent(img, e->parent_task_id, e->parent_sel, e->parent_object_id, &pt, &ps) != 1 ||
+		    kernel_cap_install((struct ktask *)task, e->sel, o, e->rights, pt, ps) != AMBER_OK)
+			core_report("restore: slot %u of task %llu (object %llu) is not restored", e->sel,
+				    (unsigned long long)e->task_id, (unsigned long long)e->object_id);
+	}
+	/* C */
+	for (size_t i = 0; i < n; i++) {
+		load_init(l, i);
+		if (!l->m->ended && (load_fixed_memory(l) < 0 || load_process(l) < 0))
+			return -1;
+	}
+	/* D */
+	for (size_t i = 0; i < n; i++) {
+		load_init(l, i);
+		if (!l->m->ended && load_irqs(l) < 0)
+			return -1;
+	}
+	uint32_t **served = calloc(n, sizeof(*served));
+	if (!served)
+		abort();
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		load_init(l, i);
+		served[i] = calloc(l->m->n_threads + 1, sizeof(**served));
+		if (!served[i])
+			abort();
+		for (size_t j = 0; j < l->m->n_threads && rc == 0; j++)
+			rc = load_ipc(l, l->m->threads[j], &served[i][j]);
+	}
+	/* E */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		load_init(l, i);
+		if (!l->m->ended)
+			rc = start_component(l, served[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(served[i]);
+	free(served);
+	return rc;
+}
+
+/* ---- the commands ---------------------------------------------------------- */
+
+static int check_image(const AmberImg__Image *img, char *err, size_t errlen)
+{
+	if (!img->n_components)
+		return cr_fail(err, errlen, "the image holds no component");
+	if (img->components[0]->ended)
+		return cr_fail(err, errlen, "its root %s had ended", img->components[0]->name);
+	return 0;
+}
+
+/* After a failed load: end what was made, so that nothing half-made runs. */
+static void undo(struct component **set, size_t n)
+{
+	kernel_lock();
+	for (size_t i = 0; i < n; i++) {
+		set[i]->restoring = true;
+		if (set[i]->state != COMPONENT_ENDED)
+			set[i]->state = COMPONENT_RUNNING; /* so that cleanup releases it */
+	}
+	kernel_unlock();
+	for (size_t i = n; i-- > 0;) {
+		component_cleanup(set[i]);
+		kernel_lock();
+		set[i]->restoring = false;
+		set[i]->crashed = true;
+		set[i]->end_state = AMBER_CHILD_KILLED;
+		snprintf(set[i]->end_reason, sizeof(set[i]->end_reason), "restore failed");
+		kernel_unlock();
+	}
+}
+
+static int run_load(const char *dir, AmberImg__Image *img, struct component **set, struct edges *outside,
+		    char *err, size_t errlen)
+{
+	char gen[4096];
+	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0)
+		return -1;
+	struct cr_load l = { .img = img, .dir = gen, .set = set, .err = err, .errlen = errlen };
+	l.ds = calloc(img->n_dataspaces + 1, sizeof(*l.ds));
+	l.sessions_of = calloc(img->n_components + 1, sizeof(*l.sessions_of));
+	if (!l.ds || !l.sessions_of)
+		abort();
+	err[0] = '\0';
+	kernel_lock();
+	kernel_object_ids_above(img->next_object_id);
+	core_badges_above(img->next_badge);
+	core_component_ids_above(img->next_component_id);
+	int rc = restore_set(&l, outside);
+	kernel_unlock();
+	free(l.ds);
+	for (size_t i = 0; i < img->n_components; i++)
+		free(l.sessions_of[i]);
+	free(l.sessions_of);
+	if (rc < 0)
+		undo(set, img->n_components);
+	return rc;
+}
 
 int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t msglen)
 {
 	(void)o;
-	snprintf(msg, msglen, "cannot restore %s: not implemented yet", dir);
-	return -1;
+	char err[512] = "";
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	AmberImg__Image *img;
+	if (image_read(dir, &img, err, sizeof(err)) < 0 || check_image(img, err, sizeof(err)) < 0) {
+		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+		return -1;
+	}
+	size_t n = img->n_components;
+	struct component **set = calloc(n, sizeof(*set));
+	struct component **live = NULL;
+	size_t nlive = 0;
+	if (!set)
+		abort();
+	int rc = 0;
+	kernel_lock();
+	struct component *root = cr_find(img->components[0]->name);
+	if (!root)
+		rc = cr_fail(err, sizeof(err), "no component named '%s' runs here (a whole scenario's image restores "
+					       "with: amber run --restore DIR)", img->components[0]->name);
+	else if ((root->parent ? root->parent->id : 0) != img->components[0]->parent_id || root->id != img->components[0]->id)
+		rc = cr_fail(err, sizeof(err), "%s here is not the component of the image (id %u, image: %u)", root->name,
+			     root->id, img->components[0]->id);
+	else if (root->cr_busy || root->restoring || root->close_jobs)
+		rc = cr_fail(err, sizeof(err), "%s is busy with a checkpoint, restore or session close; try again",
+			     root->name);
+	if (rc == 0) {
+		cr_collect(root, &live, &nlive);
+		/* Every component of the image is the live one of its id. */
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			for (size_t j = 0; j < nlive && !set[i]; j++)
+				if (live[j]->id == img->components[i]->id)
+					set[i] = live[j];
+			if (!set[i])
+				rc = cr_fail(err, sizeof(err), "%s (id %u) of the image is not in the live tree of %s",
+					     img->components[i]->name, img->components[i]->id, root->name);
+		}
+	}
+	bool *was_live = calloc(n + 1, sizeof(*was_live));
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		was_live[i] = set[i]->state == COMPONENT_RUNNING || set[i]->stopped;
+	kernel_unlock();
+	if (rc < 0) {
+		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+		free(set);
+		free(live);
+		free(was_live);
+		image_free(img);
+		return -1;
+	}
+
+	/* In place: write down what outside components hold, then end the live
+	 * incarnation quietly. Live members that are not in the image (made
+	 * after the checkpoint) end with it. */
+	struct edges outside = { 0 };
+	kernel_lock();
+	edges_collect(&outside, live, nlive);
+	kernel_unlock();
+	teardown(live, nlive);
+	kernel_lock();
+	for (size_t j = 0; j < nlive; j++) {
+		bool kept = false;
+		for (size_t i = 0; i < n; i++)
+			kept |= set[i] == live[j];
+		if (!kept && live[j]->restoring) {
+			live[j]->restoring = false;
+			live[j]->end_state = AMBER_CHILD_KILLED;
+			snprintf(live[j]->end_reason, sizeof(live[j]->end_reason), "rolled back");
+			core_component_ended();
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct component *parent = NULL;
+		if (img->components[i]->parent_id)
+			parent = i == 0 ? set[0]->parent : cr_load_component(&(struct cr_load){ .img = img, .set = set },
+									     img->components[i]->parent_id);
+		reset(set[i], img->components[i], parent);
+	}
+	kernel_unlock();
+
+	rc = run_load(dir, img, set, &outside, err, sizeof(err));
+	free(outside.v);
+	free(outside.set);
+	for (size_t i = 0; i < n; i++) {
+		bool running = rc == 0 && !img->components[i]->ended;
+		if (running && !was_live[i])
+			core_component_live();
+		else if (!running && was_live[i])
+			core_component_ended();
+		if (running)
+			snprintf(set[i]->image_dir, sizeof(set[i]->image_dir), "%s", dir);
+	}
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (rc == 0) {
+		snprintf(msg, msglen, "restored %s: %zu component%s in %.2f ms", img->root, n, n == 1 ? "" : "s", ms);
+		core_report("%s restored from %s", img->root, dir);
+	} else {
+		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+		core_report("restore of %s failed: %s", img->root, err);
+	}
+	free(set);
+	free(live);
+	free(was_live);
+	image_free(img);
+	return rc;
 }
 
 int cr_boot(const char *dir, char *msg, size_t msglen)
 {
-	snprintf(msg, msglen, "cannot restore %s: not implemented yet", dir);
-	return -1;
+	char err[512] = "";
+	AmberImg__Image *img;
+	if (image_read(dir, &img, err, sizeof(err)) < 0 || check_image(img, err, sizeof(err)) < 0) {
+		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+		return -1;
+	}
+	size_t n = img->n_components;
+	if (img->components[0]->parent_id) {
+		snprintf(msg, msglen, "cannot boot from %s: it holds %s, a child; only a top-level component's image "
+				      "starts a system", dir, img->root);
+		image_free(img);
+		return -1;
+	}
+	struct component **set = calloc(n, sizeof(*set));
+	if (!set)
+		abort();
+	kernel_lock();
+	for (size_t i = 0; i < n; i++) {
+		set[i] = calloc(1, sizeof(**set));
+		if (!set[i])
+			abort();
+		struct component *parent = NULL;
+		for (size_t j = 0; j < i && !parent; j++)
+			if (img->components[j]->id == img->components[i]->parent_id)
+				parent = set[j];
+		reset(set[i], img->components[i], parent);
+		core_component_adopt(set[i]);
+	}
+	kernel_unlock();
+	int rc = run_load(dir, img, set, NULL, err, sizeof(err));
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && !img->components[i]->ended) {
+			core_component_live();
+			snprintf(set[i]->image_dir, sizeof(set[i]->image_dir), "%s", dir);
+		}
+	}
+	if (rc == 0)
+		snprintf(msg, msglen, "restored %s: %zu component%s", img->root, n, n == 1 ? "" : "s");
+	else
+		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+	free(set);
+	image_free(img);
+	return rc;
 }

@@ -25,10 +25,12 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "amber/rm_session.h"
 #include "core.h"
+#include "cr_state.h"
 
 struct rm_region {
 	struct rm_region *next;    /* the component's attachments, by address */
@@ -491,4 +493,161 @@ void rm_close(struct core_session *s)
 			rm_region_remove(r, true);
 	}
 	managed_free_where(NULL, s);
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+/* The dataspace an attachment shows: saved by whoever saves it first (its
+ * owner's PD, a ROM session, or here), once. One owned by a component
+ * outside the checkpointed set is saved too, but restored by finding the
+ * live one with its gate's id. */
+static int save_region_ds(struct cr_save *s, struct core_ds *ds, uint32_t *index)
+{
+	struct component *owner = core_ds_owner(ds);
+	AmberImg__DataspaceKind kind = core_ds_managed(ds)     ? AMBER_IMG__DATASPACE_KIND__DS_MANAGED
+				       : owner		      ? AMBER_IMG__DATASPACE_KIND__DS_RAM
+								      : AMBER_IMG__DATASPACE_KIND__DS_ROM;
+	uint64_t gate = kernel_object_id(kernel_cap_object(kernel_core_task(), core_ds_sel(ds), NULL, NULL));
+	unsigned session = owner && core_ds_session(ds) ? cr_session_index(owner, core_ds_session(ds)) + 1 : 0;
+	return cr_save_ds(s, ds, core_ds_memory(ds), kind, owner ? owner->id : 0, gate, core_ds_writable(ds), session,
+			  index);
+}
+
+static int save_region(struct cr_save *s, struct component *c, AmberImg__Component *m, const struct rm_region *r,
+		       uint64_t managed_gate)
+{
+	AmberImg__Region *x = CR_NEW(AmberImg__Region, amber_img__region__init);
+	save_region_ds(s, r->ds, &x->dataspace);
+	x->addr = r->addr;
+	x->size = r->size;
+	x->offset = r->offset;
+	x->flags = r->flags;
+	x->session = cr_session_index(c, r->session);
+	x->managed_gate_id = managed_gate;
+	CR_APPEND(m, regions, x);
+	return 0;
+}
+
+int rm_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
+{
+	for (struct rm_managed *g = managed_all; g; g = g->next) {
+		if (g->c != c)
+			continue;
+		AmberImg__Managed *x = CR_NEW(AmberImg__Managed, amber_img__managed__init);
+		x->gate_id = kernel_object_id(kernel_cap_object(kernel_core_task(), g->sel, NULL, NULL));
+		save_region_ds(s, g->ds, &x->dataspace);
+		x->size = g->size;
+		x->session = cr_session_index(c, g->session);
+		CR_APPEND(m, managed, x);
+		for (struct rm_region *r = g->subs; r; r = r->next)
+			save_region(s, c, m, r, x->gate_id);
+	}
+	for (struct rm_region *r = c->regions; r; r = r->next)
+		save_region(s, c, m, r, 0);
+	return 0;
+}
+
+static struct core_ds *load_region_ds(struct cr_load *l, uint32_t index)
+{
+	const AmberImg__Dataspace *d = l->img->dataspaces[index];
+	if (l->ds[index])
+		return l->ds[index];
+	if (d->owner && !cr_load_component(l, d->owner)) {
+		struct core_ds *ds = core_ds_by_gate(d->gate_id); /* outside the set: the live one */
+		if (ds && core_ds_memory(ds)->size == d->size)
+			return ds;
+	}
+	cr_fail(l->err, l->errlen, "%s: an attachment shows dataspace %u (%s), which is gone", l->c->name, index,
+		d->name);
+	return NULL;
+}
+
+int rm_load(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct ktask *core = kernel_core_task();
+	for (size_t i = 0; i < l->m->n_managed; i++) {
+		const AmberImg__Managed *x = l->m->managed[i];
+		struct core_session *ss = cr_load_session(l, x->session, "a managed dataspace");
+		if (!ss)
+			return -1;
+		struct rm_managed *g = calloc(1, sizeof(*g));
+		if (!g)
+			return cr_fail(l->err, l->errlen, "%s: no memory for a managed dataspace", c->name);
+		if (core_ds_load(l, x->dataspace, &g->ds) < 0) {
+			free(g);
+			return -1;
+		}
+		core_ds_set_managed(g->ds, g);
+		g->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if (cr_force_id(l, x->gate_id, "managed dataspace") < 0 ||
+		    kernel_create_core_gate(core, g->sel, c->id, managed_handle, g, NULL) != AMBER_OK) {
+			core_ds_free(g->ds);
+			free(g);
+			return l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: cannot create a managed dataspace", c->name);
+		}
+		g->c = c;
+		g->session = ss;
+		g->size = x->size;
+		g->next = managed_all;
+		managed_all = g;
+	}
+	for (size_t i = 0; i < l->m->n_regions; i++) {
+		const AmberImg__Region *x = l->m->regions[i];
+		struct core_session *ss = cr_load_session(l, x->session, "an attachment");
+		struct core_ds *ds = ss ? load_region_ds(l, x->dataspace) : NULL;
+		if (!ds)
+			return -1;
+		struct rm_managed *in = NULL;
+		if (x->managed_gate_id) {
+			for (in = managed_all; in; in = in->next)
+				if (in->c == c && kernel_object_id(kernel_cap_object(core, in->sel, NULL, NULL)) == x->managed_gate_id)
+					break;
+			if (!in)
+				return cr_fail(l->err, l->errlen, "%s: a sub-attachment of managed dataspace %llu, which it lacks",
+					       c->name, (unsigned long long)x->managed_gate_id);
+		}
+		if (x->size == 0 || x->offset > core_ds_memory(ds)->size || x->size > core_ds_memory(ds)->size - x->offset ||
+		    (!in && !attachable(x->addr, x->size)) || ((x->flags & AMBER_RM_WRITABLE) && !core_ds_writable(ds)))
+			return cr_fail(l->err, l->errlen, "%s: attachment at 0x%llx does not fit its dataspace or layout",
+				       c->name, (unsigned long long)x->addr);
+		struct rm_region *r = calloc(1, sizeof(*r));
+		if (!r)
+			return cr_fail(l->err, l->errlen, "%s: no memory for an attachment", c->name);
+		*r = (struct rm_region){ .c = in ? NULL : c, .session = ss, .ds = ds, .addr = x->addr, .size = x->size,
+					 .offset = x->offset, .flags = x->flags, .in = in };
+		struct rm_region **pp = in ? &in->subs : &c->regions;
+		while (*pp && (*pp)->addr < r->addr)
+			pp = &(*pp)->next;
+		r->next = *pp;
+		*pp = r;
+		if (in)
+			in->nsubs++;
+		else
+			c->nregions++;
+		struct rm_region **dl = core_ds_regions(ds);
+		r->ds_next = *dl;
+		*dl = r;
+	}
+	return 0;
+}
+
+int rm_load_process(struct cr_load *l)
+{
+	struct component *c = l->c;
+	for (struct rm_region *r = c->regions; r; r = r->next) {
+		struct rm_managed *g = core_ds_managed(r->ds);
+		int e = 0;
+		if (g) {
+			for (struct rm_region *sub = g->subs; sub && e >= 0; sub = sub->next)
+				e = managed_part(r, sub, true);
+		} else {
+			struct process_mapping m = { core_ds_memory(r->ds), r->addr, r->offset, r->size, prot_of(r->flags) };
+			e = process_map(c->process, &m);
+		}
+		if (e < 0)
+			return cr_fail(l->err, l->errlen, "%s: cannot map the attachment at 0x%llx: %s", c->name,
+				       (unsigned long long)r->addr, strerror(-e));
+	}
+	return 0;
 }

@@ -37,6 +37,7 @@
 
 #include "amber/rom_session.h"
 #include "core.h"
+#include "cr_state.h"
 
 struct rom_session {
 	struct component *c;
@@ -245,4 +246,44 @@ int rom_update(struct component *c, const char *name, const void *bytes, size_t 
 			signal_submit(r->sigh, 1); /* a context freed meanwhile gets nothing */
 	}
 	return AMBER_OK;
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+/* The copy handed out is saved as it is, not read again from the module:
+ * a restored component sees exactly the bytes it saw. */
+int rom_session_save(struct cr_save *s, void *data, AmberImg__Session *m)
+{
+	struct rom_session *r = data;
+	AmberImg__RomSession *x = CR_NEW(AmberImg__RomSession, amber_img__rom_session__init);
+	m->rom = x;
+	x->module = cr_strdup(r->name);
+	x->config = r->config;
+	x->version = r->version;
+	x->size = r->size;
+	x->sigh = r->sigh;
+	return cr_save_ds(s, r->ds, core_ds_memory(r->ds), AMBER_IMG__DATASPACE_KIND__DS_ROM, 0,
+			  kernel_object_id(kernel_cap_object(kernel_core_task(), core_ds_sel(r->ds), NULL, NULL)),
+			  false, 0, &x->dataspace);
+}
+
+int rom_session_load(struct cr_load *l, const AmberImg__RomSession *m, void **data)
+{
+	if (!valid_module_name(m->module) && strcmp(m->module, AMBER_ROM_CONFIG) != 0)
+		return cr_fail(l->err, l->errlen, "%s: ROM session for '%s': not a module name", l->c->name, m->module);
+	struct rom_session *r = calloc(1, sizeof(*r));
+	if (!r)
+		return cr_fail(l->err, l->errlen, "%s: no memory for a ROM session", l->c->name);
+	r->c = l->c;
+	snprintf(r->name, sizeof(r->name), "%s", m->module);
+	r->config = m->config;
+	r->version = m->version;
+	r->size = m->size;
+	r->sigh = m->sigh;
+	if (core_ds_load(l, m->dataspace, &r->ds) < 0) {
+		free(r);
+		return -1;
+	}
+	*data = r;
+	return 0;
 }

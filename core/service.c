@@ -30,9 +30,20 @@ void service_drop_items(struct kcore_request *req)
 	req->nitems = 0;
 }
 
+static uint64_t next_badge; /* the last one handed out; under the kernel lock */
+
+/* Restore: badges continue above every restored one, also in a fresh
+ * system, so a new badge never collides with an old one. */
+void core_badges_above(uint64_t badge)
+{
+	if (badge > next_badge)
+		next_badge = badge;
+}
+
+uint64_t core_badge_last(void) { return next_badge; }
+
 uint64_t core_new_badge(void)
 {
-	static uint64_t next_badge; /* under the kernel lock, like every handler */
 	return ++next_badge;
 }
 

@@ -28,6 +28,7 @@
 #include "amber/rom_session.h"
 #include "amber/timer_session.h"
 #include "core.h"
+#include "cr_state.h"
 #include "platform/linux/kernel_entry.h"
 
 static const struct {
@@ -250,4 +251,62 @@ enum kcore_result core_session_close_request(struct component *c, struct kcore_r
 		free(j);
 	}
 	return e != 0 ? KCORE_REPLY : KCORE_DEFER;
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+int session_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
+{
+	for (struct core_session *ss = c->sessions; ss; ss = ss->next) {
+		AmberImg__Session *x = CR_NEW(AmberImg__Session, amber_img__session__init);
+		x->kind = ss->kind;
+		x->gate_id = kernel_object_id(kernel_cap_object(kernel_core_task(), ss->sel, NULL, NULL));
+		CR_APPEND(m, sessions, x);
+		if (ss->kind == CORE_SERVICE_ROM && rom_session_save(s, ss->data, x) < 0)
+			return -1;
+		if (ss->kind == CORE_SERVICE_TIMER && timer_session_save(s, ss->data, x) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The list keeps its order: session i of the image is the i-th again. */
+int session_load(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct core_session **tail = &c->sessions;
+	c->sessions = NULL;
+	c->nsessions = 0;
+	for (size_t i = 0; i < l->m->n_sessions; i++) {
+		const AmberImg__Session *x = l->m->sessions[i];
+		if (x->kind >= NSERVICES || core_services[x->kind].kind != x->kind)
+			return cr_fail(l->err, l->errlen, "%s: session %zu: unknown service %u", c->name, i, x->kind);
+		struct core_session *ss = calloc(1, sizeof(*ss));
+		if (!ss)
+			return cr_fail(l->err, l->errlen, "%s: no memory for session %zu", c->name, i);
+		ss->kind = x->kind;
+		ss->c = c;
+		int err = 0;
+		if (x->kind == CORE_SERVICE_ROM)
+			err = x->rom ? rom_session_load(l, x->rom, &ss->data) : cr_fail(l->err, l->errlen, "%s: ROM session %zu without its module", c->name, i);
+		else if (x->kind == CORE_SERVICE_TIMER)
+			err = x->timer ? timer_session_load(l, x->timer, &ss->data) : cr_fail(l->err, l->errlen, "%s: Timer session %zu without its state", c->name, i);
+		if (err < 0) {
+			free(ss);
+			return -1;
+		}
+		struct ktask *core = kernel_core_task();
+		ss->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if (cr_force_id(l, x->gate_id, "session gate") < 0 ||
+		    kernel_create_core_gate(core, ss->sel, c->id, core_services[x->kind].handler, ss, NULL) != AMBER_OK) {
+			session_data_destroy(ss->kind, ss->data);
+			free(ss);
+			return l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: cannot create session %zu", c->name, i);
+		}
+		*tail = ss;
+		tail = &ss->next;
+		c->nsessions++;
+		l->sessions[i] = ss;
+	}
+	return 0;
 }

@@ -26,11 +26,13 @@
  * The PD session's methods (amber/pd_session.h) call in here; everything
  * runs with the kernel lock held, which also protects these lists.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "amber/pd_session.h"
 #include "amber/signal_source.h"
 #include "core.h"
+#include "cr_state.h"
 
 struct signal_context;
 
@@ -414,4 +416,140 @@ void signal_close_session(const struct core_session *session)
 		else
 			pp = &(*pp)->next;
 	}
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+/* Sources and contexts come back with their gates' ids and badges, pending
+ * counts and queue order; the semaphore IRQ (CAP3) is made again in core's
+ * task with its id, and the walker attaches it to the restored
+ * signal-handler thread with the old badge as label (its saved IrqState),
+ * as core attached it at ALLOC_SIGNAL_SOURCE. */
+int signal_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
+{
+	for (struct signal_source *x = sources; x; x = x->next) {
+		if (x->c != c)
+			continue;
+		AmberImg__SignalSource *y = CR_NEW(AmberImg__SignalSource, amber_img__signal_source__init);
+		y->gate_id = x->gate_id;
+		y->badge = x->badge;
+		y->irq_id = kernel_object_id(x->irq);
+		y->thread_id = x->thread_id;
+		y->session = cr_session_index(c, x->session);
+		CR_APPEND(m, signal_sources, y);
+	}
+	for (struct signal_context *x = contexts; x; x = x->next) {
+		if (x->c != c)
+			continue;
+		AmberImg__SignalContext *y = CR_NEW(AmberImg__SignalContext, amber_img__signal_context__init);
+		y->gate_id = x->gate_id;
+		y->badge = x->badge;
+		y->source_gate_id = x->source ? x->source->gate_id : 0;
+		y->imprint = x->imprint;
+		y->count = x->count;
+		unsigned pos = 0;
+		for (struct signal_context *q = x->source && x->count ? x->source->queue_head : NULL; q && q != x;
+		     q = q->queue_next)
+			pos++;
+		y->queue_pos = pos;
+		y->session = cr_session_index(c, x->session);
+		CR_APPEND(m, signal_contexts, y);
+	}
+	(void)s;
+	return 0;
+}
+
+int signal_load(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct ktask *core = kernel_core_task();
+	for (size_t i = 0; i < l->m->n_signal_sources; i++) {
+		const AmberImg__SignalSource *y = l->m->signal_sources[i];
+		const struct core_session *ss = cr_load_session(l, y->session, "a signal source");
+		if (!ss)
+			return -1;
+		struct signal_source *x = calloc(1, sizeof(*x));
+		if (!x)
+			return cr_fail(l->err, l->errlen, "%s: no memory for a signal source", c->name);
+		x->c = c;
+		x->session = ss;
+		x->badge = y->badge;
+		x->gate_id = y->gate_id;
+		x->thread_id = y->thread_id;
+		x->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if (cr_force_id(l, y->gate_id, "signal source") < 0 ||
+		    kernel_create_core_gate(core, x->sel, x->badge, source_handle, x, NULL) != AMBER_OK) {
+			free(x);
+			return l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: cannot create a signal source", c->name);
+		}
+		x->irq_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if (cr_force_id(l, y->irq_id, "signal source's semaphore") < 0 ||
+		    kernel_create_irq(core, x->irq_sel, &x->irq) != AMBER_OK) {
+			kernel_cap_delete(core, x->sel);
+			free(x);
+			return l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: cannot create a semaphore", c->name);
+		}
+		x->next = sources;
+		sources = x;
+	}
+	/* Contexts, then each source's queue in its saved order. */
+	struct signal_context **made = calloc(l->m->n_signal_contexts + 1, sizeof(*made));
+	if (!made)
+		return cr_fail(l->err, l->errlen, "%s: no memory for signal contexts", c->name);
+	int rc = 0;
+	for (size_t i = 0; i < l->m->n_signal_contexts; i++) {
+		const AmberImg__SignalContext *y = l->m->signal_contexts[i];
+		const struct core_session *ss = cr_load_session(l, y->session, "a signal context");
+		if (!ss) {
+			rc = -1;
+			break;
+		}
+		struct signal_source *src = y->source_gate_id ? source_by_gate(y->source_gate_id) : NULL;
+		if (y->source_gate_id && (!src || src->c != c)) {
+			rc = cr_fail(l->err, l->errlen, "%s: signal context %llu names source %llu, none of its own", c->name,
+				     (unsigned long long)y->gate_id, (unsigned long long)y->source_gate_id);
+			break;
+		}
+		struct signal_context *x = calloc(1, sizeof(*x));
+		if (!x) {
+			rc = cr_fail(l->err, l->errlen, "%s: no memory for a signal context", c->name);
+			break;
+		}
+		x->c = c;
+		x->session = ss;
+		x->source = src;
+		x->badge = y->badge;
+		x->gate_id = y->gate_id;
+		x->imprint = y->imprint;
+		x->count = src && y->count <= AMBER_SIGNAL_COUNT_MAX ? y->count : 0;
+		x->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
+		if (cr_force_id(l, y->gate_id, "signal context") < 0 ||
+		    kernel_create_core_gate(core, x->sel, x->badge, context_handle, x, NULL) != AMBER_OK) {
+			free(x);
+			rc = l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: cannot create a signal context", c->name);
+			break;
+		}
+		x->next = contexts;
+		contexts = x;
+		made[i] = x;
+	}
+	for (uint32_t pos = 0; rc == 0; pos++) {
+		bool any = false;
+		for (size_t i = 0; i < l->m->n_signal_contexts; i++) {
+			struct signal_context *x = made[i];
+			if (!x->count || l->m->signal_contexts[i]->queue_pos != pos)
+				continue;
+			any = true;
+			struct signal_source *src = x->source;
+			if (src->queue_tail)
+				src->queue_tail->queue_next = x;
+			else
+				src->queue_head = x;
+			src->queue_tail = x;
+		}
+		if (!any)
+			break;
+	}
+	free(made);
+	return rc;
 }

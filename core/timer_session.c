@@ -20,6 +20,7 @@
 
 #include "amber/timer_session.h"
 #include "core.h"
+#include "cr_state.h"
 
 struct timer_session {
 	struct core_timeout timeout; /* first: the fire function gets it */
@@ -117,4 +118,47 @@ enum kcore_result timer_handle(void *ctx, struct kcore_request *req, int *error)
 	}
 	service_drop_items(req);
 	return KCORE_REPLY;
+}
+
+/* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
+
+/* Elapsed time and the time left are saved, not absolute clock readings:
+ * restored, the session's clock continues from where it stood and the
+ * timeout fires after the time it had left, so the component sees neither
+ * a jump nor a step back, and a periodic timeout keeps its phase. */
+int timer_session_save(struct cr_save *s, void *data, AmberImg__Session *m)
+{
+	struct timer_session *ts = data;
+	AmberImg__TimerSession *x = CR_NEW(AmberImg__TimerSession, amber_img__timer_session__init);
+	m->timer = x;
+	x->elapsed_us = s->now_us - ts->opened_us;
+	x->context_id = ts->context_id;
+	x->period_us = ts->period_us;
+	x->scheduled = core_timeout_scheduled(&ts->timeout);
+	x->remaining_us = x->scheduled && ts->timeout.deadline_us > s->now_us ? ts->timeout.deadline_us - s->now_us : 0;
+	return 0;
+}
+
+int timer_session_load(struct cr_load *l, const AmberImg__TimerSession *m, void **data)
+{
+	uint64_t now = core_time_us();
+	if (m->elapsed_us > now)
+		return cr_fail(l->err, l->errlen, "%s: Timer session opened %llu us ago, before this system's clock began",
+			       l->c->name, (unsigned long long)m->elapsed_us);
+	if (m->period_us && m->period_us < AMBER_TIMER_MIN_PERIOD_US)
+		return cr_fail(l->err, l->errlen, "%s: Timer period of %llu us", l->c->name,
+			       (unsigned long long)m->period_us);
+	struct timer_session *ts = calloc(1, sizeof(*ts));
+	if (!ts)
+		return cr_fail(l->err, l->errlen, "%s: no memory for a Timer session", l->c->name);
+	ts->timeout.fire = fire;
+	ts->opened_us = now - m->elapsed_us;
+	ts->context_id = m->context_id;
+	ts->period_us = m->period_us;
+	if (m->scheduled && core_timeout_schedule(&ts->timeout, add_sat(now, m->remaining_us)) != AMBER_OK) {
+		free(ts);
+		return cr_fail(l->err, l->errlen, "%s: cannot schedule its timeout", l->c->name);
+	}
+	*data = ts;
+	return 0;
 }
