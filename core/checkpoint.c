@@ -314,25 +314,25 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	for (size_t i = 0; i < img->n_dataspaces && rc == 0; i++) {
 		if (img->dataspaces[i]->kind != AMBER_IMG__DATASPACE_KIND__DS_UTCBS)
 			continue;
-		if (!(copies[i] = malloc(s.mem[i]->size)))
+		if (!(copies[i] = calloc(1, s.mem[i]->size)))
 			rc = cr_fail(err, sizeof(err), "no memory to copy a UTCB area");
-		else
-			memcpy(copies[i], s.mem[i]->local, s.mem[i]->size);
+		else if (dataspace_read(s.mem[i], copies[i]) < 0)
+			rc = cr_fail(err, sizeof(err), "cannot read %s", s.mem[i]->name);
 	}
 	kernel_unlock();
 
 	for (size_t i = 0; i < img->n_dataspaces && rc == 0; i++) {
 		const struct dataspace *d = s.mem[i];
-		if (copies[i] || img->dataspaces[i]->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED || !d->local)
+		if (copies[i] || img->dataspaces[i]->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED || d->fd < 0)
 			continue;
-		if (!(copies[i] = malloc(d->size)))
+		if (!(copies[i] = calloc(1, d->size)))
 			rc = cr_fail(err, sizeof(err), "no memory to copy %s (%zu bytes)", d->name, d->size);
-		else
-			memcpy(copies[i], d->local, d->size);
+		else if (dataspace_read(d, copies[i]) < 0)
+			rc = cr_fail(err, sizeof(err), "cannot read %s", d->name);
 	}
-	double pause_ms = ms_since(&t0);
+	double copied_ms = ms_since(&t0);
 	thaw(set, n, fz, !o->kill);
-	double frozen_ms = ms_since(&t0);
+	double pause_ms = ms_since(&t0); /* until its threads run again */
 
 	if (rc == 0) {
 		struct image_memory *mem = calloc(img->n_dataspaces + 1, sizeof(*mem));
@@ -364,10 +364,10 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		if (o->kill)
 			cr_stop(set, n);
 		snprintf(msg, msglen,
-			 "checkpointed %s: %zu component%s, %zu thread%s, %.1f MiB stored; paused %.2f ms, frozen %.2f ms, "
-			 "total %.2f ms%s",
+			 "checkpointed %s: %zu component%s, %zu thread%s, %.1f MiB stored; paused %.2f ms (cut and copy "
+			 "%.2f ms), total %.2f ms%s",
 			 img->root, n, n == 1 ? "" : "s", nthreads, nthreads == 1 ? "" : "s", (double)bytes / (1 << 20),
-			 pause_ms, frozen_ms, ms_since(&t0), o->kill ? "; stopped" : "");
+			 pause_ms, copied_ms, ms_since(&t0), o->kill ? "; stopped" : "");
 	} else {
 		if (o->kill) /* never leave it frozen: it runs on */
 			for (size_t i = 0; i < n; i++)

@@ -59,8 +59,10 @@ static void teardown(struct component **set, size_t n)
 	kernel_lock();
 	for (size_t i = 0; i < n; i++) {
 		struct component *c = set[i];
-		if (c->state == COMPONENT_RUNNING && !c->ending)
+		if (c->state == COMPONENT_RUNNING && !c->ending) {
 			c->restoring = true;
+			c->line_len = 0; /* its unfinished line is in the image, not for printing now */
+		}
 	}
 	kernel_unlock();
 	for (size_t i = n; i-- > 0;) {

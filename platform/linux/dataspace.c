@@ -86,3 +86,26 @@ void dataspace_destroy(struct dataspace *ds)
 	memset(ds, 0, sizeof(*ds));
 	ds->fd = -1;
 }
+
+/* Copy only the parts of the memfd that hold data: reading a hole through
+ * a mapping would allocate a page for it, pread returns its zeros without. */
+int dataspace_read(const struct dataspace *ds, uint8_t *dst)
+{
+	off_t at = 0, size = (off_t)ds->size;
+	while (at < size) {
+		off_t data = lseek(ds->fd, at, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno; /* ENXIO: only holes from here on */
+		off_t hole = lseek(ds->fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		for (off_t p = data; p < hole;) {
+			ssize_t n = pread(ds->fd, dst + p, (size_t)(hole - p), p);
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			p += n;
+		}
+		at = hole;
+	}
+	return 0;
+}

@@ -22,6 +22,10 @@ struct dataspace {
 /* Create a zero-filled dataspace of at least `size` bytes. 0 or -errno. */
 int dataspace_create(struct dataspace *ds, size_t size, const char *name);
 
+/* Copy its contents into dst (size bytes, zeroed by the caller), reading
+ * only the ranges that hold data: holes stay holes. 0 or -errno. */
+int dataspace_read(const struct dataspace *ds, uint8_t *dst);
+
 /* Unmap core's view and close the memfd. Safe on a zeroed struct. */
 void dataspace_destroy(struct dataspace *ds);
 
