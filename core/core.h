@@ -102,6 +102,7 @@ struct component {
 	/* How it ended. */
 	bool exit_requested;
 	int exit_code;
+	bool crashed;          /* ended by a fault, a forbidden call or a kill (`amber ps`) */
 
 	/* Children (child.c): a parent's list, and a child's side. */
 	struct core_child *children;  /* the children this component created */
@@ -132,6 +133,10 @@ unsigned core_component_next_id(void);
  * list amber-core stops and frees at its end. Kernel lock held. */
 void core_component_register(struct component *c);
 struct component *core_components_created(void);
+/* The scenario's components (main.c's list; parent NULL), for those who
+ * walk all components (`amber ps`). Set once before any starts. */
+void core_components_set_scenario(struct component *list);
+struct component *core_components_scenario(void);
 /* It is about to start / it has ended: amber-core runs while any lives. */
 void core_component_live(void);
 void core_component_ended(void);

@@ -50,12 +50,14 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 	struct component *c = process_user(p);
 	kernel_lock();
 	log_flush(c);
-	if (info->how == PROCESS_EXITED)
+	if (info->how == PROCESS_EXITED) {
 		core_report("%s exited with code %d", c->name, info->code);
-	else if (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested)
+	} else if (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested) {
 		core_report("%s exited with code %d", c->name, c->exit_code);
-	else
+	} else {
 		core_report("%s killed: %s", c->name, info->reason);
+		c->crashed = true;
+	}
 	kernel_unlock();
 	component_cleanup(c);
 	kernel_lock();
@@ -201,13 +203,20 @@ int main(int argc, char **argv)
 	 * next ones. */
 	for (struct component *c = components; c; c = c->next)
 		c->id = core_component_next_id();
+	core_components_set_scenario(components);
 	for (struct component *c = components; c; c = c->next) {
 		core_component_live();
 		if (component_start(c, err, sizeof(err)) < 0) {
 			core_report("cannot start %s: %s", c->name, err);
 			status = 1;
-			if (c->state != COMPONENT_RUNNING)
+			if (c->state != COMPONENT_RUNNING) {
+				/* Never ran: `amber ps` shows it crashed, not new. */
+				kernel_lock();
+				c->state = COMPONENT_ENDED;
+				c->crashed = true;
+				kernel_unlock();
 				core_component_ended();
+			}
 		}
 	}
 
