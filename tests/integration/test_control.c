@@ -367,7 +367,7 @@ static void silent_client_does_not_block(void **state)
 	close(slow);
 	assert_string_equal(cut, "ERR timeout: no complete request line within 5 s\n");
 	free(cut);
-	if (waited > 7.0)
+	if (waited > 8.0)
 		fail_msg("a client sending a byte at a time was served for %.1f s", waited);
 
 	live_stop(&lc);
