@@ -56,6 +56,7 @@ BASE_OBJ := $(call cobj,$(BASE_SRC))
 
 AMBER_CORE := $(BUILD)/amber-core
 AMBER_CLI := $(BUILD)/amber
+CR_DIFF := $(BUILD)/cr-diff
 LAUNCHER := $(BUILD)/amber-launch
 BASE_LIB := $(BUILD)/lib/libamber_base.a
 COMPONENT_BINS := $(patsubst %,$(BUILD)/components/%,$(COMPONENTS))
@@ -73,7 +74,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check check-plain check-san unit integration bench demo clean deps
 SDK := $(BUILD)/sdk
-all: $(AMBER_CORE) $(AMBER_CLI) $(LAUNCHER) $(BASE_LIB) $(COMPONENT_BINS) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS) sdk
+all: $(AMBER_CORE) $(AMBER_CLI) $(CR_DIFF) $(LAUNCHER) $(BASE_LIB) $(COMPONENT_BINS) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS) sdk
 
 # ---- component SDK: what a component built outside the tree needs --------
 .PHONY: sdk
@@ -103,6 +104,11 @@ $(BUILD)/%.o: %.c
 	$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(AMBER_CORE): $(KERNEL_OBJ) $(PLATFORM_OBJ) $(CORE_OBJ) $(IMAGE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LDLIBS)
+
+# Differential testing of checkpoint/restore (tools/cr_diff.c).
+$(CR_DIFF): tools/cr_diff.c $(IMAGE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LDLIBS)
 

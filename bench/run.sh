@@ -68,7 +68,9 @@ amber_ipc_bench() {
 	if command -v stdbuf >/dev/null 2>&1; then
 		cmd+=(stdbuf -oL -eL)
 	fi
-	cmd+=("$AMBER_CORE" "$scenario")
+	# No control socket: a benchmark must not take (or be refused) the
+	# name of a system the user runs next to it.
+	cmd+=("$AMBER_CORE" --no-control "$scenario")
 
 	local t_start="" t_done="" n_start="" n_done="" line now
 	local -a tail_lines=()

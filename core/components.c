@@ -1,7 +1,9 @@
 /*
  * The components amber-core runs: how many are live (amber-core ends when
  * none is), their ids, and the ones created at run time (children, child.c),
- * which amber-core stops and frees at its end like the scenario's.
+ * which amber-core stops and frees at its end like the scenario's. The
+ * scenario's own list stays main.c's; it is only made known here so that
+ * `amber ps` (ps.c) can walk every component.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -9,6 +11,7 @@
 #include "core.h"
 
 static struct component *created; /* kernel lock */
+static struct component *scenario; /* set before any component starts */
 static unsigned next_id = 1;
 static pthread_mutex_t live_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t live_cond; /* on CLOCK_MONOTONIC */
@@ -32,14 +35,12 @@ void core_component_ids_above(unsigned id)
 		next_id = id + 1;
 }
 
-static struct component *scenario_list;
-void core_components_set_scenario(struct component *list) { scenario_list = list; }
-struct component *core_components_scenario(void) { return scenario_list; }
+
 
 /* Every component, scenario's first: visit(c) for each. */
 void core_components_each(void (*visit)(struct component *c, void *ctx), void *ctx)
 {
-	for (struct component *c = scenario_list; c; c = c->next)
+	for (struct component *c = scenario; c; c = c->next)
 		visit(c, ctx);
 	for (struct component *c = created; c; c = c->next)
 		visit(c, ctx);
@@ -61,6 +62,10 @@ void core_component_register(struct component *c)
 }
 
 struct component *core_components_created(void) { return created; }
+
+void core_components_set_scenario(struct component *list) { scenario = list; }
+
+struct component *core_components_scenario(void) { return scenario; }
 
 void core_component_live(void)
 {

@@ -142,13 +142,15 @@ void core_component_register(struct component *c);
 /* Checkpoint/restore: the scenario's list (main.c sets it), every
  * component, id allocation around restored ids, and a restored component
  * taken into the created list with its own id. Kernel lock held. */
-void core_components_set_scenario(struct component *list);
-struct component *core_components_scenario(void);
 void core_components_each(void (*visit)(struct component *c, void *ctx), void *ctx);
 unsigned core_component_id_peek(void);
 void core_component_ids_above(unsigned id);
 void core_component_adopt(struct component *c);
 struct component *core_components_created(void);
+/* The scenario's components (main.c's list; parent NULL), for those who
+ * walk all components (`amber ps`). Set once before any starts. */
+void core_components_set_scenario(struct component *list);
+struct component *core_components_scenario(void);
 /* It is about to start / it has ended: amber-core runs while any lives. */
 void core_component_live(void);
 void core_component_ended(void);

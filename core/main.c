@@ -2,12 +2,21 @@
  * amber-core: the kernel, core's services and the component processes in
  * one trusted host process.
  *
- *   amber-core [--timeout SECONDS] [--components DIR] SCENARIO.xml
+ *   amber-core [--timeout SECONDS] [--components DIR] [--control NAME | --no-control]
+ *              (SCENARIO.xml | --restore DIR)
  *
  * Starts every component of the scenario and runs until all of them have
  * ended (exit status 0), a start failed (1), the timeout passed (2), or
  * SIGINT/SIGTERM arrived (3). Component output appears as "[name] text",
- * core's own reports as "core: text".
+ * core's own reports as "core: text". With --restore, the checkpoint image
+ * in DIR (a whole system) is what starts instead (cr_boot); if it cannot
+ * be restored, amber-core says why and exits with 1.
+ *
+ * The control socket (control.c, docs/amber-command.md) lets the `amber`
+ * command list, checkpoint and restore the running components. It is
+ * named "default" unless --control says otherwise, and a second amber-core
+ * with the same name refuses to start: `amber` addresses a system by its
+ * name, which must therefore be unambiguous. --no-control runs without it.
  *
  * SIGHUP re-reads the scenario file (Genode's dynamic config update): every
  * running component of the scenario whose <config> text changed gets the
@@ -29,7 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "core.h"
+#include "cr.h"
 #include "platform/linux/kernel_entry.h"
 #include "scenario.h"
 
@@ -57,12 +68,13 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 	c->ending = true; /* claimed: a restore waits for this end instead */
 	c->crashed = !(info->how == PROCESS_EXITED || (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested));
 	log_flush(c);
-	if (info->how == PROCESS_EXITED)
+	if (info->how == PROCESS_EXITED) {
 		core_report("%s exited with code %d", c->name, info->code);
-	else if (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested)
+	} else if (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested) {
 		core_report("%s exited with code %d", c->name, c->exit_code);
-	else
+	} else {
 		core_report("%s killed: %s", c->name, info->reason);
+	}
 	kernel_unlock();
 	component_cleanup(c);
 	kernel_lock();
@@ -135,14 +147,17 @@ static void reload(const char *scenario, const char *components_dir)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--components DIR] SCENARIO.xml\n");
+	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--components DIR] [--control NAME | --no-control]\n"
+			"                  (SCENARIO.xml | --restore DIR)\n");
 	exit(1);
 }
 
 int main(int argc, char **argv)
 {
 	long timeout_s = 0;
-	const char *components_dir = NULL, *scenario = NULL;
+	const char *components_dir = NULL, *scenario = NULL, *restore_dir = NULL;
+	const char *control_name = CONTROL_NAME_DEFAULT;
+	bool control = true;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
 			char *end;
@@ -151,13 +166,19 @@ int main(int argc, char **argv)
 				usage();
 		} else if (strcmp(argv[i], "--components") == 0 && i + 1 < argc) {
 			components_dir = argv[++i];
+		} else if (strcmp(argv[i], "--control") == 0 && i + 1 < argc) {
+			control_name = argv[++i];
+		} else if (strcmp(argv[i], "--no-control") == 0) {
+			control = false;
+		} else if (strcmp(argv[i], "--restore") == 0 && i + 1 < argc && !restore_dir) {
+			restore_dir = argv[++i];
 		} else if (argv[i][0] == '-' || scenario) {
 			usage();
 		} else {
 			scenario = argv[i];
 		}
 	}
-	if (!scenario)
+	if (!scenario == !restore_dir)
 		usage();
 
 	core_components_init();
@@ -186,22 +207,34 @@ int main(int argc, char **argv)
 	rom_init(components_dir);
 
 	char err[512];
-	if (scenario_load(scenario, components_dir, &components, err, sizeof(err)) < 0) {
+	if (scenario && scenario_load(scenario, components_dir, &components, err, sizeof(err)) < 0) {
 		fprintf(stderr, "amber-core: %s\n", err);
 		return 1;
 	}
 
-	core_components_set_scenario(components);
+	/* The name is taken before anything starts: a system that cannot be
+	 * addressed should not run (and no thread may run yet, control.h). */
+	if (control) {
+		if (control_open(control_name, err, sizeof(err)) < 0) {
+			fprintf(stderr, "amber-core: %s\n", err);
+			free_list(components);
+			xmlCleanupParser();
+			return 1;
+		}
+		core_report("control socket %s", control_path());
+	}
 
 	const struct process_events events = { .thread_exited = on_thread_exited, .exited = on_exited,
 					       .fault = on_fault };
 	int e = process_system_start(launcher, &events, NULL);
 	if (e < 0) {
 		fprintf(stderr, "amber-core: cannot start process control: %s\n", strerror(-e));
+		control_stop();
 		return 1;
 	}
 	if ((e = kernel_entry_system_start(on_violation)) < 0) {
 		fprintf(stderr, "amber-core: cannot start the kernel: %s\n", strerror(-e));
+		control_stop();
 		return 1;
 	}
 
@@ -210,19 +243,37 @@ int main(int argc, char **argv)
 	 * next ones. */
 	for (struct component *c = components; c; c = c->next)
 		c->id = core_component_next_id();
+	core_components_set_scenario(components);
+	if (control && control_start(err, sizeof(err)) < 0) {
+		core_report("%s; `amber` cannot reach this system", err);
+		control_stop();
+	}
+	bool run = true;
+	if (restore_dir && cr_boot(restore_dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "amber-core: %s\n", err);
+		kill_all("restore failed"); /* whatever it started */
+		status = 1;
+		run = false;
+	}
 	for (struct component *c = components; c; c = c->next) {
 		core_component_live();
 		if (component_start(c, err, sizeof(err)) < 0) {
 			core_report("cannot start %s: %s", c->name, err);
 			status = 1;
-			if (c->state != COMPONENT_RUNNING)
+			if (c->state != COMPONENT_RUNNING) {
+				/* Never ran: `amber ps` shows it crashed, not new. */
+				kernel_lock();
+				c->state = COMPONENT_ENDED;
+				c->crashed = true;
+				kernel_unlock();
 				core_component_ended();
+			}
 		}
 	}
 
 	/* Wake every 100 ms to look for SIGINT/SIGTERM/SIGHUP and the timeout. */
 	uint64_t end_us = timeout_s ? kernel_entry_now_us() + (uint64_t)timeout_s * 1000000u : UINT64_MAX;
-	for (;;) {
+	while (run) {
 		struct timespec step;
 		clock_gettime(CLOCK_MONOTONIC, &step);
 		step.tv_nsec += 100 * 1000 * 1000;
@@ -234,8 +285,10 @@ int main(int argc, char **argv)
 			break;
 		struct timespec zero = { 0, 0 };
 		int sig = sigtimedwait(&sigs, NULL, &zero);
-		if (sig == SIGHUP) {
+		if (sig == SIGHUP && scenario) {
 			reload(scenario, components_dir);
+		} else if (sig == SIGHUP) {
+			core_report("reload: no scenario file to read (restored from %s)", restore_dir);
 		} else if (sig > 0) {
 			core_report("signal %d: stopping all components", sig);
 			kill_all("amber-core stopping");
@@ -249,6 +302,9 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	/* No request may reach components or the process layer being taken
+	 * down; one in progress is finished first. */
+	control_stop();
 	struct timespec grace;
 	clock_gettime(CLOCK_MONOTONIC, &grace);
 	grace.tv_sec += 5;

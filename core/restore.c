@@ -573,6 +573,26 @@ static int restore_set(struct cr_load *l, struct edges *outside)
 
 /* ---- the commands ---------------------------------------------------------- */
 
+struct by_id_ctx {
+	unsigned id;
+	const char *name;
+	struct component *found;
+};
+
+static void by_id_visit(struct component *c, void *arg)
+{
+	struct by_id_ctx *x = arg;
+	if (!x->found && c->id == x->id && strcmp(c->name, x->name) == 0 && c->state != COMPONENT_RUNNING)
+		x->found = c;
+}
+
+static struct component *by_id(unsigned id, const char *name)
+{
+	struct by_id_ctx x = { id, name, NULL };
+	core_components_each(by_id_visit, &x);
+	return x.found;
+}
+
 static int check_image(const AmberImg__Image *img, char *err, size_t errlen)
 {
 	if (!img->n_components)
@@ -661,11 +681,15 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 			     root->name);
 	if (rc == 0) {
 		cr_collect(root, &live, &nlive);
-		/* Every component of the image is the live one of its id. */
+		/* Every component of the image is the one of its id here: in the
+		 * live tree, or (stopped or ended, so no longer its parent's
+		 * child) anywhere. */
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			for (size_t j = 0; j < nlive && !set[i]; j++)
 				if (live[j]->id == img->components[i]->id)
 					set[i] = live[j];
+			if (!set[i])
+				set[i] = by_id(img->components[i]->id, img->components[i]->name);
 			if (!set[i])
 				rc = cr_fail(err, sizeof(err), "%s (id %u) of the image is not in the live tree of %s",
 					     img->components[i]->name, img->components[i]->id, root->name);

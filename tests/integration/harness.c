@@ -2,6 +2,11 @@
  * Integration-test harness. amber-core runs as a child process with its
  * output in a pipe; a generous --timeout keeps a broken scenario from
  * hanging the suite, and a watchdog kill covers a hung amber-core.
+ *
+ * Every amber-core gets a control name of its own, test-PID-N: test
+ * programs run one after another but their amber-cores may overlap (and
+ * other checkouts run theirs), and a name may serve one system only. So
+ * every test also runs with the control socket, as users do.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,14 +38,43 @@ static void append(struct run *r, const char *buf, size_t n)
 	r->output[r->len] = '\0';
 }
 
-static void run_core(struct run *r, const char *path, const char *components_dir, int timeout_s,
-		     run_action action, void *arg)
+void harness_control_name(char *out, size_t len)
 {
-	memset(r, 0, sizeof(*r));
-	append(r, "", 0);
-	char core[512], tmo[16];
+	static unsigned n;
+	snprintf(out, len, "test-%d-%u", (int)getpid(), ++n);
+}
+
+/* Start amber-core on the scenario `path`, or with --restore restore_dir,
+ * with its output in a pipe (*fd); components_dir NULL: the default; name
+ * NULL: a fresh control name. Returns its pid. */
+static pid_t spawn_core(const char *path, const char *restore_dir, const char *components_dir, const char *name,
+			int timeout_s, int *fd)
+{
+	char core[512], tmo[16], own_name[64];
 	snprintf(core, sizeof(core), "%s/amber-core", build_dir());
 	snprintf(tmo, sizeof(tmo), "%d", timeout_s);
+	if (!name) {
+		harness_control_name(own_name, sizeof(own_name));
+		name = own_name;
+	}
+	const char *argv[12];
+	size_t n = 0;
+	argv[n++] = core;
+	argv[n++] = "--timeout";
+	argv[n++] = tmo;
+	argv[n++] = "--control";
+	argv[n++] = name;
+	if (components_dir) {
+		argv[n++] = "--components";
+		argv[n++] = components_dir;
+	}
+	if (restore_dir) {
+		argv[n++] = "--restore";
+		argv[n++] = restore_dir;
+	} else {
+		argv[n++] = path;
+	}
+	argv[n] = NULL;
 
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -51,21 +85,29 @@ static void run_core(struct run *r, const char *path, const char *components_dir
 	if (pid == 0) {
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
-		if (components_dir)
-			execl(core, core, "--timeout", tmo, "--components", components_dir, path, (char *)NULL);
-		else
-			execl(core, core, "--timeout", tmo, path, (char *)NULL);
+		execv(core, (char *const *)argv);
 		fprintf(stderr, "cannot run %s: %s\n", core, strerror(errno));
 		_exit(127);
 	}
 	close(fds[1]);
+	*fd = fds[0];
+	return pid;
+}
+
+static void run_core(struct run *r, const char *path, const char *components_dir, int timeout_s,
+		     run_action action, void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	append(r, "", 0);
+	int fd;
+	pid_t pid = spawn_core(path, NULL, components_dir, NULL, timeout_s, &fd);
 	time_t hard_deadline = time(NULL) + timeout_s + 20;
 	char buf[4096];
 	for (;;) {
-		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int n = poll(&p, 1, 500);
 		if (n > 0) {
-			ssize_t k = read(fds[0], buf, sizeof(buf));
+			ssize_t k = read(fd, buf, sizeof(buf));
 			if (k <= 0)
 				break;
 			append(r, buf, (size_t)k);
@@ -78,7 +120,7 @@ static void run_core(struct run *r, const char *path, const char *components_dir
 			break;
 		}
 	}
-	close(fds[0]);
+	close(fd);
 	int st;
 	waitpid(pid, &st, 0);
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -140,4 +182,189 @@ bool run_has(const struct run *r, const char *text) { return run_count(r, text) 
 void run_dump(const struct run *r)
 {
 	fprintf(stderr, "---- amber-core (status %d) ----\n%s---- end ----\n", r->status, r->output);
+}
+
+/* ---- a system that keeps running ----------------------------------------- */
+
+static struct live_core *live_list; /* for live_stop_all */
+
+/* Read what amber-core wrote until `text` is in it, it closed its output,
+ * or `seconds` passed. */
+static bool live_read(struct live_core *lc, const char *text, int seconds)
+{
+	time_t deadline = time(NULL) + seconds;
+	char buf[4096];
+	for (;;) {
+		if (text && run_has(&lc->r, text))
+			return true;
+		if (lc->fd < 0 || time(NULL) > deadline)
+			return false;
+		struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		ssize_t k = read(lc->fd, buf, sizeof(buf));
+		if (k <= 0) {
+			close(lc->fd);
+			lc->fd = -1;
+			continue;
+		}
+		append(&lc->r, buf, (size_t)k);
+	}
+}
+
+bool live_start(struct live_core *lc, const char *path, const char *restore_dir, const char *name, const char *ready,
+		int timeout_s)
+{
+	memset(lc, 0, sizeof(*lc));
+	append(&lc->r, "", 0);
+	if (name)
+		snprintf(lc->name, sizeof(lc->name), "%s", name);
+	else
+		harness_control_name(lc->name, sizeof(lc->name));
+	lc->pid = spawn_core(path, restore_dir, NULL, lc->name, timeout_s, &lc->fd);
+	lc->next = live_list;
+	live_list = lc;
+	bool up = live_read(lc, ready ? ready : "core: control socket ", 20);
+	const char *line = strstr(lc->r.output, "core: control socket ");
+	if (line) {
+		line += strlen("core: control socket ");
+		size_t n = strcspn(line, "\n");
+		if (n < sizeof(lc->socket) && line[n] == '\n')
+			memcpy(lc->socket, line, n);
+	}
+	return up;
+}
+
+bool live_wait_for(struct live_core *lc, const char *text, int seconds) { return live_read(lc, text, seconds); }
+
+void live_stop(struct live_core *lc)
+{
+	if (lc->pid <= 0)
+		return;
+	kill(lc->pid, SIGTERM);
+	live_read(lc, NULL, 20);
+	if (lc->fd >= 0) {
+		kill(lc->pid, SIGKILL);
+		append(&lc->r, "\nharness: amber-core hung and was killed\n", 41);
+		close(lc->fd);
+		lc->fd = -1;
+	}
+	int st;
+	waitpid(lc->pid, &st, 0);
+	lc->r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	lc->pid = 0;
+	for (struct live_core **p = &live_list; *p; p = &(*p)->next) {
+		if (*p == lc) {
+			*p = lc->next;
+			break;
+		}
+	}
+}
+
+bool live_ended(struct live_core *lc, int seconds)
+{
+	live_read(lc, NULL, seconds);
+	return lc->fd < 0;
+}
+
+void live_stop_all(void)
+{
+	while (live_list) {
+		struct live_core *lc = live_list;
+		live_stop(lc);
+		run_free(&lc->r);
+	}
+}
+
+/* ---- the amber command ----------------------------------------------------- */
+
+static void append_to(char **buf, size_t *len, const char *data, size_t n)
+{
+	char *p = realloc(*buf, *len + n + 1);
+	if (!p)
+		abort();
+	*buf = p;
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+void run_amber(struct cli_run *r, const char *const *args)
+{
+	memset(r, 0, sizeof(*r));
+	size_t olen = 0, elen = 0;
+	append_to(&r->out, &olen, "", 0);
+	append_to(&r->err, &elen, "", 0);
+	char amber[512];
+	snprintf(amber, sizeof(amber), "%s/amber", build_dir());
+	size_t nargs = 0;
+	while (args[nargs])
+		nargs++;
+	const char **argv = calloc(nargs + 2, sizeof(*argv));
+	if (!argv)
+		abort();
+	argv[0] = amber;
+	memcpy(argv + 1, args, nargs * sizeof(*argv));
+
+	int out[2], err[2];
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		abort();
+	pid_t pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execv(amber, (char *const *)argv);
+		fprintf(stderr, "cannot run %s: %s\n", amber, strerror(errno));
+		_exit(127);
+	}
+	free(argv);
+	close(out[1]);
+	close(err[1]);
+	int fds[2] = { out[0], err[0] };
+	time_t deadline = time(NULL) + 60;
+	char buf[4096];
+	while (fds[0] >= 0 || fds[1] >= 0) {
+		struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN }, { .fd = fds[1], .events = POLLIN } };
+		if (time(NULL) > deadline) {
+			kill(pid, SIGKILL);
+			append_to(&r->err, &elen, "\nharness: amber hung and was killed\n", 36);
+			break;
+		}
+		if (poll(p, 2, 500) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			if (fds[i] < 0 || !p[i].revents)
+				continue;
+			ssize_t k = read(fds[i], buf, sizeof(buf));
+			if (k <= 0) {
+				close(fds[i]);
+				fds[i] = -1;
+			} else if (i == 0) {
+				append_to(&r->out, &olen, buf, (size_t)k);
+			} else {
+				append_to(&r->err, &elen, buf, (size_t)k);
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	int st;
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void cli_run_free(struct cli_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+void cli_run_dump(const struct cli_run *r)
+{
+	fprintf(stderr, "---- amber (status %d) stdout ----\n%s---- stderr ----\n%s---- end ----\n", r->status, r->out,
+		r->err);
 }

@@ -40,6 +40,46 @@ void run_dump(const struct run *r);
 /* Where the build lives: $AMBER_BUILD or "build". */
 const char *build_dir(void);
 
+/* A control name no other amber-core uses: "test-PID-N". */
+void harness_control_name(char *out, size_t len);
+
+/* A system that keeps running while a test talks to it (`amber ps`, the
+ * control socket). */
+struct live_core {
+	struct live_core *next;
+	int pid;
+	int fd;           /* amber-core's output, -1 once it closed it */
+	struct run r;     /* its output so far; status after live_stop */
+	char name[72];    /* its control name */
+	char socket[108]; /* from "core: control socket PATH" ("" if none); sun_path's size */
+};
+/* Start amber-core on the scenario file `path` (or restore_dir with
+ * --restore; the other NULL) under control name `name` (NULL: a fresh
+ * one) and --timeout timeout_s, and read its output until `ready`
+ * appears (NULL: the control socket line), it ends or 20 s pass: whether
+ * `ready` appeared. Stop it with live_stop. */
+bool live_start(struct live_core *lc, const char *path, const char *restore_dir, const char *name, const char *ready,
+		int timeout_s);
+/* Read more output until `text` appears (true) or `seconds` pass. */
+bool live_wait_for(struct live_core *lc, const char *text, int seconds);
+/* Did it end (close its output) within `seconds`? */
+bool live_ended(struct live_core *lc, int seconds);
+/* SIGTERM, the rest of its output, its status (then run_free(&lc->r)). */
+void live_stop(struct live_core *lc);
+/* Stop every live_core still running and free its output: a test's
+ * teardown, so that a failed check leaves no amber-core behind. */
+void live_stop_all(void);
+
+/* The amber command, build/amber ARGS... (NULL-terminated), with its
+ * stdout and stderr apart. */
+struct cli_run {
+	int status; /* exit status, or -1 if it was killed */
+	char *out, *err;
+};
+void run_amber(struct cli_run *r, const char *const *args);
+void cli_run_free(struct cli_run *r);
+void cli_run_dump(const struct cli_run *r);
+
 /* cmocka checks on the output (include <cmocka.h> first). On failure they
  * print the output and free it. */
 #define EXPECT(r, text)                                                                            \
