@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "amber/abi.h"
 #include "image/inspect.h"
@@ -664,6 +665,15 @@ static bool json_field(struct jw *w, const ProtobufCMessage *m, const ProtobufCF
 		jw_close(w, '}');
 		return true;
 	}
+	if (is(m, &amber_img__thread__descriptor) && !strcmp(f->name, "xstate")) {
+		/* up to 16 KiB of FPU state: its size and checksum say enough */
+		const ProtobufCBinaryData *b = (const ProtobufCBinaryData *)(base + f->offset);
+		jw_open(w, f->name, '{');
+		jw_u64(w, "bytes", b->len);
+		jw_hex(w, "xxh3", XXH3_64bits(b->data, b->len));
+		jw_close(w, '}');
+		return true;
+	}
 	if (f->type == PROTOBUF_C_TYPE_BYTES && f->label != PROTOBUF_C_LABEL_REPEATED &&
 	    is(m, &amber_img__component__descriptor)) { /* config, log_line: text */
 		jw_bytes_text(w, f->name, (const ProtobufCBinaryData *)(base + f->offset));
@@ -705,9 +715,6 @@ static void json_extra(struct jw *w, const ProtobufCMessage *m)
 			jw_u64(w, "stored_bytes", w->v->stored[i]);
 			jw_hex(w, "content_xxh3", w->v->content[i]);
 		}
-	} else if (is(m, &amber_img__thread__descriptor)) {
-		const AmberImg__Thread *t = (const AmberImg__Thread *)m;
-		jw_u64(w, "xstate_bytes", t->xstate.len);
 	}
 }
 

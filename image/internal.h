@@ -67,9 +67,11 @@ void img_pages_close(struct img_pages *p);
 /* image_read_pages on an open file. */
 int img_pages_read(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint8_t *dst, char *err,
 		   size_t errlen);
-/* XXH3-64 of dataspace i's whole content (size bytes, unstored pages as
- * zeros), every extent checked on the way: what inspect shows and diff
- * compares, independent of how the content was cut into extents. */
+/* The content checksum of dataspace i, every extent checked on the way:
+ * XXH3-64 over its size and then each extent's offset, length (8 bytes
+ * little-endian each) and bytes. What inspect shows and diff compares;
+ * equal content gives equal checksums because image_write always stores
+ * maximal runs of non-zero pages. */
 int img_pages_content_hash(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint64_t *hash,
 			   char *err, size_t errlen);
 /* XXH3-64 of the file's payload. */
@@ -97,7 +99,7 @@ uint64_t img_reg(const ProtobufCBinaryData *gp_regs, size_t offset);
 struct img_view {
 	AmberImg__Image *img;
 	struct img_info info;
-	uint64_t *content;    /* per dataspace: XXH3 of its whole content */
+	uint64_t *content;    /* per dataspace: its content checksum (img_pages_content_hash) */
 	uint64_t *stored;     /* per dataspace: bytes it has in pages.bin */
 	uint64_t pages_xxh3;  /* of pages.bin's payload */
 };
