@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "core/control.h"
+#include "cli/image_cmd.h"
 #include "image/inspect.h"
 
 static const char usage_text[] =
@@ -308,5 +309,7 @@ int main(int argc, char **argv)
 		return cmd_restore(name, rest, args);
 	if (strcmp(cmd, "inspect") == 0)
 		return cmd_inspect(name, rest, args);
-	return usage_error("unknown command '%s' (run, ps, checkpoint, restore, inspect)", cmd);
+	if (strcmp(cmd, "diff") == 0)
+		return cli_diff(rest + 1, args - 1);
+	return usage_error("unknown command '%s' (run, ps, checkpoint, restore, inspect, diff)", cmd);
 }

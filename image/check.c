@@ -43,18 +43,6 @@ static int bad(struct ck *c, const char *fmt, ...)
 	return img_fail(c->err, c->errlen, "%s%s", c->where, msg);
 }
 
-static const char *ds_kind_name(unsigned k)
-{
-	static const char *names[] = { "segment", "stack", "UTCB area", "RAM", "ROM", "managed" };
-	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
-}
-
-static const char *session_kind_name(unsigned k)
-{
-	static const char *names[] = { "PD", "CPU", "RM", "ROM", "Timer" };
-	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
-}
-
 static const AmberImg__Component *component_by_id(const AmberImg__Image *img, uint32_t id, size_t before)
 {
 	for (size_t i = 0; i < before && i < img->n_components; i++)
@@ -71,7 +59,7 @@ static int ds_ref(struct ck *c, const char *what, uint32_t i, int kind)
 	const AmberImg__Dataspace *d = c->img->dataspaces[i];
 	if (kind >= 0 && d->kind != (unsigned)kind)
 		return bad(c, "%s: dataspace %u (%s) is a %s dataspace, expected %s", what, i, d->name,
-			   ds_kind_name(d->kind), ds_kind_name((unsigned)kind));
+			   img_ds_kind_name(d->kind), img_ds_kind_name((unsigned)kind));
 	return 0;
 }
 
@@ -85,7 +73,7 @@ static int session_ref(struct ck *c, const AmberImg__Component *co, const char *
 		return bad(c, "%s: session %u missing", what, i);
 	if (co->sessions[i]->kind != (unsigned)kind)
 		return bad(c, "%s: session %u is a %s session, expected %s", what, i,
-			   session_kind_name(co->sessions[i]->kind), session_kind_name(kind));
+			   img_session_kind_name(co->sessions[i]->kind), img_session_kind_name(kind));
 	return 0;
 }
 
@@ -126,17 +114,17 @@ static int check_dataspace(struct ck *c, unsigned i, uint64_t pages_size)
 	bool core_owned = d->kind == AMBER_IMG__DATASPACE_KIND__DS_ROM || d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED;
 	const AmberImg__Component *owner = component_by_id(c->img, d->owner, c->img->n_components);
 	if (core_owned && d->owner != 0)
-		return bad(c, "a %s dataspace is core's, but owner is %u", ds_kind_name(d->kind), d->owner);
+		return bad(c, "a %s dataspace is core's, but owner is %u", img_ds_kind_name(d->kind), d->owner);
 	if (d->owner != 0 && !owner)
 		return bad(c, "owner %u is not a component of the image", d->owner);
 	bool has_gate = core_owned || d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM;
 	if (has_gate != (d->gate_id != 0))
 		return bad(c, "gate id %llu: a %s dataspace %s one", (unsigned long long)d->gate_id,
-			   ds_kind_name(d->kind), has_gate ? "has" : "has no");
+			   img_ds_kind_name(d->kind), has_gate ? "has" : "has no");
 	if (d->session != 0) {
 		/* index+1; only a RAM dataspace comes from a session (PD ALLOC_RAM) */
 		if (d->kind != AMBER_IMG__DATASPACE_KIND__DS_RAM || !owner)
-			return bad(c, "session %u on a %s dataspace %s", d->session, ds_kind_name(d->kind),
+			return bad(c, "session %u on a %s dataspace %s", d->session, img_ds_kind_name(d->kind),
 				   owner ? "no session makes" : "without an owner");
 		if (session_ref(c, owner, "made by", d->session - 1, CORE_SERVICE_PD) < 0)
 			return -1;
@@ -192,10 +180,10 @@ static int check_sessions(struct ck *c, const AmberImg__Component *co)
 		if (s->gate_id == 0)
 			return bad(c, "%s: gate id 0", what);
 		if ((s->kind == CORE_SERVICE_ROM) != (s->rom != NULL))
-			return bad(c, "%s: a %s session %s ROM state", what, session_kind_name(s->kind),
+			return bad(c, "%s: a %s session %s ROM state", what, img_session_kind_name(s->kind),
 				   s->rom ? "with" : "without");
 		if ((s->kind == CORE_SERVICE_TIMER) != (s->timer != NULL))
-			return bad(c, "%s: a %s session %s timer state", what, session_kind_name(s->kind),
+			return bad(c, "%s: a %s session %s timer state", what, img_session_kind_name(s->kind),
 				   s->timer ? "with" : "without");
 		if (s->rom) {
 			if (!s->rom->module)

@@ -277,13 +277,17 @@ static int fsync_path(const char *path, char *err, size_t errlen)
 	return rc < 0 ? img_fail(err, errlen, "%s: fsync: %s", path, strerror(e)) : 0;
 }
 
-/* mkdir -p: an image directory may be given as a path not yet there. */
+/* mkdir -p: an image directory may be given as a path not yet there.
+ * When DIR itself is new, its parent is fsync'd: the image's durability
+ * starts with DIR's own entry. */
 static int make_dirs(const char *dir, char *err, size_t errlen)
 {
 	char p[PATH_MAX];
 	int w = snprintf(p, sizeof(p), "%s", dir);
 	if (w < 0 || (size_t)w >= sizeof(p))
 		return img_fail(err, errlen, "%s: path too long", dir);
+	for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
+		p[n - 1] = '\0';
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
 			continue;
@@ -292,13 +296,22 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 			return img_fail(err, errlen, "cannot create %s: %s", p, strerror(errno));
 		*s = '/';
 	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+	bool created = mkdir(p, 0755) == 0;
+	if (!created && errno != EEXIST)
 		return img_fail(err, errlen, "cannot create %s: %s", p, strerror(errno));
 	struct stat st;
 	if (stat(p, &st) < 0)
 		return img_fail(err, errlen, "%s: %s", p, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return img_fail(err, errlen, "%s: not a directory", p);
+	if (created) {
+		char *slash = strrchr(p, '/');
+		if (slash == p)
+			slash[1] = '\0'; /* "/x": the root */
+		else if (slash)
+			*slash = '\0';
+		return fsync_path(slash ? p : ".", err, errlen);
+	}
 	return 0;
 }
 

@@ -67,12 +67,44 @@ void img_pages_close(struct img_pages *p);
 /* image_read_pages on an open file. */
 int img_pages_read(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint8_t *dst, char *err,
 		   size_t errlen);
-/* XXH3-64 of dataspace i's whole content (size bytes, unstored pages as
- * zeros), every extent checked on the way: what inspect shows and diff
- * compares, independent of how the content was cut into extents. */
+/* The content checksum of dataspace i, every extent checked on the way:
+ * XXH3-64 over its size and then each extent's offset, length (8 bytes
+ * little-endian each) and bytes. What inspect shows and diff compares;
+ * equal content gives equal checksums because image_write always stores
+ * maximal runs of non-zero pages. */
 int img_pages_content_hash(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint64_t *hash,
 			   char *err, size_t errlen);
 /* XXH3-64 of the file's payload. */
 int img_pages_file_hash(struct img_pages *p, uint64_t *hash, char *err, size_t errlen);
+
+/* ---- names.c ---- */
+const char *img_ds_kind_name(unsigned kind);
+const char *img_session_kind_name(unsigned kind);
+const char *img_cap_kind_name(unsigned kind);
+const char *img_ipc_state_name(unsigned state);
+const char *img_run_state_name(unsigned state);
+const char *img_fault_kind_name(unsigned kind);
+void img_rights(char out[4], unsigned rights); /* "icg", '-' for a missing right */
+/* The registers of a gp_regs blob (struct user_regs_struct), in the order
+ * people read them. */
+struct img_reg {
+	const char *name;
+	size_t offset;
+};
+extern const struct img_reg img_regs[];
+extern const size_t img_nregs;
+uint64_t img_reg(const ProtobufCBinaryData *gp_regs, size_t offset);
+
+/* ---- inspect.c: an image with what inspect and diff derive from it ---- */
+struct img_view {
+	AmberImg__Image *img;
+	struct img_info info;
+	uint64_t *content;    /* per dataspace: its content checksum (img_pages_content_hash) */
+	uint64_t *stored;     /* per dataspace: bytes it has in pages.bin */
+	uint64_t pages_xxh3;  /* of pages.bin's payload */
+};
+/* image_read, then every page run read and checked. */
+int img_view_load(const char *dir, struct img_view *v, char *err, size_t errlen);
+void img_view_free(struct img_view *v);
 
 #endif

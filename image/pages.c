@@ -186,10 +186,20 @@ int img_pages_read(struct img_pages *p, const AmberImg__Image *img, unsigned i, 
 	return rc;
 }
 
+/* The stored content, placed: the size, then each extent's offset, length
+ * and bytes, integers as 8 bytes little-endian. Proportional to what is
+ * stored, not to the size (a hostile image may claim any size). */
+static void hash_u64(XXH3_state_t *st, uint64_t v)
+{
+	uint8_t b[8];
+	for (unsigned k = 0; k < 8; k++)
+		b[k] = (uint8_t)(v >> (8 * k));
+	XXH3_64bits_update(st, b, sizeof(b));
+}
+
 int img_pages_content_hash(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint64_t *hash,
 			   char *err, size_t errlen)
 {
-	static const uint8_t zeros[64 << 10];
 	char label[128], msg[256];
 	if (ds_checked(p, img, i, label, sizeof(label), err, errlen) < 0)
 		return -1;
@@ -202,24 +212,17 @@ int img_pages_content_hash(struct img_pages *p, const AmberImg__Image *img, unsi
 		goto out;
 	}
 	XXH3_64bits_reset(content);
-	uint64_t at = 0, sum;
-	for (size_t k = 0; k <= d->n_extents && rc == 0; k++) {
-		/* The gap before extent k (or before the end) is zeros. */
-		uint64_t gap_end = k < d->n_extents ? d->extents[k]->offset : d->size;
-		while (at < gap_end) {
-			size_t n = gap_end - at < sizeof(zeros) ? (size_t)(gap_end - at) : sizeof(zeros);
-			XXH3_64bits_update(content, zeros, n);
-			at += n;
-		}
-		if (k == d->n_extents)
-			break;
+	hash_u64(content, d->size);
+	uint64_t sum;
+	for (size_t k = 0; k < d->n_extents && rc == 0; k++) {
 		const AmberImg__Extent *e = d->extents[k];
+		hash_u64(content, e->offset);
+		hash_u64(content, e->length);
 		if (extent_stream(p, e, buf, NULL, content, &sum, msg, sizeof(msg)) < 0)
 			rc = img_fail(err, errlen, "%s: %s extent %zu at offset 0x%llx: %s", p->path, label, k,
 				      (unsigned long long)e->offset, msg);
 		else if (sum != e->xxh3)
 			rc = mismatch(p, label, k, e, sum, err, errlen);
-		at = e->offset + e->length;
 	}
 	if (rc == 0)
 		*hash = XXH3_64bits_digest(content);

@@ -26,6 +26,7 @@
 #include <xxhash.h>
 
 #include "image/image.h"
+#include "image/inspect.h"
 
 #define PAGE 4096u
 
@@ -882,6 +883,266 @@ static void test_check_rejects(void **state)
 	}
 }
 
+/* ---- inspect and diff ------------------------------------------------------------ */
+
+struct output {
+	char *text;
+	size_t len;
+	FILE *f;
+};
+
+static void out_open(struct output *o)
+{
+	o->text = NULL;
+	o->f = open_memstream(&o->text, &o->len);
+	assert_non_null(o->f);
+}
+
+static void out_close(struct output *o)
+{
+	fclose(o->f);
+	if (getenv("IMAGE_TEST_SHOW")) /* to look at what people get */
+		fputs(o->text, stderr);
+}
+
+static void expect_in(const struct output *o, const char *what)
+{
+	if (!strstr(o->text, what))
+		fail_msg("\"%s\" not in the output:\n%s", what, o->text);
+}
+
+/* The content checksum as docs/image-format.md defines it. */
+static void hash_u64(XXH3_state_t *st, uint64_t v)
+{
+	uint8_t b[8];
+	for (unsigned k = 0; k < 8; k++)
+		b[k] = (uint8_t)(v >> (8 * k));
+	XXH3_64bits_update(st, b, 8);
+}
+
+static uint64_t content_hash(const struct fixture *f, unsigned i)
+{
+	XXH3_state_t *st = XXH3_createState();
+	XXH3_64bits_reset(st);
+	hash_u64(st, f->mem[i].size);
+	for (size_t off = 0; f->mem[i].bytes && off < f->mem[i].size;) {
+		size_t end = off;
+		while (end < f->mem[i].size && memcmp(f->mem[i].bytes + end, (uint8_t[PAGE]){ 0 }, PAGE))
+			end += PAGE;
+		if (end > off) {
+			hash_u64(st, off);
+			hash_u64(st, end - off);
+			XXH3_64bits_update(st, f->mem[i].bytes + off, end - off);
+			off = end;
+		} else
+			off += PAGE;
+	}
+	uint64_t h = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return h;
+}
+
+static void test_inspect(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir);
+	struct output o;
+	out_open(&o);
+	if (image_inspect(f->dir, false, o.f, err, sizeof(err)) != 0)
+		fail_msg("image_inspect: %s", err);
+	out_close(&o);
+	expect_in(&o, "Amber image ");
+	expect_in(&o, "/gen-000001\n");
+	/* the tree */
+	expect_in(&o, "\n  2 init -> hello  [hello]  kernel quota 64, factory 0/64, RAM 73728/1048576 bytes, 3 dataspaces\n"
+		      "    3 init -> hello -> worker  [worker]");
+	expect_in(&o, "child of component 1 (not in the image)");
+	/* threads */
+	expect_in(&o, "  0 main  object 13, running, ipc RECV (250000 us), rip 0x10001000 rsp 0x7fff0000");
+	expect_in(&o, "  1 worker  object 210, running, ipc READY (no timeout), rip 0x10001001 rsp 0x7ffef000, CPU session 1");
+	/* slots: kind, badge, rights, object, what it is, where from */
+	expect_in(&o, "16 gate     0x99               icg    220      rpc cap, bound to thread 1; derived from core");
+	expect_in(&o, "17 gate     0x31               i-g    221      dataspace ram:init -> hello; derived from core");
+	expect_in(&o, "18 gate     0x32               i--    222      signal source;");
+	expect_in(&o, "19 irq      0x32               i--    223      semaphore of signal source 222;");
+	expect_in(&o, "20 gate     0x33               i-g    230      signal context, 2 pending;");
+	expect_in(&o, "21 irq      0x0                ic-    240      irq made by the factory; derived from slot 3 of task 10 (init -> hello)");
+	expect_in(&o, " 3 factory  0x0                icg    11       factory;");
+	expect_in(&o, " 4 gate     0x42               i-g    12       parent gate;");
+	expect_in(&o, " 5 gate     0x10               i-g    7        core service LOG;");
+	/* sessions, signal objects, memory */
+	expect_in(&o, "  0 PD    gate 200\n");
+	expect_in(&o, "  3 ROM   gate 203, module \"config\" (config) version 1, 5 bytes in dataspace 12 (rom:config)");
+	expect_in(&o, "  4 Timer gate 204, elapsed 123456 us, context 230, fires in 40000 us, every 100000 us");
+	expect_in(&o, "signal context: gate 230, badge 0x33, source 222, imprint 0xfeed, 2 pending");
+	expect_in(&o, "region 2 in managed map 250 at 0x1000 +0x1000 r, dataspace 10 (ram:zero)");
+	expect_in(&o, "log: 12 lines, unfinished \"hal\"");
+	/* dataspaces with what is stored and the content's checksum */
+	char line[256];
+	uint64_t sum = content_hash(f, DS_SPARSE);
+	snprintf(line, sizeof(line), "     9 RAM            65536      16384       3     2 0x%016llx ram:init -> hello (gate 221)",
+		 (unsigned long long)sum);
+	expect_in(&o, line);
+	free(o.text);
+
+	/* every page is checked: a damaged run makes inspect fail */
+	char p[512];
+	path_of(p, sizeof(p), f, "pages.bin");
+	flip_byte(p, (long)f->img->dataspaces[DS_ROM]->extents[0]->file_offset);
+	out_open(&o);
+	assert_int_equal(image_inspect(f->dir, false, o.f, err, sizeof(err)), -1);
+	out_close(&o);
+	free(o.text);
+	expect_err("dataspace 12 (rom:config) extent 0 at offset 0x0: checksum mismatch");
+}
+
+/* JSON: valid (checked by Python's parser where there is one), with
+ * strings escaped, invalid UTF-8 replaced, and the derived facts. */
+static void test_inspect_json(void **state)
+{
+	struct fixture *f = *state;
+	static const char line[] = "\x01q\"b\\n\n\xff\xc3\xa9\xe2\x82"; /* control, quote, backslash, newline, bad, é, cut */
+	AmberImg__Component *c = f->img->components[0];
+	free(c->log_line.data);
+	c->log_line.len = sizeof(line) - 1;
+	c->log_line.data = xcalloc(1, sizeof(line));
+	memcpy(c->log_line.data, line, sizeof(line));
+	write_ok(f, f->dir);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/inspect.json", f->dir);
+	FILE *out = fopen(path, "w");
+	assert_non_null(out);
+	if (image_inspect(f->dir, true, out, err, sizeof(err)) != 0)
+		fail_msg("image_inspect: %s", err);
+	fclose(out);
+
+	if (system("python3 -c pass 2>/dev/null") == 0) {
+		char cmd[2048];
+		snprintf(cmd, sizeof(cmd),
+			 "python3 -c 'import json,sys\n"
+			 "d = json.load(open(sys.argv[1]))\n"
+			 "c = d[\"image\"][\"components\"][0]\n"
+			 "assert d[\"image\"][\"root\"] == \"init -> hello\", d[\"image\"][\"root\"]\n"
+			 "assert c[\"log_line\"] == \"\\x01q\\\"b\\\\n\\n\\ufffd\\u00e9\\ufffd\\ufffd\", repr(c[\"log_line\"])\n"
+			 "cap = [x for x in c[\"caps\"] if x[\"sel\"] == 16][0]\n"
+			 "assert cap[\"refers_to\"] == \"rpc cap, bound to thread 1\", cap\n"
+			 "assert cap[\"rights_letters\"] == \"icg\" and cap[\"kind_name\"] == \"gate\", cap\n"
+			 "t = c[\"threads\"][1]\n"
+			 "assert t[\"gp_regs\"][\"rip\"] == \"0x0000000010001001\" and t[\"ipc\"][\"state_name\"] == \"READY\", t\n"
+			 "assert t[\"run_state\"] == \"RUNNING\" and t[\"xstate\"][\"bytes\"] == 512, t\n"
+			 "assert c[\"sessions\"][3][\"rom\"][\"module\"] == \"config\" and c[\"sessions\"][0][\"rom\"] is None\n"
+			 "ds = d[\"image\"][\"dataspaces\"][9]\n"
+			 "assert ds[\"kind\"] == \"DS_RAM\" and ds[\"stored_bytes\"] == 16384 and len(ds[\"extents\"]) == 3, ds\n"
+			 "assert d[\"files\"][\"pages.bin\"][\"bytes\"] == 14 * 4096\n"
+			 "' %s",
+			 path);
+		assert_int_equal(system(cmd), 0);
+	} else {
+		/* no Python: at least balanced braces and brackets outside strings */
+		FILE *in = fopen(path, "r");
+		assert_non_null(in);
+		int depth = 0, ch;
+		bool str = false, esc = false;
+		while ((ch = fgetc(in)) != EOF) {
+			if (str) {
+				assert_true(ch >= 0x20);
+				esc = !esc && ch == '\\';
+				str = esc || ch != '"';
+			} else if (ch == '"')
+				str = true;
+			else if (ch == '{' || ch == '[')
+				depth++;
+			else if (ch == '}' || ch == ']')
+				assert_true(--depth >= 0);
+		}
+		fclose(in);
+		assert_int_equal(depth, 0);
+		assert_false(str);
+	}
+}
+
+static int diff(const char *a, const char *b, const struct image_diff_options *o, struct output *out)
+{
+	out_open(out);
+	int n = image_diff_opts(a, b, o, out->f, err, sizeof(err));
+	out_close(out);
+	if (n < 0)
+		fail_msg("image_diff: %s", err);
+	return n;
+}
+
+static void test_diff(void **state)
+{
+	struct fixture *f = *state;
+	char a[256], b[256];
+	struct output o;
+	snprintf(a, sizeof(a), "%s/a", f->dir);
+	snprintf(b, sizeof(b), "%s/b", f->dir);
+	write_ok(f, a);
+
+	/* the same state, checkpointed later: nothing differs */
+	AmberImg__Component *c = f->img->components[0];
+	f->img->cut_time_us += 1000;
+	f->img->wall_time_s += 1;
+	c->sessions[4]->timer->elapsed_us += 1000;
+	c->sessions[4]->timer->remaining_us -= 1000;
+	c->threads[0]->ipc->remaining_us -= 1000;
+	write_ok(f, b);
+	assert_int_equal(diff(a, b, NULL, &o), 0);
+	assert_string_equal(o.text, "");
+	free(o.text);
+	/* unless asked to compare the clocks, and then within the tolerance */
+	struct image_diff_options opt = { .timing = true };
+	assert_int_equal(diff(a, b, &opt, &o), 3);
+	expect_in(&o, "component init -> hello: session 4: timer: elapsed_us 123456 -> 124456\n");
+	expect_in(&o, "component init -> hello: thread 0: ipc: remaining_us 250000 -> 249000\n");
+	free(o.text);
+	opt.tolerance_us = 1000;
+	assert_int_equal(diff(a, b, &opt, &o), 0);
+	free(o.text);
+
+	/* one badge: one line that names the slot */
+	c->caps[5]->badge = 0x9a;
+	write_ok(f, b);
+	assert_int_equal(diff(a, b, NULL, &o), 1);
+	assert_string_equal(o.text, "component init -> hello: slot 16: badge 0x99 -> 0x9a\n");
+	free(o.text);
+
+	/* a slot gone, a page changed, a register, a state, a component */
+	c->caps[5]->badge = 0x99;
+	c->n_caps--; /* slot 21 */
+	f->bytes[DS_SPARSE][5 * PAGE + 1] = 0x77;
+	struct user_regs_struct *r = (struct user_regs_struct *)c->threads[1]->gp_regs.data;
+	r->rip += 2;
+	c->threads[1]->ipc->state = 3;
+	c->threads[1]->run_state = AMBER_IMG__RUN_STATE__PAUSED;
+	free(f->img->components[2]->name);
+	f->img->components[2]->name = xstrdup("init -> hello -> printer");
+	write_ok(f, b);
+	c->n_caps++; /* for image_free */
+	int n = diff(a, b, NULL, &o);
+	expect_in(&o, "component init -> hello: slot 21: only in the first image\n");
+	expect_in(&o, "component init -> hello: thread 1: run_state RUNNING -> PAUSED\n");
+	expect_in(&o, "component init -> hello: thread 1: registers differ (rip)\n");
+	expect_in(&o, "component init -> hello: thread 1: ipc: state READY -> RECV\n");
+	expect_in(&o, "component init -> hello -> logger: only in the first image\n");
+	expect_in(&o, "component init -> hello -> printer: only in the second image\n");
+	expect_in(&o, "dataspace ram:init -> hello of init -> hello (RAM): content differs (xxh3 0x");
+	/* the logger's dataspaces have no owner of that name any more */
+	expect_in(&o, "dataspace stack of init -> hello -> logger (stack): only in the first image\n");
+	expect_in(&o, "dataspace stack of init -> hello -> printer (stack): only in the second image\n");
+	assert_int_equal(n, 13);
+	free(o.text);
+
+	/* an image that cannot be read is an error, not a difference */
+	snprintf(b, sizeof(b), "%s/none", f->dir);
+	out_open(&o);
+	assert_int_equal(image_diff(a, b, o.f, err, sizeof(err)), -1);
+	out_close(&o);
+	free(o.text);
+	expect_err("none: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +1159,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlapping_extents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_rejects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inspect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inspect_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }
