@@ -181,8 +181,9 @@ void component_cleanup(struct component *c)
 	unsigned n = 0;
 	kernel_lock();
 	c->ending = true;
-	/* A session close still stopping entry threads finishes first. */
-	while (c->close_jobs) {
+	/* A thread exit or session close still stopping entry threads
+	 * finishes first: it owns those threads' teardown. */
+	while (c->entry_stops) {
 		kernel_unlock();
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);

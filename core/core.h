@@ -60,7 +60,8 @@ struct component {
 	uint64_t ram_quota;    /* bytes of RAM dataspaces it may hold (PD) */
 	enum component_state state;
 	bool ending;           /* component_cleanup has begun: sessions refuse */
-	unsigned close_jobs;   /* CPU session closes still stopping entry threads */
+	unsigned entry_stops;  /* thread exits and CPU session closes still stopping
+				* entry threads (without the kernel lock) */
 
 	/* Memory: every byte the process has. */
 	struct elf_image image;

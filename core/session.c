@@ -170,7 +170,7 @@ static void *close_job_run(void *arg)
 		kernel_entry_stop(j->entry[i]);
 	kernel_lock();
 	cpu_close_finish(j->c, j->recs, j->n);
-	j->c->close_jobs--;
+	j->c->entry_stops--;
 	struct kobj *o = kernel_object_by_id(j->caller_id);
 	if (o && kernel_object_kind(o) == AMBER_KIND_THREAD)
 	{
@@ -235,7 +235,7 @@ enum kcore_result core_session_close_request(struct component *c, struct kcore_r
 	j->c = c;
 	j->proto = amber_tag_label(req->reply_tag);
 	j->caller_id = kernel_object_id(req->caller);
-	c->close_jobs++;
+	c->entry_stops++;
 	pthread_t pt;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -246,7 +246,7 @@ enum kcore_result core_session_close_request(struct component *c, struct kcore_r
 		/* No helper: the threads stay marked gone and stopped; their
 		 * entry threads are stopped when the component ends. */
 		cpu_close_undo(j->recs, j->n);
-		c->close_jobs--;
+		c->entry_stops--;
 		free(j);
 	}
 	return e != 0 ? KCORE_REPLY : KCORE_DEFER;
