@@ -156,7 +156,7 @@ void core_sessions_close(struct component *c)
  * take it), then the threads are deleted and the caller answered. */
 struct close_job {
 	struct component *c;
-	uint64_t caller_id; /* by id: the caller may be one of these threads */
+	uint64_t caller_id; /* by id: the caller may be one of these threads; 0: it stopped waiting */
 	unsigned proto;     /* the reply's label */
 	unsigned n;
 	struct kthread *entry[CORE_MAX_THREADS];
@@ -180,6 +180,13 @@ static void *close_job_run(void *arg)
 	kernel_unlock();
 	free(j);
 	return NULL;
+}
+
+/* The kernel: the caller stopped waiting (or sent the close): a reply by
+ * its id would reach a later request of the same thread. */
+static void close_job_abandoned(void *ctx)
+{
+	((struct close_job *)ctx)->caller_id = 0;
 }
 
 static struct core_session *session_by_cap(struct component *c, amber_sel_t core_sel)
@@ -248,6 +255,10 @@ enum kcore_result core_session_close_request(struct component *c, struct kcore_r
 		cpu_close_undo(j->recs, j->n);
 		c->entry_stops--;
 		free(j);
+		return KCORE_REPLY;
 	}
-	return e != 0 ? KCORE_REPLY : KCORE_DEFER;
+	/* The job takes the kernel lock before it looks at j: after this. */
+	req->abandoned = close_job_abandoned;
+	req->abandoned_ctx = j;
+	return KCORE_DEFER;
 }
