@@ -235,8 +235,8 @@ static const char *refusal(const struct component *c, bool root)
 		return "it is stopped (checkpoint --kill); restore it first";
 	if (c->ending || c->exit_requested || !c->process)
 		return "it is ending";
-	if (c->close_jobs)
-		return "it is closing a CPU session; try again";
+	if (c->entry_stops)
+		return "a thread of it is exiting or a CPU session closing; try again";
 	if (c->cr_busy || c->restoring)
 		return "another checkpoint or restore holds it; try again";
 	return NULL;
@@ -257,7 +257,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	struct component *root = cr_find(name);
 	if (!root) {
 		kernel_unlock();
-		snprintf(msg, msglen, "no component named '%s'", name);
+		snprintf(msg, msglen, "cannot checkpoint %s: no component of that name runs here", name);
 		return -1;
 	}
 	struct component **set;

@@ -183,9 +183,10 @@ void component_cleanup(struct component *c)
 	unsigned n = 0;
 	kernel_lock();
 	c->ending = true;
-	/* A session close still stopping entry threads, or a checkpoint still
-	 * copying memory, finishes first. */
-	while (c->close_jobs || c->cr_busy) {
+	/* A thread exit or session close still stopping entry threads
+	 * finishes first (it owns those threads' teardown), and so does a
+	 * checkpoint still copying memory. */
+	while (c->entry_stops || c->cr_busy) {
 		kernel_unlock();
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);

@@ -22,6 +22,8 @@
 #define DEFAULT_RAM_QUOTA (4ull << 20) /* the scenario's `ram` default */
 #define CORE_MAX_SESSIONS 32           /* PD, CPU and RM sessions per component */
 #define CORE_MAX_THREADS 256           /* UTCB slots; slot 0 is the first thread */
+#define CORE_MAX_PENDING_SESSIONS 64   /* SESSION calls waiting for an announcement, per
+					* component: one per thread init serves children with */
 
 /* A session of one of core's own services: a gate in core's task whose
  * handler gets the session (session.c). */
@@ -60,7 +62,8 @@ struct component {
 	uint64_t ram_quota;    /* bytes of RAM dataspaces it may hold (PD) */
 	enum component_state state;
 	bool ending;           /* component_cleanup has begun: sessions refuse */
-	unsigned close_jobs;   /* CPU session closes still stopping entry threads */
+	unsigned entry_stops;  /* thread exits and CPU session closes still stopping
+				* entry threads (without the kernel lock) */
 
 	/* Memory: every byte the process has. */
 	struct elf_image image;
@@ -72,6 +75,9 @@ struct component {
 	struct kthread *thread;
 	amber_sel_t task_sel, thread_sel, factory_sel, parent_sel, log_sel;
 	struct process *process;
+
+	/* Parent (parent.c): its SESSION calls waiting for an announcement. */
+	unsigned npending_sessions;
 
 	/* Core's sessions (session.c) and what they made; every object's
 	 * root capability is in core's task, and component_cleanup deletes

@@ -14,8 +14,15 @@
  * synchronous requests to the process controller, which never takes the
  * kernel lock, so they may be made here. kernel_entry_stop joins an entry
  * thread that itself takes the kernel lock, so it is called without it:
- * a thread that exits is first marked gone (no handler touches it any
- * more), then its entry thread is stopped, then its objects are released.
+ * a thread is first taken for teardown (no handler touches it any more),
+ * then its entry thread is stopped, then its objects are released.
+ *
+ * Teardown: three paths stop a thread's entry thread and delete its kernel
+ * object: its exit (cpu_thread_exited), the close of its session (a close
+ * job, session.c) and the component's end. Whichever takes the thread
+ * first, under the kernel lock, owns that teardown (`teardown`); the
+ * others leave the thread and its kernel object alone. The component's end
+ * waits for the others (c->entry_stops).
  *
  * Faults: the process layer asks cpu_thread_fault() on its event thread
  * whether to hold a faulting thread. With a CPU or RM SIGH context the
@@ -70,16 +77,27 @@ static void regs_from_words(struct user_regs_struct *g, const uint64_t *w, unsig
 		memcpy((char *)g + state_reg_offset[i], &w[i], sizeof(w[i]));
 }
 
+/* Who tears a thread down; anything but NONE: requests do not find it. */
+enum teardown {
+	TEARDOWN_NONE,    /* it runs (or waits to be started) */
+	TEARDOWN_EXIT,    /* it exited: cpu_thread_exited stops, deletes and frees it */
+	TEARDOWN_CLOSE,   /* its session closes: the close job stops it, cpu_close_finish deletes it */
+	TEARDOWN_CLOSED,  /* closed: no kernel object; the record keeps the UTCB slot of its
+			   * stopped Linux thread until that exits or the component ends */
+	TEARDOWN_ORPHAN,  /* closed without a helper: the next exit or the component's end */
+	TEARDOWN_END,     /* the component ends: component_cleanup, cpu_forget */
+};
+
 struct core_thread {
-	struct kthread *k;
+	struct kthread *k; /* NULL once closed */
 	amber_sel_t sel;   /* root capability in core's task */
 	uint64_t id;       /* the kernel object's id */
 	pid_t tid;         /* the Linux thread */
 	unsigned index;    /* UTCB slot */
 	bool started;
-	bool gone;         /* exiting or the component ending: refuse requests */
-	bool closing;      /* its session closes: cpu_close_finish deletes it */
-	const struct core_session *session; /* the CPU session that made it */
+	enum teardown teardown;
+	bool exited;       /* its Linux thread is gone (TEARDOWN_CLOSE: free the slot at the end) */
+	const struct core_session *session; /* the CPU session that made it; NULL once closed */
 	struct core_fault fault; /* held on a fault (kind != NONE) */
 };
 
@@ -119,7 +137,7 @@ static int find_thread(struct component *c, struct kcore_request *req, struct th
 	} else {
 		for (unsigned i = 1; i < CORE_MAX_THREADS && !ref->k; i++) {
 			struct core_thread *t = c->threads[i];
-			if (t && !t->gone && t->id == id) {
+			if (t && t->teardown == TEARDOWN_NONE && t->id == id) {
 				ref->k = t->k;
 				ref->tid = t->tid;
 				ref->rec = t;
@@ -448,6 +466,13 @@ enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 	return KCORE_REPLY;
 }
 
+/* Forget a record whose kernel object is gone: its UTCB slot is free. */
+static void thread_free(struct component *c, struct core_thread *t)
+{
+	c->threads[t->index] = NULL;
+	free(t);
+}
+
 void cpu_thread_exited(struct component *c, pid_t tid)
 {
 	struct ktask *core = kernel_core_task();
@@ -460,30 +485,45 @@ void cpu_thread_exited(struct component *c, pid_t tid)
 		/* The first thread left while others go on. */
 		struct kthread *k = c->thread;
 		c->thread = NULL;
-		kernel_unlock();
-		if (!k)
+		if (!k) {
+			kernel_unlock();
 			return;
+		}
+		c->entry_stops++;
+		kernel_unlock();
 		kernel_entry_stop(k);
 		kernel_lock();
 		kernel_cap_delete(core, c->thread_sel);
 		c->thread_sel = AMBER_SEL_INVALID;
+		c->entry_stops--;
 		kernel_unlock();
 		return;
 	}
 	struct core_thread *t = NULL;
 	for (unsigned i = 1; i < CORE_MAX_THREADS && !t; i++)
-		if (c->threads[i] && !c->threads[i]->gone && c->threads[i]->tid == tid)
+		if (c->threads[i] && !c->threads[i]->exited && c->threads[i]->tid == tid)
 			t = c->threads[i];
-	if (t)
-		t->gone = true;
-	kernel_unlock();
-	if (!t)
+	if (!t || t->teardown == TEARDOWN_EXIT || t->teardown == TEARDOWN_END) {
+		kernel_unlock();
 		return;
+	}
+	t->exited = true;
+	if (t->teardown == TEARDOWN_CLOSE || t->teardown == TEARDOWN_CLOSED) {
+		/* The close owns the kernel object; only the slot is ours to
+		 * give back, now or when the close job has finished. */
+		if (t->teardown == TEARDOWN_CLOSED)
+			thread_free(c, t);
+		kernel_unlock();
+		return;
+	}
+	t->teardown = TEARDOWN_EXIT; /* from NONE or ORPHAN: ours */
+	c->entry_stops++;
+	kernel_unlock();
 	kernel_entry_stop(t->k);
 	kernel_lock();
 	kernel_cap_delete(core, t->sel); /* revokes the component's capability */
-	c->threads[t->index] = NULL;     /* the UTCB slot is free again */
-	free(t);
+	thread_free(c, t);
+	c->entry_stops--;
 	kernel_unlock();
 }
 
@@ -497,7 +537,7 @@ static struct core_fault *fault_by_tid(struct component *c, pid_t tid, unsigned 
 	}
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
 		struct core_thread *t = c->threads[i];
-		if (t && !t->gone && t->started && t->tid == tid) {
+		if (t && t->teardown == TEARDOWN_NONE && t->started && t->tid == tid) {
 			*index = i;
 			return &t->fault;
 		}
@@ -541,7 +581,8 @@ const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *inde
 	}
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
 		struct core_thread *t = c->threads[i];
-		if (t && !t->gone && t->fault.kind == CORE_FAULT_RM && (!best || t->fault.seq < best->seq)) {
+		if (t && t->teardown == TEARDOWN_NONE && t->fault.kind == CORE_FAULT_RM &&
+		    (!best || t->fault.seq < best->seq)) {
 			best = &t->fault;
 			*index = i;
 		}
@@ -554,8 +595,10 @@ unsigned cpu_threads_stopping(struct component *c, struct kthread **out)
 	unsigned n = 0;
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
 		struct core_thread *t = c->threads[i];
-		if (t && !t->closing) { /* closing ones: their close stops them */
-			t->gone = true;
+		/* Exits and closes in flight finished before (c->entry_stops);
+		 * closed ones have no kernel object left. */
+		if (t && (t->teardown == TEARDOWN_NONE || t->teardown == TEARDOWN_ORPHAN)) {
+			t->teardown = TEARDOWN_END;
 			out[n++] = t->k;
 		}
 	}
@@ -581,13 +624,15 @@ unsigned cpu_close(struct core_session *s, struct kthread **out, struct core_thr
 	unsigned n = 0;
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
 		struct core_thread *t = c->threads[i];
-		if (!t || t->session != s || t->closing)
+		if (!t || t->session != s)
 			continue;
-		/* Marked gone (no request finds it, an exit is ignored) and
+		t->session = NULL; /* s is about to go */
+		if (t->teardown != TEARDOWN_NONE)
+			continue; /* its exit owns it already */
+		/* Ours (no request finds it, its exit leaves it to us) and
 		 * stopped where it is: the process layer cannot end one thread,
 		 * so the Linux thread stays stopped until the component ends. */
-		t->gone = true;
-		t->closing = true;
+		t->teardown = TEARDOWN_CLOSE;
 		if (c->process && !c->ending)
 			process_thread_stop(c->process, t->tid);
 		out[n] = t->k;
@@ -598,28 +643,30 @@ unsigned cpu_close(struct core_session *s, struct kthread **out, struct core_thr
 
 void cpu_close_finish(struct component *c, struct core_thread **recs, unsigned n)
 {
-	(void)c; /* the records stay in c->threads (their UTCB slots) */
 	for (unsigned i = 0; i < n; i++) {
 		struct core_thread *t = recs[i];
 		kernel_cap_delete(kernel_core_task(), t->sel); /* revokes the component's capability */
-		/* Its Linux thread is stopped, not gone: keep the UTCB slot, which
-		 * that thread still names, until the component ends. */
 		t->k = NULL;
 		t->sel = AMBER_SEL_INVALID;
+		t->teardown = TEARDOWN_CLOSED;
+		/* A Linux thread that is stopped, not gone, still names its UTCB
+		 * slot: keep it until that thread exits or the component ends. */
+		if (t->exited)
+			thread_free(c, t);
 	}
 }
 
 void cpu_close_undo(struct core_thread **recs, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		recs[i]->closing = false; /* still gone: the component's end stops them */
+		recs[i]->teardown = TEARDOWN_ORPHAN; /* the component's end stops them */
 }
 
 unsigned cpu_thread_count(struct component *c)
 {
 	unsigned n = 0;
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++)
-		n += c->threads[i] && !c->threads[i]->closing;
+		n += c->threads[i] && c->threads[i]->teardown != TEARDOWN_CLOSED;
 	return n;
 }
 
@@ -727,7 +774,9 @@ int cpu_save(struct cr_save *s, struct component *c, AmberImg__Component *m, con
 		struct core_thread *t = c->threads[i];
 		if (!t)
 			continue;
-		if (t->gone || t->closing || !t->k) {
+		if (t->teardown == TEARDOWN_CLOSED)
+			continue; /* no kernel object left; its slot is not kept by a restore */
+		if (t->teardown != TEARDOWN_NONE || !t->k) {
 			rc = cr_fail(s->err, s->errlen, "%s: thread %u is exiting; try again", c->name, i);
 			break;
 		}

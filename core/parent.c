@@ -8,6 +8,13 @@
  * the announcement comes, so start-up order does not matter. EXIT ends the
  * component with an exit code.
  *
+ * A waiting request costs core a record, so it exists only while its caller
+ * waits for the reply: SESSION must be a call (a SEND, which takes no
+ * reply, is dropped), the record goes as soon as the caller stops waiting
+ * (timeout, cancel, the end of its thread or component: the kernel tells
+ * core through the request's `abandoned`), and each component may have at
+ * most CORE_MAX_PENDING_SESSIONS of them (QUOTA beyond).
+ *
  * The names of core's own services (PD, CPU, RM, ROM, Timer) are answered
  * by core at once with a new session (session.c) and cannot be announced.
  *
@@ -39,10 +46,12 @@ struct service {
 	struct component *server;
 };
 
+/* A SESSION call waiting for an announcement; it lives exactly as long as
+ * its caller waits (pending_abandoned). */
 struct pending_session {
 	struct pending_session *next;
 	char name[SERVICE_NAME_MAX];
-	uint64_t thread_id; /* by id: the thread may be gone when the service comes */
+	uint64_t thread_id; /* the caller, blocked in its call */
 	struct component *client;
 };
 
@@ -93,24 +102,46 @@ static void session_reply(struct service *s, amber_tag_t *tag, amber_word_t *mr)
 	mr[0] = amber_map_item(s->core_sel, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
 }
 
+static void pending_unlink(struct pending_session *p)
+{
+	for (struct pending_session **pp = &pending; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	p->client->npending_sessions--;
+}
+
+/* Answer the waiting caller (which also tells the kernel the request is
+ * not abandoned) and free the record. */
+static void pending_answer(struct pending_session *p, int error, amber_tag_t tag, const amber_word_t *mr)
+{
+	pending_unlink(p);
+	struct kobj *o = kernel_object_by_id(p->thread_id);
+	if (o && kernel_object_kind(o) == AMBER_KIND_THREAD)
+		kernel_core_reply((struct kthread *)o, error, tag, mr);
+	free(p);
+}
+
+/* The kernel: the caller stopped waiting without the reply. */
+static void pending_abandoned(void *ctx)
+{
+	struct pending_session *p = ctx;
+	pending_unlink(p);
+	free(p);
+}
+
 static void serve_pending(struct service *s)
 {
-	struct pending_session **pp = &pending;
-	while (*pp) {
-		struct pending_session *p = *pp;
-		if (strcmp(p->name, s->name) != 0) {
-			pp = &p->next;
+	for (struct pending_session *p = pending, *next; p; p = next) {
+		next = p->next;
+		if (strcmp(p->name, s->name) != 0)
 			continue;
-		}
-		*pp = p->next;
-		struct kobj *o = kernel_object_by_id(p->thread_id);
-		if (o && kernel_object_kind(o) == AMBER_KIND_THREAD) {
-			amber_tag_t tag;
-			amber_word_t mr[1];
-			session_reply(s, &tag, mr);
-			kernel_core_reply((struct kthread *)o, AMBER_OK, tag, mr);
-		}
-		free(p);
+		amber_tag_t tag;
+		amber_word_t mr[1];
+		session_reply(s, &tag, mr);
+		pending_answer(p, AMBER_OK, tag, mr);
 	}
 }
 
@@ -144,6 +175,11 @@ static int announce(struct component *c, struct kcore_request *req)
 static enum kcore_result session(struct component *c, struct kcore_request *req, int *error)
 {
 	char name[SERVICE_NAME_MAX], arg[SERVICE_NAME_MAX];
+	if (!req->is_call) {
+		/* The reply is the session; a SEND takes none: make nothing. */
+		*error = AMBER_ERR_INVALID_ARG;
+		return KCORE_REPLY;
+	}
 	*error = service_string(req, 1, name, sizeof(name));
 	if (*error)
 		return KCORE_REPLY;
@@ -167,7 +203,8 @@ static enum kcore_result session(struct component *c, struct kcore_request *req,
 		session_reply(s, &req->reply_tag, req->reply_mr);
 		return KCORE_REPLY;
 	}
-	struct pending_session *p = calloc(1, sizeof(*p));
+	struct pending_session *p =
+		c->npending_sessions < CORE_MAX_PENDING_SESSIONS ? calloc(1, sizeof(*p)) : NULL;
 	if (!p) {
 		*error = AMBER_ERR_QUOTA;
 		return KCORE_REPLY;
@@ -177,6 +214,9 @@ static enum kcore_result session(struct component *c, struct kcore_request *req,
 	p->client = c;
 	p->next = pending;
 	pending = p;
+	c->npending_sessions++;
+	req->abandoned = pending_abandoned;
+	req->abandoned_ctx = p;
 	return KCORE_DEFER;
 }
 
@@ -234,14 +274,11 @@ void parent_forget(struct component *c)
 			kernel_cap_delete(kernel_core_task(), s->core_sel);
 		free(s);
 	}
-	for (struct pending_session **pp = &pending; *pp;) {
-		struct pending_session *p = *pp;
-		if (p->client != c) {
-			pp = &p->next;
-			continue;
-		}
-		*pp = p->next;
-		free(p);
+	/* Its calls still waiting: answered, so the kernel forgets them too. */
+	for (struct pending_session *p = pending, *next; p; p = next) {
+		next = p->next;
+		if (p->client == c)
+			pending_answer(p, AMBER_ERR_NO_PARTNER, 0, NULL);
 	}
 }
 

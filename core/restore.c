@@ -311,7 +311,7 @@ static void reset(struct component *c, const AmberImg__Component *m, struct comp
 	c->parent = parent;
 	c->state = COMPONENT_NEW;
 	c->ending = false;
-	c->close_jobs = 0;
+	c->entry_stops = 0;
 	c->task = NULL;
 	c->thread = NULL;
 	c->process = NULL;
@@ -676,7 +676,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	else if ((root->parent ? root->parent->id : 0) != img->components[0]->parent_id || root->id != img->components[0]->id)
 		rc = cr_fail(err, sizeof(err), "%s here is not the component of the image (id %u, image: %u)", root->name,
 			     root->id, img->components[0]->id);
-	else if (root->cr_busy || root->restoring || root->close_jobs)
+	else if (root->cr_busy || root->restoring || root->entry_stops)
 		rc = cr_fail(err, sizeof(err), "%s is busy with a checkpoint, restore or session close; try again",
 			     root->name);
 	if (rc == 0) {

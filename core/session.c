@@ -157,7 +157,7 @@ void core_sessions_close(struct component *c)
  * take it), then the threads are deleted and the caller answered. */
 struct close_job {
 	struct component *c;
-	uint64_t caller_id; /* by id: the caller may be one of these threads */
+	uint64_t caller_id; /* by id: the caller may be one of these threads; 0: it stopped waiting */
 	unsigned proto;     /* the reply's label */
 	unsigned n;
 	struct kthread *entry[CORE_MAX_THREADS];
@@ -171,7 +171,7 @@ static void *close_job_run(void *arg)
 		kernel_entry_stop(j->entry[i]);
 	kernel_lock();
 	cpu_close_finish(j->c, j->recs, j->n);
-	j->c->close_jobs--;
+	j->c->entry_stops--;
 	struct kobj *o = kernel_object_by_id(j->caller_id);
 	if (o && kernel_object_kind(o) == AMBER_KIND_THREAD)
 	{
@@ -181,6 +181,13 @@ static void *close_job_run(void *arg)
 	kernel_unlock();
 	free(j);
 	return NULL;
+}
+
+/* The kernel: the caller stopped waiting (or sent the close): a reply by
+ * its id would reach a later request of the same thread. */
+static void close_job_abandoned(void *ctx)
+{
+	((struct close_job *)ctx)->caller_id = 0;
 }
 
 static struct core_session *session_by_cap(struct component *c, amber_sel_t core_sel)
@@ -236,7 +243,7 @@ enum kcore_result core_session_close_request(struct component *c, struct kcore_r
 	j->c = c;
 	j->proto = amber_tag_label(req->reply_tag);
 	j->caller_id = kernel_object_id(req->caller);
-	c->close_jobs++;
+	c->entry_stops++;
 	pthread_t pt;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -247,10 +254,14 @@ enum kcore_result core_session_close_request(struct component *c, struct kcore_r
 		/* No helper: the threads stay marked gone and stopped; their
 		 * entry threads are stopped when the component ends. */
 		cpu_close_undo(j->recs, j->n);
-		c->close_jobs--;
+		c->entry_stops--;
 		free(j);
+		return KCORE_REPLY;
 	}
-	return e != 0 ? KCORE_REPLY : KCORE_DEFER;
+	/* The job takes the kernel lock before it looks at j: after this. */
+	req->abandoned = close_job_abandoned;
+	req->abandoned_ctx = j;
+	return KCORE_DEFER;
 }
 
 /* ---- checkpoint/restore (cr_state.h) --------------------------------------- */

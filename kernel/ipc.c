@@ -289,7 +289,7 @@ static void core_deliver_reply(struct kthread *t, int error, amber_tag_t tag, co
 static void core_call(struct kthread *t, struct kgate *g, bool is_call, const struct kmsg *m,
 		      uint64_t rcv_timeout_us)
 {
-	struct kcore_request req = { .caller = t, .label = g->label, .tag = m->tag };
+	struct kcore_request req = { .caller = t, .label = g->label, .tag = m->tag, .is_call = is_call };
 	unsigned words = amber_tag_words(m->tag), nitems = amber_tag_items(m->tag);
 	memcpy(req.mr, m->mr, words * sizeof(amber_word_t));
 	if (nitems) {
@@ -307,6 +307,12 @@ static void core_call(struct kthread *t, struct kgate *g, bool is_call, const st
 	}
 	int error = AMBER_OK;
 	enum kcore_result res = g->handler(g->handler_ctx, &req, &error);
+	if (res == KCORE_DEFER && (!is_call || t->state == KTHREAD_DEAD)) {
+		/* Nobody will wait for this reply. */
+		if (req.abandoned)
+			req.abandoned(req.abandoned_ctx);
+		res = KCORE_REPLY;
+	}
 	if (t->state == KTHREAD_DEAD)
 		return; /* the handler ended the caller's task: nothing to complete */
 	if (!is_call) {
@@ -315,6 +321,8 @@ static void core_call(struct kthread *t, struct kgate *g, bool is_call, const st
 	}
 	if (res == KCORE_DEFER) {
 		t->partner = NULL;
+		t->core_abandoned = req.abandoned;
+		t->core_abandoned_ctx = req.abandoned_ctx;
 		thread_block(t, KTHREAD_REPLY_WAIT, rcv_timeout_us);
 		return;
 	}
@@ -330,6 +338,8 @@ int kernel_core_reply(struct kthread *caller, int error, amber_tag_t tag, const 
 {
 	if (!kernel_thread_awaits_core(caller))
 		return AMBER_ERR_NO_PARTNER;
+	caller->core_abandoned = NULL; /* answered, not abandoned */
+	caller->core_abandoned_ctx = NULL;
 	core_deliver_reply(caller, error, tag, mr);
 	return AMBER_OK;
 }

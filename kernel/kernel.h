@@ -78,10 +78,19 @@ struct kcore_request {
 	amber_sel_t items[AMBER_MAX_ITEMS]; /* received capabilities, in core's task */
 	amber_tag_t reply_tag;             /* reply: words then map items in reply_mr */
 	amber_word_t reply_mr[AMBER_MR_COUNT];
+	bool is_call;                      /* false: a SEND, nobody waits for a reply */
+	/* A handler that defers may set `abandoned`: the kernel calls it once,
+	 * with the lock held, when the caller stops waiting without
+	 * kernel_core_reply (timeout, cancel, its thread or task ends), and at
+	 * once for a SEND, so core drops what it kept for the reply. It must
+	 * not call into the kernel. */
+	void (*abandoned)(void *ctx);
+	void *abandoned_ctx;
 };
 enum kcore_result { KCORE_REPLY = 0, KCORE_DEFER = 1 };
 /* Returns KCORE_REPLY (reply_tag/reply_mr are sent, reply error = *error) or
- * KCORE_DEFER (the caller stays blocked until kernel_core_reply). */
+ * KCORE_DEFER (the caller stays blocked until kernel_core_reply or until
+ * it stops waiting, see `abandoned`). */
 typedef enum kcore_result (*kernel_core_handler)(void *ctx, struct kcore_request *req, int *error);
 
 /* ---- Creating objects (core) -----------------------------------------------
@@ -141,7 +150,8 @@ uint64_t kernel_object_id(const void *obj);
 
 /* Reply to a caller whose core request was deferred. The caller must still
  * wait for core (it may have been cancelled or timed out meanwhile):
- * returns AMBER_ERR_NO_PARTNER otherwise. */
+ * returns AMBER_ERR_NO_PARTNER otherwise. The request's `abandoned` is
+ * not called. */
 int kernel_core_reply(struct kthread *caller, int error, amber_tag_t tag, const amber_word_t *mr);
 /* Still waiting for a deferred core reply? */
 bool kernel_thread_awaits_core(const struct kthread *t);

@@ -75,6 +75,10 @@ struct kthread {
 	 * the reply (NULL: core will reply, see kernel_core_reply). */
 	struct kthread *partner;
 	uint64_t rcv_timeout_us;  /* reply timeout, starts when the call is delivered */
+	/* KTHREAD_REPLY_WAIT for core: the deferring handler's kcore_request
+	 * `abandoned`, called if the wait ends without the reply. */
+	void (*core_abandoned)(void *ctx);
+	void *core_abandoned_ctx;
 	/* The caller this thread owes a reply to. */
 	struct kthread *reply_to;
 

@@ -12,8 +12,22 @@
 
 #include "object.h"
 
+/* Core deferred the reply to t's call and keeps something for it; the
+ * wait ends some other way, so core must drop it now (it would otherwise
+ * stay, or answer a later request of the same thread). */
+static void core_wait_abandon(struct kthread *t)
+{
+	void (*abandoned)(void *ctx) = t->core_abandoned;
+	void *ctx = t->core_abandoned_ctx;
+	t->core_abandoned = NULL;
+	t->core_abandoned_ctx = NULL;
+	if (abandoned)
+		abandoned(ctx);
+}
+
 void thread_complete(struct kthread *t, int error)
 {
+	core_wait_abandon(t); /* kernel_core_reply has cleared it */
 	timeout_disarm(t);
 	t->state = KTHREAD_READY;
 	t->send_gate = NULL;
@@ -86,6 +100,7 @@ void thread_destroy(struct kthread *t)
 	if (kernel_plat.thread_destroyed)
 		kernel_plat.thread_destroyed(t);
 	thread_unlink(t);
+	core_wait_abandon(t);
 	timeout_disarm(t);
 	t->state = KTHREAD_DEAD;
 	thread_release_waiters(t);

@@ -25,7 +25,10 @@ enum amber_log_method { AMBER_LOG_WRITE = 1 };
  *   second string, the session argument (length word, then the bytes); the
  *   reply carries one map item, the service's gate. Blocks until a
  *   component announces the service (subject to the caller's receive
- *   timeout). The names "PD", "CPU", "RM", "ROM" and "Timer" are core's
+ *   timeout). It must be a call: a SESSION sent with SEND is dropped and
+ *   makes nothing. Core keeps at most 64 waiting SESSION calls per
+ *   component (QUOTA beyond), each only while its caller waits.
+ *   The names "PD", "CPU", "RM", "ROM" and "Timer" are core's
  *   own services (pd_session.h, cpu_session.h, rm_session.h,
  *   rom_session.h, timer_session.h): each request creates a new session at
  *   once, and nobody can announce them.

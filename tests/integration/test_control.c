@@ -385,8 +385,8 @@ static void checkpoint_and_restore_pass_errors_on(void **state)
 	char cwd[PATH_MAX], expect[PATH_MAX + 128];
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 
-	/* The stubs of core/checkpoint.c and core/restore.c answer ERR for
-	 * now; what is checked is how amber passes any ERR on. */
+	/* A component that does not exist and an image that does not: what
+	 * is checked is how amber passes amber-core's ERR on. */
 	struct cli_run r;
 	amber(&r, "-s", lc.name, "checkpoint", "nosuch", "build/amber-test-img", NULL);
 	CLI_EXPECT(&r, r.status == 1);

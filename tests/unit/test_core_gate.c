@@ -13,7 +13,11 @@ struct svc {
 	int error;
 	amber_tag_t reply_tag;
 	amber_word_t reply_mr[AMBER_MR_COUNT];
+	bool hook;          /* set the request's `abandoned` */
+	unsigned abandoned; /* how often it was called */
 };
+
+static void on_abandoned(void *ctx) { ((struct svc *)ctx)->abandoned++; }
 
 static enum kcore_result handler(void *ctx, struct kcore_request *req, int *error)
 {
@@ -21,6 +25,10 @@ static enum kcore_result handler(void *ctx, struct kcore_request *req, int *erro
 	s->calls++;
 	s->last = *req;
 	*error = s->error;
+	if (s->hook) {
+		req->abandoned = on_abandoned;
+		req->abandoned_ctx = s;
+	}
 	req->reply_tag = s->reply_tag;
 	memcpy(req->reply_mr, s->reply_mr, sizeof(req->reply_mr));
 	return s->result;
@@ -191,6 +199,63 @@ static void test_deferred_after_timeout_or_cancel(void **state)
 	assert_int_equal(fx_err(x.c), AMBER_OK);
 }
 
+/* What core keeps for a deferred reply is dropped when the caller stops
+ * waiting without it: `abandoned` runs once for a timeout, a cancel, the
+ * end of the thread or of its task, at once for a SEND, never after a
+ * reply. */
+static void test_deferred_abandoned(void **state)
+{
+	(void)state;
+	struct svc s;
+	amber_sel_t task_sel;
+	struct ktask *a = fx_task_sel("a", &task_sel);
+	struct cfx x = mkcore(&s, 1);
+	struct fx_thread *c = fx_thread(a, "c"), *d = fx_thread(a, "d"), *e = fx_thread(a, "e");
+	fx_give(x.gate_core, a, GATE, AMBER_RIGHT_INVOKE);
+	s.result = KCORE_DEFER;
+	s.hook = true;
+
+	fx_call(c, GATE, amber_tag(1, 0, 0), FX_NEVER, FX_NEVER);
+	assert_true(s.last.is_call);
+	assert_int_equal(kernel_core_reply(c->k, AMBER_OK, amber_tag(1, 0, 0), NULL), AMBER_OK);
+	assert_int_equal(s.abandoned, 0);
+
+	fx_call(c, GATE, amber_tag(1, 0, 0), FX_NEVER, 300);
+	fx_advance(300);
+	assert_int_equal(fx_err(c), AMBER_ERR_TIMEOUT);
+	assert_int_equal(s.abandoned, 1);
+
+	fx_call(c, GATE, amber_tag(1, 0, 0), FX_NEVER, FX_NEVER);
+	kernel_thread_cancel(c->k);
+	assert_int_equal(s.abandoned, 2);
+	assert_int_equal(kernel_core_reply(c->k, AMBER_OK, amber_tag(1, 0, 0), NULL), AMBER_ERR_NO_PARTNER);
+
+	fx_send(c, GATE, amber_tag(1, 0, 0), FX_NEVER);
+	assert_false(s.last.is_call);
+	assert_int_equal(fx_err(c), AMBER_OK);
+	assert_int_equal(s.abandoned, 3);
+
+	/* An error reply is an answer too. */
+	fx_call(c, GATE, amber_tag(1, 0, 0), FX_NEVER, FX_NEVER);
+	assert_int_equal(kernel_core_reply(c->k, AMBER_ERR_QUOTA, 0, NULL), AMBER_OK);
+	assert_int_equal(fx_err(c), AMBER_ERR_QUOTA);
+	assert_int_equal(s.abandoned, 3);
+
+	/* Its thread is deleted while it waits. */
+	fx_call(d, GATE, amber_tag(1, 0, 0), FX_NEVER, FX_NEVER);
+	assert_int_equal(kernel_cap_delete(fx_core(), d->core_sel), AMBER_OK);
+	assert_int_equal(s.abandoned, 4);
+
+	/* Its task ends while it waits; then the thread goes too: once. */
+	fx_call(e, GATE, amber_tag(1, 0, 0), FX_NEVER, FX_NEVER);
+	assert_int_equal(kernel_cap_delete(fx_core(), task_sel), AMBER_OK);
+	assert_int_equal(s.abandoned, 5);
+	assert_int_equal(kernel_cap_delete(fx_core(), e->core_sel), AMBER_OK);
+	assert_int_equal(s.abandoned, 5);
+	assert_int_equal(s.calls, 7);
+	assert_int_equal(x.c->wakes, 0);
+}
+
 static void test_caps_to_core(void **state)
 {
 	(void)state;
@@ -303,6 +368,7 @@ int main(void)
 		FX_TEST(test_immediate_error_and_bad_reply),
 		FX_TEST(test_deferred_reply),
 		FX_TEST(test_deferred_after_timeout_or_cancel),
+		FX_TEST(test_deferred_abandoned),
 		FX_TEST(test_caps_to_core),
 		FX_TEST(test_core_gate_stays_core),
 		FX_TEST(test_handler_kills_caller_task),
