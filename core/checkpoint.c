@@ -209,11 +209,14 @@ struct frozen_set {
 	int n;
 };
 
+/* Let the set run again; with --kill (resume false) its tasks stay frozen
+ * until cr_stop ends them, so no call rung before the cut is served (and
+ * no line printed) after it. */
 static void thaw(struct component **set, size_t n, struct frozen_set *fz, bool resume)
 {
 	kernel_lock();
 	for (size_t i = 0; i < n; i++) {
-		if (set[i]->task)
+		if (set[i]->task && resume)
 			kernel_task_set_frozen(set[i]->task, false);
 		set[i]->cr_busy = false;
 	}
@@ -284,7 +287,9 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		int k = process_freeze(c->process, fz[i].t, FROZEN_MAX);
 		if (k < 0) {
 			rc = cr_fail(err, sizeof(err), "%s: cannot stop its threads: %s", c->name,
-				     k == -EAGAIN ? "a thread is exiting; try again" : strerror(-k));
+				     k == -EAGAIN   ? "a thread is exiting; try again"
+				     : k == -ESRCH ? "it is ending"
+						   : strerror(-k));
 			break;
 		}
 		fz[i].n = k;
@@ -370,10 +375,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			 pause_ms, copied_ms, ms_since(&t0), o->kill ? "; stopped" : "");
 	} else {
 		if (o->kill) /* never leave it frozen: it runs on */
-			for (size_t i = 0; i < n; i++)
-				for (int j = 0; j < fz[i].n; j++)
-					if (fz[i].t[j].was_running && set[i]->process)
-						process_thread_resume(set[i]->process, fz[i].t[j].tid);
+			thaw(set, n, fz, true);
 		snprintf(msg, msglen, "cannot checkpoint %s: %s", name, err);
 	}
 	protobuf_c_message_free_unpacked(&img->base, NULL);

@@ -112,6 +112,7 @@ struct component {
 	bool stopped;          /* checkpoint --kill: no process, its place kept for a restore */
 	bool crashed;          /* ended by a fault, a forbidden call or a kill */
 	char image_dir[256];   /* its last image (ps), "" if none */
+	void *cr_kept;         /* stopped: what outside components held and waited for (restore.c) */
 
 	/* How it ended. */
 	bool exit_requested;

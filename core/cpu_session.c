@@ -705,8 +705,8 @@ static int save_thread(struct cr_save *s, struct component *c, AmberImg__Compone
 	for (size_t i = 0; i < nfrozen && !f; i++)
 		if (frozen[i].tid == tid)
 			f = &frozen[i];
-	if (!f)
-		return cr_fail(s->err, s->errlen, "%s: thread %u (%s) has no Linux thread", c->name, index,
+	if (!f) /* its Linux thread left; core has not seen the exit yet */
+		return cr_fail(s->err, s->errlen, "%s: thread %u (%s) is exiting; try again", c->name, index,
 			       kernel_thread_name(k));
 	int e = process_thread_get_regs(c->process, tid, regs);
 	if (e < 0)

@@ -59,6 +59,9 @@ struct cr_load {
 	struct component *c;
 	struct core_session **sessions;  /* c's restored sessions by image index */
 	struct core_session ***sessions_of; /* the same for every component of the set */
+	struct kept *kept;               /* in place: outside holders and waiters (restore.c) */
+	char pending[160];               /* a slot still waiting for its parent */
+	bool fallback;                   /* derive from core's root what waits in vain */
 	char *err;
 	size_t errlen;
 };

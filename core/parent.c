@@ -333,6 +333,7 @@ int parent_load(struct cr_load *l)
 		x->server = c;
 		x->next = services;
 		services = x;
+		serve_pending(x); /* clients that asked while it was stopped */
 	}
 	return 0;
 }

@@ -284,7 +284,8 @@ int pd_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
 }
 
 /* RPC capabilities keep their badges: the component's capability map and
- * its entrypoints' tables, keyed by badge, stay valid byte for byte. */
+ * its entrypoints' tables, keyed by badge, stay valid byte for byte. One
+ * whose thread has ended is unbound, as it was. */
 int pd_load(struct cr_load *l)
 {
 	struct component *c = l->c;
@@ -304,7 +305,7 @@ int pd_load(struct cr_load *l)
 		struct core_session *ss = cr_load_session(l, x->session, "an RPC capability");
 		if (!ss)
 			return -1;
-		if (!t || kernel_thread_task((struct kthread *)t) != c->task)
+		if (x->thread_id && (!t || kernel_thread_task((struct kthread *)t) != c->task))
 			return cr_fail(l->err, l->errlen, "%s: RPC capability (badge %llu) bound to thread %llu, none of its own",
 				       c->name, (unsigned long long)x->badge, (unsigned long long)x->thread_id);
 		struct rpc_cap *r = calloc(1, sizeof(*r));
@@ -312,7 +313,8 @@ int pd_load(struct cr_load *l)
 			return cr_fail(l->err, l->errlen, "%s: no memory for an RPC capability", c->name);
 		r->sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 		if (cr_force_id(l, x->gate_id, "RPC capability") < 0 ||
-		    kernel_create_gate(core, r->sel, x->badge, (struct kthread *)t, NULL) != AMBER_OK) {
+		    kernel_create_gate(core, r->sel, x->badge, x->thread_id ? (struct kthread *)t : NULL, NULL) !=
+			    AMBER_OK) {
 			free(r);
 			return l->err[0] ? -1 : cr_fail(l->err, l->errlen, "%s: cannot create an RPC capability", c->name);
 		}

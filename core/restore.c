@@ -44,6 +44,10 @@
 #include "image/image.h"
 #include "platform/linux/kernel_entry.h"
 
+struct kept;
+static struct kept *keep(struct component **set, size_t n);
+static void kept_free(struct kept *k);
+
 /* ---- tearing down quietly ------------------------------------------------ */
 
 static void sleep_ms(long ms)
@@ -85,6 +89,11 @@ static void teardown(struct component **set, size_t n)
 
 void cr_stop(struct component **set, size_t n)
 {
+	kernel_lock();
+	struct kept *k = keep(set, n);
+	kept_free(set[0]->cr_kept);
+	set[0]->cr_kept = k;
+	kernel_unlock();
 	teardown(set, n);
 	kernel_lock();
 	for (size_t i = 0; i < n; i++) {
@@ -147,17 +156,23 @@ static void edge_visit(void *ctx, struct ktask *owner, const struct kernel_cap_i
 				      info->parent_sel, kernel_object_id(parent) };
 }
 
+/* Everything derived from the root of this slot's derivation tree: the
+ * outside copies may hang below the slot, beside it (derived from the
+ * same root in core) or above it (a parent that opened a session for its
+ * child holds the copy the child's derives from). */
 static void edges_of_slot(void *ctx, const struct kernel_cap_info *info)
 {
 	struct edges *e = ctx;
 	struct component *c = e->set[e->nset]; /* the member being walked, parked past the end */
-	struct ktask *from = c->task;
-	amber_sel_t sel = info->sel;
-	if (info->parent_task_id == kernel_object_id(kernel_core_task())) {
-		from = kernel_core_task(); /* siblings derived from the same root in core */
-		sel = info->parent_sel;
+	struct ktask *task = c->task;
+	struct kernel_cap_info at = *info;
+	for (int depth = 0; at.parent_task_id && depth < 64; depth++) {
+		struct kobj *pt = kernel_object_by_id(at.parent_task_id);
+		if (!pt || kernel_cap_info_of((struct ktask *)pt, at.parent_sel, &at) != AMBER_OK)
+			break;
+		task = (struct ktask *)pt;
 	}
-	kernel_cap_walk_derived(from, sel, edge_visit, e);
+	kernel_cap_walk_derived(task, at.sel, edge_visit, e);
 }
 
 /* What components outside the set derived from the set's capabilities. */
@@ -175,6 +190,101 @@ static void edges_collect(struct edges *e, struct component **set, size_t n)
 		ext[n] = set[i];
 		kernel_space_enumerate(set[i]->task, edges_of_slot, e);
 	}
+}
+
+/* What outside components hold and wait for, kept across a teardown: the
+ * capabilities they derived from the set's, and their threads waiting
+ * for the set's threads, parked (kernel_thread_park) so that they neither
+ * fail nor lose their place. A stopped component (checkpoint --kill)
+ * keeps it until its restore. */
+struct parked {
+	uint64_t thread_id;
+	struct kernel_thread_ipc_state st;
+};
+
+struct kept {
+	struct edges edges;
+	struct parked *parked;
+	size_t nparked, cap;
+	struct component **set;
+	size_t nset;
+};
+
+static void park_visit(void *ctx, struct kthread *t)
+{
+	struct kept *k = ctx;
+	if (task_in_set(k->set, k->nset, kernel_object_id(kernel_thread_task(t))))
+		return; /* a member: its state is in the image */
+	if (k->nparked == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 16;
+		if (!(k->parked = realloc(k->parked, k->cap * sizeof(*k->parked))))
+			abort();
+	}
+	struct parked *p = &k->parked[k->nparked++];
+	p->thread_id = kernel_object_id(t);
+	kernel_thread_ipc_export(t, &p->st);
+	kernel_thread_park(t);
+}
+
+/* Kernel lock held. */
+static struct kept *keep(struct component **set, size_t n)
+{
+	struct kept *k = calloc(1, sizeof(*k));
+	if (!k)
+		abort();
+	edges_collect(&k->edges, set, n);
+	k->set = set;
+	k->nset = n;
+	for (size_t i = 0; i < n; i++)
+		if (set[i]->task)
+			kernel_threads_waiting_on(set[i]->task, park_visit, k);
+	k->set = NULL;
+	k->nset = 0;
+	return k;
+}
+
+static void kept_free(struct kept *k)
+{
+	if (!k)
+		return;
+	free(k->edges.v);
+	free(k->edges.set);
+	free(k->parked);
+	free(k);
+}
+
+/* Is thread `id` parked waiting for the reply of thread `partner`? */
+static bool parked_for_reply(const struct kept *k, uint64_t id, uint64_t partner)
+{
+	for (size_t i = 0; k && i < k->nparked; i++)
+		if (k->parked[i].thread_id == id && k->parked[i].st.state == KTHREAD_REPLY_WAIT &&
+		    k->parked[i].st.partner_id == partner)
+			return true;
+	return false;
+}
+
+/* Put parked threads back into their waits on the restored objects, or
+ * (ok false, or their partner does not owe them a reply any more) let
+ * them fail with NO_PARTNER. Kernel lock held. */
+static void unpark(struct kept *k, bool ok)
+{
+	for (size_t i = 0; k && i < k->nparked; i++) {
+		struct parked *p = &k->parked[i];
+		struct kthread *t = (struct kthread *)cr_object(p->thread_id, AMBER_KIND_THREAD);
+		if (!t)
+			continue; /* its component ended meanwhile */
+		struct kernel_thread_ipc_refs refs = {
+			.send_gate = (struct kgate *)cr_object(p->st.send_gate_id, AMBER_KIND_GATE),
+			.partner = (struct kthread *)cr_object(p->st.partner_id, AMBER_KIND_THREAD),
+			.reply_to = (struct kthread *)cr_object(p->st.reply_to_id, AMBER_KIND_THREAD),
+		};
+		if (p->st.reply_to_id && !refs.reply_to)
+			p->st.reply_to_id = 0;
+		if (!ok || kernel_thread_ipc_import(t, &p->st, &refs) != AMBER_OK)
+			kernel_thread_unpark_error(t, AMBER_ERR_NO_PARTNER);
+	}
+	if (k)
+		k->nparked = 0; /* each is put back or failed once */
 }
 
 /* ---- loading ------------------------------------------------------------- */
@@ -254,7 +364,8 @@ static int load_objects(struct cr_load *l)
 	return 0;
 }
 
-/* Install the image's slots whose parents exist; how many are left. */
+/* Install the image's slots whose parents exist; how many are left (the
+ * first of them described in l->err, for a restore that gives up). */
 static int load_caps(struct cr_load *l, size_t *left)
 {
 	const AmberImg__Component *m = l->m;
@@ -275,8 +386,18 @@ static int load_caps(struct cr_load *l, size_t *left)
 		struct ktask *pt;
 		amber_sel_t ps;
 		int found = find_parent(l->img, x->parent_task_id, x->parent_sel, x->object_id, &pt, &ps);
+		if (found == 0 && l->fallback && !task_in_set(l->set, l->img->n_components, x->parent_task_id)) {
+			/* Its parent was an outside component's copy that is gone
+			 * (revoked when the original ended): derive it from the
+			 * object's root in core instead. */
+			pt = kernel_core_task();
+			ps = core_slot_of(x->object_id);
+			found = ps == AMBER_SEL_INVALID ? -1 : 1;
+		}
 		if (found == 0) {
-			(*left)++;
+			if (!(*left)++)
+				snprintf(l->pending, sizeof(l->pending), "%s: slot %u waits for slot %u of task %llu",
+					 c->name, x->sel, x->parent_sel, (unsigned long long)x->parent_task_id);
 			continue;
 		}
 		o = cr_object(x->object_id, (enum amber_kind)x->kind);
@@ -447,7 +568,7 @@ static int load_ipc(struct cr_load *l, const AmberImg__Thread *x, uint32_t *serv
 	}
 	/* A reply owed to a caller outside the set is dropped: that caller
 	 * already saw NO_PARTNER when the original went. */
-	if (st.reply_to_id && thread_in_set(l, st.reply_to_id))
+	if (st.reply_to_id && (thread_in_set(l, st.reply_to_id) || parked_for_reply(l->kept, st.reply_to_id, x->object_id)))
 		refs.reply_to = (struct kthread *)cr_object(st.reply_to_id, AMBER_KIND_THREAD);
 	else
 		st.reply_to_id = 0;
@@ -483,9 +604,28 @@ static int start_component(struct cr_load *l, const uint32_t *served)
 	return 0;
 }
 
-/* The whole set, in the phases of the header comment. */
-static int restore_set(struct cr_load *l, struct edges *outside)
+/* An outside component's capability again, if its object and parent are
+ * back; true when it is (or cannot ever be). */
+static bool load_edge(const AmberImg__Image *img, const struct edge *e)
 {
+	struct kobj *task = cr_object(e->task_id, AMBER_KIND_TASK);
+	struct kobj *o = cr_object(e->object_id, e->kind);
+	struct ktask *pt;
+	amber_sel_t ps;
+	if (!task || !o)
+		return false;
+	struct kobj *there = kernel_cap_object((struct ktask *)task, e->sel, NULL, NULL);
+	if (there)
+		return there == o; /* never revoked (an object outside the set), or already back */
+	if (find_parent(img, e->parent_task_id, e->parent_sel, e->parent_object_id, &pt, &ps) != 1)
+		return false;
+	return kernel_cap_install((struct ktask *)task, e->sel, o, e->rights, pt, ps) == AMBER_OK;
+}
+
+/* The whole set, in the phases of the header comment. */
+static int restore_set(struct cr_load *l)
+{
+	struct edges *outside = l->kept ? &l->kept->edges : NULL;
 	const AmberImg__Image *img = l->img;
 	size_t n = img->n_components;
 	for (size_t i = 0; i < n; i++) {
@@ -505,36 +645,47 @@ static int restore_set(struct cr_load *l, struct edges *outside)
 		if (!l->m->ended && component_load_parent_gate(l) < 0)
 			return -1;
 	}
+	/* Slots of the set and what outside components held (an in-place
+	 * restore) may derive from each other both ways: a child's copy of
+	 * a session its parent opened for it derives from the parent's. */
+	bool *edge_done = outside ? calloc(outside->n + 1, sizeof(*edge_done)) : NULL;
 	for (int round = 0;; round++) {
 		size_t left = 0, l1;
 		for (size_t i = 0; i < n; i++) {
 			load_init(l, i);
-			if (!l->m->ended && load_caps(l, &l1) < 0)
+			if (!l->m->ended && load_caps(l, &l1) < 0) {
+				free(edge_done);
 				return -1;
-			left += l ->m->ended ? 0 : l1;
+			}
+			left += l->m->ended ? 0 : l1;
 		}
+		for (size_t i = 0; outside && i < outside->n; i++)
+			if (!edge_done[i])
+				edge_done[i] = load_edge(img, &outside->v[i]);
 		if (!left)
 			break;
-		if (round > 64)
-			return cr_fail(l->err, l->errlen, "%zu slots are derived from slots that never come", left);
+		l->fallback = round >= 2;
+		if (round > 64) {
+			free(edge_done);
+			return cr_fail(l->err, l->errlen, "%zu slots are derived from slots that never come (%s)", left,
+				       l->pending);
+		}
 	}
+	/* Announced services: core's copies, which clients' copies derive from. */
 	for (size_t i = 0; i < n; i++) {
 		load_init(l, i);
-		if (!l->m->ended && parent_load(l) < 0)
+		if (!l->m->ended && parent_load(l) < 0) {
+			free(edge_done);
 			return -1;
+		}
 	}
 	for (size_t i = 0; outside && i < outside->n; i++) {
 		const struct edge *e = &outside->v[i];
-		struct kobj *task = cr_object(e->task_id, AMBER_KIND_TASK);
-		struct kobj *o = cr_object(e->object_id, e->kind);
-		struct ktask *pt;
-		amber_sel_t ps;
-		if (!task || !o || kernel_cap_object((struct ktask *)task, e->sel, NULL, NULL) ||
-		    find_parent(img, e->parent_task_id, e->parent_sel, e->parent_object_id, &pt, &ps) != 1 ||
-		    kernel_cap_install((struct ktask *)task, e->sel, o, e->rights, pt, ps) != AMBER_OK)
+		if (!edge_done[i] && !(edge_done[i] = load_edge(img, e)))
 			core_report("restore: slot %u of task %llu (object %llu) is not restored", e->sel,
 				    (unsigned long long)e->task_id, (unsigned long long)e->object_id);
 	}
+	free(edge_done);
 	/* C */
 	for (size_t i = 0; i < n; i++) {
 		load_init(l, i);
@@ -559,6 +710,7 @@ static int restore_set(struct cr_load *l, struct edges *outside)
 		for (size_t j = 0; j < l->m->n_threads && rc == 0; j++)
 			rc = load_ipc(l, l->m->threads[j], &served[i][j]);
 	}
+	unpark(l->kept, rc == 0);
 	/* E */
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		load_init(l, i);
@@ -623,13 +775,13 @@ static void undo(struct component **set, size_t n)
 	}
 }
 
-static int run_load(const char *dir, AmberImg__Image *img, struct component **set, struct edges *outside,
-		    char *err, size_t errlen)
+static int run_load(const char *dir, AmberImg__Image *img, struct component **set, struct kept *kept, char *err,
+		    size_t errlen)
 {
 	char gen[4096];
 	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0)
 		return -1;
-	struct cr_load l = { .img = img, .dir = gen, .set = set, .err = err, .errlen = errlen };
+	struct cr_load l = { .img = img, .dir = gen, .set = set, .err = err, .errlen = errlen, .kept = kept };
 	l.ds = calloc(img->n_dataspaces + 1, sizeof(*l.ds));
 	l.sessions_of = calloc(img->n_components + 1, sizeof(*l.sessions_of));
 	if (!l.ds || !l.sessions_of)
@@ -639,7 +791,9 @@ static int run_load(const char *dir, AmberImg__Image *img, struct component **se
 	kernel_object_ids_above(img->next_object_id);
 	core_badges_above(img->next_badge);
 	core_component_ids_above(img->next_component_id);
-	int rc = restore_set(&l, outside);
+	int rc = restore_set(&l);
+	if (rc < 0)
+		unpark(kept, false); /* no-op if restore_set got that far */
 	kernel_unlock();
 	free(l.ds);
 	for (size_t i = 0; i < img->n_components; i++)
@@ -711,9 +865,14 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	/* In place: write down what outside components hold, then end the live
 	 * incarnation quietly. Live members that are not in the image (made
 	 * after the checkpoint) end with it. */
-	struct edges outside = { 0 };
+	struct kept *kept = NULL;
 	kernel_lock();
-	edges_collect(&outside, live, nlive);
+	for (size_t i = 0; i < n && !kept; i++) {
+		kept = set[i]->cr_kept; /* stopped with checkpoint --kill */
+		set[i]->cr_kept = NULL;
+	}
+	if (!kept)
+		kept = keep(live, nlive);
 	kernel_unlock();
 	teardown(live, nlive);
 	kernel_lock();
@@ -737,9 +896,8 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	}
 	kernel_unlock();
 
-	rc = run_load(dir, img, set, &outside, err, sizeof(err));
-	free(outside.v);
-	free(outside.set);
+	rc = run_load(dir, img, set, kept, err, sizeof(err));
+	kept_free(kept);
 	for (size_t i = 0; i < n; i++) {
 		bool running = rc == 0 && !img->components[i]->ended;
 		if (running && !was_live[i])

@@ -433,6 +433,14 @@ static int check_component(struct ck *c, size_t ci)
 {
 	const AmberImg__Component *co = c->img->components[ci];
 	snprintf(c->where, sizeof(c->where), "component %u (%s): ", co->id, co->name);
+	if (co->ended) {
+		/* Kept for its parent's EXIT_STATUS: a record, nothing to restore. */
+		if (ci == 0)
+			return bad(c, "the root has ended");
+		if (co->n_caps || co->n_threads || co->n_segments || co->n_sessions || co->n_objects || co->n_regions)
+			return bad(c, "ended, yet it has capabilities, threads, memory or sessions");
+		return 0;
+	}
 	if (object_id(c, "task", co->task_id) < 0 || object_id(c, "factory", co->factory_id) < 0)
 		return -1;
 	if (!bytes_ok(&co->config) || !bytes_ok(&co->log_line))

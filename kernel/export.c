@@ -124,3 +124,47 @@ int kernel_thread_ipc_import(struct kthread *t, const struct kernel_thread_ipc_s
 		thread_block(t, s->state, s->remaining_us);
 	return AMBER_OK;
 }
+
+/* ---- parking (core only, for an in-place restore) -------------------------
+ * A thread of another component that waits for one of the threads being
+ * restored (queued at it, or waiting for its reply) must neither fail nor
+ * lose its place: it is parked, taken out of its wait without completing,
+ * so it sleeps on, and kernel_thread_ipc_import puts it into the same wait
+ * on the restored objects (same ids) afterwards. */
+void kernel_thread_park(struct kthread *t)
+{
+	switch (t->state) {
+	case KTHREAD_SEND:
+		if (t->partner)
+			ipc_sendq_remove(t->partner, t);
+		break;
+	case KTHREAD_REPLY_WAIT:
+		if (t->partner && t->partner->reply_to == t)
+			t->partner->reply_to = NULL;
+		break;
+	default:
+		break;
+	}
+	timeout_disarm(t);
+	t->state = KTHREAD_READY;
+	t->send_gate = NULL;
+	t->partner = NULL;
+	t->wait_irq = NULL;
+}
+
+void kernel_thread_unpark_error(struct kthread *t, int error)
+{
+	if (t->state == KTHREAD_READY)
+		thread_complete(t, error);
+}
+
+void kernel_threads_waiting_on(struct ktask *task, void (*visit)(void *ctx, struct kthread *t), void *ctx)
+{
+	for (struct kobj *o = kobj_first(); o; o = o->next) {
+		struct kthread *t = (struct kthread *)o;
+		if (o->kind != AMBER_KIND_THREAD || t->task == task || !t->partner || t->partner->task != task)
+			continue;
+		if (t->state == KTHREAD_SEND || (t->state == KTHREAD_REPLY_WAIT && t->partner->reply_to == t))
+			visit(ctx, t);
+	}
+}

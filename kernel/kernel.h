@@ -251,6 +251,15 @@ uint32_t kernel_thread_op_seq(const struct kthread *t);
 void kernel_task_set_frozen(struct ktask *t, bool frozen);
 bool kernel_thread_frozen(const struct kthread *t);
 
+/* Threads of other tasks waiting for a thread of `task`: queued at it, or
+ * waiting for the reply it owes them. */
+void kernel_threads_waiting_on(struct ktask *task, void (*visit)(void *ctx, struct kthread *t), void *ctx);
+/* Take such a thread out of its wait without completing it (it sleeps on,
+ * and is READY to the kernel), for kernel_thread_ipc_import to put back
+ * on restored objects; or, if that cannot be, complete it with an error. */
+void kernel_thread_park(struct kthread *t);
+void kernel_thread_unpark_error(struct kthread *t, int error);
+
 /* Find a live object by id (linear; for import and deferred replies). */
 struct kobj *kernel_object_by_id(uint64_t id);
 enum amber_kind kernel_object_kind(const struct kobj *o);

@@ -24,12 +24,13 @@
 #include <amber/heap.h>
 #include <amber/kobj.h>
 #include <amber/log.h>
+#include <amber/rom.h>
 #include <amber/rpc_entrypoint.h>
 #include <amber/signal.h>
 #include <amber/timer.h>
 
-#define STEPS 150u
-#define PERIOD_US 20000u /* 20 ms: 3 s in all */
+#define STEPS 150u         /* default; config: <counter steps="N"/> */
+#define PERIOD_US 20000u   /* 20 ms: 3 s in all */
 #define BUF_WORDS 8192u  /* 64 KiB of heap */
 #define CONSTRUCT_US 200000u
 #define PROTO 0x2501u
@@ -47,7 +48,7 @@ static struct {
 	struct amber_rpc_entrypoint ep;
 	struct adder adder;
 	uint64_t *buf;
-	unsigned step;
+	unsigned step, steps;
 	uint64_t sum;
 	amber_sel_t constructor; /* the slot CAP4 had */
 } s;
@@ -91,7 +92,7 @@ static void step(void *arg, uint32_t count)
 {
 	(void)arg;
 	(void)count; /* late expiries are skipped: the step count is the clock */
-	if (s.step >= STEPS)
+	if (s.step >= s.steps)
 		return;
 	s.step++;
 	for (unsigned i = 0; i < 64; i++)
@@ -106,7 +107,7 @@ static void step(void *arg, uint32_t count)
 	s.sum += s.step;
 	amber_log("step %u: heap %08x sum %lu%s, constructor slot %s", s.step, heap_hash(), (unsigned long)res.w[0],
 		  res.w[0] == s.sum ? "" : " MISMATCH", cap4_state());
-	if (s.step == STEPS) {
+	if (s.step == s.steps) {
 		amber_log("cr_counter: done after %u steps, sum %lu", s.step, (unsigned long)s.sum);
 		finish(0);
 	}
@@ -117,6 +118,8 @@ void component_construct(struct amber_env *env)
 	int err;
 	const char *what = "heap";
 	s.env = env;
+	const char *config = 0;
+	s.steps = amber_rom_config(&config, 0) == AMBER_OK ? amber_config_number(config, "steps", STEPS) : STEPS;
 	s.constructor = amber_entrypoint_constructor_cap(env->ep);
 	amber_log("cr_counter: constructing (constructor capability in slot %u: %s)", s.constructor,
 		  amber_cap_info_of(s.constructor).kind == AMBER_KIND_GATE ? "a gate" : "MISSING");
@@ -146,5 +149,5 @@ void component_construct(struct amber_env *env)
 		amber_entrypoint_exit(env->ep, 1);
 		return;
 	}
-	amber_log("cr_counter: %u steps, one every %u ms", STEPS, PERIOD_US / 1000u);
+	amber_log("cr_counter: %u steps, one every %u ms", s.steps, PERIOD_US / 1000u);
 }

@@ -54,20 +54,6 @@ struct state {
 static struct state st;
 
 /* The unsigned value of attribute `name` in the config text, or `dflt`. */
-static unsigned config_number(const char *text, const char *name, unsigned dflt)
-{
-	size_t n = strlen(name);
-	for (const char *p = text; p && *p; p++) {
-		if (strncmp(p, name, n) != 0 || p[n] != '=' || p[n + 1] != '"' || (p > text && p[-1] != ' '))
-			continue;
-		unsigned v = 0, digits = 0;
-		for (p += n + 2; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
-			v = v * 10u + (unsigned)(*p - '0');
-		return digits && *p == '"' ? v : dflt;
-	}
-	return dflt;
-}
-
 /* The worker: serves its RPC capability until QUIT. */
 static void worker(void *arg)
 {
@@ -174,8 +160,8 @@ void component_construct(struct amber_env *env)
 	const char *text = 0;
 	uint64_t len = 0;
 	err = amber_rom_config(&text, &len);
-	st.rounds = err ? DEFAULT_ROUNDS : config_number(text, "count", DEFAULT_ROUNDS);
-	st.period_ms = err ? DEFAULT_PERIOD_MS : config_number(text, "period_ms", DEFAULT_PERIOD_MS);
+	st.rounds = err ? DEFAULT_ROUNDS : amber_config_number(text, "count", DEFAULT_ROUNDS);
+	st.period_ms = err ? DEFAULT_PERIOD_MS : amber_config_number(text, "period_ms", DEFAULT_PERIOD_MS);
 	if (st.rounds == 0 || st.period_ms == 0) {
 		fail("config: count and period_ms must not be 0", AMBER_ERR_INVALID_ARG);
 		return;

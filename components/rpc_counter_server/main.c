@@ -50,8 +50,8 @@ static int add_from(struct counter *c, amber_sel_t other, struct amber_rpc_msg *
 	if (o) {
 		struct counter *oc = o->state;
 		v = oc->value;
-		amber_log("add_from: counter %u is one of ours (slot %u, badge %lu): %lu", oc->id, other,
-			  (unsigned long)amber_cap_map_badge(other), (unsigned long)v);
+		amber_log("add_from: counter %u is one of ours (slot %u, badge %s): %lu", oc->id, other,
+			  amber_cap_map_badge(other) ? "in the map" : "MISSING", (unsigned long)v);
 	} else {
 		int err = amber_counter_get(other, &v);
 		if (err) {
@@ -79,8 +79,7 @@ static int create(uint64_t initial, struct amber_rpc_msg *res)
 		return err;
 	}
 	live++;
-	amber_log("created counter %u = %lu (slot %u, badge %lu)", n->id, (unsigned long)initial, n->rpc.cap,
-		  (unsigned long)n->rpc.badge);
+	amber_log("created counter %u = %lu (slot %u)", n->id, (unsigned long)initial, n->rpc.cap);
 	res->cap[0] = n->rpc.cap;
 	res->caps = 1;
 	return AMBER_OK;
@@ -149,8 +148,7 @@ int main(void)
 		amber_log("FAIL: setup (%s)", amber_error_name(err));
 		return 1;
 	}
-	amber_log("announced \"counter\" (slot %u, badge %lu); exit capability in slot %u", first.rpc.cap,
-		  (unsigned long)first.rpc.badge, ep.exit_obj.cap);
+	amber_log("announced \"counter\" (slot %u); exit capability in slot %u", first.rpc.cap, ep.exit_obj.cap);
 
 	err = amber_irq_receive(quit_irq, AMBER_TIMEOUT_NEVER);
 	uint64_t served = ep.served;

@@ -31,6 +31,9 @@ int amber_rom_detach(struct amber_rom *rom);
  * attached on first use and kept. INVALID_ARG if the scenario gives the
  * component no <config>. `len` may be NULL. Thread-safe. */
 int amber_rom_config(const char **text, uint64_t *len);
+/* A decimal attribute NAME="123" anywhere in a config text (a component's
+ * config is XML, which components do not parse), or dflt. */
+unsigned amber_config_number(const char *text, const char *name, unsigned dflt);
 
 /* The protocol's methods. DATASPACE puts the dataspace into slot `dst`
  * and its size into *size (may be NULL). */

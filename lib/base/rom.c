@@ -15,6 +15,7 @@
 #include <amber/parent.h>
 #include <amber/rm.h>
 #include <amber/rom.h>
+#include <amber/string.h>
 
 int amber_rom_dataspace(amber_sel_t rom, amber_sel_t dst, uint64_t *size)
 {
@@ -130,4 +131,18 @@ int amber_rom_config(const char **text, uint64_t *len)
 	}
 	amber_lock_release(&config_lock);
 	return err;
+}
+
+unsigned amber_config_number(const char *text, const char *name, unsigned dflt)
+{
+	size_t n = strlen(name);
+	for (const char *p = text; p && *p; p++) {
+		if (strncmp(p, name, n) != 0 || p[n] != '=' || p[n + 1] != '"' || (p > text && p[-1] != ' '))
+			continue;
+		unsigned v = 0, digits = 0;
+		for (p += n + 2; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
+			v = v * 10u + (unsigned)(*p - '0');
+		return digits && *p == '"' ? v : dflt;
+	}
+	return dflt;
 }
