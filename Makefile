@@ -175,6 +175,22 @@ unit: all
 
 integration: all
 	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; AMBER_BUILD=$(BUILD) $$t; done
+	$(MAKE) --no-print-directory cr-diff N=$(CR_POINTS)
+
+# Differential checkpoint/restore testing (tools/cr_diff.c): N random
+# points over the workloads, each checkpointed at a random moment and
+# left running, rolled back, stopped and restored, or booted afresh.
+# `make check` runs CR_POINTS of them; `make cr-stress N=1000` more.
+CR_POINTS ?= 100
+CR_WORKLOADS := scenarios/cr_counter.xml cr_counter scenarios/cr_init.xml init scenarios/cr_init.xml init/a \
+	scenarios/init_demo.xml init scenarios/example_threads.xml example_threads \
+	scenarios/example_sessions.xml example_sessions scenarios/entrypoint.xml test_entrypoint \
+	scenarios/rpc_ep_churn.xml rpc_ep_churn
+N ?= 1000
+.PHONY: cr-diff cr-stress
+cr-diff: all
+	$(CR_DIFF) --build $(BUILD) --points $(N) $(CR_WORKLOADS)
+cr-stress: cr-diff
 
 check-plain: unit integration
 

@@ -181,6 +181,7 @@ static int save_ended(struct component *c, AmberImg__Component *m)
 	m->end_state = c->end_state;
 	m->end_code = c->end_code;
 	m->end_reason = cr_strdup(c->end_reason);
+	m->log_lines = c->log_lines;
 	m->config.data = malloc(1);
 	m->log_line.data = malloc(1);
 	if (!m->config.data || !m->log_line.data)

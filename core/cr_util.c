@@ -84,6 +84,14 @@ int cr_save_ds(struct cr_save *s, const void *key, const struct dataspace *mem, 
 	d->writable = writable;
 	d->session = session;
 	d->name = cr_strdup(mem->name);
+	if (gate_id) {
+		struct kobj *g = kernel_object_by_id(gate_id);
+		struct kernel_gate_state gs = { 0 };
+		if (g && kernel_object_kind(g) == AMBER_KIND_GATE)
+			kernel_gate_export((struct kgate *)g, &gs);
+		d->has_label = true;
+		d->label = gs.label;
+	}
 	s->mem[img->n_dataspaces] = mem;
 	s->keys[img->n_dataspaces] = key;
 	*index = (uint32_t)img->n_dataspaces;

@@ -216,6 +216,10 @@ int core_ds_load(struct cr_load *l, unsigned index, struct core_ds **out)
 	if (err)
 		return cr_fail(l->err, l->errlen, "%s: cannot create dataspace %u (error %d)", c->name, index, err);
 	ds->session = session;
+	if (d->has_label) { /* its badge, as components saw it */
+		struct kernel_gate_state gs = { .label = d->label };
+		kernel_gate_import((struct kgate *)kernel_cap_object(kernel_core_task(), ds->sel, NULL, NULL), &gs, NULL);
+	}
 	if (owner) {
 		owner->ram_used += ds->mem.size;
 		owner->ndataspaces++;

@@ -290,7 +290,9 @@ int pd_load(struct cr_load *l)
 {
 	struct component *c = l->c;
 	struct ktask *core = kernel_core_task();
-	for (size_t i = 0; i < l->img->n_dataspaces; i++) {
+	/* Backwards: core keeps dataspaces newest first, so making them in
+	 * reverse saved order keeps the order (and the next checkpoint's). */
+	for (size_t i = l->img->n_dataspaces; i-- > 0;) {
 		const AmberImg__Dataspace *d = l->img->dataspaces[i];
 		struct core_ds *ds;
 		if (d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM && d->owner == c->id && core_ds_load(l, (unsigned)i, &ds) < 0)

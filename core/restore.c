@@ -725,6 +725,27 @@ static int restore_set(struct cr_load *l)
 
 /* ---- the commands ---------------------------------------------------------- */
 
+/* A child that ended gave its quotas back to its parent (child.c); its
+ * restore takes them again, as CREATE_CHILD did, and is refused if the
+ * parent no longer has them: an image never makes core exceed the quotas
+ * of the parent it is restored under. */
+static int take_quotas_back(struct component *c, const AmberImg__Component *m, char *err, size_t errlen)
+{
+	struct component *p = c->parent;
+	if (!p || c->kernel_quota || c->ram_quota)
+		return 0; /* a scenario's component, or its quotas were never given back */
+	if (p->state != COMPONENT_RUNNING || p->ending)
+		return cr_fail(err, errlen, "its parent %s does not run", p->name);
+	if (m->ram_quota > p->ram_quota - p->ram_used)
+		return cr_fail(err, errlen, "its parent %s has %llu bytes of RAM quota left, the image needs %llu", p->name,
+			       (unsigned long long)(p->ram_quota - p->ram_used), (unsigned long long)m->ram_quota);
+	if (kernel_factory_adjust(kernel_core_task(), p->factory_sel, -(int64_t)m->kernel_quota) != AMBER_OK)
+		return cr_fail(err, errlen, "its parent %s has fewer than %u capabilities of quota left", p->name,
+			       m->kernel_quota);
+	p->ram_quota -= m->ram_quota;
+	return 0;
+}
+
 struct by_id_ctx {
 	unsigned id;
 	const char *name;
@@ -852,6 +873,8 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	bool *was_live = calloc(n + 1, sizeof(*was_live));
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		was_live[i] = set[i]->state == COMPONENT_RUNNING || set[i]->stopped;
+	if (rc == 0 && !was_live[0])
+		rc = take_quotas_back(root, img->components[0], err, sizeof(err));
 	kernel_unlock();
 	if (rc < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);

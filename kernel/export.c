@@ -85,6 +85,7 @@ int kernel_thread_ipc_import(struct kthread *t, const struct kernel_thread_ipc_s
 
 	/* Invoke. */
 	t->op_seq = s->op_seq;
+	t->send_is_call = s->send_is_call; /* the last send's, also when not sending now */
 	t->rcv_window = s->rcv_window;
 	t->rcv_timeout_us = s->rcv_timeout_us;
 	t->reply_to = refs->reply_to;
@@ -96,7 +97,6 @@ int kernel_thread_ipc_import(struct kthread *t, const struct kernel_thread_ipc_s
 		t->msg.tag = s->msg_tag;
 		memcpy(t->msg.mr, s->msg_mr, sizeof(t->msg.mr));
 		t->send_gate = refs->send_gate;
-		t->send_is_call = s->send_is_call;
 		t->partner = r;
 		/* Senders may be imported in any order: keep the exported one. */
 		t->queue_pos = s->queue_pos;

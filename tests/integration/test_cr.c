@@ -1,0 +1,335 @@
+/*
+ * Checkpoint/restore through the amber command, against real amber-cores:
+ * the image is what the live system was (slot by slot, with amber diff),
+ * a restore brings back exactly that, the seed's four capabilities work
+ * after a restore, and bad requests and damaged images change nothing.
+ * (tools/cr_diff.c compares whole runs at random points; this file checks
+ * the individual promises.)
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static char img_a[128], img_b[128];
+
+static void amber(struct cli_run *r, const char *first, ...)
+{
+	const char *args[16];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *a = first; a && n < 15; a = va_arg(ap, const char *))
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	run_amber(r, args);
+}
+
+#define CLI_EXPECT(r, cond)                                                                        \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			cli_run_dump(r);                                                           \
+			fail_msg("amber: not true: %s", #cond);                                    \
+		}                                                                                  \
+	} while (0)
+
+#define LIVE_EXPECT(lc, text, seconds)                                                             \
+	do {                                                                                       \
+		if (!live_wait_for(lc, text, seconds)) {                                           \
+			run_dump(&(lc)->r);                                                        \
+			fail_msg("missing: %s", text);                                             \
+		}                                                                                  \
+	} while (0)
+
+static void rm_rf(const char *dir)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(img_a, sizeof(img_a), "/tmp/amber-test-cr-%d-a", (int)getpid());
+	snprintf(img_b, sizeof(img_b), "/tmp/amber-test-cr-%d-b", (int)getpid());
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	live_stop_all();
+	rm_rf(img_a);
+	rm_rf(img_b);
+	return 0;
+}
+
+static void checkpoint(struct live_core *lc, const char *name, const char *dir, bool kill)
+{
+	struct cli_run r;
+	if (kill)
+		amber(&r, "-s", lc->name, "checkpoint", "--kill", name, dir, NULL);
+	else
+		amber(&r, "-s", lc->name, "checkpoint", name, dir, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "checkpointed"));
+	cli_run_free(&r);
+}
+
+static void restore(struct live_core *lc, const char *dir)
+{
+	struct cli_run r;
+	amber(&r, "-s", lc->name, "restore", dir, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "restored"));
+	cli_run_free(&r);
+}
+
+/* amber diff A B: how many differences (its lines), asserting it ran. */
+static int diff_lines(const char *a, const char *b, struct cli_run *r)
+{
+	amber(r, "diff", a, b, NULL);
+	CLI_EXPECT(r, r->status == 0 || r->status == 1);
+	int n = 0;
+	for (const char *p = r->out; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* ---- the image is the system, and restore brings it back exactly ------------- */
+
+/* Idle components do not change: restored and checkpointed again, the two
+ * images must agree in every slot, badge, object id, thread state,
+ * register, IRQ, session and byte of memory. For a component alone, for a
+ * subtree (init and its children), and for a child alone. */
+static void restore_is_exact(void **state)
+{
+	(void)state;
+	const char *names[] = { "solo", "init", "init/idle_a" };
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	if (!live_start(&lc, "scenarios/cr_idle.xml", NULL, NULL, "[solo] cr_idle: idle", 60) ||
+	    !live_wait_for(&lc, "[init -> idle_b] cr_idle: idle", 20)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		rm_rf(img_a);
+		rm_rf(img_b);
+		checkpoint(&lc, names[i], img_a, false);
+		restore(&lc, img_a);
+		checkpoint(&lc, names[i], img_b, false);
+		struct cli_run r;
+		int n = diff_lines(img_a, img_b, &r);
+		if (n != 0) {
+			cli_run_dump(&r);
+			fail_msg("%s: restored and checkpointed again, %d differences", names[i], n);
+		}
+		cli_run_free(&r);
+	}
+	/* Twice from one image, and after --kill: the same again. */
+	restore(&lc, img_a);
+	checkpoint(&lc, "init/idle_a", img_b, true);
+	restore(&lc, img_b);
+	rm_rf(img_b);
+	checkpoint(&lc, "init/idle_a", img_b, false);
+	struct cli_run r;
+	int n = diff_lines(img_a, img_b, &r);
+	if (n != 0) {
+		cli_run_dump(&r);
+		fail_msg("after --kill and restore: %d differences", n);
+	}
+	cli_run_free(&r);
+	/* amber inspect --diff against the live component says the same. */
+	amber(&r, "-s", lc.name, "inspect", "--diff", img_b, "init/idle_a", NULL);
+	CLI_EXPECT(&r, r.status == 0);
+	cli_run_free(&r);
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
+/* ---- the seed's four capabilities ------------------------------------------- */
+
+/* CAP4 during construction: the checkpoint catches the signal-handler
+ * thread calling the constructor capability; restored, construction
+ * completes, the slot is free from then on, and the component runs to
+ * its end. */
+static void cap4_during_construction(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	if (!live_start(&lc, "scenarios/cr_counter.xml", NULL, NULL, "cr_counter: constructing", 60)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	checkpoint(&lc, "cr_counter", img_a, true); /* within its 200 ms construction */
+	struct cli_run r;
+	amber(&r, "inspect", img_a, NULL);
+	/* The constructor capability: a gate in slot 25, an RPC capability. */
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "       25 gate"));
+	cli_run_free(&r);
+	if (run_has(&lc.r, "cr_counter: 50 steps")) {
+		live_stop(&lc);
+		run_free(&lc.r);
+		skip(); /* the machine was too slow to catch construction */
+	}
+	restore(&lc, img_a);
+	LIVE_EXPECT(&lc, "cr_counter: 50 steps", 10);
+	LIVE_EXPECT(&lc, "step 1: heap 1092cf99 sum 1, constructor slot free", 10);
+	LIVE_EXPECT(&lc, "cr_counter: done after 50 steps, sum 1275", 10);
+	LIVE_EXPECT(&lc, "core: cr_counter exited with code 0", 10);
+	if (run_has(&lc.r, "constructor slot HELD") || run_has(&lc.r, "MISMATCH")) {
+		run_dump(&lc.r);
+		fail_msg("the constructor slot or the sum is wrong after the restore");
+	}
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
+/* CAP1-3 and CAP4 afterwards: a checkpoint after construction has no
+ * constructor capability; restored, the periodic signal wakes the
+ * restored signal-handler thread (CAP3) and its handler runs in the
+ * entrypoint (CAP2, the steps go on), and at the end the RPC entrypoint
+ * is destroyed through its exit capability (CAP1). Checkpointed again
+ * right after the restore, the semaphore IRQ is attached to the same
+ * thread with the same badge as label, and every slot is as it was. */
+static void caps_after_restore(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	if (!live_start(&lc, "scenarios/cr_counter.xml", NULL, NULL, "] step 5:", 60)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	checkpoint(&lc, "cr_counter", img_a, false);
+	struct cli_run r;
+	amber(&r, "inspect", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 0 && !strstr(r.out, "       25 gate") && strstr(r.out, "semaphore of signal source"));
+	cli_run_free(&r);
+	restore(&lc, img_a);
+	checkpoint(&lc, "cr_counter", img_b, false);
+	diff_lines(img_a, img_b, &r);
+	/* The component ran on between the two: memory, registers and its
+	 * threads' states may differ, its capabilities and IRQs may not. */
+	if (strstr(r.out, ": slot ") || strstr(r.out, ": irq ")) {
+		cli_run_dump(&r);
+		fail_msg("a capability or IRQ differs after the restore");
+	}
+	cli_run_free(&r);
+	LIVE_EXPECT(&lc, "cr_counter: done after 50 steps, sum 1275", 10);
+	LIVE_EXPECT(&lc, "core: cr_counter exited with code 0", 10);
+	if (run_has(&lc.r, "destroying the entrypoint failed") || run_has(&lc.r, "MISMATCH") ||
+	    run_has(&lc.r, "constructor slot HELD")) {
+		run_dump(&lc.r);
+		fail_msg("CAP1 or the workload failed after the restore");
+	}
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
+/* ---- errors change nothing ---------------------------------------------------- */
+
+static void flip_byte(const char *path, long at)
+{
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	unsigned char b;
+	assert_int_equal(pread(fd, &b, 1, at), 1);
+	b ^= 0x5a;
+	assert_int_equal(pwrite(fd, &b, 1, at), 1);
+	close(fd);
+}
+
+static void bad_images_change_nothing(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	if (!live_start(&lc, "scenarios/cr_idle.xml", NULL, NULL, "[solo] cr_idle: idle", 60)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	checkpoint(&lc, "solo", img_a, false);
+	char pages[256], meta[256];
+	snprintf(pages, sizeof(pages), "%s/current/pages.bin", img_a);
+	snprintf(meta, sizeof(meta), "%s/current/image.pb", img_a);
+	struct stat st;
+	assert_int_equal(stat(pages, &st), 0);
+	flip_byte(pages, st.st_size - 100);
+	struct cli_run r;
+	amber(&r, "-s", lc.name, "restore", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "pages.bin") && strstr(r.err, "checksum"));
+	cli_run_free(&r);
+	flip_byte(pages, st.st_size - 100);
+	flip_byte(meta, 40);
+	amber(&r, "-s", lc.name, "restore", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "image.pb"));
+	cli_run_free(&r);
+	/* Nobody was torn down for it: solo still runs and still answers. */
+	amber(&r, "-s", lc.name, "ps", NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "solo") && strstr(r.out, "running"));
+	cli_run_free(&r);
+	amber(&r, "-s", lc.name, "checkpoint", "nosuch", img_b, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "no component of that name"));
+	cli_run_free(&r);
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
+/* A crashed component rolls back to its checkpoint: killed from outside
+ * after the checkpoint (reported as any crash), restored in place while
+ * the rest of the system runs on, it runs to its end. */
+static void restore_after_crash(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	if (!live_start(&lc, "scenarios/cr_idle.xml", NULL, NULL, "[counter] step 3:", 60)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	checkpoint(&lc, "counter", img_a, false);
+	/* Its process, named after it, a child of this amber-core. */
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "pkill -KILL -P %d -f '^\\[counter\\]$'", lc.pid);
+	assert_int_equal(system(cmd), 0);
+	LIVE_EXPECT(&lc, "core: counter killed", 10);
+	struct cli_run r;
+	amber(&r, "-s", lc.name, "ps", NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "crashed"));
+	cli_run_free(&r);
+	restore(&lc, img_a);
+	LIVE_EXPECT(&lc, "[counter] cr_counter: done after 50 steps, sum 1275", 10);
+	LIVE_EXPECT(&lc, "core: counter exited with code 0", 10);
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
+int main(void)
+{
+	char xdg[] = "/tmp/amber-xdg-XXXXXX";
+	if (!mkdtemp(xdg)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	setenv("XDG_RUNTIME_DIR", xdg, 1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(restore_is_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(cap4_during_construction, setup, teardown),
+		cmocka_unit_test_setup_teardown(caps_after_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_images_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(restore_after_crash, setup, teardown),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	char rm[128];
+	snprintf(rm, sizeof(rm), "rm -rf '%s'", xdg);
+	if (system(rm) != 0)
+		fprintf(stderr, "cannot remove %s\n", xdg);
+	return failed;
+}
