@@ -1127,7 +1127,7 @@ static void test_diff(void **state)
 	expect_in(&o, "component init -> hello: thread 1: ipc: state READY -> RECV\n");
 	expect_in(&o, "component init -> hello -> logger: only in the first image\n");
 	expect_in(&o, "component init -> hello -> printer: only in the second image\n");
-	expect_in(&o, "dataspace ram:init -> hello of init -> hello (RAM): content differs (xxh3 0x");
+	expect_in(&o, "dataspace ram:init -> hello of init -> hello (RAM) gate 221: content differs (xxh3 0x");
 	/* the logger's dataspaces have no owner of that name any more */
 	expect_in(&o, "dataspace stack of init -> hello -> logger (stack): only in the first image\n");
 	expect_in(&o, "dataspace stack of init -> hello -> printer (stack): only in the second image\n");
