@@ -89,7 +89,8 @@ int log_load(struct cr_load *l)
 	struct component *c = l->c;
 	if (l->m->log_line.len > sizeof(c->line))
 		return cr_fail(l->err, l->errlen, "%s: LOG line of %zu bytes", c->name, l->m->log_line.len);
-	memcpy(c->line, l->m->log_line.data, l->m->log_line.len);
+	if (l->m->log_line.len)
+		memcpy(c->line, l->m->log_line.data, l->m->log_line.len);
 	c->line_len = l->m->log_line.len;
 	c->log_lines = l->m->log_lines;
 	return 0;

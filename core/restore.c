@@ -875,6 +875,14 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 		was_live[i] = set[i]->state == COMPONENT_RUNNING || set[i]->stopped;
 	if (rc == 0 && !was_live[0])
 		rc = take_quotas_back(root, img->components[0], err, sizeof(err));
+	else if (rc == 0 && root->parent &&
+		 (root->kernel_quota != img->components[0]->kernel_quota || root->ram_quota != img->components[0]->ram_quota))
+		/* Its parent lent it exactly what it has now: an image may not
+		 * give it more (nor silently less). */
+		rc = cr_fail(err, sizeof(err),
+			     "%s has quotas of %u capabilities and %llu bytes, the image %u and %llu (changed since the checkpoint)",
+			     root->name, root->kernel_quota, (unsigned long long)root->ram_quota,
+			     img->components[0]->kernel_quota, (unsigned long long)img->components[0]->ram_quota);
 	kernel_unlock();
 	if (rc < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
