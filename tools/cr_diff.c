@@ -349,6 +349,7 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 	if (image_read(dir, &img, err, sizeof(err)) < 0) {
 		kill(r.pid, SIGTERM);
 		run_wait(&r);
+		lines_free(&r.all);
 		snprintf(why, whylen, "the image does not read: %s", err);
 		return -1;
 	}
@@ -379,6 +380,7 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		if (run_start(&fresh, fargv) < 0) {
 			snprintf(why, whylen, "cannot start amber-core --restore");
 			image_free(img);
+			lines_free(&r.all);
 			return -1;
 		}
 		have_fresh = true;
@@ -547,6 +549,9 @@ int main(int argc, char **argv)
 			printf("cr-diff: %s %s: no point caught it running in 5 tries\n", x->scenario, x->component);
 		}
 	}
+	for (size_t k = 0; k < nw; k++)
+		lines_free(&w[k].ref);
+	free(w);
 	printf("cr-diff: %u agreed, %u diverged, %u late checkpoints drawn again\n", agreed, diverged, skipped);
 	printf("%u passed, %u failed\n", agreed, diverged);
 	return diverged ? 1 : 0;
