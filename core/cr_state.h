@@ -62,6 +62,13 @@ struct cr_load {
 	struct kept *kept;               /* in place: outside holders and waiters (restore.c) */
 	char pending[160];               /* a slot still waiting for its parent */
 	bool fallback;                   /* derive from core's root what waits in vain */
+	bool partial;                    /* restore --partial: leave out what cannot come back */
+	struct cr_skipped {
+		struct component *c;
+		amber_sel_t sel;
+	} skipped[64];
+	size_t nskipped;
+	char report[1024];               /* --partial: what was left out, slot by slot */
 	char *err;
 	size_t errlen;
 };

@@ -364,6 +364,19 @@ static int load_objects(struct cr_load *l)
 	return 0;
 }
 
+/* --partial: a slot that cannot come back stays empty (as if revoked);
+ * each is reported once. */
+static void partial_note(struct cr_load *l, struct component *c, amber_sel_t sel, const char *why)
+{
+	for (size_t i = 0; i < l->nskipped; i++)
+		if (l->skipped[i].c == c && l->skipped[i].sel == sel)
+			return;
+	if (l->nskipped < sizeof(l->skipped) / sizeof(l->skipped[0]))
+		l->skipped[l->nskipped++] = (struct cr_skipped){ c, sel };
+	size_t used = strlen(l->report);
+	snprintf(l->report + used, sizeof(l->report) - used, "%s%s", used ? "; " : "", why);
+}
+
 /* Install the image's slots whose parents exist; how many are left (the
  * first of them described in l->err, for a restore that gives up). */
 static int load_caps(struct cr_load *l, size_t *left)
@@ -401,12 +414,17 @@ static int load_caps(struct cr_load *l, size_t *left)
 			continue;
 		}
 		o = cr_object(x->object_id, (enum amber_kind)x->kind);
-		if (found < 0 || !o)
-			return cr_fail(l->err, l->errlen,
-				       "%s: slot %u (%s %llu): %s", c->name, x->sel,
-				       x->kind == AMBER_KIND_GATE ? "gate" : x->kind == AMBER_KIND_IRQ ? "IRQ" : "object",
-				       (unsigned long long)x->object_id,
-				       !o ? "the object is gone (it lived outside the image)" : "what it was derived from is gone");
+		if (found < 0 || !o) {
+			char why[240];
+			snprintf(why, sizeof(why), "%s: slot %u (%s %llu): %s", c->name, x->sel,
+				 x->kind == AMBER_KIND_GATE ? "gate" : x->kind == AMBER_KIND_IRQ ? "IRQ" : "object",
+				 (unsigned long long)x->object_id,
+				 !o ? "the object is gone (it lived outside the image)" : "what it was derived from is gone");
+			if (!l->partial)
+				return cr_fail(l->err, l->errlen, "%s", why);
+			partial_note(l, c, x->sel, why); /* --partial: the slot stays empty */
+			continue;
+		}
 		int err = kernel_cap_install(c->task, x->sel, o, x->rights, pt, ps);
 		if (err)
 			return cr_fail(l->err, l->errlen, "%s: cannot install slot %u (error %d)", c->name, x->sel, err);
@@ -665,6 +683,10 @@ static int restore_set(struct cr_load *l)
 		if (!left)
 			break;
 		l->fallback = round >= 2;
+		if (round > 64 && l->partial) {
+			partial_note(l, l->c, 0, l->pending); /* those slots stay empty */
+			break;
+		}
 		if (round > 64) {
 			free(edge_done);
 			return cr_fail(l->err, l->errlen, "%zu slots are derived from slots that never come (%s)", left,
@@ -796,13 +818,14 @@ static void undo(struct component **set, size_t n)
 	}
 }
 
-static int run_load(const char *dir, AmberImg__Image *img, struct component **set, struct kept *kept, char *err,
-		    size_t errlen)
+static int run_load(const char *dir, AmberImg__Image *img, struct component **set, struct kept *kept, bool partial,
+		    char *report, size_t reportlen, char *err, size_t errlen)
 {
 	char gen[4096];
 	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0)
 		return -1;
-	struct cr_load l = { .img = img, .dir = gen, .set = set, .err = err, .errlen = errlen, .kept = kept };
+	struct cr_load l = { .img = img, .dir = gen, .set = set, .err = err, .errlen = errlen, .kept = kept,
+			     .partial = partial };
 	l.ds = calloc(img->n_dataspaces + 1, sizeof(*l.ds));
 	l.sessions_of = calloc(img->n_components + 1, sizeof(*l.sessions_of));
 	if (!l.ds || !l.sessions_of)
@@ -816,6 +839,8 @@ static int run_load(const char *dir, AmberImg__Image *img, struct component **se
 	if (rc < 0)
 		unpark(kept, false); /* no-op if restore_set got that far */
 	kernel_unlock();
+	if (report)
+		snprintf(report, reportlen, "%s", l.report);
 	free(l.ds);
 	for (size_t i = 0; i < img->n_components; i++)
 		free(l.sessions_of[i]);
@@ -827,7 +852,6 @@ static int run_load(const char *dir, AmberImg__Image *img, struct component **se
 
 int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t msglen)
 {
-	(void)o;
 	char err[512] = "";
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -927,7 +951,8 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	}
 	kernel_unlock();
 
-	rc = run_load(dir, img, set, kept, err, sizeof(err));
+	char report[sizeof(((struct cr_load *)0)->report)] = "";
+	rc = run_load(dir, img, set, kept, o->partial, report, sizeof(report), err, sizeof(err));
 	kept_free(kept);
 	for (size_t i = 0; i < n; i++) {
 		bool running = rc == 0 && !img->components[i]->ended;
@@ -942,7 +967,8 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (rc == 0) {
-		snprintf(msg, msglen, "restored %s: %zu component%s in %.2f ms", img->root, n, n == 1 ? "" : "s", ms);
+		snprintf(msg, msglen, "restored %s: %zu component%s in %.2f ms%s%s", img->root, n, n == 1 ? "" : "s", ms,
+			 report[0] ? "; not restored (--partial): " : "", report);
 		core_report("%s restored from %s", img->root, dir);
 	} else {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
@@ -986,7 +1012,7 @@ int cr_boot(const char *dir, char *msg, size_t msglen)
 		core_component_adopt(set[i]);
 	}
 	kernel_unlock();
-	int rc = run_load(dir, img, set, NULL, err, sizeof(err));
+	int rc = run_load(dir, img, set, NULL, false, NULL, 0, err, sizeof(err));
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0 && !img->components[i]->ended) {
 			core_component_live();

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "image/image.h"
 
 static char img_a[128], img_b[128];
 
@@ -311,6 +312,70 @@ static void restore_after_crash(void **state)
 	run_free(&lc.r);
 }
 
+/* An image whose slot names an object that no longer exists: a restore
+ * refuses it and changes nothing; restore --partial restores the rest,
+ * leaves that slot empty and says which it was. (The image is altered with
+ * the image library, as a component holding a capability to an outside
+ * object that ended would have it.) */
+static void partial_restore(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	if (!live_start(&lc, "scenarios/cr_idle.xml", NULL, NULL, "[solo] cr_idle: idle", 60)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	checkpoint(&lc, "solo", img_a, false);
+	AmberImg__Image *img;
+	char err[512];
+	assert_int_equal(image_read(img_a, &img, err, sizeof(err)), 0);
+	char gen[512];
+	assert_int_equal(image_current(img_a, gen, sizeof(gen), err, sizeof(err)), 0);
+	struct image_memory *mem = calloc(img->n_dataspaces + 1, sizeof(*mem));
+	uint8_t **bytes = calloc(img->n_dataspaces + 1, sizeof(*bytes));
+	for (size_t i = 0; i < img->n_dataspaces; i++) {
+		bytes[i] = calloc(1, img->dataspaces[i]->size);
+		assert_int_equal(image_read_pages(gen, img, (unsigned)i, bytes[i], err, sizeof(err)), 0);
+		mem[i] = (struct image_memory){ bytes[i], img->dataspaces[i]->size };
+	}
+	/* The last slot derived from core's: now it names an object that is gone. */
+	AmberImg__Component *m = img->components[0];
+	AmberImg__Cap *victim = NULL;
+	for (size_t i = 0; i < m->n_caps; i++)
+		if (m->caps[i]->parent_task_id == img->core_task_id && m->caps[i]->kind == 3 /* gate */)
+			victim = m->caps[i];
+	assert_non_null(victim);
+	victim->object_id = 1; /* core's own task: never a gate */
+	victim->kind = 3;
+	assert_int_equal(image_write(img_b, img, mem, err, sizeof(err)), 0);
+	char slot[32];
+	snprintf(slot, sizeof(slot), "slot %u", victim->sel);
+	for (size_t i = 0; i < img->n_dataspaces; i++)
+		free(bytes[i]);
+	free(bytes);
+	free(mem);
+	image_free(img);
+
+	struct cli_run r;
+	amber(&r, "-s", lc.name, "restore", img_b, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, slot) && strstr(r.err, "gone"));
+	cli_run_free(&r);
+	amber(&r, "-s", lc.name, "restore", "--partial", img_b, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "not restored (--partial)") && strstr(r.out, slot));
+	cli_run_free(&r);
+	/* Everything else came back: the original image differs in that slot only. */
+	rm_rf(img_b);
+	checkpoint(&lc, "solo", img_b, false);
+	amber(&r, "diff", img_a, img_b, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.out, slot));
+	char line[128];
+	snprintf(line, sizeof(line), "component solo: %s: only in the first image\n", slot);
+	CLI_EXPECT(&r, strcmp(r.out, line) == 0);
+	cli_run_free(&r);
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
 int main(void)
 {
 	char xdg[] = "/tmp/amber-xdg-XXXXXX";
@@ -325,6 +390,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(caps_after_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_images_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(restore_after_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(partial_restore, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	char rm[128];
