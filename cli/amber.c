@@ -33,7 +33,7 @@ static const char usage_text[] =
 	"  run [--timeout S] [--components DIR] --restore DIR\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
-	"  checkpoint [--kill] NAME DIR\n"
+	"  checkpoint [--kill] [--rollback] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
 	"  restore [--partial] DIR\n"
 	"                         put the components saved in DIR back in place\n"
@@ -128,11 +128,13 @@ static int cmd_run(const char *name, int argc, char **argv)
 
 static int cmd_checkpoint(const char *name, int argc, char **argv)
 {
-	bool kill = false;
+	bool kill = false, rollback = false;
 	int i = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		if (strcmp(argv[i], "--kill") == 0)
 			kill = true;
+		else if (strcmp(argv[i], "--rollback") == 0)
+			rollback = true;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -140,12 +142,17 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 			return usage_error("checkpoint: unknown option '%s'", argv[i]);
 	}
 	if (argc - i != 2)
-		return usage_error("checkpoint: %s", "wants NAME and DIR (checkpoint [--kill] NAME DIR)");
+		return usage_error("checkpoint: %s", "wants NAME and DIR (checkpoint [--kill] [--rollback] NAME DIR)");
 	char dir[PATH_MAX];
 	if (cli_absolute_dir(argv[i + 1], dir, sizeof(dir)) < 0)
 		return CLI_EXIT_FAIL;
-	const char *req[] = { "checkpoint", argv[i], dir, "--kill" };
-	return cli_simple_request(name, req, kill ? 4 : 3);
+	const char *req[5] = { "checkpoint", argv[i], dir };
+	size_t n = 3;
+	if (kill)
+		req[n++] = "--kill";
+	if (rollback)
+		req[n++] = "--rollback";
+	return cli_simple_request(name, req, n);
 }
 
 static int cmd_restore(const char *name, int argc, char **argv)

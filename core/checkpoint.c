@@ -366,14 +366,17 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		kernel_lock();
 		for (size_t i = 0; i < n; i++)
 			snprintf(set[i]->image_dir, sizeof(set[i]->image_dir), "%s", dir);
+		if (o->rollback)
+			root->rollback = true; /* later checkpoints move its image_dir on */
 		kernel_unlock();
 		if (o->kill)
 			cr_stop(set, n);
 		snprintf(msg, msglen,
 			 "checkpointed %s: %zu component%s, %zu thread%s, %.1f MiB stored; paused %.2f ms (cut and copy "
-			 "%.2f ms), total %.2f ms%s",
+			 "%.2f ms), total %.2f ms%s%s",
 			 img->root, n, n == 1 ? "" : "s", nthreads, nthreads == 1 ? "" : "s", (double)bytes / (1 << 20),
-			 pause_ms, copied_ms, ms_since(&t0), o->kill ? "; stopped" : "");
+			 pause_ms, copied_ms, ms_since(&t0), o->kill ? "; stopped" : "",
+			 o->rollback ? "; rolls back to it should it crash" : "");
 	} else {
 		if (o->kill) /* never leave it frozen: it runs on */
 			thaw(set, n, fz, true);

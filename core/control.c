@@ -401,18 +401,27 @@ static void handle_request(int fd, FILE *out)
 		finish(out, "OK", msg);
 	} else if (strcmp(f[0], "checkpoint") == 0) {
 		struct cr_options o = { 0 };
-		if (n < 3 || n > 4 || (n == 4 && strcmp(f[3], "--kill") != 0)) {
-			finish(out, "ERR", "malformed request: checkpoint<TAB>NAME<TAB>DIR[<TAB>--kill]");
+		bool bad = n < 3 || n > 5;
+		for (int k = 3; k < n && !bad; k++) {
+			if (strcmp(f[k], "--kill") == 0 && !o.kill)
+				o.kill = true;
+			else if (strcmp(f[k], "--rollback") == 0 && !o.rollback)
+				o.rollback = true;
+			else
+				bad = true;
+		}
+		if (bad) {
+			finish(out, "ERR", "malformed request: checkpoint<TAB>NAME<TAB>DIR[<TAB>--kill][<TAB>--rollback]");
 			return;
 		}
 		if (!absolute_dir(f[2], msg, sizeof(msg))) {
 			finish(out, "ERR", msg);
 			return;
 		}
-		o.kill = n == 4;
 		int rc = cr_checkpoint(f[1], f[2], &o, msg, sizeof(msg));
 		msg[sizeof(msg) - 1] = '\0';
-		core_report("control: checkpoint %s into %s%s: %s", f[1], f[2], o.kill ? " (--kill)" : "",
+		core_report("control: checkpoint %s into %s%s%s: %s", f[1], f[2], o.kill ? " (--kill)" : "",
+			    o.rollback ? " (--rollback)" : "",
 			    *msg ? msg : rc == 0 ? "done" : "failed");
 		if (rc == 0 && !*msg)
 			snprintf(msg, sizeof(msg), "checkpointed %.200s into %.500s", f[1], f[2]);

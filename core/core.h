@@ -113,6 +113,7 @@ struct component {
 	bool crashed;          /* ended by a fault, a forbidden call or a kill */
 	char image_dir[256];   /* its last image (ps), "" if none */
 	void *cr_kept;         /* stopped: what outside components held and waited for (restore.c) */
+	bool rollback;         /* checkpoint --rollback: a crash restores image_dir instead */
 
 	/* How it ended. */
 	bool exit_requested;

@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct component;
+
 struct cr_options {
 	bool kill;    /* checkpoint --kill: end the processes after the capture, keep their place */
+	bool rollback; /* checkpoint --rollback: should it crash later, roll it back to its last image */
 	bool partial; /* restore --partial: restore what can be, revoke the rest, report it */
 };
 
@@ -28,6 +31,13 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 /* Restore the image in dir in place of the component of its root's name:
  * running, stopped by --kill, or ended after the checkpoint. */
 int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t msglen);
+
+/* A component that crashed (a fault, a forbidden call, a kill from
+ * outside core) and has the rollback policy: end it quietly (its parent is
+ * not told) and restore its last image. 1: rolled back, nothing more to
+ * do; 0: no policy, end it as always; -1: ended, but the restore failed:
+ * tell its parent. Called by the event thread, kernel lock NOT held. */
+int cr_rollback_on_crash(struct component *c, const char *reason);
 
 /* amber-core --restore DIR: the image of a whole scenario (a top-level
  * component and its descendants) becomes the running system. Called once

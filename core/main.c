@@ -65,6 +65,21 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 		kernel_unlock();
 		return;
 	}
+	bool crash = info->how == PROCESS_FAULT || info->how == PROCESS_FORBIDDEN_SYSCALL || info->how == PROCESS_SIGNALED;
+	if (crash && c->rollback) {
+		kernel_unlock();
+		int r = cr_rollback_on_crash(c, info->reason);
+		if (r > 0)
+			return;
+		if (r < 0) { /* ended, not restored: the parent learns of the crash */
+			kernel_lock();
+			child_ended(c, info);
+			kernel_unlock();
+			core_component_ended();
+			return;
+		}
+		kernel_lock();
+	}
 	c->ending = true; /* claimed: a restore waits for this end instead */
 	c->crashed = !(info->how == PROCESS_EXITED || (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested));
 	log_flush(c);

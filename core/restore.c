@@ -1027,3 +1027,37 @@ int cr_boot(const char *dir, char *msg, size_t msglen)
 	image_free(img);
 	return rc;
 }
+
+/* ---- rollback on a crash (checkpoint --rollback) ------------------------------ */
+
+int cr_rollback_on_crash(struct component *c, const char *reason)
+{
+	char dir[sizeof(c->image_dir)];
+	kernel_lock();
+	if (!c->rollback || !c->image_dir[0] || c->restoring || c->ending) {
+		kernel_unlock();
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", c->image_dir);
+	c->restoring = true; /* ended here, quietly: its parent is not told */
+	c->line_len = 0;
+	kernel_unlock();
+	core_report("%s crashed: %s; rolling back to %s", c->name, reason, dir);
+	component_cleanup(c);
+	kernel_lock();
+	c->restoring = false;
+	c->stopped = true; /* its place is kept, as after checkpoint --kill */
+	kernel_unlock();
+	char msg[1024];
+	struct cr_options o = { 0 };
+	if (cr_restore(dir, &o, msg, sizeof(msg)) == 0) {
+		core_report("%s rolled back to its checkpoint %s", c->name, dir);
+		return 1;
+	}
+	core_report("%s could not be rolled back: %s", c->name, msg);
+	kernel_lock();
+	c->stopped = false;
+	c->crashed = true;
+	kernel_unlock();
+	return -1;
+}
