@@ -1,10 +1,11 @@
 /*
  * cr_bench: the checkpoint/restore benchmark of `make bench` (bench/run.sh).
  *
- * For each size N (16, 64, 256 MiB) it starts amber-core with bench_mem
- * holding N MiB of non-zero RAM (components/bench_mem, a scenario written
- * into the build directory), waits for "bench_mem: ready N MiB", and then,
- * REPS times after one warm-up round, runs
+ * For each size N (1, 16, 64, 256 MiB; 1 shows the part that does not grow
+ * with memory) it starts amber-core with bench_mem holding N MiB of
+ * non-zero RAM (components/bench_mem, a scenario written into the build
+ * directory), waits for "bench_mem: ready N MiB", and then, REPS times
+ * after one warm-up round, runs
  *
  *   amber -s NAME checkpoint bench_mem DIR     (DIR on /dev/shm)
  *   amber -s NAME restore DIR                  (a rollback in place)
@@ -77,8 +78,8 @@
 static const char *build_dir = "build";
 static char image_root[512];
 static int reps = 5;
-static unsigned sizes[MAX_SIZES] = { 16, 64, 256 };
-static int nsizes = 3;
+static unsigned sizes[MAX_SIZES] = { 1, 16, 64, 256 };
+static int nsizes = 4;
 
 /* What an interrupted benchmark must not leave behind: the process group
  * of the amber-core it runs, a process held for CRIU, the images (removed

@@ -2,7 +2,7 @@
 # The `make bench` entry: the raw Linux IPC floor, then Amber's null IPC
 # round trip divided by that floor, pinned to one CPU and unpinned, then
 # the RPC round trip through the runtime (client stub, entrypoint,
-# dispatch, reply) next to both; then checkpoint/restore of 16, 64 and
+# dispatch, reply) next to both; then checkpoint/restore of 1, 16, 64 and
 # 256 MiB against memcpy, fork and CRIU (bench/cr_bench.c), which writes
 # every figure, the IPC ratios included, to $AMBER_BUILD/bench/results.json.
 #
