@@ -2,27 +2,34 @@
 # The `make bench` entry: the raw Linux IPC floor, then Amber's null IPC
 # round trip divided by that floor, pinned to one CPU and unpinned, then
 # the RPC round trip through the runtime (client stub, entrypoint,
-# dispatch, reply) next to both.
+# dispatch, reply) next to both; then checkpoint/restore of 1, 16, 64 and
+# 256 MiB against memcpy, fork and CRIU (bench/cr_bench.c), which writes
+# every figure, the IPC ratios included, to $AMBER_BUILD/bench/results.json.
 #
 #   AMBER_BUILD   build directory (default: build)
 #   RAW_IPC_ARGS  extra options for raw_ipc (e.g. "-r 3 -t 0.1")
 #   AMBER_BENCH_TIMEOUT  seconds to wait for each Amber run (default 120)
 #   AMBER_BENCH_SCENARIO scenario file (default scenarios/bench_ipc.xml)
 #   AMBER_RPC_BENCH_SCENARIO RPC scenario file (default scenarios/rpc_bench.xml)
+#   CR_BENCH_ARGS extra options for cr_bench (e.g. "-r 3 -s 16,64", -R: no RPC probe)
+#   CRIU          a criu binary for the CRIU baseline (default: criu in PATH)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 AMBER_BUILD=${AMBER_BUILD:-build}
 RAW_IPC=$AMBER_BUILD/bench/raw_ipc
+CR_BENCH=$AMBER_BUILD/bench/cr_bench
 AMBER_CORE=$AMBER_BUILD/amber-core
 BENCH_SCENARIO=${AMBER_BENCH_SCENARIO:-scenarios/bench_ipc.xml}
 RPC_BENCH_SCENARIO=${AMBER_RPC_BENCH_SCENARIO:-scenarios/rpc_bench.xml}
 AMBER_BENCH_TIMEOUT=${AMBER_BENCH_TIMEOUT:-120}
 
-if [[ ! -x $RAW_IPC ]]; then
-	echo "bench: $RAW_IPC not built (run make all)" >&2
-	exit 1
-fi
+for b in "$RAW_IPC" "$CR_BENCH"; do
+	if [[ ! -x $b ]]; then
+		echo "bench: $b not built (run make all)" >&2
+		exit 1
+	fi
+done
 
 # ---- raw Linux floor ------------------------------------------------------
 echo "== raw Linux IPC floor ($RAW_IPC)"
@@ -147,3 +154,19 @@ amber_ipc_bench unpinned
 echo "== Amber RPC through the runtime (client stub -> entrypoint dispatch -> reply)"
 amber_ipc_bench pinned rpc "$RPC_BENCH_SCENARIO" rpc_ping
 amber_ipc_bench unpinned rpc "$RPC_BENCH_SCENARIO" rpc_ping
+
+# ---- checkpoint/restore -------------------------------------------------------
+# amber KIND PLACEMENT / raw floor, as printed above; null if either is missing.
+ipc_ratio() {
+	awk -v a="${AMBER_NS[$1 $2]:-}" -v f="${RAW_FLOOR[$2]:-}" \
+		'BEGIN { if (a > 0 && f > 0) printf "%.3f", a / f; else printf "null" }'
+}
+echo
+# shellcheck disable=SC2086
+"$CR_BENCH" -b "$AMBER_BUILD" -o "$AMBER_BUILD/bench/results.json" \
+	-x "ipc_pinned_ratio=$(ipc_ratio ipc pinned)" -x "rpc_pinned_ratio=$(ipc_ratio rpc pinned)" \
+	-x "ipc_unpinned_ratio=$(ipc_ratio ipc unpinned)" -x "rpc_unpinned_ratio=$(ipc_ratio rpc unpinned)" \
+	-x "ipc_pinned_ns=${AMBER_NS[ipc pinned]:-null}" -x "rpc_pinned_ns=${AMBER_NS[rpc pinned]:-null}" \
+	-x "ipc_unpinned_ns=${AMBER_NS[ipc unpinned]:-null}" -x "rpc_unpinned_ns=${AMBER_NS[rpc unpinned]:-null}" \
+	-x "raw_floor_pinned_ns=${RAW_FLOOR[pinned]:-null}" -x "raw_floor_unpinned_ns=${RAW_FLOOR[unpinned]:-null}" \
+	${CR_BENCH_ARGS:-}
