@@ -385,3 +385,13 @@ size_t component_fixed_mappings(struct component *c, struct process_mapping *map
 	}
 	return n;
 }
+
+size_t component_memory_bytes(struct component *c)
+{
+	if (c->state != COMPONENT_RUNNING)
+		return 0;
+	size_t bytes = c->stack.size + c->utcbs.size + c->ram_used;
+	for (unsigned i = 0; i < c->image.nsegments; i++)
+		bytes += c->image.segments[i].ds.size;
+	return bytes;
+}

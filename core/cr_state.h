@@ -102,6 +102,8 @@ int component_save(struct cr_save *s, struct component *c, AmberImg__Component *
 int component_load(struct cr_load *l);
 /* A child's parent gate, once its parent's capabilities are back. */
 int component_load_parent_gate(struct cr_load *l);
+/* Bytes of memory a running component holds (ELF, stack, UTCBs, RAM). */
+size_t component_memory_bytes(struct component *c);
 /* The mappings a restored process starts with (segments, stack, UTCBs). */
 size_t component_fixed_mappings(struct component *c, struct process_mapping *maps, size_t max);
 /* session.c */
