@@ -838,6 +838,8 @@ static int run_load(const char *dir, AmberImg__Image *img, struct component **se
 	int rc = restore_set(&l);
 	if (rc < 0)
 		unpark(kept, false); /* no-op if restore_set got that far */
+	else /* before its threads' first line: output stays in order */
+		core_report("%s restored from %s", img->root, dir);
 	kernel_unlock();
 	if (report)
 		snprintf(report, reportlen, "%s", l.report);
@@ -969,7 +971,6 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	if (rc == 0) {
 		snprintf(msg, msglen, "restored %s: %zu component%s in %.2f ms%s%s", img->root, n, n == 1 ? "" : "s", ms,
 			 report[0] ? "; not restored (--partial): " : "", report);
-		core_report("%s restored from %s", img->root, dir);
 	} else {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		core_report("restore of %s failed: %s", img->root, err);

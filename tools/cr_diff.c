@@ -339,7 +339,8 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		run_wait(&r);
 		lines_free(&r.all);
 		if (strstr(msg, "has ended") || strstr(msg, "no component of that name") || strstr(msg, "ending") ||
-		    strstr(msg, "no Amber system") || strstr(msg, "not started") || strstr(msg, "try again"))
+		    strstr(msg, "no Amber system") || strstr(msg, "not started") || strstr(msg, "try again") ||
+		    strstr(msg, "is stopping"))
 			return 0; /* too late, or caught in a moment it refuses: draw again */
 		snprintf(why, whylen, "checkpoint failed: %.900s", msg);
 		return -1;
@@ -366,8 +367,8 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 			run_wait(&r);
 			lines_free(&r.all);
 			image_free(img);
-			if (strstr(msg, "no Amber system"))
-				return 0; /* the rest of the scenario ended meanwhile: too late */
+			if (strstr(msg, "no Amber system") || strstr(msg, "try again"))
+				return 0; /* the scenario ended meanwhile, or caught mid-exit: draw again */
 			snprintf(why, whylen, "restore failed: %.900s", msg);
 			return -1;
 		}
