@@ -133,18 +133,7 @@ int kernel_thread_ipc_import(struct kthread *t, const struct kernel_thread_ipc_s
  * on the restored objects (same ids) afterwards. */
 void kernel_thread_park(struct kthread *t)
 {
-	switch (t->state) {
-	case KTHREAD_SEND:
-		if (t->partner)
-			ipc_sendq_remove(t->partner, t);
-		break;
-	case KTHREAD_REPLY_WAIT:
-		if (t->partner && t->partner->reply_to == t)
-			t->partner->reply_to = NULL;
-		break;
-	default:
-		break;
-	}
+	thread_unlink(t);
 	timeout_disarm(t);
 	t->state = KTHREAD_READY;
 	t->send_gate = NULL;

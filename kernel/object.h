@@ -137,6 +137,7 @@ void cap_space_clear(struct ktask *t);
 void thread_complete(struct kthread *t, int error); /* finish the operation in progress */
 void thread_block(struct kthread *t, enum kthread_state s, uint64_t timeout_us);
 void thread_abort_ipc(struct kthread *t, int error); /* unlink from every wait, then complete */
+void thread_unlink(struct kthread *t);             /* out of the queue or reply link it waits in */
 void thread_destroy(struct kthread *t);
 void thread_release_waiters(struct kthread *t); /* its caller and queued senders: NO_PARTNER */
 int thread_invoke(struct kthread *caller, struct kthread *t, const struct kmsg *in, struct kmsg *out);

@@ -52,7 +52,7 @@ void thread_block(struct kthread *t, enum kthread_state s, uint64_t timeout_us)
 }
 
 /* Undo every link that the blocked state put in place. */
-static void thread_unlink(struct kthread *t)
+void thread_unlink(struct kthread *t)
 {
 	switch (t->state) {
 	case KTHREAD_SEND:

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,4 +368,17 @@ void cli_run_dump(const struct cli_run *r)
 {
 	fprintf(stderr, "---- amber (status %d) stdout ----\n%s---- stderr ----\n%s---- end ----\n", r->status, r->out,
 		r->err);
+}
+
+void amber(struct cli_run *r, const char *first, ...)
+{
+	const char *args[16];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *a = first; a && n < 15; a = va_arg(ap, const char *))
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	run_amber(r, args);
 }

@@ -77,8 +77,19 @@ struct cli_run {
 	char *out, *err;
 };
 void run_amber(struct cli_run *r, const char *const *args);
+/* The same with the arguments listed, NULL-terminated (at most 15). */
+void amber(struct cli_run *r, const char *first, ...);
 void cli_run_free(struct cli_run *r);
 void cli_run_dump(const struct cli_run *r);
+
+/* A check on an amber command's result: on failure its output is printed. */
+#define CLI_EXPECT(r, cond)                                                                        \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			cli_run_dump(r);                                                           \
+			fail_msg("amber: not true: %s", #cond);                                    \
+		}                                                                                  \
+	} while (0)
 
 /* cmocka checks on the output (include <cmocka.h> first). On failure they
  * print the output and free it. */

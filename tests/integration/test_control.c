@@ -80,26 +80,6 @@ static void start_idle(struct live_core *lc)
 	}
 }
 
-static void amber(struct cli_run *r, const char *first, ...)
-{
-	const char *args[16];
-	size_t n = 0;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *a = first; a && n < 15; a = va_arg(ap, const char *))
-		args[n++] = a;
-	va_end(ap);
-	args[n] = NULL;
-	run_amber(r, args);
-}
-
-#define CLI_EXPECT(r, cond)                                                                        \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			cli_run_dump(r);                                                           \
-			fail_msg("amber: not true: %s", #cond);                                    \
-		}                                                                                  \
-	} while (0)
 
 /* ---- the raw protocol --------------------------------------------------------- */
 

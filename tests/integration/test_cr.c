@@ -23,26 +23,6 @@
 
 static char img_a[128], img_b[128];
 
-static void amber(struct cli_run *r, const char *first, ...)
-{
-	const char *args[16];
-	size_t n = 0;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *a = first; a && n < 15; a = va_arg(ap, const char *))
-		args[n++] = a;
-	va_end(ap);
-	args[n] = NULL;
-	run_amber(r, args);
-}
-
-#define CLI_EXPECT(r, cond)                                                                        \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			cli_run_dump(r);                                                           \
-			fail_msg("amber: not true: %s", #cond);                                    \
-		}                                                                                  \
-	} while (0)
 
 #define LIVE_EXPECT(lc, text, seconds)                                                             \
 	do {                                                                                       \
@@ -51,6 +31,15 @@ static void amber(struct cli_run *r, const char *first, ...)
 			fail_msg("missing: %s", text);                                             \
 		}                                                                                  \
 	} while (0)
+
+/* amber-core on `scenario`, until `ready` appears. */
+static void up(struct live_core *lc, const char *scenario, const char *ready)
+{
+	if (!live_start(lc, scenario, NULL, NULL, ready, 60)) {
+		run_dump(&lc->r);
+		fail_msg("amber-core did not come up (%s)", ready);
+	}
+}
 
 static void rm_rf(const char *dir)
 {
@@ -167,10 +156,7 @@ static void cap4_during_construction(void **state)
 {
 	(void)state;
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
-	if (!live_start(&lc, "scenarios/cr_counter.xml", NULL, NULL, "cr_counter: constructing", 60)) {
-		run_dump(&lc.r);
-		fail_msg("amber-core did not come up");
-	}
+	up(&lc, "scenarios/cr_counter.xml", "cr_counter: constructing");
 	checkpoint(&lc, "cr_counter", img_a, true); /* within its 200 ms construction */
 	struct cli_run r;
 	amber(&r, "inspect", img_a, NULL);
@@ -206,10 +192,7 @@ static void caps_after_restore(void **state)
 {
 	(void)state;
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
-	if (!live_start(&lc, "scenarios/cr_counter.xml", NULL, NULL, "] step 5:", 60)) {
-		run_dump(&lc.r);
-		fail_msg("amber-core did not come up");
-	}
+	up(&lc, "scenarios/cr_counter.xml", "] step 5:");
 	checkpoint(&lc, "cr_counter", img_a, false);
 	struct cli_run r;
 	amber(&r, "inspect", img_a, NULL);
@@ -253,10 +236,7 @@ static void bad_images_change_nothing(void **state)
 {
 	(void)state;
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
-	if (!live_start(&lc, "scenarios/cr_idle.xml", NULL, NULL, "[solo] cr_idle: idle", 60)) {
-		run_dump(&lc.r);
-		fail_msg("amber-core did not come up");
-	}
+	up(&lc, "scenarios/cr_idle.xml", "[solo] cr_idle: idle");
 	checkpoint(&lc, "solo", img_a, false);
 	char pages[256], meta[256];
 	snprintf(pages, sizeof(pages), "%s/current/pages.bin", img_a);
@@ -291,10 +271,7 @@ static void restore_after_crash(void **state)
 {
 	(void)state;
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
-	if (!live_start(&lc, "scenarios/cr_idle.xml", NULL, NULL, "[counter] step 3:", 60)) {
-		run_dump(&lc.r);
-		fail_msg("amber-core did not come up");
-	}
+	up(&lc, "scenarios/cr_idle.xml", "[counter] step 3:");
 	checkpoint(&lc, "counter", img_a, false);
 	/* Its process, named after it, a child of this amber-core. */
 	char cmd[160];
@@ -319,10 +296,7 @@ static void rollback_policy(void **state)
 {
 	(void)state;
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
-	if (!live_start(&lc, "scenarios/cr_idle.xml", NULL, NULL, "[counter] step 3:", 60)) {
-		run_dump(&lc.r);
-		fail_msg("amber-core did not come up");
-	}
+	up(&lc, "scenarios/cr_idle.xml", "[counter] step 3:");
 	struct cli_run r;
 	amber(&r, "-s", lc.name, "checkpoint", "--rollback", "counter", img_a, NULL);
 	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "rolls back to it should it crash"));
@@ -352,10 +326,7 @@ static void partial_restore(void **state)
 {
 	(void)state;
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
-	if (!live_start(&lc, "scenarios/cr_idle.xml", NULL, NULL, "[solo] cr_idle: idle", 60)) {
-		run_dump(&lc.r);
-		fail_msg("amber-core did not come up");
-	}
+	up(&lc, "scenarios/cr_idle.xml", "[solo] cr_idle: idle");
 	checkpoint(&lc, "solo", img_a, false);
 	AmberImg__Image *img;
 	char err[512];
