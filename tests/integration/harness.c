@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,4 +383,29 @@ void amber(struct cli_run *r, const char *first, ...)
 	va_end(ap);
 	args[n] = NULL;
 	run_amber(r, args);
+}
+
+bool harness_private_runtime_dir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/amber-xdg-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return false;
+	}
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	return true;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void harness_remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

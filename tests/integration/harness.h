@@ -40,6 +40,13 @@ void run_dump(const struct run *r);
 /* Where the build lives: $AMBER_BUILD or "build". */
 const char *build_dir(void);
 
+/* A private XDG_RUNTIME_DIR (mode 0700, under /tmp) for the control
+ * sockets of this test program: its path into dir, set in the
+ * environment. False if it cannot be made. */
+bool harness_private_runtime_dir(char *dir, size_t len);
+/* Remove a directory tree (or file); a missing one is no error. */
+void harness_remove_tree(const char *path);
+
 /* A control name no other amber-core uses: "test-PID-N". */
 void harness_control_name(char *out, size_t len);
 

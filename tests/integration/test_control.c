@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <libgen.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -664,25 +663,13 @@ static void inspect_reports_errors(void **state)
 	cli_run_free(&r);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 int main(void)
 {
 	/* A runtime directory of our own: the tests change modes in it, and
 	 * it is the XDG_RUNTIME_DIR case of the socket's location. */
-	char xdg[] = "/tmp/amber-xdg-XXXXXX";
-	if (!mkdtemp(xdg)) {
-		perror("mkdtemp");
+	char xdg[64];
+	if (!harness_private_runtime_dir(xdg, sizeof(xdg)))
 		return 1;
-	}
-	setenv("XDG_RUNTIME_DIR", xdg, 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(ps_shows_the_tree, teardown),
 		cmocka_unit_test_teardown(malformed_requests_get_err, teardown),
@@ -697,6 +684,6 @@ int main(void)
 		cmocka_unit_test_teardown(inspect_reports_errors, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	nftw(xdg, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	harness_remove_tree(xdg);
 	return failed;
 }

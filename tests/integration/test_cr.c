@@ -41,13 +41,6 @@ static void up(struct live_core *lc, const char *scenario, const char *ready)
 	}
 }
 
-static void rm_rf(const char *dir)
-{
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -60,8 +53,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	live_stop_all();
-	rm_rf(img_a);
-	rm_rf(img_b);
+	harness_remove_tree(img_a);
+	harness_remove_tree(img_b);
 	return 0;
 }
 
@@ -112,8 +105,8 @@ static void restore_is_exact(void **state)
 		fail_msg("amber-core did not come up");
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		rm_rf(img_a);
-		rm_rf(img_b);
+		harness_remove_tree(img_a);
+		harness_remove_tree(img_b);
 		checkpoint(&lc, names[i], img_a, false);
 		restore(&lc, img_a);
 		checkpoint(&lc, names[i], img_b, false);
@@ -129,7 +122,7 @@ static void restore_is_exact(void **state)
 	restore(&lc, img_a);
 	checkpoint(&lc, "init/idle_a", img_b, true);
 	restore(&lc, img_b);
-	rm_rf(img_b);
+	harness_remove_tree(img_b);
 	checkpoint(&lc, "init/idle_a", img_b, false);
 	struct cli_run r;
 	int n = diff_lines(img_a, img_b, &r);
@@ -368,7 +361,7 @@ static void partial_restore(void **state)
 	/* Every other slot came back: the original image differs in that slot
 	 * only (the component may have noticed the empty slot since, so its
 	 * threads and memory are not compared). */
-	rm_rf(img_b);
+	harness_remove_tree(img_b);
 	checkpoint(&lc, "solo", img_b, false);
 	amber(&r, "diff", img_a, img_b, NULL);
 	CLI_EXPECT(&r, r.status == 1 && strstr(r.out, slot));
@@ -385,12 +378,9 @@ static void partial_restore(void **state)
 
 int main(void)
 {
-	char xdg[] = "/tmp/amber-xdg-XXXXXX";
-	if (!mkdtemp(xdg)) {
-		perror("mkdtemp");
+	char xdg[64];
+	if (!harness_private_runtime_dir(xdg, sizeof(xdg)))
 		return 1;
-	}
-	setenv("XDG_RUNTIME_DIR", xdg, 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(restore_is_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(cap4_during_construction, setup, teardown),
@@ -401,9 +391,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback_policy, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	char rm[128];
-	snprintf(rm, sizeof(rm), "rm -rf '%s'", xdg);
-	if (system(rm) != 0)
-		fprintf(stderr, "cannot remove %s\n", xdg);
+	harness_remove_tree(xdg);
 	return failed;
 }
