@@ -271,14 +271,6 @@ int component_save(struct cr_save *s, struct component *c, AmberImg__Component *
 	return 0;
 }
 
-static int load_memory(struct cr_load *l, uint32_t index, struct dataspace *ds)
-{
-	const AmberImg__Dataspace *d = l->img->dataspaces[index];
-	int e = dataspace_create(ds, d->size, d->name);
-	if (e < 0)
-		return cr_fail(l->err, l->errlen, "%s: cannot create dataspace %u: %s", l->c->name, index, strerror(-e));
-	return 0;
-}
 
 int component_load(struct cr_load *l)
 {
@@ -314,15 +306,22 @@ int component_load(struct cr_load *l)
 	for (size_t i = 0; i < m->n_segments; i++) {
 		struct elf_segment *seg = &c->image.segments[i];
 		seg->ds.fd = -1;
-		if (load_memory(l, m->segments[i]->dataspace, &seg->ds) < 0)
+		if (cr_load_memory(l, m->segments[i]->dataspace, &seg->ds) < 0)
 			return -1;
 		c->image.nsegments++;
 		seg->addr = m->segments[i]->addr;
 		seg->size = m->segments[i]->size;
 		seg->prot = m->segments[i]->prot;
 	}
-	if (load_memory(l, m->stack, &c->stack) < 0 || load_memory(l, m->utcbs, &c->utcbs) < 0)
-		return -1;
+	/* Stack and UTCBs are made afresh: creating the threads writes into
+	 * them, and their content from the image comes after that
+	 * (component_load_memory). */
+	int e;
+	if (m->stack >= l->img->n_dataspaces || m->utcbs >= l->img->n_dataspaces)
+		return cr_fail(l->err, l->errlen, "%s: no stack or UTCB dataspace", c->name);
+	if ((e = dataspace_create(&c->stack, l->img->dataspaces[m->stack]->size, "stack")) < 0 ||
+	    (e = dataspace_create(&c->utcbs, l->img->dataspaces[m->utcbs]->size, "utcb")) < 0)
+		return cr_fail(l->err, l->errlen, "%s: cannot create its stack and UTCBs: %s", c->name, strerror(-e));
 	if (c->utcbs.size < AMBER_UTCB_AREA_SIZE)
 		return cr_fail(l->err, l->errlen, "%s: UTCB area of %zu bytes", c->name, c->utcbs.size);
 
@@ -349,6 +348,26 @@ int component_load(struct cr_load *l)
 		return -1;
 	if ((err = kernel_create_core_gate(core, c->log_sel, c->id, log_handle, c, NULL)))
 		return cr_fail(l->err, l->errlen, "%s: cannot create its LOG gate (error %d)", c->name, err);
+	return 0;
+}
+
+int component_load_memory(struct cr_load *l)
+{
+	struct component *c = l->c;
+	struct dataspace from;
+	int e = 0;
+	if (cr_load_memory(l, l->m->stack, &from) < 0)
+		return -1;
+	e = dataspace_copy(&c->stack, &from);
+	dataspace_destroy(&from);
+	if (e == 0 && cr_load_memory(l, l->m->utcbs, &from) < 0)
+		return -1;
+	if (e == 0) {
+		e = dataspace_copy(&c->utcbs, &from);
+		dataspace_destroy(&from);
+	}
+	if (e < 0)
+		return cr_fail(l->err, l->errlen, "%s: cannot fill its stack and UTCBs: %s", c->name, strerror(-e));
 	return 0;
 }
 

@@ -55,6 +55,8 @@ struct cr_load {
 	const char *dir;                 /* the generation's directory (pages) */
 	struct component **set;          /* set[i] is img->components[i] */
 	struct core_ds **ds;             /* RAM/ROM/managed dataspaces by image index */
+	struct dataspace *mem;           /* every dataspace's memory by image index, filled
+					    and checked before the lock (fd < 0: none) */
 	const AmberImg__Component *m;    /* the component being loaded */
 	struct component *c;
 	struct core_session **sessions;  /* c's restored sessions by image index */
@@ -77,6 +79,9 @@ struct cr_load {
 struct component *cr_load_component(struct cr_load *l, unsigned id);
 /* A live kernel object by id and kind (NULL if none). */
 struct kobj *cr_object(uint64_t id, enum amber_kind kind);
+/* Dataspace `index` of the image, its content already in (cr_load_memory
+ * moves it out of l->mem). 0, or -1 with a message. */
+int cr_load_memory(struct cr_load *l, unsigned index, struct dataspace *out);
 /* Force the next object's id; fails with a message naming `what`. */
 int cr_force_id(struct cr_load *l, uint64_t id, const char *what);
 /* The restored session with image index i (NULL and a message if none). */
@@ -100,6 +105,8 @@ struct component *child_component(const struct core_child *k);
 /* component.c: memory, task, factory, first thread, parent and LOG gates. */
 int component_save(struct cr_save *s, struct component *c, AmberImg__Component *m);
 int component_load(struct cr_load *l);
+/* Its stack and UTCBs' content, once its threads exist. */
+int component_load_memory(struct cr_load *l);
 /* A child's parent gate, once its parent's capabilities are back. */
 int component_load_parent_gate(struct cr_load *l);
 /* Bytes of memory a running component holds (ELF, stack, UTCBs, RAM). */

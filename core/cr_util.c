@@ -121,6 +121,18 @@ int cr_force_id(struct cr_load *l, uint64_t id, const char *what)
 	return 0;
 }
 
+int cr_load_memory(struct cr_load *l, unsigned index, struct dataspace *out)
+{
+	struct dataspace *m = l->mem && index < l->img->n_dataspaces ? &l->mem[index] : NULL;
+	if (!m || m->fd < 0)
+		return cr_fail(l->err, l->errlen, "%s: dataspace %u: no memory for it (used twice in the image?)",
+			       l->c->name, index);
+	*out = *m;
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	return 0;
+}
+
 struct core_session *cr_load_session(struct cr_load *l, unsigned i, const char *what)
 {
 	if (i >= l->m->n_sessions || !l->sessions[i]) {

@@ -56,17 +56,22 @@ static enum kcore_result ds_handle(void *ctx, struct kcore_request *req, int *er
 	return KCORE_REPLY;
 }
 
+/* mem: the memory, already made (a restore; taken over, also on failure),
+ * or NULL to make it. */
 static int ds_create(struct component *owner, size_t size, const char *name, bool writable,
-		     struct core_ds **out)
+		     struct dataspace *mem, struct core_ds **out)
 {
 	struct ktask *core = kernel_core_task();
 	amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
-	if (sel == AMBER_SEL_INVALID)
+	struct core_ds *ds = sel == AMBER_SEL_INVALID ? NULL : calloc(1, sizeof(*ds));
+	if (!ds) {
+		if (mem)
+			dataspace_destroy(mem);
 		return AMBER_ERR_QUOTA;
-	struct core_ds *ds = calloc(1, sizeof(*ds));
-	if (!ds)
-		return AMBER_ERR_QUOTA;
-	if (dataspace_create(&ds->mem, size, name) < 0) {
+	}
+	if (mem)
+		ds->mem = *mem;
+	else if (dataspace_create(&ds->mem, size, name) < 0) {
 		free(ds);
 		return AMBER_ERR_QUOTA;
 	}
@@ -91,12 +96,12 @@ int core_ds_alloc(struct component *c, size_t size, struct core_ds **out)
 {
 	char name[sizeof(((struct dataspace *)0)->name)];
 	snprintf(name, sizeof(name), "ram:%.27s", c->name);
-	return ds_create(c, size, name, true, out);
+	return ds_create(c, size, name, true, NULL, out);
 }
 
 int core_ds_alloc_rom(size_t size, const char *name, struct core_ds **out)
 {
-	return ds_create(NULL, size, name, false, out);
+	return ds_create(NULL, size, name, false, NULL, out);
 }
 
 struct core_ds *core_ds_lookup(amber_sel_t core_sel)
@@ -123,7 +128,7 @@ int core_ds_alloc_managed(size_t size, struct rm_managed *m, struct core_ds **ou
 {
 	/* Its memfd stays sparse and unused (a reader of its bytes sees
 	 * zeros): what the managed dataspace shows is its region map. */
-	int err = ds_create(NULL, size, "managed", true, out);
+	int err = ds_create(NULL, size, "managed", true, NULL, out);
 	if (err == AMBER_OK)
 		(*out)->managed = m;
 	return err;
@@ -192,8 +197,8 @@ int core_ds_save_owned(struct cr_save *s, struct component *c)
 	return 0;
 }
 
-/* Dataspace `index` of the image, made again with its gate's id and its
- * contents, and charged to its owner as PD ALLOC_RAM would. */
+/* Dataspace `index` of the image, made again with its gate's id around
+ * its contents (read before the lock, restore.c), and charged to its owner as PD ALLOC_RAM would. */
 int core_ds_load(struct cr_load *l, unsigned index, struct core_ds **out)
 {
 	const AmberImg__Dataspace *d = l->img->dataspaces[index];
@@ -210,9 +215,12 @@ int core_ds_load(struct cr_load *l, unsigned index, struct core_ds **out)
 	if (cr_force_id(l, d->gate_id, "dataspace") < 0)
 		return -1;
 	struct core_ds *ds;
+	struct dataspace mem;
+	if (d->kind != AMBER_IMG__DATASPACE_KIND__DS_MANAGED && cr_load_memory(l, index, &mem) < 0)
+		return -1;
 	int err = d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED
-			  ? ds_create(NULL, d->size, "managed", true, &ds)
-			  : ds_create(owner, d->size, d->name, d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM, &ds);
+			  ? ds_create(NULL, d->size, "managed", true, NULL, &ds)
+			  : ds_create(owner, d->size, d->name, d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM, &mem, &ds);
 	if (err)
 		return cr_fail(l->err, l->errlen, "%s: cannot create dataspace %u (error %d)", c->name, index, err);
 	ds->session = session;
@@ -223,11 +231,6 @@ int core_ds_load(struct cr_load *l, unsigned index, struct core_ds **out)
 	if (owner) {
 		owner->ram_used += ds->mem.size;
 		owner->ndataspaces++;
-	}
-	if (d->kind != AMBER_IMG__DATASPACE_KIND__DS_MANAGED &&
-	    image_read_pages(l->dir, l->img, index, ds->mem.local, l->err, l->errlen) < 0) {
-		core_ds_free(ds);
-		return -1;
 	}
 	l->ds[index] = ds;
 	*out = ds;

@@ -34,6 +34,7 @@
  *   E  entry threads and the threads that ran are resumed.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,19 +485,6 @@ static int load_component_objects(struct cr_load *l)
 	return 0;
 }
 
-static int load_fixed_memory(struct cr_load *l)
-{
-	struct component *c = l->c;
-	for (size_t i = 0; i < l->m->n_segments; i++)
-		if (image_read_pages(l->dir, l->img, l->m->segments[i]->dataspace, c->image.segments[i].ds.local, l->err,
-				     l->errlen) < 0)
-			return -1;
-	if (image_read_pages(l->dir, l->img, l->m->stack, c->stack.local, l->err, l->errlen) < 0 ||
-	    image_read_pages(l->dir, l->img, l->m->utcbs, c->utcbs.local, l->err, l->errlen) < 0)
-		return -1;
-	return 0;
-}
-
 static int load_process(struct cr_load *l)
 {
 	struct component *c = l->c;
@@ -711,7 +699,7 @@ static int restore_set(struct cr_load *l)
 	/* C */
 	for (size_t i = 0; i < n; i++) {
 		load_init(l, i);
-		if (!l->m->ended && (load_fixed_memory(l) < 0 || load_process(l) < 0))
+		if (!l->m->ended && (component_load_memory(l) < 0 || load_process(l) < 0))
 			return -1;
 	}
 	/* D */
@@ -818,13 +806,52 @@ static void undo(struct component **set, size_t n)
 	}
 }
 
-static int run_load(const char *dir, AmberImg__Image *img, struct component **set, struct kept *kept, bool partial,
-		    char *report, size_t reportlen, char *err, size_t errlen)
+/* What the load did not take (all of it after a failure). */
+static void preload_free(struct dataspace *mem, size_t n)
 {
-	char gen[4096];
-	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0)
-		return -1;
-	struct cr_load l = { .img = img, .dir = gen, .set = set, .err = err, .errlen = errlen, .kept = kept,
+	for (size_t i = 0; mem && i < n; i++)
+		dataspace_destroy(&mem[i]);
+	free(mem);
+}
+
+/* Every dataspace's memory into a memfd of its own, each page run checked
+ * on the way: before the kernel lock (other components' IPC does not wait
+ * for 256 MiB to be read) and before the live incarnation is touched (a
+ * damaged run refuses the restore with nothing changed). NULL and err on
+ * failure. */
+static struct dataspace *preload(const char *dir, const AmberImg__Image *img, char *err, size_t errlen)
+{
+	size_t n = img->n_dataspaces;
+	struct dataspace *mem = calloc(n + 1, sizeof(*mem));
+	int *fds = calloc(n + 1, sizeof(*fds));
+	if (!mem || !fds)
+		abort();
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		const AmberImg__Dataspace *d = img->dataspaces[i];
+		mem[i].fd = fds[i] = -1;
+		if (rc < 0 || d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED)
+			continue;
+		int e = dataspace_create(&mem[i], d->size, d->name);
+		if (e < 0)
+			rc = cr_fail(err, errlen, "dataspace %zu (%s, %llu bytes): %s", i, d->name,
+				     (unsigned long long)d->size, strerror(-e));
+		fds[i] = mem[i].fd;
+	}
+	if (rc == 0)
+		rc = image_load_memory(dir, img, fds, err, errlen);
+	free(fds);
+	if (rc < 0) {
+		preload_free(mem, n);
+		return NULL;
+	}
+	return mem;
+}
+
+static int run_load(const char *dir, AmberImg__Image *img, struct dataspace *mem, struct component **set,
+		    struct kept *kept, bool partial, char *report, size_t reportlen, char *err, size_t errlen)
+{
+	struct cr_load l = { .img = img, .mem = mem, .set = set, .err = err, .errlen = errlen, .kept = kept,
 			     .partial = partial };
 	l.ds = calloc(img->n_dataspaces + 1, sizeof(*l.ds));
 	l.sessions_of = calloc(img->n_components + 1, sizeof(*l.sessions_of));
@@ -858,7 +885,9 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	AmberImg__Image *img;
-	if (image_read(dir, &img, err, sizeof(err)) < 0 || check_image(img, err, sizeof(err)) < 0) {
+	char gen[PATH_MAX]; /* one generation throughout, even if DIR gets a new one meanwhile */
+	if (image_current(dir, gen, sizeof(gen), err, sizeof(err)) < 0 || image_read(gen, &img, err, sizeof(err)) < 0 ||
+	    check_image(img, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		return -1;
 	}
@@ -919,6 +948,16 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 		return -1;
 	}
 
+	struct dataspace *mem = preload(gen, img, err, sizeof(err));
+	if (!mem) {
+		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+		free(set);
+		free(live);
+		free(was_live);
+		image_free(img);
+		return -1;
+	}
+
 	/* In place: write down what outside components hold, then end the live
 	 * incarnation quietly. Live members that are not in the image (made
 	 * after the checkpoint) end with it. */
@@ -954,7 +993,8 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	kernel_unlock();
 
 	char report[sizeof(((struct cr_load *)0)->report)] = "";
-	rc = run_load(dir, img, set, kept, o->partial, report, sizeof(report), err, sizeof(err));
+	rc = run_load(dir, img, mem, set, kept, o->partial, report, sizeof(report), err, sizeof(err));
+	preload_free(mem, img->n_dataspaces);
 	kept_free(kept);
 	for (size_t i = 0; i < n; i++) {
 		bool running = rc == 0 && !img->components[i]->ended;
@@ -986,7 +1026,9 @@ int cr_boot(const char *dir, char *msg, size_t msglen)
 {
 	char err[512] = "";
 	AmberImg__Image *img;
-	if (image_read(dir, &img, err, sizeof(err)) < 0 || check_image(img, err, sizeof(err)) < 0) {
+	char gen[PATH_MAX]; /* one generation throughout, even if DIR gets a new one meanwhile */
+	if (image_current(dir, gen, sizeof(gen), err, sizeof(err)) < 0 || image_read(gen, &img, err, sizeof(err)) < 0 ||
+	    check_image(img, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		return -1;
 	}
@@ -994,6 +1036,12 @@ int cr_boot(const char *dir, char *msg, size_t msglen)
 	if (img->components[0]->parent_id) {
 		snprintf(msg, msglen, "cannot boot from %s: it holds %s, a child; only a top-level component's image "
 				      "starts a system", dir, img->root);
+		image_free(img);
+		return -1;
+	}
+	struct dataspace *mem = preload(gen, img, err, sizeof(err));
+	if (!mem) {
+		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		image_free(img);
 		return -1;
 	}
@@ -1013,7 +1061,8 @@ int cr_boot(const char *dir, char *msg, size_t msglen)
 		core_component_adopt(set[i]);
 	}
 	kernel_unlock();
-	int rc = run_load(dir, img, set, NULL, false, NULL, 0, err, sizeof(err));
+	int rc = run_load(dir, img, mem, set, NULL, false, NULL, 0, err, sizeof(err));
+	preload_free(mem, img->n_dataspaces);
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0 && !img->components[i]->ended) {
 			core_component_live();

@@ -104,7 +104,7 @@ static ssize_t read_full(int fd, void *buf, size_t len, uint64_t off)
 	return (ssize_t)got;
 }
 
-static int write_full(int fd, const void *buf, size_t len, uint64_t off)
+int img_write_full(int fd, const void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 	while (done < len) {
@@ -369,7 +369,7 @@ static int write_extents(int fd, const char *path, const struct image_memory *m,
 		x->file_offset = *pos;
 		x->xxh3 = XXH3_64bits(m->bytes + off, end - off);
 		out->e[out->n++] = x;
-		if (write_full(fd, m->bytes + off, end - off, *pos) < 0) {
+		if (img_write_full(fd, m->bytes + off, end - off, *pos) < 0) {
 			img_fail(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
@@ -400,7 +400,7 @@ static int finish_file(int fd, const char *path, const struct img_header *h, cha
 	uint8_t raw[IMG_HEADER_SIZE];
 	img_header_encode(raw, h);
 	int rc = 0;
-	if (write_full(fd, raw, sizeof(raw), 0) < 0)
+	if (img_write_full(fd, raw, sizeof(raw), 0) < 0)
 		rc = img_fail(err, errlen, "%s: %s", path, strerror(errno));
 	else if (fsync(fd) < 0)
 		rc = img_fail(err, errlen, "%s: fsync: %s", path, strerror(errno));
@@ -474,7 +474,7 @@ static int write_meta(const char *tmp, AmberImg__Image *img, char *err, size_t e
 		return -1;
 	}
 	int rc = 0;
-	if (write_full(fd, buf, len, IMG_HEADER_SIZE) < 0) {
+	if (img_write_full(fd, buf, len, IMG_HEADER_SIZE) < 0) {
 		rc = img_fail(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 	} else

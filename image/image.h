@@ -62,6 +62,11 @@ void image_free(AmberImg__Image *img);
 int image_read_pages(const char *dir, const AmberImg__Image *img, unsigned i, uint8_t *dst, char *err,
 		     size_t errlen);
 
+/* Write every dataspace i with fds[i] >= 0 (a file of its size, all zero)
+ * from its stored pages, each run's checksum checked as it passes. On an
+ * error the files hold part of the image: the caller throws them away. */
+int image_load_memory(const char *dir, const AmberImg__Image *img, const int *fds, char *err, size_t errlen);
+
 /* The structure beyond what unpacking checks: format version, dataspace
  * indices in range, sizes and extents page-aligned, extents inside their
  * dataspace and inside pages.bin (pages_size bytes after its header),

@@ -37,6 +37,8 @@ int img_open_checked(const char *path, const char magic[8], struct img_header *h
 /* snprintf into err; returns -1 so that failures read `return img_fail(...)`. */
 int img_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "dir/name" into out (a trailing '/' of dir dropped); -1 if it does not fit. */
+/* pwrite all of buf at off, again after EINTR. 0, or -1 with errno. */
+int img_write_full(int fd, const void *buf, size_t len, uint64_t off);
 int img_join(char *out, size_t outlen, const char *dir, const char *name);
 
 /* How a dataspace is named in messages: "dataspace 5 (ram:hello)". */

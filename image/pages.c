@@ -10,7 +10,11 @@
  * Memory stays bounded however large a dataspace is: runs are read
  * through a buffer of CHUNK bytes. image_read_pages reads them twice,
  * once to check every checksum and once to copy, so that nothing of a
- * damaged image ever reaches the caller's memory.
+ * damaged image ever reaches the caller's memory. image_load_memory, what
+ * a restore uses, reads each run once into the buffer, checks it and
+ * writes it into the dataspace's file: no page fault per page (about 15 us
+ * each on this VM, ten times the copy), and the caller discards the files
+ * of an image found damaged.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -254,6 +258,52 @@ int image_read_pages(const char *dir, const AmberImg__Image *img, unsigned i, ui
 	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0 || img_pages_open(gen, &p, err, errlen) < 0)
 		return -1;
 	int rc = img_pages_read(&p, img, i, dst, err, errlen);
+	img_pages_close(&p);
+	return rc;
+}
+
+int image_load_memory(const char *dir, const AmberImg__Image *img, const int *fds, char *err, size_t errlen)
+{
+	char gen[PATH_MAX], label[128];
+	struct img_pages p;
+	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0 || img_pages_open(gen, &p, err, errlen) < 0)
+		return -1;
+	uint8_t *buf = malloc(CHUNK);
+	XXH3_state_t *st = XXH3_createState();
+	int rc = !buf || !st ? img_fail(err, errlen, "%s: out of memory", p.path) : 0;
+	for (unsigned i = 0; i < img->n_dataspaces && rc == 0; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (ds_checked(&p, img, i, label, sizeof(label), err, errlen) < 0) {
+			rc = -1;
+			break;
+		}
+		const AmberImg__Dataspace *d = img->dataspaces[i];
+		for (size_t k = 0; k < d->n_extents && rc == 0; k++) {
+			const AmberImg__Extent *e = d->extents[k];
+			XXH3_64bits_reset(st);
+			for (uint64_t done = 0; done < e->length && rc == 0;) {
+				size_t want = e->length - done < CHUNK ? (size_t)(e->length - done) : CHUNK;
+				ssize_t n = pread(p.fd, buf, want, (off_t)(e->file_offset + done));
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0) {
+					rc = img_fail(err, errlen, "%s: %s extent %zu at offset 0x%llx: %s", p.path, label, k,
+						      (unsigned long long)e->offset, n < 0 ? strerror(errno) : "file ends early");
+					break;
+				}
+				XXH3_64bits_update(st, buf, (size_t)n);
+				if (img_write_full(fds[i], buf, (size_t)n, (off_t)(e->offset + done)) < 0)
+					rc = img_fail(err, errlen, "%s: writing %s: %s", p.path, label, strerror(errno));
+				done += (uint64_t)n;
+			}
+			uint64_t sum = XXH3_64bits_digest(st);
+			if (rc == 0 && sum != e->xxh3)
+				rc = mismatch(&p, label, k, e, sum, err, errlen);
+		}
+	}
+	XXH3_freeState(st);
+	free(buf);
 	img_pages_close(&p);
 	return rc;
 }

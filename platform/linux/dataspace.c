@@ -109,3 +109,33 @@ int dataspace_read(const struct dataspace *ds, uint8_t *dst)
 	}
 	return 0;
 }
+
+int dataspace_copy(struct dataspace *to, const struct dataspace *from)
+{
+	enum { CHUNK = 1 << 16 };
+	static _Thread_local uint8_t buf[CHUNK];
+	off_t at = 0, size = (off_t)(from->size < to->size ? from->size : to->size);
+	while (at < size) {
+		off_t data = lseek(from->fd, at, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno;
+		off_t hole = lseek(from->fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		for (off_t p = data; p < hole;) {
+			size_t want = hole - p < CHUNK ? (size_t)(hole - p) : CHUNK;
+			ssize_t n = pread(from->fd, buf, want, p);
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			for (ssize_t done = 0; done < n;) {
+				ssize_t w = pwrite(to->fd, buf + done, (size_t)(n - done), p + done);
+				if (w < 0)
+					return -errno;
+				done += w;
+			}
+			p += n;
+		}
+		at = hole;
+	}
+	return 0;
+}

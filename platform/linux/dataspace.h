@@ -26,6 +26,10 @@ int dataspace_create(struct dataspace *ds, size_t size, const char *name);
  * only the ranges that hold data: holes stay holes. 0 or -errno. */
 int dataspace_read(const struct dataspace *ds, uint8_t *dst);
 
+/* Write the ranges of `from` that hold data into `to` at the same offsets
+ * (through the files: no page faults). 0 or -errno. */
+int dataspace_copy(struct dataspace *to, const struct dataspace *from);
+
 /* Unmap core's view and close the memfd. Safe on a zeroed struct. */
 void dataspace_destroy(struct dataspace *ds);
 
