@@ -9,18 +9,18 @@
  *   2. kernel and core state are saved with one clock reading, each kind by
  *      its own module (cr_state.h), and the UTCB areas are copied: they
  *      are the only component memory other components' IPC can write.
- * Then, without the lock, the rest of the memory is copied while the set
- * stays frozen (nothing can change it: its threads are stopped, core serves
- * none of their calls, and cleanup waits for cr_busy), the set is thawed
- * and resumed, and only then is the image written. Other components keep
- * running throughout; the lock is never held while memory is copied or
- * files are written.
+ * Then, without the lock, the rest of the memory goes from the memfds into
+ * pages.bin while the set stays frozen (nothing can change it: its threads
+ * are stopped, core serves none of their calls, and cleanup waits for
+ * cr_busy), the set is thawed and resumed, and only then is the metadata
+ * written and the image committed. Other components keep running
+ * throughout; the lock is never held while memory is stored or files are
+ * written.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "cr_state.h"
@@ -254,75 +254,20 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* ---- the copy's memory, prepared before the freeze ------------------------------ */
-
-/* Fresh memory costs a page fault per page on first touch (about 15 us
- * per 4 KiB page on this VM, far more than copying the page), so the
- * buffers the copy goes into are faulted in before the set is frozen, not
- * while it is: one populated anonymous mapping as large as the set's
- * memory, carved up in order. What does not fit (the set grew meanwhile)
- * is allocated as it comes. */
-struct copy_pool {
-	uint8_t *base;
-	size_t size, used;
-};
-
-static void pool_prepare(struct copy_pool *p, const char *name)
-{
-	memset(p, 0, sizeof(*p));
-	size_t bytes = 0;
-	kernel_lock();
-	struct component *root = cr_find(name);
-	if (root) {
-		struct component **set;
-		size_t n;
-		cr_collect(root, &set, &n);
-		for (size_t i = 0; i < n; i++)
-			bytes += component_memory_bytes(set[i]);
-		free(set);
-	}
-	kernel_unlock();
-	bytes = (bytes + AMBER_PAGE_SIZE - 1) & ~(size_t)(AMBER_PAGE_SIZE - 1);
-	if (!bytes)
-		return;
-	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (m != MAP_FAILED) {
-		p->base = m;
-		p->size = bytes;
-	}
-}
-
-/* size zeroed bytes: from the pool, else calloc (*owned set). */
-static uint8_t *pool_take(struct copy_pool *p, size_t size, bool *owned)
-{
-	size = (size + AMBER_PAGE_SIZE - 1) & ~(size_t)(AMBER_PAGE_SIZE - 1);
-	*owned = false;
-	if (p->base && size <= p->size - p->used) {
-		uint8_t *b = p->base + p->used;
-		p->used += size;
-		return b;
-	}
-	*owned = true;
-	return calloc(1, size ? size : 1);
-}
-
-static void pool_release(struct copy_pool *p)
-{
-	if (p->base)
-		munmap(p->base, p->size);
-}
-
 int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o, char *msg, size_t msglen)
 {
 	char err[512] = "";
 	struct timespec t0;
-	struct copy_pool pool;
-	pool_prepare(&pool, name);
+	struct image_writer *w; /* the directory and pages.bin made before the freeze */
+	if (image_begin(dir, &w, err, sizeof(err)) < 0) {
+		snprintf(msg, msglen, "cannot checkpoint %s: %s", name, err);
+		return -1;
+	}
 	kernel_lock();
 	struct component *root = cr_find(name);
 	if (!root) {
 		kernel_unlock();
-		pool_release(&pool);
+		image_abort(w);
 		snprintf(msg, msglen, "cannot checkpoint %s: no component of that name runs here", name);
 		return -1;
 	}
@@ -335,7 +280,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			snprintf(msg, msglen, "cannot checkpoint %s: %s: %s", root->name, set[i]->name, why);
 			kernel_unlock();
 			free(set);
-			pool_release(&pool);
+			image_abort(w);
 			return -1;
 		}
 	}
@@ -377,52 +322,48 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 
 	/* The UTCBs now: IPC from outside the set may write them after the
 	 * lock is released. */
-	uint8_t **copies = calloc(img->n_dataspaces + 1, sizeof(*copies));
-	bool *owned = calloc(img->n_dataspaces + 1, sizeof(*owned));
-	if (!copies || !owned)
+	struct image_memory *mem = calloc(img->n_dataspaces + 1, sizeof(*mem));
+	if (!mem)
 		abort();
 	for (size_t i = 0; i < img->n_dataspaces && rc == 0; i++) {
-		if (img->dataspaces[i]->kind != AMBER_IMG__DATASPACE_KIND__DS_UTCBS)
+		const struct dataspace *d = s.mem[i];
+		mem[i].size = img->dataspaces[i]->size;
+		if (img->dataspaces[i]->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED || d->fd < 0)
+			continue; /* no memory of its own */
+		if (img->dataspaces[i]->kind != AMBER_IMG__DATASPACE_KIND__DS_UTCBS) {
+			mem[i].has_fd = true; /* read while frozen, below */
+			mem[i].fd = d->fd;
 			continue;
-		if (!(copies[i] = pool_take(&pool, s.mem[i]->size, &owned[i])))
+		}
+		uint8_t *copy = calloc(1, d->size);
+		mem[i].bytes = copy;
+		if (!copy)
 			rc = cr_fail(err, sizeof(err), "no memory to copy a UTCB area");
-		else if (dataspace_read(s.mem[i], copies[i]) < 0)
-			rc = cr_fail(err, sizeof(err), "cannot read %s", s.mem[i]->name);
+		else if (dataspace_read(d, copy) < 0)
+			rc = cr_fail(err, sizeof(err), "cannot read %s", d->name);
 	}
 	kernel_unlock();
 
-	for (size_t i = 0; i < img->n_dataspaces && rc == 0; i++) {
-		const struct dataspace *d = s.mem[i];
-		if (copies[i] || img->dataspaces[i]->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED || d->fd < 0)
-			continue;
-		if (!(copies[i] = pool_take(&pool, d->size, &owned[i])))
-			rc = cr_fail(err, sizeof(err), "no memory to copy %s (%zu bytes)", d->name, d->size);
-		else if (dataspace_read(d, copies[i]) < 0)
-			rc = cr_fail(err, sizeof(err), "cannot read %s", d->name);
-	}
+	/* The rest straight from the memfds into pages.bin while the set is
+	 * still frozen: one pass through a buffer, no page faults, and no
+	 * second copy after the thaw. */
+	for (size_t i = 0; i < img->n_dataspaces && rc == 0; i++)
+		rc = image_add_memory(w, img, (unsigned)i, &mem[i], err, sizeof(err));
 	double copied_ms = ms_since(&t0);
 	thaw(set, n, fz, !o->kill);
 	double pause_ms = ms_since(&t0); /* until its threads run again */
 
-	if (rc == 0) {
-		struct image_memory *mem = calloc(img->n_dataspaces + 1, sizeof(*mem));
-		if (!mem)
-			abort();
-		for (size_t i = 0; i < img->n_dataspaces; i++)
-			mem[i] = (struct image_memory){ copies[i], img->dataspaces[i]->size };
-		rc = image_write(dir, img, mem, err, sizeof(err));
-		free(mem);
-	}
+	if (rc == 0)
+		rc = image_commit(w, img, err, sizeof(err));
+	else
+		image_abort(w);
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < img->n_dataspaces; i++) {
 		for (size_t e = 0; e < img->dataspaces[i]->n_extents; e++)
 			bytes += img->dataspaces[i]->extents[e]->length;
-		if (owned[i])
-			free(copies[i]);
+		free((void *)mem[i].bytes);
 	}
-	free(copies);
-	free(owned);
-	pool_release(&pool);
+	free(mem);
 	free(s.mem);
 	free(s.keys);
 	size_t nthreads = 0;

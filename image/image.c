@@ -331,61 +331,6 @@ static void extents_free(AmberImg__Extent **e, size_t n)
 	free(e);
 }
 
-struct new_extents {
-	AmberImg__Extent **e;
-	size_t n;
-};
-
-/* Runs of non-zero pages of one dataspace, appended to pages.bin at *pos. */
-static int write_extents(int fd, const char *path, const struct image_memory *m, uint64_t *pos,
-			 struct new_extents *out, char *err, size_t errlen)
-{
-	size_t cap = 0;
-	out->e = NULL;
-	out->n = 0;
-	if (!m->bytes)
-		return 0;
-	for (size_t off = 0; off < m->size;) {
-		if (page_zero(m->bytes + off)) {
-			off += IMG_PAGE;
-			continue;
-		}
-		size_t end = off + IMG_PAGE;
-		while (end < m->size && !page_zero(m->bytes + end))
-			end += IMG_PAGE;
-		if (out->n == cap) {
-			cap = cap ? 2 * cap : 8;
-			AmberImg__Extent **g = realloc(out->e, cap * sizeof(*g));
-			if (!g)
-				goto nomem;
-			out->e = g;
-		}
-		AmberImg__Extent *x = malloc(sizeof(*x));
-		if (!x)
-			goto nomem;
-		amber_img__extent__init(x);
-		x->offset = off;
-		x->length = end - off;
-		x->file_offset = *pos;
-		x->xxh3 = XXH3_64bits(m->bytes + off, end - off);
-		out->e[out->n++] = x;
-		if (img_write_full(fd, m->bytes + off, end - off, *pos) < 0) {
-			img_fail(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		*pos += end - off;
-		off = end;
-	}
-	return 0;
-nomem:
-	img_fail(err, errlen, "%s: out of memory", path);
-fail:
-	extents_free(out->e, out->n);
-	out->e = NULL;
-	out->n = 0;
-	return -1;
-}
-
 static int create_file(const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -409,48 +354,205 @@ static int finish_file(int fd, const char *path, const struct img_header *h, cha
 	return rc;
 }
 
-static int write_pages(const char *tmp, AmberImg__Image *img, const struct image_memory *mem,
-		       uint64_t *pages_len, char *err, size_t errlen)
+/* ---- a generation being written ---- */
+
+#define WRITE_CHUNK (1u << 20)
+
+struct image_writer {
+	char dir[PATH_MAX], tmp[PATH_MAX], pages[PATH_MAX];
+	int fd;       /* pages.bin */
+	uint64_t pos; /* where the next run goes in it */
+	uint8_t *buf; /* WRITE_CHUNK bytes: a file's pages pass through it */
+	XXH3_state_t *hash;
+};
+
+/* The extents of one dataspace as they are found: runs of non-zero pages,
+ * each appended to pages.bin. A run may span several reads. */
+struct run_builder {
+	AmberImg__Extent **e;
+	size_t n, cap;
+	AmberImg__Extent *open; /* the run being extended, or NULL */
+};
+
+static int run_page(struct image_writer *w, struct run_builder *b, uint64_t off, const uint8_t *page)
 {
-	char path[PATH_MAX];
-	if (img_join(path, sizeof(path), tmp, IMG_PAGES) < 0)
-		return img_fail(err, errlen, "%s: path too long", tmp);
-	int fd = create_file(path, err, errlen);
-	if (fd < 0)
-		return -1;
-	struct new_extents *ne = calloc(img->n_dataspaces ? img->n_dataspaces : 1, sizeof(*ne));
-	if (!ne) {
-		close(fd);
-		return img_fail(err, errlen, "%s: out of memory", path);
+	if (!b->open) {
+		if (b->n == b->cap) {
+			size_t cap = b->cap ? 2 * b->cap : 8;
+			AmberImg__Extent **g = realloc(b->e, cap * sizeof(*g));
+			if (!g)
+				return -1;
+			b->e = g;
+			b->cap = cap;
+		}
+		if (!(b->open = malloc(sizeof(*b->open))))
+			return -1;
+		amber_img__extent__init(b->open);
+		b->open->offset = off;
+		b->open->file_offset = w->pos;
+		b->e[b->n++] = b->open;
+		XXH3_64bits_reset(w->hash);
 	}
-	uint64_t pos = IMG_HEADER_SIZE;
-	size_t i = 0;
-	for (; i < img->n_dataspaces; i++)
-		if (write_extents(fd, path, &mem[i], &pos, &ne[i], err, errlen) < 0)
-			goto fail;
-	struct img_header h = { .format = IMAGE_FORMAT_VERSION, .length = pos - IMG_HEADER_SIZE };
-	memcpy(h.magic, img_magic_pages, 8);
-	int rc = finish_file(fd, path, &h, err, errlen);
-	fd = -1;
-	if (rc < 0)
-		goto fail;
-	/* Written: the extents describe the file now, and replace any old ones. */
-	for (size_t k = 0; k < img->n_dataspaces; k++) {
-		AmberImg__Dataspace *d = img->dataspaces[k];
-		extents_free(d->extents, d->n_extents);
-		d->extents = ne[k].e;
-		d->n_extents = ne[k].n;
-	}
-	free(ne);
-	*pages_len = pos - IMG_HEADER_SIZE;
+	XXH3_64bits_update(w->hash, page, IMG_PAGE);
+	b->open->length += IMG_PAGE;
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	for (size_t k = 0; k < i; k++)
-		extents_free(ne[k].e, ne[k].n);
-	free(ne);
-	return -1;
+}
+
+static void run_close(struct image_writer *w, struct run_builder *b)
+{
+	if (b->open)
+		b->open->xxh3 = XXH3_64bits_digest(w->hash);
+	b->open = NULL;
+}
+
+/* `len` bytes at dataspace offset `off`: its non-zero pages join runs and
+ * are written, a contiguous stretch with one pwrite. */
+static int add_bytes(struct image_writer *w, struct run_builder *b, uint64_t off, const uint8_t *bytes, size_t len,
+		     char *err, size_t errlen)
+{
+	for (size_t at = 0; at < len;) {
+		if (page_zero(bytes + at)) {
+			run_close(w, b);
+			at += IMG_PAGE;
+			continue;
+		}
+		size_t end = at;
+		for (; end < len && !page_zero(bytes + end); end += IMG_PAGE)
+			if (run_page(w, b, off + end, bytes + end) < 0)
+				return img_fail(err, errlen, "%s: out of memory", w->pages);
+		if (img_write_full(w->fd, bytes + at, end - at, w->pos) < 0)
+			return img_fail(err, errlen, "%s: %s", w->pages, strerror(errno));
+		w->pos += end - at;
+		at = end;
+	}
+	return 0;
+}
+
+/* A file's ranges that hold data, through the buffer; holes end runs. */
+static int add_file(struct image_writer *w, struct run_builder *b, int fd, size_t size, char *err, size_t errlen)
+{
+	for (off_t at = 0; at < (off_t)size;) {
+		off_t data = lseek(fd, at, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* only holes from here on */
+		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
+		if (data < 0 || hole < 0)
+			return img_fail(err, errlen, "%s: seeking in the memory: %s", w->pages, strerror(errno));
+		run_close(w, b);
+		data &= ~(off_t)(IMG_PAGE - 1);
+		if (hole > (off_t)size)
+			hole = (off_t)size;
+		for (off_t p = data; p < hole;) {
+			size_t want = hole - p < WRITE_CHUNK ? (size_t)(hole - p) : WRITE_CHUNK;
+			want = (want + IMG_PAGE - 1) & ~(size_t)(IMG_PAGE - 1);
+			ssize_t n = read_full(fd, w->buf, want, (uint64_t)p);
+			if (n < 0)
+				return img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(errno));
+			if ((size_t)n < want) /* shrunk meanwhile: the rest reads as zero */
+				memset(w->buf + n, 0, want - (size_t)n);
+			if (add_bytes(w, b, (uint64_t)p, w->buf, want, err, errlen) < 0)
+				return -1;
+			p += (off_t)want;
+		}
+		at = hole;
+	}
+	run_close(w, b);
+	return 0;
+}
+
+void image_abort(struct image_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp[0])
+		rm_tree(w->tmp);
+	XXH3_freeState(w->hash);
+	free(w->buf);
+	free(w);
+}
+
+int image_begin(const char *dir, struct image_writer **out, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	*out = NULL;
+	struct image_writer *w = calloc(1, sizeof(*w));
+	if (!w || !(w->buf = malloc(WRITE_CHUNK)) || !(w->hash = XXH3_createState())) {
+		image_abort(w);
+		return img_fail(err, errlen, "%s: out of memory", dir);
+	}
+	w->fd = -1;
+	snprintf(w->dir, sizeof(w->dir), "%s", dir);
+	if (make_dirs(dir, err, errlen) < 0) {
+		image_abort(w);
+		return -1;
+	}
+	/* A copied generation is read as it is; writing generations beside
+	 * its image.pb would leave two images in one place. */
+	if (img_join(p, sizeof(p), dir, IMG_META) < 0 || img_join(w->tmp, sizeof(w->tmp), dir, ".tmp-XXXXXX") < 0) {
+		w->tmp[0] = '\0';
+		image_abort(w);
+		return img_fail(err, errlen, "%s: path too long", dir);
+	}
+	if (stat(p, &st) == 0) {
+		w->tmp[0] = '\0';
+		image_abort(w);
+		return img_fail(err, errlen, "%s: holds a copied image (" IMG_META "); write into another directory",
+				dir);
+	}
+	if (!mkdtemp(w->tmp)) {
+		img_fail(err, errlen, "cannot create %s: %s", w->tmp, strerror(errno));
+		w->tmp[0] = '\0';
+		image_abort(w);
+		return -1;
+	}
+	chmod(w->tmp, 0755); /* mkdtemp's 0700 would make the generation private */
+	if (img_join(w->pages, sizeof(w->pages), w->tmp, IMG_PAGES) < 0) {
+		image_abort(w);
+		return img_fail(err, errlen, "%s: path too long", w->tmp);
+	}
+	if ((w->fd = create_file(w->pages, err, errlen)) < 0) {
+		image_abort(w);
+		return -1;
+	}
+	w->pos = IMG_HEADER_SIZE;
+	*out = w;
+	return 0;
+}
+
+int image_add_memory(struct image_writer *w, AmberImg__Image *img, unsigned i, const struct image_memory *m,
+		     char *err, size_t errlen)
+{
+	char label[128];
+	img_ds_label(label, sizeof(label), img, i);
+	AmberImg__Dataspace *d = i < img->n_dataspaces ? img->dataspaces[i] : NULL;
+	if (!d)
+		return img_fail(err, errlen, "%s: %s missing", w->dir, label);
+	if (m->size != d->size)
+		return img_fail(err, errlen, "%s: %s: memory of %zu bytes for a dataspace of %llu", w->dir, label,
+				m->size, (unsigned long long)d->size);
+	if (d->size % IMG_PAGE)
+		return img_fail(err, errlen, "%s: %s: size %llu is not a multiple of %u", w->dir, label,
+				(unsigned long long)d->size, IMG_PAGE);
+	struct run_builder b = { 0 };
+	int rc = 0;
+	if (m->has_fd)
+		rc = add_file(w, &b, m->fd, m->size, err, errlen);
+	else if (m->bytes) {
+		rc = add_bytes(w, &b, 0, m->bytes, m->size, err, errlen);
+		run_close(w, &b);
+	}
+	if (rc < 0) {
+		extents_free(b.e, b.n);
+		return -1;
+	}
+	/* The new runs describe it now, and replace any old ones. */
+	extents_free(d->extents, d->n_extents);
+	d->extents = b.e;
+	d->n_extents = b.n;
+	return 0;
 }
 
 static int write_meta(const char *tmp, AmberImg__Image *img, char *err, size_t errlen)
@@ -483,76 +585,47 @@ static int write_meta(const char *tmp, AmberImg__Image *img, char *err, size_t e
 	return rc;
 }
 
-/* pages.bin first: it fills the extents that image.pb records. */
-static int write_generation(const char *tmp, AmberImg__Image *img, const struct image_memory *mem, char *err,
-			    size_t errlen)
+/* pages.bin finished, then image.pb: both fsync'd with their directory. */
+static int write_generation(struct image_writer *w, AmberImg__Image *img, char *err, size_t errlen)
 {
-	uint64_t pages_len = 0;
 	char msg[512];
-	if (write_pages(tmp, img, mem, &pages_len, err, errlen) < 0)
+	uint64_t pages_len = w->pos - IMG_HEADER_SIZE;
+	struct img_header h = { .format = IMAGE_FORMAT_VERSION, .length = pages_len };
+	memcpy(h.magic, img_magic_pages, 8);
+	int rc = finish_file(w->fd, w->pages, &h, err, errlen);
+	w->fd = -1;
+	if (rc < 0)
 		return -1;
 	img->format_version = IMAGE_FORMAT_VERSION;
 	/* Never write what image_read would refuse: the writer's mistakes show
 	 * up here, at the checkpoint, not at the restore. */
 	if (image_check(img, pages_len, msg, sizeof(msg)) < 0)
-		return img_fail(err, errlen, "%s: refusing to write an invalid image: %s", tmp, msg);
+		return img_fail(err, errlen, "%s: refusing to write an invalid image: %s", w->tmp, msg);
 	if (!protobuf_c_message_check(&img->base))
-		return img_fail(err, errlen, "%s: refusing to write an image with a required field unset", tmp);
-	if (write_meta(tmp, img, err, errlen) < 0)
+		return img_fail(err, errlen, "%s: refusing to write an image with a required field unset", w->tmp);
+	if (write_meta(w->tmp, img, err, errlen) < 0)
 		return -1;
-	return fsync_path(tmp, err, errlen);
+	return fsync_path(w->tmp, err, errlen);
 }
 
-int image_write(const char *dir, AmberImg__Image *img, const struct image_memory *mem, char *err,
-		size_t errlen)
+int image_commit(struct image_writer *w, AmberImg__Image *img, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], gen[PATH_MAX], name[32], link_tmp[PATH_MAX], cur[PATH_MAX], p[PATH_MAX];
-	struct stat st;
-	if (!img)
-		return img_fail(err, errlen, "%s: no image to write", dir);
-	if (img->n_dataspaces && !mem)
-		return img_fail(err, errlen, "%s: no memory for %zu dataspaces", dir, img->n_dataspaces);
-	for (size_t i = 0; i < img->n_dataspaces; i++) {
-		const AmberImg__Dataspace *d = img->dataspaces[i];
-		char label[128];
-		img_ds_label(label, sizeof(label), img, (unsigned)i);
-		if (!d)
-			return img_fail(err, errlen, "%s: %s missing", dir, label);
-		if (mem[i].size != d->size)
-			return img_fail(err, errlen, "%s: %s: memory of %zu bytes for a dataspace of %llu", dir,
-					label, mem[i].size, (unsigned long long)d->size);
-		if (d->size % IMG_PAGE)
-			return img_fail(err, errlen, "%s: %s: size %llu is not a multiple of %u", dir, label,
-					(unsigned long long)d->size, IMG_PAGE);
-	}
-	if (make_dirs(dir, err, errlen) < 0)
-		return -1;
-	/* A copied generation is read as it is; writing generations beside
-	 * its image.pb would leave two images in one place. */
-	if (img_join(p, sizeof(p), dir, IMG_META) < 0 || img_join(tmp, sizeof(tmp), dir, ".tmp-XXXXXX") < 0 ||
-	    img_join(cur, sizeof(cur), dir, "current") < 0)
-		return img_fail(err, errlen, "%s: path too long", dir);
-	if (stat(p, &st) == 0)
-		return img_fail(err, errlen, "%s: holds a copied image (" IMG_META "); write into another directory",
-				dir);
-	if (!mkdtemp(tmp))
-		return img_fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-	chmod(tmp, 0755); /* mkdtemp's 0700 would make the generation private */
-	if (write_generation(tmp, img, mem, err, errlen) < 0)
-		goto fail_tmp;
-
+	char gen[PATH_MAX], name[32], link_tmp[PATH_MAX], cur[PATH_MAX], p[PATH_MAX];
+	const char *dir = w->dir;
 	unsigned n = 0;
-	if (highest_generation(dir, &n, err, errlen) < 0)
+	if (write_generation(w, img, err, errlen) < 0 || highest_generation(dir, &n, err, errlen) < 0)
 		goto fail_tmp;
 	if (n >= GEN_MAX) {
 		img_fail(err, errlen, "%s: no generation number left above %u", dir, n);
 		goto fail_tmp;
 	}
 	snprintf(name, sizeof(name), GEN_PREFIX "%06u", n + 1);
-	if (img_join(gen, sizeof(gen), dir, name) < 0 || rename(tmp, gen) < 0) {
-		img_fail(err, errlen, "cannot rename %s to %s: %s", tmp, name, strerror(errno));
+	if (img_join(gen, sizeof(gen), dir, name) < 0 || img_join(cur, sizeof(cur), dir, "current") < 0 ||
+	    rename(w->tmp, gen) < 0) {
+		img_fail(err, errlen, "cannot rename %s to %s: %s", w->tmp, name, strerror(errno));
 		goto fail_tmp;
 	}
+	w->tmp[0] = '\0'; /* renamed: not a leftover any more */
 	if (fsync_path(dir, err, errlen) < 0)
 		goto fail_gen;
 
@@ -576,14 +649,32 @@ int image_write(const char *dir, AmberImg__Image *img, const struct image_memory
 	 * if making that durable fails. */
 	int rc = fsync_path(dir, err, errlen);
 	remove_others(dir, name);
+	image_abort(w);
 	return rc;
 
 fail_gen:
 	rm_tree(gen);
-	return -1;
 fail_tmp:
-	rm_tree(tmp);
+	image_abort(w);
 	return -1;
+}
+
+int image_write(const char *dir, AmberImg__Image *img, const struct image_memory *mem, char *err,
+		size_t errlen)
+{
+	if (!img)
+		return img_fail(err, errlen, "%s: no image to write", dir);
+	if (img->n_dataspaces && !mem)
+		return img_fail(err, errlen, "%s: no memory for %zu dataspaces", dir, img->n_dataspaces);
+	struct image_writer *w;
+	if (image_begin(dir, &w, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < img->n_dataspaces; i++)
+		if (image_add_memory(w, img, (unsigned)i, &mem[i], err, errlen) < 0) {
+			image_abort(w);
+			return -1;
+		}
+	return image_commit(w, img, err, errlen);
 }
 
 /* ---- reading ---- */

@@ -31,6 +31,7 @@
 #ifndef AMBER_IMAGE_H
 #define AMBER_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,18 +40,33 @@
 #define IMAGE_FORMAT_VERSION 1
 #define IMAGE_MAX_METADATA (256u << 20) /* a larger image.pb is refused */
 
-/* The bytes of one dataspace to save: mem[i] belongs to img->dataspaces[i]. */
+/* The memory of one dataspace to save: mem[i] belongs to img->dataspaces[i]. */
 struct image_memory {
-	const uint8_t *bytes; /* `size` bytes; NULL: all zero */
+	const uint8_t *bytes; /* `size` bytes; NULL: all zero (unless has_fd) */
 	size_t size;          /* must equal img->dataspaces[i]->size */
+	bool has_fd;          /* read it from fd instead: only the ranges that */
+	int fd;               /* hold data (SEEK_DATA), through one buffer */
 };
 
 /* Write a new generation of the image into dir (created if missing).
  * Fills img->dataspaces[i]->extents from mem[i]: runs of non-zero pages,
  * each with its offset in pages.bin and its XXH3; zero pages are not
- * stored. */
+ * stored. image_begin + image_add_memory for each + image_commit. */
 int image_write(const char *dir, AmberImg__Image *img, const struct image_memory *mem, char *err,
 		size_t errlen);
+
+/* The same in steps, so that memory can be stored while its owner is
+ * stopped and the metadata written once it runs again. image_begin makes
+ * dir and a temporary generation with pages.bin open; image_add_memory
+ * appends dataspace i's runs and sets its extents; image_commit finishes
+ * pages.bin, writes image.pb and switches `current` (always freeing w);
+ * image_abort throws the temporary generation away. */
+struct image_writer;
+int image_begin(const char *dir, struct image_writer **w, char *err, size_t errlen);
+int image_add_memory(struct image_writer *w, AmberImg__Image *img, unsigned i, const struct image_memory *m,
+		     char *err, size_t errlen);
+int image_commit(struct image_writer *w, AmberImg__Image *img, char *err, size_t errlen);
+void image_abort(struct image_writer *w);
 
 /* Read the current generation's image.pb: header, checksum, unpacking,
  * then image_check against pages.bin's size. Free with image_free. */

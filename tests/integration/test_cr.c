@@ -331,7 +331,7 @@ static void partial_restore(void **state)
 	for (size_t i = 0; i < img->n_dataspaces; i++) {
 		bytes[i] = calloc(1, img->dataspaces[i]->size);
 		assert_int_equal(image_read_pages(gen, img, (unsigned)i, bytes[i], err, sizeof(err)), 0);
-		mem[i] = (struct image_memory){ bytes[i], img->dataspaces[i]->size };
+		mem[i] = (struct image_memory){ .bytes = bytes[i], .size = img->dataspaces[i]->size };
 	}
 	/* The last slot derived from core's: now it names an object that is gone. */
 	AmberImg__Component *m = img->components[0];
