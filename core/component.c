@@ -213,6 +213,44 @@ void component_cleanup(struct component *c)
 	release_memory(c);
 }
 
+void component_stop(struct component *c)
+{
+	struct kthread *entry[CORE_MAX_THREADS + 1];
+	unsigned n = 0;
+	kernel_lock();
+	c->restoring = true; /* its process's end is not reported */
+	c->line_len = 0;     /* its unfinished line is in the image */
+	while (c->entry_stops || c->cr_busy) {
+		kernel_unlock();
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+		kernel_lock();
+	}
+	if (c->thread)
+		entry[n++] = c->thread;
+	n += cpu_threads_live(c, entry + n);
+	kernel_unlock();
+	for (unsigned i = 0; i < n; i++)
+		kernel_entry_stop(entry[i]);
+	kernel_lock();
+	struct process *p = c->process;
+	c->process = NULL;
+	kernel_unlock();
+	if (p)
+		process_destroy(p);
+	/* The memfds stay (core's views, the kernel's UTCB pointers, the
+	 * dataspaces other components may hold); their pages go. */
+	for (unsigned i = 0; i < c->image.nsegments; i++)
+		dataspace_release_pages(&c->image.segments[i].ds);
+	dataspace_release_pages(&c->stack);
+	dataspace_release_pages(&c->utcbs);
+	kernel_lock();
+	core_ds_release_pages(c);
+	c->stopped = true;
+	c->restoring = false;
+	kernel_unlock();
+}
+
 /* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
 
 static uint64_t core_object_id(amber_sel_t sel)

@@ -112,7 +112,6 @@ struct component {
 	bool stopped;          /* checkpoint --kill: no process, its place kept for a restore */
 	bool crashed;          /* ended by a fault, a forbidden call or a kill */
 	char image_dir[256];   /* its last image (ps), "" if none */
-	void *cr_kept;         /* stopped: what outside components held and waited for (restore.c) */
 	bool rollback;         /* checkpoint --rollback: a crash restores image_dir instead */
 
 	/* How it ended. */
@@ -138,6 +137,11 @@ int component_start_locked(struct component *c, char *err, size_t errlen);
 /* After its process is gone: revoke and destroy everything it had. Called
  * without the kernel lock. */
 void component_cleanup(struct component *c);
+/* checkpoint --kill: end its process and give its memory's pages back,
+ * but keep its kernel objects, sessions and capabilities, its task
+ * frozen, so that calls to it queue until a restore replaces it (which
+ * ends it then with component_cleanup). Without the kernel lock. */
+void component_stop(struct component *c);
 
 /* ---- components.c: the components amber-core runs ---- */
 void core_components_init(void);
@@ -229,6 +233,8 @@ void core_ds_free(struct core_ds *ds);
 int core_ds_alloc_rom(size_t size, const char *name, struct core_ds **out);
 /* Every dataspace c owns. */
 void core_ds_free_all(struct component *c);
+/* Give the pages of every dataspace c owns back (component_stop). */
+void core_ds_release_pages(struct component *c);
 /* The list of a dataspace's attachments (rm_session.c keeps it). */
 struct rm_region **core_ds_regions(struct core_ds *ds);
 /* A managed dataspace (RM CREATE_MANAGED): no owner, not charged; its
@@ -321,6 +327,8 @@ int cpu_sigh_request(struct kcore_request *req, uint64_t *out);
  * before core_sessions_close; marks them gone. Kernel lock held. Returns
  * how many were written to out (at most CORE_MAX_THREADS). */
 unsigned cpu_threads_stopping(struct component *c, struct kthread **out);
+/* The same without marking them ending (component_stop). */
+unsigned cpu_threads_live(struct component *c, struct kthread **out);
 void cpu_forget(struct component *c);
 /* A CPU session closes: its threads are marked gone and stopped (ptrace),
  * their entry threads written to out, their records to recs (both at most

@@ -590,7 +590,7 @@ const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *inde
 	return best;
 }
 
-unsigned cpu_threads_stopping(struct component *c, struct kthread **out)
+static unsigned live_threads(struct component *c, struct kthread **out, bool ending)
 {
 	unsigned n = 0;
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
@@ -598,12 +598,17 @@ unsigned cpu_threads_stopping(struct component *c, struct kthread **out)
 		/* Exits and closes in flight finished before (c->entry_stops);
 		 * closed ones have no kernel object left. */
 		if (t && (t->teardown == TEARDOWN_NONE || t->teardown == TEARDOWN_ORPHAN)) {
-			t->teardown = TEARDOWN_END;
+			if (ending)
+				t->teardown = TEARDOWN_END;
 			out[n++] = t->k;
 		}
 	}
 	return n;
 }
+
+unsigned cpu_threads_stopping(struct component *c, struct kthread **out) { return live_threads(c, out, true); }
+
+unsigned cpu_threads_live(struct component *c, struct kthread **out) { return live_threads(c, out, false); }
 
 void cpu_forget(struct component *c)
 {

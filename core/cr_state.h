@@ -95,7 +95,8 @@ struct component *cr_find(const char *name);
 void cr_collect(struct component *root, struct component ***out, size_t *n);
 /* checkpoint --kill: end the set's processes and release their memory,
  * children first, without telling parent or peers; they show as stopped.
- * Without the kernel lock. */
+ * Their kernel objects stay, their tasks frozen: calls to them queue
+ * until the restore (component_stop). Without the kernel lock. */
 void cr_stop(struct component **set, size_t n);
 /* child.c: walking a component's child capabilities. */
 struct core_child *child_next(const struct core_child *k);

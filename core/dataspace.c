@@ -182,6 +182,13 @@ void core_ds_free_all(struct component *c)
 	}
 }
 
+void core_ds_release_pages(struct component *c)
+{
+	for (struct core_ds *ds = all_ds; ds; ds = ds->next)
+		if (ds->owner == c)
+			dataspace_release_pages(&ds->mem);
+}
+
 /* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
 
 int core_ds_save_owned(struct cr_save *s, struct component *c)

@@ -24,6 +24,8 @@ static void count_slot(void *ctx, const struct kernel_cap_info *info)
 
 static const char *state_name(const struct component *c)
 {
+	if (c->stopped)
+		return "stopped"; /* checkpoint --kill: its place waits for a restore */
 	switch (c->state) {
 	case COMPONENT_NEW:
 		return "new";
@@ -32,8 +34,6 @@ static const char *state_name(const struct component *c)
 	case COMPONENT_ENDED:
 		break;
 	}
-	if (c->stopped)
-		return "stopped"; /* checkpoint --kill: its place waits for a restore */
 	/* A child that never started was ended by its parent or a failed
 	 * start: that is no clean exit either. */
 	if (c->crashed || (c->parent && c->end_state == AMBER_CHILD_KILLED))
@@ -64,6 +64,8 @@ static void put_line(FILE *f, struct component *c, unsigned depth)
 		for (unsigned i = 0; i < c->image.nsegments; i++)
 			memory += c->image.segments[i].ds.size;
 		memory += c->stack.size + c->utcbs.size + c->ram_used;
+		if (c->stopped)
+			memory = 0; /* given back; its objects and capabilities wait */
 	}
 	fprintf(f, "%u\t%u\t", c->id, depth);
 	put_field(f, c->name);

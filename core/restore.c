@@ -90,21 +90,12 @@ static void teardown(struct component **set, size_t n)
 
 void cr_stop(struct component **set, size_t n)
 {
-	kernel_lock();
-	struct kept *k = keep(set, n);
-	kept_free(set[0]->cr_kept);
-	set[0]->cr_kept = k;
-	kernel_unlock();
-	teardown(set, n);
-	kernel_lock();
-	for (size_t i = 0; i < n; i++) {
-		if (!set[i]->restoring)
-			continue;
-		set[i]->stopped = true;
-		set[i]->restoring = false;
+	for (size_t i = n; i-- > 0;) {
+		if (set[i]->state != COMPONENT_RUNNING)
+			continue; /* ended before the cut: the image says so */
+		component_stop(set[i]);
 		core_report("%s stopped (checkpoint --kill)", set[i]->name);
 	}
-	kernel_unlock();
 }
 
 /* ---- capabilities outside the set ---------------------------------------- */
@@ -721,6 +712,11 @@ static int restore_set(struct cr_load *l)
 			rc = load_ipc(l, l->m->threads[j], &served[i][j]);
 	}
 	unpark(l->kept, rc == 0);
+	/* Threads that wait now get what is queued or pending for them: the
+	 * parked senders just put back, IRQs triggered before. */
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (l->set[i]->task && !img->components[i]->ended)
+			kernel_task_deliver_held(l->set[i]->task);
 	/* E */
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		load_init(l, i);
@@ -961,14 +957,8 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	/* In place: write down what outside components hold, then end the live
 	 * incarnation quietly. Live members that are not in the image (made
 	 * after the checkpoint) end with it. */
-	struct kept *kept = NULL;
 	kernel_lock();
-	for (size_t i = 0; i < n && !kept; i++) {
-		kept = set[i]->cr_kept; /* stopped with checkpoint --kill */
-		set[i]->cr_kept = NULL;
-	}
-	if (!kept)
-		kept = keep(live, nlive);
+	struct kept *kept = keep(live, nlive); /* a stopped component's too: its objects are there */
 	kernel_unlock();
 	teardown(live, nlive);
 	kernel_lock();

@@ -148,7 +148,9 @@ void ipc_send(struct kthread *t, struct kgate *g, bool is_call, const struct kms
 		thread_complete(t, AMBER_ERR_SELF);
 		return;
 	}
-	if (r->state == KTHREAD_RECV) {
+	/* A frozen receiver (a checkpoint's cut, or stopped by --kill) takes
+	 * nothing: the sender queues and gets it at the thaw or the restore. */
+	if (r->state == KTHREAD_RECV && !kernel_thread_frozen(r)) {
 		int err = ipc_deliver(t, g, m, r, is_call);
 		if (err) {
 			thread_complete(t, err);
@@ -179,16 +181,10 @@ void ipc_send(struct kthread *t, struct kgate *g, bool is_call, const struct kms
 	thread_block(t, KTHREAD_SEND, snd_timeout_us);
 }
 
-void ipc_wait(struct kthread *t, uint64_t rcv_timeout_us)
+/* The first queued sender whose message can be delivered to t, which is
+ * about to wait or waits: true if one was. */
+static bool deliver_queued(struct kthread *t)
 {
-	t->rcv_window = t->utcb ? t->utcb->br[0] : 0;
-
-	struct kirq *irq = irq_pending_for(t);
-	if (irq) {
-		irq->pending--;
-		ipc_deliver_irq(t, irq);
-		return;
-	}
 	while (t->sendq_head) {
 		struct kthread *s = t->sendq_head;
 		ipc_sendq_remove(t, s);
@@ -204,8 +200,45 @@ void ipc_wait(struct kthread *t, uint64_t rcv_timeout_us)
 		} else {
 			thread_complete(s, AMBER_OK);
 		}
+		return true;
+	}
+	return false;
+}
+
+void ipc_deliver_held(struct kthread *t)
+{
+	if (kernel_thread_frozen(t))
+		return;
+	if (t->state == KTHREAD_IRQ_WAIT) {
+		if (t->wait_irq && t->wait_irq->pending) {
+			t->wait_irq->pending--;
+			ipc_deliver_irq(t, t->wait_irq);
+		}
 		return;
 	}
+	if (t->state != KTHREAD_RECV)
+		return;
+	struct kirq *irq = irq_pending_for(t);
+	if (irq) {
+		irq->pending--;
+		ipc_deliver_irq(t, irq);
+		return;
+	}
+	deliver_queued(t);
+}
+
+void ipc_wait(struct kthread *t, uint64_t rcv_timeout_us)
+{
+	t->rcv_window = t->utcb ? t->utcb->br[0] : 0;
+
+	struct kirq *irq = irq_pending_for(t);
+	if (irq) {
+		irq->pending--;
+		ipc_deliver_irq(t, irq);
+		return;
+	}
+	if (deliver_queued(t))
+		return;
 	if (rcv_timeout_us == AMBER_TIMEOUT_POLL) {
 		thread_complete(t, AMBER_ERR_TIMEOUT);
 		return;

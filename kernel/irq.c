@@ -41,7 +41,7 @@ static void irq_attach(struct kirq *irq, struct kthread *t, uint64_t label)
 	t->attached_irqs = irq;
 	/* A trigger that came before the attachment is delivered now if the
 	 * thread already waits. */
-	if (irq->pending && t->state == KTHREAD_RECV) {
+	if (irq->pending && t->state == KTHREAD_RECV && !kernel_thread_frozen(t)) {
 		irq->pending--;
 		ipc_deliver_irq(t, irq);
 	}
@@ -50,7 +50,7 @@ static void irq_attach(struct kirq *irq, struct kthread *t, uint64_t label)
 static void irq_trigger(struct kirq *irq)
 {
 	struct kthread *t = irq->attached;
-	if (t && ((t->state == KTHREAD_IRQ_WAIT && t->wait_irq == irq) || t->state == KTHREAD_RECV)) {
+	if (t && !kernel_thread_frozen(t) && ((t->state == KTHREAD_IRQ_WAIT && t->wait_irq == irq) || t->state == KTHREAD_RECV)) {
 		ipc_deliver_irq(t, irq);
 		return;
 	}

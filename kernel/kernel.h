@@ -247,8 +247,13 @@ uint32_t kernel_thread_op_seq(const struct kthread *t);
 /* A frozen task's threads are not served: the platform leaves an operation
  * a thread rang for unserved until the task is thawed, so no kernel
  * operation changes a component between a checkpoint's cut and the end of
- * its memory copy. */
+ * its memory copy. Nor do they receive: senders queue and IRQs stay
+ * pending, until the thaw delivers them (or, after checkpoint --kill,
+ * the restore). */
 void kernel_task_set_frozen(struct ktask *t, bool frozen);
+/* Deliver to t's waiting threads what is queued or pending for them (a
+ * restore, once its threads' IPC states and the parked senders are in). */
+void kernel_task_deliver_held(struct ktask *t);
 bool kernel_thread_frozen(const struct kthread *t);
 
 /* Threads of other tasks waiting for a thread of `task`: queued at it, or

@@ -149,6 +149,9 @@ void ipc_send(struct kthread *t, struct kgate *g, bool is_call, const struct kms
 void ipc_reply(struct kthread *t, const struct kmsg *m, bool then_wait, uint64_t rcv_timeout_us);
 void ipc_wait(struct kthread *t, uint64_t rcv_timeout_us);
 void ipc_deliver_irq(struct kthread *t, struct kirq *irq);
+/* t waits (RECV or IRQ_WAIT) and its task is not frozen: deliver what
+ * came while it was (a pending IRQ, the first queued sender). */
+void ipc_deliver_held(struct kthread *t);
 void ipc_sendq_remove(struct kthread *receiver, struct kthread *sender);
 /* Move map items from `from`'s space into `to`'s receive window; decode all,
  * then perform. Returns 0 or the error, writing rewritten items to out. */

@@ -93,5 +93,18 @@ void kernel_task_set_platform(struct ktask *t, void *p) { t->platform = p; }
 void *kernel_task_platform(const struct ktask *t) { return t->platform; }
 const char *kernel_task_name(const struct ktask *t) { return t->name; }
 
-void kernel_task_set_frozen(struct ktask *t, bool frozen) { t->frozen = frozen; }
+void kernel_task_set_frozen(struct ktask *t, bool frozen)
+{
+	bool thaw = t->frozen && !frozen;
+	t->frozen = frozen;
+	if (thaw)
+		kernel_task_deliver_held(t);
+}
+
+void kernel_task_deliver_held(struct ktask *t)
+{
+	for (struct kobj *o = kobj_first(); o; o = o->next)
+		if (o->kind == AMBER_KIND_THREAD && ((struct kthread *)o)->task == t)
+			ipc_deliver_held((struct kthread *)o);
+}
 bool kernel_thread_frozen(const struct kthread *t) { return t->task && t->task->frozen; }

@@ -15,6 +15,7 @@
 #include "platform/linux/dataspace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -137,5 +138,14 @@ int dataspace_copy(struct dataspace *to, const struct dataspace *from)
 		}
 		at = hole;
 	}
+	return 0;
+}
+
+int dataspace_release_pages(struct dataspace *ds)
+{
+	if (ds->fd < 0 || !ds->size)
+		return 0;
+	if (fallocate(ds->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)ds->size) < 0)
+		return -errno;
 	return 0;
 }

@@ -30,6 +30,10 @@ int dataspace_read(const struct dataspace *ds, uint8_t *dst);
  * (through the files: no page faults). 0 or -errno. */
 int dataspace_copy(struct dataspace *to, const struct dataspace *from);
 
+/* Give its pages back to the system: it reads as zero afterwards, and
+ * stays mapped wherever it was. 0 or -errno. */
+int dataspace_release_pages(struct dataspace *ds);
+
 /* Unmap core's view and close the memfd. Safe on a zeroed struct. */
 void dataspace_destroy(struct dataspace *ds);
 

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include <time.h>
+
 #include "harness.h"
 #include "image/image.h"
 
@@ -310,6 +312,41 @@ static void rollback_policy(void **state)
 	run_free(&lc.r);
 }
 
+/* checkpoint --kill keeps the stopped server's place: a client outside
+ * the image that keeps calling it waits while it is stopped (no error, no
+ * answer) and, after the restore, goes on with the counter the image
+ * holds, one more per call. */
+static void kill_keeps_callers_waiting(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	up(&lc, "scenarios/cr_calls.xml", "[cr_caller] cr_caller: call 5 = 5");
+	checkpoint(&lc, "rpc_counter_server", img_a, true);
+	int before = run_count(&lc.r, "cr_caller: call");
+	struct timespec t = { 0, 400 * 1000 * 1000 };
+	nanosleep(&t, NULL);
+	struct cli_run r;
+	amber(&r, "-s", lc.name, "ps", NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "rpc_counter_server  stopped"));
+	cli_run_free(&r);
+	/* 20 periods went by: at most the call in flight at the cut was answered. */
+	int during = run_count(&lc.r, "cr_caller: call");
+	if (during > before + 1) {
+		run_dump(&lc.r);
+		fail_msg("%d calls were answered while the server was stopped", during - before);
+	}
+	restore(&lc, img_a);
+	LIVE_EXPECT(&lc, "[cr_caller] cr_caller: call 80 = 80", 20);
+	LIVE_EXPECT(&lc, "[cr_caller] done: 4 ok, 0 failed", 10);
+	LIVE_EXPECT(&lc, "core: cr_caller exited with code 0", 10);
+	if (run_has(&lc.r, "FAIL")) {
+		run_dump(&lc.r);
+		fail_msg("the client saw an error or a gap");
+	}
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
 /* An image whose slot names an object that no longer exists: a restore
  * refuses it and changes nothing; restore --partial restores the rest,
  * leaves that slot empty and says which it was. (The image is altered with
@@ -389,6 +426,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(restore_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(partial_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(kill_keeps_callers_waiting, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
