@@ -30,7 +30,8 @@ static const char *state_name(const struct component *c)
 	case COMPONENT_NEW:
 		return "new";
 	case COMPONENT_RUNNING:
-		return "running";
+		/* Its crash is reported, its cleanup still running. */
+		return c->ending && c->crashed ? "crashed" : "running";
 	case COMPONENT_ENDED:
 		break;
 	}
