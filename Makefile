@@ -187,7 +187,8 @@ CR_POINTS ?= 100
 # alone under init; the hello pair under init: docs/checkpoint-restore.md).
 CR_WORKLOADS := scenarios/cr_counter.xml cr_counter scenarios/cr_init.xml init \
 	scenarios/example_threads.xml example_threads scenarios/example_sessions.xml example_sessions \
-	scenarios/entrypoint.xml test_entrypoint scenarios/rpc_ep_churn.xml rpc_ep_churn
+	scenarios/entrypoint.xml test_entrypoint scenarios/rpc_ep_churn.xml rpc_ep_churn \
+	scenarios/cr_writer.xml cr_writer
 CR_STRESS_WORKLOADS := $(CR_WORKLOADS) scenarios/cr_init.xml init/a scenarios/init_demo.xml init
 N ?= 1000
 .PHONY: cr-diff cr-stress

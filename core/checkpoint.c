@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cr_copy.h"
 #include "cr_state.h"
 #include "image/image.h"
 #include "platform/linux/kernel_entry.h"
@@ -254,6 +255,18 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* image_add_memory reads a dataspace stored after the thaw through here. */
+struct lazy_read {
+	struct cr_copy *cc;
+	unsigned ds;
+};
+
+static int lazy_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
+{
+	const struct lazy_read *r = ctx;
+	return cr_copy_read(r->cc, r->ds, off, buf, len);
+}
+
 int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o, char *msg, size_t msglen)
 {
 	char err[512] = "";
@@ -342,16 +355,50 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		else if (dataspace_read(d, copy) < 0)
 			rc = cr_fail(err, sizeof(err), "cannot read %s", d->name);
 	}
+	/* What only the set writes is stored after the thaw, write-protected
+	 * until then (cr_copy.h); with --kill nothing runs on, so all of it is
+	 * stored before. */
+	bool *lazy = calloc(img->n_dataspaces + 1, sizeof(*lazy));
+	const struct dataspace **cand = calloc(img->n_dataspaces + 1, sizeof(*cand));
+	struct lazy_read *reads = calloc(img->n_dataspaces + 1, sizeof(*reads));
+	if (!lazy || !cand || !reads)
+		abort();
+	struct cr_copy *cc = NULL;
+	if (rc == 0 && !o->kill) {
+		for (size_t i = 0; i < img->n_dataspaces; i++)
+			cand[i] = mem[i].has_fd ? s.mem[i] : NULL;
+		cc = cr_copy_begin(set, n, cand, img->n_dataspaces, lazy);
+	}
 	kernel_unlock();
 
 	/* The rest straight from the memfds into pages.bin while the set is
 	 * still frozen: one pass through a buffer, no page faults, and no
 	 * second copy after the thaw. */
 	for (size_t i = 0; i < img->n_dataspaces && rc == 0; i++)
-		rc = image_add_memory(w, img, (unsigned)i, &mem[i], err, sizeof(err));
+		if (!lazy[i])
+			rc = image_add_memory(w, img, (unsigned)i, &mem[i], err, sizeof(err));
 	double copied_ms = ms_since(&t0);
 	thaw(set, n, fz, !o->kill);
 	double pause_ms = ms_since(&t0); /* until its threads run again */
+	for (size_t i = 0; i < img->n_dataspaces && rc == 0; i++) {
+		if (!lazy[i])
+			continue;
+		reads[i] = (struct lazy_read){ cc, (unsigned)i };
+		mem[i].fd = cr_copy_fd(cc, (unsigned)i);
+		mem[i].read = lazy_read;
+		mem[i].ctx = &reads[i];
+		rc = image_add_memory(w, img, (unsigned)i, &mem[i], err, sizeof(err));
+	}
+	size_t cow_pages = 0;
+	char cow[64];
+	snprintf(cow, sizeof(cow), "all stored while paused");
+	if (cc) {
+		cr_copy_end(cc, &cow_pages);
+		snprintf(cow, sizeof(cow), "%zu page%s copied on a write", cow_pages, cow_pages == 1 ? "" : "s");
+	}
+	free(lazy);
+	free(cand);
+	free(reads);
 
 	if (rc == 0)
 		rc = image_commit(w, img, err, sizeof(err));
@@ -381,9 +428,9 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			cr_stop(set, n);
 		snprintf(msg, msglen,
 			 "checkpointed %s: %zu component%s, %zu thread%s, %.1f MiB stored; paused %.2f ms (cut and copy "
-			 "%.2f ms), total %.2f ms%s%s",
+			 "%.2f ms), total %.2f ms, %s%s%s",
 			 img->root, n, n == 1 ? "" : "s", nthreads, nthreads == 1 ? "" : "s", (double)bytes / (1 << 20),
-			 pause_ms, copied_ms, ms_since(&t0), o->kill ? "; stopped" : "",
+			 pause_ms, copied_ms, ms_since(&t0), cow, o->kill ? "; stopped" : "",
 			 o->rollback ? "; rolls back to it should it crash" : "");
 	} else {
 		if (o->kill) /* never leave it frozen: it runs on */

@@ -30,6 +30,7 @@
 
 #include "amber/rm_session.h"
 #include "core.h"
+#include "cr_copy.h"
 #include "cr_state.h"
 
 struct rm_region {
@@ -106,22 +107,37 @@ static int prot_of(unsigned flags)
 	       ((flags & AMBER_RM_EXECUTABLE) ? PROT_EXEC : 0);
 }
 
-/* Attachment r of a managed dataspace, sub-attachment sub of its map: map
- * (or unmap) the part both cover in r's component. */
-static int managed_part(const struct rm_region *r, const struct rm_region *sub, bool map)
+/* A new mapping in c; a checkpoint copying its dataspace protects it too. */
+static int map_into(struct component *c, const struct process_mapping *m)
 {
-	struct component *c = r->c;
+	int e = process_map(c->process, m);
+	if (e == 0)
+		cr_copy_mapped(c, m);
+	return e;
+}
+
+/* Attachment r of a managed dataspace, sub-attachment sub of its map: the
+ * part both cover, as mapped in r's component. false if they do not meet. */
+static bool managed_overlap(const struct rm_region *r, const struct rm_region *sub, struct process_mapping *m)
+{
 	uint64_t lo = r->offset > sub->addr ? r->offset : sub->addr;
 	uint64_t r_end = r->offset + r->size, s_end = sub->addr + sub->size;
 	uint64_t hi = r_end < s_end ? r_end : s_end;
-	if (lo >= hi || !c->process || c->ending)
+	*m = (struct process_mapping){ core_ds_memory(sub->ds), r->addr + (lo - r->offset),
+				       sub->offset + (lo - sub->addr), hi - lo, prot_of(r->flags & sub->flags) };
+	return lo < hi;
+}
+
+/* Map (or unmap) that part in r's component. */
+static int managed_part(const struct rm_region *r, const struct rm_region *sub, bool map)
+{
+	struct component *c = r->c;
+	struct process_mapping m;
+	if (!managed_overlap(r, sub, &m) || !c->process || c->ending)
 		return 0;
-	uint64_t at = r->addr + (lo - r->offset);
 	if (!map)
-		return process_unmap(c->process, at, hi - lo); /* fails only if it is dying */
-	struct process_mapping m = { core_ds_memory(sub->ds), at, sub->offset + (lo - sub->addr), hi - lo,
-				     prot_of(r->flags & sub->flags) };
-	return process_map(c->process, &m);
+		return process_unmap(c->process, m.addr, m.size); /* fails only if it is dying */
+	return map_into(c, &m);
 }
 
 void rm_region_remove(struct rm_region *r, bool unmap)
@@ -233,7 +249,7 @@ static int attach(struct core_session *s, struct kcore_request *req)
 			process_unmap(c->process, addr, size);
 	} else {
 		struct process_mapping m = { core_ds_memory(ds), addr, offset, size, prot_of((unsigned)flags) };
-		e = process_map(c->process, &m);
+		e = map_into(c, &m);
 	}
 	if (e < 0) {
 		free(r);
@@ -650,4 +666,24 @@ int rm_load_process(struct cr_load *l)
 				       (unsigned long long)r->addr, strerror(-e));
 	}
 	return 0;
+}
+
+void rm_each_mapping(struct component *c, rm_mapping_visitor visit, void *ctx)
+{
+	struct process_mapping fixed[ELF_MAX_SEGMENTS + 2];
+	size_t n = component_fixed_mappings(c, fixed, sizeof(fixed) / sizeof(fixed[0]));
+	for (size_t i = 0; i < n; i++)
+		visit(ctx, c, &fixed[i]);
+	for (const struct rm_region *r = c->regions; r; r = r->next) {
+		struct rm_managed *g = core_ds_managed(r->ds);
+		if (!g) {
+			struct process_mapping m = { core_ds_memory(r->ds), r->addr, r->offset, r->size, prot_of(r->flags) };
+			visit(ctx, c, &m);
+			continue;
+		}
+		struct process_mapping m;
+		for (const struct rm_region *sub = g->subs; sub; sub = sub->next)
+			if (managed_overlap(r, sub, &m))
+				visit(ctx, c, &m);
+	}
 }

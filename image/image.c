@@ -429,8 +429,11 @@ static int add_bytes(struct image_writer *w, struct run_builder *b, uint64_t off
 }
 
 /* A file's ranges that hold data, through the buffer; holes end runs. */
-static int add_file(struct image_writer *w, struct run_builder *b, int fd, size_t size, char *err, size_t errlen)
+static int add_file(struct image_writer *w, struct run_builder *b, const struct image_memory *m, char *err,
+		    size_t errlen)
 {
+	int fd = m->fd;
+	size_t size = m->size;
 	for (off_t at = 0; at < (off_t)size;) {
 		off_t data = lseek(fd, at, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
@@ -445,7 +448,13 @@ static int add_file(struct image_writer *w, struct run_builder *b, int fd, size_
 		for (off_t p = data; p < hole;) {
 			size_t want = hole - p < WRITE_CHUNK ? (size_t)(hole - p) : WRITE_CHUNK;
 			want = (want + IMG_PAGE - 1) & ~(size_t)(IMG_PAGE - 1);
-			ssize_t n = read_full(fd, w->buf, want, (uint64_t)p);
+			ssize_t n;
+			if (m->read) {
+				int e = m->read(m->ctx, (uint64_t)p, w->buf, want);
+				n = e < 0 ? (errno = -e, -1) : (ssize_t)want;
+			} else {
+				n = read_full(fd, w->buf, want, (uint64_t)p);
+			}
 			if (n < 0)
 				return img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(errno));
 			if ((size_t)n < want) /* shrunk meanwhile: the rest reads as zero */
@@ -539,7 +548,7 @@ int image_add_memory(struct image_writer *w, AmberImg__Image *img, unsigned i, c
 	struct run_builder b = { 0 };
 	int rc = 0;
 	if (m->has_fd)
-		rc = add_file(w, &b, m->fd, m->size, err, errlen);
+		rc = add_file(w, &b, m, err, errlen);
 	else if (m->bytes) {
 		rc = add_bytes(w, &b, 0, m->bytes, m->size, err, errlen);
 		run_close(w, &b);

@@ -46,6 +46,10 @@ struct image_memory {
 	size_t size;          /* must equal img->dataspaces[i]->size */
 	bool has_fd;          /* read it from fd instead: only the ranges that */
 	int fd;               /* hold data (SEEK_DATA), through one buffer */
+	/* With has_fd: read those ranges through this instead of pread (len
+	 * and off whole pages; 0 or -errno). A checkpoint's copy-on-write. */
+	int (*read)(void *ctx, uint64_t off, uint8_t *buf, size_t len);
+	void *ctx;
 };
 
 /* Write a new generation of the image into dir (created if missing).

@@ -69,6 +69,7 @@ enum request_kind {
 	REQ_DESTROY,
 	REQ_SHUTDOWN,
 	REQ_FREEZE,
+	REQ_UFFD,
 };
 
 /* Lives on the caller's stack until `done` is posted. */
@@ -137,6 +138,8 @@ void process_unref(struct process *p)
 		p->threads = t->next;
 		free(t);
 	}
+	if (p->uffd >= 0)
+		close(p->uffd);
 	free(p);
 }
 
@@ -275,6 +278,7 @@ static int ctl_spawn(struct request *r)
 		return -ENOMEM;
 	atomic_init(&p->refs, 1);
 	atomic_init(&p->destroyed, 0);
+	p->uffd = -1;
 	snprintf(p->name, sizeof(p->name), "%s", r->name ? r->name : "");
 	p->user = r->user;
 
@@ -382,6 +386,8 @@ static int ctl_run(struct request *r)
 		return 0;
 	case REQ_FREEZE:
 		return ctl_freeze(p, r->frozen, r->size);
+	case REQ_UFFD:
+		return p->linked && !p->dying ? spawn_uffd(p) : -ESRCH;
 	case REQ_SHUTDOWN:
 		while (sys.procs) {
 			struct process *q = sys.procs;
@@ -767,6 +773,12 @@ int process_thread_stop(struct process *p, pid_t tid)
 int process_freeze(struct process *p, struct process_frozen *out, size_t max)
 {
 	struct request r = {.kind = REQ_FREEZE, .p = p, .frozen = out, .size = max};
+	return process_call(&r);
+}
+
+int process_uffd(struct process *p)
+{
+	struct request r = {.kind = REQ_UFFD, .p = p};
 	return process_call(&r);
 }
 

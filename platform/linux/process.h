@@ -151,6 +151,14 @@ int process_thread_create(struct process *p, const struct thread_start *start, p
 int process_thread_stop(struct process *p, pid_t tid);
 int process_thread_resume(struct process *p, pid_t tid);
 
+/* A userfaultfd of the process's memory, for core to write-protect it
+ * while a checkpoint copies it (core/cr_copy.c): made inside the process by
+ * an injected userfaultfd(UFFD_USER_MODE_ONLY) the first time it is asked
+ * for, fetched with pidfd_getfd, UFFDIO_API done (write-protection of
+ * shared memory), and kept until the process is gone. The fd, owned by the
+ * process (do not close it), or -errno. */
+int process_uffd(struct process *p);
+
 /* Stop every thread of the process (a checkpoint's freeze): out[i] gets
  * each live thread and whether it ran before (else core held it: paused,
  * not started, or on a fault). Returns how many, or -ESRCH (gone or dying),

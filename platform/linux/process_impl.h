@@ -56,6 +56,7 @@ struct process {
 	int killed;            /* SIGKILL sent */
 	int dead;              /* the leader is reaped: everything is gone */
 	int ended;             /* `end` holds the first reason recorded */
+	int uffd;              /* core's copy of its userfaultfd (spawn_uffd), or -1 */
 	struct process_exit_info end;
 	struct process *next;
 };
@@ -109,5 +110,6 @@ int spawn_check_mapping(const struct process_mapping *m);
 int spawn_map(struct process *p, const struct process_mapping *m);
 int spawn_unmap(struct process *p, uint64_t addr, uint64_t size);
 int spawn_thread(struct process *p, const struct thread_start *start, pid_t *tid);
+int spawn_uffd(struct process *p);
 
 #endif

@@ -9,7 +9,7 @@
  *          sched_yield, and restart_syscall (the kernel itself issues it
  *          when a futex wait with a timeout is resumed after a ptrace stop).
  *   TRACE  the calls core injects: mmap, munmap, mprotect, clone,
- *          pidfd_getfd, close. Core is the tracer and sees a
+ *          pidfd_getfd, close, userfaultfd. Core is the tracer and sees a
  *          PTRACE_EVENT_SECCOMP stop for each; it lets the call through only
  *          while it is injecting into exactly that thread, and otherwise
  *          kills the process (the component tried to call it itself).
@@ -42,7 +42,7 @@ static const int filter_allowed[] = {
 
 static const int filter_traced[] = {
 	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect),
-	SCMP_SYS(clone), SCMP_SYS(pidfd_getfd), SCMP_SYS(close),
+	SCMP_SYS(clone), SCMP_SYS(pidfd_getfd), SCMP_SYS(close), SCMP_SYS(userfaultfd),
 };
 
 #define FILTER_COUNT(a) (sizeof(a) / sizeof((a)[0]))

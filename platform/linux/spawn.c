@@ -27,12 +27,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
@@ -469,6 +471,44 @@ int spawn_unmap(struct process *p, uint64_t addr, uint64_t size)
 	rc = spawn_call_ok(spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_munmap, addr, size, 0, 0, 0, 0));
 	tracee_return(p, t, was_running);
 	return rc;
+}
+
+int spawn_uffd(struct process *p)
+{
+	struct thread *t;
+	int was_running, rc;
+
+	if (p->uffd >= 0)
+		return p->uffd;
+	rc = tracee_borrow(p, &t, &was_running);
+	if (rc < 0)
+		return rc;
+	/* User-mode faults only: the component makes no system call that
+	 * writes its memory, and it needs no privilege. */
+	int64_t fd = spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY,
+			       0, 0, 0, 0, 0);
+	int mine = -1;
+	if (spawn_is_err(fd)) {
+		rc = (int)fd;
+	} else {
+		int pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+		mine = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+		rc = mine < 0 ? -errno : 0;
+		if (pidfd >= 0)
+			close(pidfd);
+		spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
+	}
+	tracee_return(p, t, was_running);
+	if (rc < 0)
+		return rc;
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM };
+	if (ioctl(mine, UFFDIO_API, &api) < 0) {
+		rc = -errno;
+		close(mine);
+		return rc;
+	}
+	p->uffd = mine;
+	return mine;
 }
 
 int spawn_thread(struct process *p, const struct thread_start *start, pid_t *tid)
