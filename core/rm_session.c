@@ -538,7 +538,9 @@ static int save_region(struct cr_save *s, struct component *c, AmberImg__Compone
 	x->size = r->size;
 	x->offset = r->offset;
 	x->flags = r->flags;
-	x->session = cr_session_index(c, r->session);
+	/* A sub-attachment has no session of its own: its map's stands in
+	 * (every region names one), and the load leaves it out again. */
+	x->session = cr_session_index(c, r->in ? r->in->session : r->session);
 	x->managed_gate_id = managed_gate;
 	CR_APPEND(m, regions, x);
 	return 0;
@@ -630,7 +632,7 @@ int rm_load(struct cr_load *l)
 		struct rm_region *r = calloc(1, sizeof(*r));
 		if (!r)
 			return cr_fail(l->err, l->errlen, "%s: no memory for an attachment", c->name);
-		*r = (struct rm_region){ .c = in ? NULL : c, .session = ss, .ds = ds, .addr = x->addr, .size = x->size,
+		*r = (struct rm_region){ .c = in ? NULL : c, .session = in ? NULL : ss, .ds = ds, .addr = x->addr, .size = x->size,
 					 .offset = x->offset, .flags = x->flags, .in = in };
 		struct rm_region **pp = in ? &in->subs : &c->regions;
 		while (*pp && (*pp)->addr < r->addr)
