@@ -329,6 +329,8 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	img->scenario_dir = cr_strdup(rom_dir());
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = save_component(&s, set[i], fz[i].t, (size_t)fz[i].n);
+	if (rc == 0 && o->rollback) /* the policy this checkpoint gives it */
+		img->components[0]->has_rollback = img->components[0]->rollback = true;
 	img->next_object_id = kernel_object_id_next();
 	img->next_badge = core_badge_last() + 1;
 	img->next_component_id = core_component_id_peek();

@@ -284,6 +284,8 @@ int component_save(struct cr_save *s, struct component *c, AmberImg__Component *
 		m->parent_gate_from_sel = info.parent_sel;
 	}
 	m->log_gate_id = core_object_id(c->log_sel);
+	m->has_rollback = c->rollback;
+	m->rollback = c->rollback;
 	for (unsigned i = 0; i < c->image.nsegments; i++) {
 		struct elf_segment *seg = &c->image.segments[i];
 		AmberImg__Segment *g = CR_NEW(AmberImg__Segment, amber_img__segment__init);
@@ -325,6 +327,7 @@ int component_load(struct cr_load *l)
 	c->fault_seq = m->fault_seq;
 	c->exit_sigh = m->exit_sigh;
 	c->config_version = m->config_version;
+	c->rollback |= m->has_rollback && m->rollback; /* a fresh system takes the policy from the image */
 	c->has_config = m->has_config;
 	free(c->config);
 	c->config = malloc(m->config.len + 1);

@@ -484,6 +484,8 @@ static void print_component(const AmberImg__Image *img, const struct refs *refs,
 		co->factory_quota, (unsigned long long)co->parent_gate_id, (unsigned long long)co->log_gate_id);
 	fprintf(out, "  quotas: kernel %u; RAM %llu of %llu bytes used, %u dataspaces\n", co->kernel_quota,
 		(unsigned long long)co->ram_used, (unsigned long long)co->ram_quota, co->ndataspaces);
+	if (co->rollback)
+		fprintf(out, "  policy: rolled back to its image should it crash (checkpoint --rollback)\n");
 	fprintf(out, "  signal handlers: CPU %llu, RM %llu, exit %llu; faults so far %llu\n",
 		(unsigned long long)co->cpu_sigh, (unsigned long long)co->rm_sigh, (unsigned long long)co->exit_sigh,
 		(unsigned long long)co->fault_seq);

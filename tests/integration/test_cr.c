@@ -310,6 +310,22 @@ static void rollback_policy(void **state)
 	}
 	live_stop(&lc);
 	run_free(&lc.r);
+
+	/* The policy is in the image: a system booted from it rolls back too. */
+	amber(&r, "inspect", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "policy: rolled back to its image should it crash"));
+	cli_run_free(&r);
+	static struct live_core fresh;
+	if (!live_start(&fresh, NULL, img_a, NULL, "[counter] step 10:", 60)) {
+		run_dump(&fresh.r);
+		fail_msg("amber run --restore did not bring the counter back");
+	}
+	snprintf(cmd, sizeof(cmd), "pkill -KILL -P %d -f '^\\[counter\\]$'", fresh.pid);
+	assert_int_equal(system(cmd), 0);
+	LIVE_EXPECT(&fresh, "core: counter rolled back to its checkpoint", 10);
+	LIVE_EXPECT(&fresh, "[counter] cr_counter: done after 50 steps, sum 1275", 10);
+	live_stop(&fresh);
+	run_free(&fresh.r);
 }
 
 /* checkpoint --kill keeps the stopped server's place: a client outside
