@@ -311,7 +311,6 @@ int component_save(struct cr_save *s, struct component *c, AmberImg__Component *
 	return 0;
 }
 
-
 int component_load(struct cr_load *l)
 {
 	const AmberImg__Component *m = l->m;

@@ -818,6 +818,23 @@ static void preload_free(struct dataspace *mem, size_t n)
 static struct dataspace *preload(const char *dir, const AmberImg__Image *img, char *err, size_t errlen)
 {
 	size_t n = img->n_dataspaces;
+	/* The quotas first: memory is read before the load charges it, so an
+	 * image may not hold more RAM for a component than the quota it says
+	 * the component has (whose own check against its parent came before). */
+	for (size_t c = 0; c < img->n_components; c++) {
+		const AmberImg__Component *m = img->components[c];
+		uint64_t ram = 0;
+		for (size_t i = 0; i < n; i++) {
+			const AmberImg__Dataspace *d = img->dataspaces[i];
+			if (d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM && d->owner == m->id)
+				ram += d->size;
+		}
+		if (ram > m->ram_quota) {
+			cr_fail(err, errlen, "%s: %llu bytes of RAM dataspaces exceed its RAM quota of %llu", m->name,
+				(unsigned long long)ram, (unsigned long long)m->ram_quota);
+			return NULL;
+		}
+	}
 	struct dataspace *mem = calloc(n + 1, sizeof(*mem));
 	int *fds = calloc(n + 1, sizeof(*fds));
 	if (!mem || !fds)

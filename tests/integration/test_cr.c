@@ -227,6 +227,52 @@ static void flip_byte(const char *path, long at)
 	close(fd);
 }
 
+/* Copy image `from` into `to` with `change` made to its metadata (with
+ * the image library, as a tool or an attacker could); change's result. */
+static unsigned rewrite_image(const char *from, const char *to, unsigned (*change)(AmberImg__Image *img))
+{
+	AmberImg__Image *img;
+	char err[512], gen[512];
+	assert_int_equal(image_read(from, &img, err, sizeof(err)), 0);
+	assert_int_equal(image_current(from, gen, sizeof(gen), err, sizeof(err)), 0);
+	struct image_memory *mem = calloc(img->n_dataspaces + 1, sizeof(*mem));
+	uint8_t **bytes = calloc(img->n_dataspaces + 1, sizeof(*bytes));
+	for (size_t i = 0; i < img->n_dataspaces; i++) {
+		bytes[i] = calloc(1, img->dataspaces[i]->size);
+		assert_int_equal(image_read_pages(gen, img, (unsigned)i, bytes[i], err, sizeof(err)), 0);
+		mem[i] = (struct image_memory){ .bytes = bytes[i], .size = img->dataspaces[i]->size };
+	}
+	unsigned result = change(img);
+	assert_int_equal(image_write(to, img, mem, err, sizeof(err)), 0);
+	for (size_t i = 0; i < img->n_dataspaces; i++)
+		free(bytes[i]);
+	free(bytes);
+	free(mem);
+	image_free(img);
+	return result;
+}
+
+/* The last slot derived from core's names core's task, never a gate: the
+ * object it names is gone. Returns the slot. */
+static unsigned forget_object(AmberImg__Image *img)
+{
+	AmberImg__Component *m = img->components[0];
+	AmberImg__Cap *victim = NULL;
+	for (size_t i = 0; i < m->n_caps; i++)
+		if (m->caps[i]->parent_task_id == img->core_task_id && m->caps[i]->kind == 3 /* gate */)
+			victim = m->caps[i];
+	assert_non_null(victim);
+	victim->object_id = 1;
+	return victim->sel;
+}
+
+/* The root's RAM quota below what its dataspaces hold. */
+static unsigned shrink_quota(AmberImg__Image *img)
+{
+	img->components[0]->ram_quota = 4096;
+	return 0;
+}
+
 static void bad_images_change_nothing(void **state)
 {
 	(void)state;
@@ -247,6 +293,13 @@ static void bad_images_change_nothing(void **state)
 	flip_byte(meta, 40);
 	amber(&r, "-s", lc.name, "restore", img_a, NULL);
 	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "image.pb"));
+	cli_run_free(&r);
+	/* Well formed, but more RAM than the quota it names: refused before
+	 * any of it is read into memory. */
+	flip_byte(meta, 40);
+	rewrite_image(img_a, img_b, shrink_quota);
+	amber(&r, "-s", lc.name, "restore", img_b, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "exceed its RAM quota"));
 	cli_run_free(&r);
 	/* Nobody was torn down for it: solo still runs and still answers. */
 	amber(&r, "-s", lc.name, "ps", NULL);
@@ -408,35 +461,10 @@ static void partial_restore(void **state)
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
 	up(&lc, "scenarios/cr_idle.xml", "[solo] cr_idle: idle");
 	checkpoint(&lc, "solo", img_a, false);
-	AmberImg__Image *img;
-	char err[512];
-	assert_int_equal(image_read(img_a, &img, err, sizeof(err)), 0);
-	char gen[512];
-	assert_int_equal(image_current(img_a, gen, sizeof(gen), err, sizeof(err)), 0);
-	struct image_memory *mem = calloc(img->n_dataspaces + 1, sizeof(*mem));
-	uint8_t **bytes = calloc(img->n_dataspaces + 1, sizeof(*bytes));
-	for (size_t i = 0; i < img->n_dataspaces; i++) {
-		bytes[i] = calloc(1, img->dataspaces[i]->size);
-		assert_int_equal(image_read_pages(gen, img, (unsigned)i, bytes[i], err, sizeof(err)), 0);
-		mem[i] = (struct image_memory){ .bytes = bytes[i], .size = img->dataspaces[i]->size };
-	}
 	/* The last slot derived from core's: now it names an object that is gone. */
-	AmberImg__Component *m = img->components[0];
-	AmberImg__Cap *victim = NULL;
-	for (size_t i = 0; i < m->n_caps; i++)
-		if (m->caps[i]->parent_task_id == img->core_task_id && m->caps[i]->kind == 3 /* gate */)
-			victim = m->caps[i];
-	assert_non_null(victim);
-	victim->object_id = 1; /* core's own task: never a gate */
-	victim->kind = 3;
-	assert_int_equal(image_write(img_b, img, mem, err, sizeof(err)), 0);
+	unsigned sel = rewrite_image(img_a, img_b, forget_object);
 	char slot[32];
-	snprintf(slot, sizeof(slot), "slot %u", victim->sel);
-	for (size_t i = 0; i < img->n_dataspaces; i++)
-		free(bytes[i]);
-	free(bytes);
-	free(mem);
-	image_free(img);
+	snprintf(slot, sizeof(slot), "slot %u", sel);
 
 	struct cli_run r;
 	amber(&r, "-s", lc.name, "restore", img_b, NULL);
