@@ -145,6 +145,18 @@ static void serve_pending(struct service *s)
 	}
 }
 
+/* A component announces only a gate it serves: bound to one of its own
+ * threads. Not core's gates (its LOG gate, a session), not another
+ * component's (a capability someone passed it), which would make its
+ * clients talk to whoever that is. */
+static bool serves_it(const struct component *c, amber_sel_t core_sel)
+{
+	struct kernel_gate_state gs;
+	kernel_gate_export((const struct kgate *)kernel_cap_object(kernel_core_task(), core_sel, NULL, NULL), &gs);
+	struct kobj *t = gs.bound_thread_id ? kernel_object_by_id(gs.bound_thread_id) : NULL;
+	return t && kernel_object_kind(t) == AMBER_KIND_THREAD && kernel_thread_task((struct kthread *)t) == c->task;
+}
+
 static int announce(struct component *c, struct kcore_request *req)
 {
 	char name[SERVICE_NAME_MAX];
@@ -157,6 +169,8 @@ static int announce(struct component *c, struct kcore_request *req)
 		return AMBER_ERR_INVALID_ARG;
 	if (name[0] == '\0' || core_service_name(name) || service_find(name))
 		return AMBER_ERR_INVALID_ARG;
+	if (!serves_it(c, req->items[0]))
+		return AMBER_ERR_RIGHTS;
 	struct service *s = calloc(1, sizeof(*s));
 	if (!s)
 		return AMBER_ERR_QUOTA;

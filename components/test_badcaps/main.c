@@ -13,6 +13,7 @@
 #include <amber/ipc.h>
 #include <amber/kobj.h>
 #include <amber/log.h>
+#include <amber/parent.h>
 #include <amber/protocols.h>
 
 enum {
@@ -252,6 +253,19 @@ static void revocation(void)
 	amber_check_err("the deleted irq -> INVALID_CAP", amber_irq_trigger(IRQ_A), AMBER_ERR_INVALID_CAP);
 }
 
+/* Core, as the parent of a top-level component, takes an announcement
+ * only of a gate the component serves itself. */
+static void announce_only_own_gates(void)
+{
+	amber_check_err("announce core's LOG gate -> RIGHTS", amber_parent_announce("squat-log", AMBER_SEL_LOG),
+			AMBER_ERR_RIGHTS);
+	amber_check_err("announce an unbound gate -> RIGHTS", amber_parent_announce("squat-unbound", GATE_G),
+			AMBER_ERR_RIGHTS);
+	amber_check_err("a gate bound to our thread", amber_factory_create_gate(AMBER_SEL_FACTORY, SPARE, AMBER_SEL_THREAD, 0x0e1f),
+			AMBER_OK);
+	amber_check_err("announce it", amber_parent_announce("own", SPARE), AMBER_OK);
+}
+
 int main(void)
 {
 	u = amber_utcb();
@@ -265,5 +279,6 @@ int main(void)
 	irq_pending();
 	reduced_rights();
 	revocation();
+	announce_only_own_gates();
 	return amber_check_done();
 }
