@@ -592,7 +592,11 @@ static int load_ipc(struct cr_load *l, const AmberImg__Thread *x, uint32_t *serv
 		st.reply_to_id = 0;
 	struct amber_utcb *u = kernel_thread_utcb(t);
 	if (restart) {
+		/* Back to before the call was served, in the kernel too: it
+		 * takes an entry whose number equals op_seq for one it served
+		 * already, and the call would never be made again. */
 		*served = u->done_seq & AMBER_SEQ_MASK;
+		st.op_seq = *served;
 		st.state = KTHREAD_READY;
 	}
 	int err = kernel_thread_ipc_import(t, &st, &refs);
