@@ -386,7 +386,8 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		if (st != 0) {
 			/* amber-core went away with the request: fine only if the
 			 * scenario ended by itself (its top component exited). */
-			bool gone = strstr(msg, "closed the connection") || strstr(msg, "Broken pipe");
+			bool gone = strstr(msg, "closed the connection") || strstr(msg, "Broken pipe") ||
+				    strstr(msg, "is stopping");
 			char top_end[300];
 			snprintf(top_end, sizeof(top_end), "core: %.*s exited with code", (int)strcspn(w->component, "/"),
 				 w->component);
