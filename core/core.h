@@ -62,6 +62,8 @@ struct component {
 	uint64_t ram_quota;    /* bytes of RAM dataspaces it may hold (PD) */
 	enum component_state state;
 	bool ending;           /* component_cleanup has begun: sessions refuse */
+	bool exiting;          /* its exit event is being handled (cleanup, parent
+				* notice): a restore waits until that is over */
 	unsigned entry_stops;  /* thread exits and CPU session closes still stopping
 				* entry threads (without the kernel lock) */
 

@@ -79,8 +79,14 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 			return;
 		}
 		kernel_lock();
+		if (c->restoring) { /* a restore took it meanwhile */
+			kernel_unlock();
+			return;
+		}
 	}
-	c->ending = true; /* claimed: a restore waits for this end instead */
+	/* Claimed: a restore waits until this end is over, parent notice and
+	 * all, before it looks at the component. */
+	c->ending = c->exiting = true;
 	c->crashed = !(info->how == PROCESS_EXITED || (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested));
 	log_flush(c);
 	if (info->how == PROCESS_EXITED) {
@@ -94,8 +100,9 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 	component_cleanup(c);
 	kernel_lock();
 	child_ended(c, info);
+	core_component_ended(); /* before a restore can count it live again */
+	c->exiting = false;
 	kernel_unlock();
-	core_component_ended();
 }
 
 static void on_thread_exited(struct process *p, pid_t tid, void *ctx)

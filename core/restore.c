@@ -57,19 +57,36 @@ static void sleep_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
-/* End the running members' processes and release what they hold, children
- * first, with no exit report to anyone. Without the kernel lock. */
-static void teardown(struct component **set, size_t n)
+/* Is one of them ending by itself right now (its exit event handled)? */
+static bool mid_exit(struct component **v, size_t n)
 {
-	kernel_lock();
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && v[i]->exiting)
+			return true;
+	return false;
+}
+
+/* Claim the running members for a quiet end (kernel lock held): their exit
+ * events are ignored, and their tasks are frozen at once, so none of them
+ * is served (prints a line, replies, signals) while its peers are ended
+ * one by one: what a member would see of a peer's teardown stays unseen. */
+static void teardown_claim(struct component **set, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		struct component *c = set[i];
 		if (c->state == COMPONENT_RUNNING && !c->ending) {
 			c->restoring = true;
 			c->line_len = 0; /* its unfinished line is in the image, not for printing now */
+			if (c->task)
+				kernel_task_set_frozen(c->task, true);
 		}
 	}
-	kernel_unlock();
+}
+
+/* End the claimed members' processes and release what they hold, children
+ * first, with no exit report to anyone. Without the kernel lock. */
+static void teardown(struct component **set, size_t n)
+{
 	for (size_t i = n; i-- > 0;) {
 		struct component *c = set[i];
 		if (c->restoring) {
@@ -79,7 +96,7 @@ static void teardown(struct component **set, size_t n)
 		/* Ending by itself right now: let that finish. */
 		for (int t = 0; t < 5000; t++) {
 			kernel_lock();
-			bool done = c->state != COMPONENT_RUNNING;
+			bool done = c->state != COMPONENT_RUNNING && !c->exiting;
 			kernel_unlock();
 			if (done)
 				break;
@@ -571,7 +588,11 @@ static int load_ipc(struct cr_load *l, const AmberImg__Thread *x, uint32_t *serv
 		st.reply_to_id = 0;
 	struct amber_utcb *u = kernel_thread_utcb(t);
 	if (restart) {
+		/* Back to before the call was served, in the kernel too: it
+		 * takes an entry whose number equals op_seq for one it served
+		 * already, and the call would never be made again. */
 		*served = u->done_seq & AMBER_SEQ_MASK;
+		st.op_seq = *served;
 		st.state = KTHREAD_READY;
 	}
 	int err = kernel_thread_ipc_import(t, &st, &refs);
@@ -904,79 +925,99 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		return -1;
 	}
+	struct dataspace *mem = preload(gen, img, err, sizeof(err));
+	if (!mem) {
+		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+		image_free(img);
+		return -1;
+	}
 	size_t n = img->n_components;
 	struct component **set = calloc(n, sizeof(*set));
 	struct component **live = NULL;
 	size_t nlive = 0;
 	if (!set)
 		abort();
-	int rc = 0;
-	kernel_lock();
-	struct component *root = cr_find(img->components[0]->name);
-	if (!root)
-		rc = cr_fail(err, sizeof(err), "no component named '%s' runs here (a whole scenario's image restores "
-					       "with: amber run --restore DIR)", img->components[0]->name);
-	else if ((root->parent ? root->parent->id : 0) != img->components[0]->parent_id || root->id != img->components[0]->id)
-		rc = cr_fail(err, sizeof(err), "%s here is not the component of the image (id %u, image: %u)", root->name,
-			     root->id, img->components[0]->id);
-	else if (root->cr_busy || root->restoring || root->entry_stops)
-		rc = cr_fail(err, sizeof(err), "%s is busy with a checkpoint, restore or session close; try again",
-			     root->name);
-	if (rc == 0) {
-		cr_collect(root, &live, &nlive);
-		/* Every component of the image is the one of its id here: in the
-		 * live tree, or (stopped or ended, so no longer its parent's
-		 * child) anywhere. */
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			for (size_t j = 0; j < nlive && !set[i]; j++)
-				if (live[j]->id == img->components[i]->id)
-					set[i] = live[j];
-			if (!set[i])
-				set[i] = by_id(img->components[i]->id, img->components[i]->name);
-			if (!set[i])
-				rc = cr_fail(err, sizeof(err), "%s (id %u) of the image is not in the live tree of %s",
-					     img->components[i]->name, img->components[i]->id, root->name);
-		}
-	}
 	bool *was_live = calloc(n + 1, sizeof(*was_live));
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		was_live[i] = set[i]->state == COMPONENT_RUNNING || set[i]->stopped;
-	if (rc == 0 && !was_live[0])
-		rc = take_quotas_back(root, img->components[0], err, sizeof(err));
-	else if (rc == 0 && root->parent &&
-		 (root->kernel_quota != img->components[0]->kernel_quota || root->ram_quota != img->components[0]->ram_quota))
-		/* Its parent lent it exactly what it has now: an image may not
-		 * give it more (nor silently less). */
-		rc = cr_fail(err, sizeof(err),
-			     "%s has quotas of %u capabilities and %llu bytes, the image %u and %llu (changed since the checkpoint)",
-			     root->name, root->kernel_quota, (unsigned long long)root->ram_quota,
-			     img->components[0]->kernel_quota, (unsigned long long)img->components[0]->ram_quota);
-	kernel_unlock();
+	struct kept *kept = NULL;
+	int rc;
+	for (;;) {
+		rc = 0;
+		kernel_lock();
+		struct component *root = cr_find(img->components[0]->name);
+		if (!root)
+			rc = cr_fail(err, sizeof(err), "no component named '%s' runs here (a whole scenario's image "
+						       "restores with: amber run --restore DIR)", img->components[0]->name);
+		else if ((root->parent ? root->parent->id : 0) != img->components[0]->parent_id ||
+			 root->id != img->components[0]->id)
+			rc = cr_fail(err, sizeof(err), "%s here is not the component of the image (id %u, image: %u)",
+				     root->name, root->id, img->components[0]->id);
+		else if (root->cr_busy || root->restoring || root->entry_stops)
+			rc = cr_fail(err, sizeof(err), "%s is busy with a checkpoint, restore or session close; try again",
+				     root->name);
+		if (rc == 0) {
+			cr_collect(root, &live, &nlive);
+			/* Every component of the image is the one of its id here: in
+			 * the live tree, or (stopped or ended, so no longer its
+			 * parent's child) anywhere. */
+			for (size_t i = 0; i < n && rc == 0; i++) {
+				for (size_t j = 0; j < nlive && !set[i]; j++)
+					if (live[j]->id == img->components[i]->id)
+						set[i] = live[j];
+				if (!set[i])
+					set[i] = by_id(img->components[i]->id, img->components[i]->name);
+				if (!set[i])
+					rc = cr_fail(err, sizeof(err), "%s (id %u) of the image is not in the live tree of %s",
+						     img->components[i]->name, img->components[i]->id, root->name);
+			}
+		}
+		if (rc == 0 && (mid_exit(set, n) || mid_exit(live, nlive))) {
+			/* One ends by itself right now: its cleanup, its quotas
+			 * going back and its parent's notice are still to come and
+			 * would land on the restored incarnation. Let that end
+			 * finish; then it is one that ended after the checkpoint. */
+			kernel_unlock();
+			free(live);
+			live = NULL;
+			nlive = 0;
+			memset(set, 0, n * sizeof(*set));
+			sleep_ms(1);
+			continue;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			was_live[i] = set[i]->state == COMPONENT_RUNNING || set[i]->stopped;
+		if (rc == 0 && !was_live[0])
+			rc = take_quotas_back(root, img->components[0], err, sizeof(err));
+		else if (rc == 0 && root->parent &&
+			 (root->kernel_quota != img->components[0]->kernel_quota ||
+			  root->ram_quota != img->components[0]->ram_quota))
+			/* Its parent lent it exactly what it has now: an image may
+			 * not give it more (nor silently less). */
+			rc = cr_fail(err, sizeof(err),
+				     "%s has quotas of %u capabilities and %llu bytes, the image %u and %llu (changed since "
+				     "the checkpoint)",
+				     root->name, root->kernel_quota, (unsigned long long)root->ram_quota,
+				     img->components[0]->kernel_quota, (unsigned long long)img->components[0]->ram_quota);
+		if (rc == 0) {
+			/* In place: write down what outside components hold, and
+			 * claim the live incarnation for a quiet end in this same
+			 * section, so that none of it begins to end by itself in
+			 * between. Live members not in the image (made after the
+			 * checkpoint) end with it. */
+			kept = keep(live, nlive); /* a stopped component's too: its objects are there */
+			teardown_claim(live, nlive);
+		}
+		kernel_unlock();
+		break;
+	}
 	if (rc < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+		preload_free(mem, img->n_dataspaces);
 		free(set);
 		free(live);
 		free(was_live);
 		image_free(img);
 		return -1;
 	}
-
-	struct dataspace *mem = preload(gen, img, err, sizeof(err));
-	if (!mem) {
-		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
-		free(set);
-		free(live);
-		free(was_live);
-		image_free(img);
-		return -1;
-	}
-
-	/* In place: write down what outside components hold, then end the live
-	 * incarnation quietly. Live members that are not in the image (made
-	 * after the checkpoint) end with it. */
-	kernel_lock();
-	struct kept *kept = keep(live, nlive); /* a stopped component's too: its objects are there */
-	kernel_unlock();
 	teardown(live, nlive);
 	kernel_lock();
 	for (size_t j = 0; j < nlive; j++) {

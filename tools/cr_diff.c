@@ -20,7 +20,8 @@
  *
  * A point whose checkpoint came too late (the component had ended) is
  * skipped and another is drawn. Exit status 0 if every point agreed, 1 if
- * one diverged (it is printed with its seed), 2 on a usage or set-up error.
+ * one diverged (it is printed with its seed; its image and its output,
+ * DIR.img and DIR.img.log, are kept), 2 on a usage or set-up error.
  * The workloads are deterministic in what they print, not in when.
  */
 #include <errno.h>
@@ -303,6 +304,23 @@ static size_t find_line(const struct lines *all, const char *s)
 	return all->n;
 }
 
+/* A diverged point's output, kept next to its image (DIR.log) to read. */
+static void keep_output(const char *dir, const struct lines *a, const struct lines *b)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s.log", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	for (size_t i = 0; a && i < a->n; i++)
+		fprintf(f, "%s\n", a->v[i]);
+	if (b && b->n)
+		fprintf(f, "---- amber-core --restore\n");
+	for (size_t i = 0; b && i < b->n; i++)
+		fprintf(f, "%s\n", b->v[i]);
+	fclose(f);
+}
+
 /* One point. 1: agreed, 0: skipped (too late), -1: diverged (why). */
 static int point(struct workload *w, enum mode mode, unsigned seed, char *why, size_t whylen)
 {
@@ -337,12 +355,15 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 	if (st != 0) {
 		kill(r.pid, SIGTERM);
 		run_wait(&r);
-		lines_free(&r.all);
 		if (strstr(msg, "has ended") || strstr(msg, "no component of that name") || strstr(msg, "ending") ||
 		    strstr(msg, "no Amber system") || strstr(msg, "not started") || strstr(msg, "try again") ||
-		    strstr(msg, "is stopping"))
+		    strstr(msg, "is stopping")) {
+			lines_free(&r.all);
 			return 0; /* too late, or caught in a moment it refuses: draw again */
+		}
 		snprintf(why, whylen, "checkpoint failed: %.900s", msg);
+		keep_output(dir, &r.all, NULL);
+		lines_free(&r.all);
 		return -1;
 	}
 	AmberImg__Image *img = NULL;
@@ -363,12 +384,23 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		sleep_us((long)(rand_r(&seed) % 30) * 1000);
 		st = amber(msg, sizeof(msg), "-s %s restore '%s'", name, dir);
 		if (st != 0) {
+			/* amber-core went away with the request: fine only if the
+			 * scenario ended by itself (its top component exited). */
+			bool gone = strstr(msg, "closed the connection") || strstr(msg, "Broken pipe") ||
+				    strstr(msg, "is stopping");
+			char top_end[300];
+			snprintf(top_end, sizeof(top_end), "core: %.*s exited with code", (int)strcspn(w->component, "/"),
+				 w->component);
 			kill(r.pid, SIGTERM);
-			run_wait(&r);
-			lines_free(&r.all);
+			int end = run_wait(&r);
 			image_free(img);
-			if (strstr(msg, "no Amber system") || strstr(msg, "try again"))
+			if (strstr(msg, "no Amber system") || strstr(msg, "try again") ||
+			    (gone && end == 0 && run_saw(&r, top_end))) {
+				lines_free(&r.all);
 				return 0; /* the scenario ended meanwhile, or caught mid-exit: draw again */
+			}
+			keep_output(dir, &r.all, NULL);
+			lines_free(&r.all);
 			snprintf(why, whylen, "restore failed: %.900s", msg);
 			return -1;
 		}
@@ -388,6 +420,7 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		st = run_wait(&fresh);
 		if (st != 0) {
 			snprintf(why, whylen, "amber-core --restore ended with status %d", st);
+			keep_output(dir, &r.all, &fresh.all);
 			image_free(img);
 			lines_free(&fresh.all);
 			lines_free(&r.all);
@@ -397,6 +430,7 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		st = run_wait(&r);
 		if (st != 0) {
 			snprintf(why, whylen, "amber-core ended with status %d", st);
+			keep_output(dir, &r.all, NULL);
 			image_free(img);
 			lines_free(&r.all);
 			return -1;
@@ -454,6 +488,8 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		fprintf(stderr, "cr-diff: %s %s %s at %.1f ms: agreed\n", w->scenario, w->component, mode_names[mode],
 			(double)delay / 1000.0);
 	lines_free(&labels);
+	if (result != 1)
+		keep_output(dir, &r.all, have_fresh ? &fresh.all : NULL);
 	lines_free(&r.all);
 	if (have_fresh)
 		lines_free(&fresh.all);

@@ -97,6 +97,11 @@ static void *entry_loop(void *arg)
 				 * a checkpoint's cut and its thaw. */
 				uint32_t gen = __atomic_load_n(&thaw_generation, __ATOMIC_ACQUIRE);
 				kernel_unlock();
+				/* kernel_entry_stop sets `stop` before its thaw: if
+				 * that thaw is in `gen` already, nothing wakes this
+				 * wait, but `stop` shows. */
+				if (__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE))
+					break;
 				futex(&thaw_generation, FUTEX_WAIT, gen, NULL);
 				continue;
 			}
