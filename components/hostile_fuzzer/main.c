@@ -1,0 +1,729 @@
+/*
+ * hostile_fuzzer: drives the kernel ABI and core's services with
+ * pseudo-random requests (tracker issue 10, "A hostile-component fuzzer").
+ *
+ * Config: <fuzz seed="N" ops="M"/>. Each of the M operations is picked by
+ * an xorshift generator seeded with N: raw kernel entries (random op,
+ * selector, tag, words, map items, receive window, timeouts), kernel-object
+ * methods (task, factory, IRQ, gate), parent requests (SESSION, ANNOUNCE,
+ * CLOSE, UPGRADE), random methods on the PD, CPU, RM, ROM, Timer,
+ * dataspace, signal and child capabilities it gets, calls while a second
+ * thread scribbles over the caller's UTCB, and doorbell floods. A server
+ * thread answers calls on gates bound to it with random replies. Nothing
+ * depends on any result: the errors are only counted, and the summary is
+ * logged at the end. The run then ends in one of five ways chosen by the
+ * seed: exit, a forbidden system call, a doorbell rung on a thread blocked
+ * in the kernel, exit_group behind the parent's back, or a page fault.
+ *
+ * What it never does, because it would only end or hang itself: invoke
+ * the runtime's own sessions and slots (its selectors come from a private
+ * pool at the top of the space, the initial slots and invalid values),
+ * hand out a thread capability of its own threads with CONTROL (a CPU
+ * session could pause them), wait without a finite timeout, ask the
+ * parent to EXIT, detach memory it did not attach, or start a thread
+ * anywhere but on a function of its own with a fresh stack.
+ */
+#include <amber/error.h>
+#include <amber/cap_alloc.h>
+#include <amber/cpu_session.h>
+#include <amber/ipc.h>
+#include <amber/log.h>
+#include <amber/parent.h>
+#include <amber/pd_session.h>
+#include <amber/protocols.h>
+#include <amber/rm_session.h>
+#include <amber/rom.h>
+#include <amber/rom_session.h>
+#include <amber/signal_source.h>
+#include <amber/child.h>
+#include <amber/string.h>
+#include <amber/syscall.h>
+#include <amber/thread.h>
+#include <amber/timer_session.h>
+
+#define POOL_BASE 3840u /* the fuzzer's own slots: [POOL_BASE, AMBER_CAP_SLOTS) */
+#define POOL_N (AMBER_CAP_SLOTS - POOL_BASE)
+#define SRV_BASE 3800u /* the server thread's receive window */
+#define SRV_N 8u
+#define SPINNERS 24u
+#define SPIN_STACK 8192u
+#define FIXED_RM_BASE 0x10000000000ull /* fixed-address attaches: far above the runtime's */
+#define DEFAULT_OPS 2000u
+
+/* What a pool slot is believed to hold: the protocol to speak to it (0:
+ * empty or unknown). Only a hint: nothing relies on it. */
+static uint32_t hint[POOL_N];
+
+static struct {
+	uint64_t ops, calls, scribbled, flood_entries, sessions, threads_started;
+	uint64_t err[17]; /* 0 .. -15, then anything else */
+} st;
+
+static struct amber_thread server, scribbler;
+static volatile int stop;
+static volatile int scribble_on;    /* main: scribble over my UTCB now */
+static volatile unsigned scribble_ack; /* scribbler: I saw it off (counter) */
+static struct amber_utcb *main_utcb;
+static uint64_t fixed_attached[16];
+static char spin_stacks[SPINNERS][SPIN_STACK] __attribute__((aligned(16)));
+static unsigned spin_next;
+static volatile unsigned spinners_live;
+
+/* ---- randomness ---------------------------------------------------------- */
+
+static uint64_t rnd_next(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 2685821657736338717ull;
+}
+static uint64_t rs; /* the main thread's generator */
+static uint64_t rnd(void) { return rnd_next(&rs); }
+static unsigned below(uint64_t *s, unsigned n) { return (unsigned)(rnd_next(s) % n); }
+static unsigned pct(void) { return below(&rs, 100); }
+
+static const uint32_t protos[] = {
+	AMBER_PROTO_LOG,	   AMBER_PROTO_PARENT,	      AMBER_PROTO_PD,	  AMBER_PROTO_CPU,
+	AMBER_PROTO_RM,		   AMBER_PROTO_DATASPACE,     AMBER_PROTO_ROM,	  AMBER_PROTO_SIGNAL_SOURCE,
+	AMBER_PROTO_SIGNAL_CONTEXT, AMBER_PROTO_TIMER,	      AMBER_PROTO_CHILD,  AMBER_PROTO_TASK,
+	AMBER_PROTO_THREAD,	   AMBER_PROTO_IRQ,	      AMBER_PROTO_FACTORY, AMBER_PROTO_GATE,
+};
+#define NPROTOS (sizeof protos / sizeof protos[0])
+
+static uint32_t any_proto(uint64_t *s)
+{
+	unsigned r = below(s, 20);
+	return r < NPROTOS ? protos[r] : (r == NPROTOS ? (uint32_t)rnd_next(s) : below(s, 4));
+}
+
+/* A selector to invoke or name: mostly the pool, never the runtime's slots. */
+static amber_sel_t any_sel(uint64_t *s)
+{
+	unsigned r = below(s, 100);
+	if (r < 60)
+		return POOL_BASE + below(s, POOL_N);
+	if (r < 75) {
+		static const amber_sel_t initial[] = { AMBER_SEL_TASK, AMBER_SEL_FACTORY, AMBER_SEL_PARENT,
+						       AMBER_SEL_LOG };
+		return initial[below(s, 4)];
+	}
+	if (r < 80)
+		return AMBER_SEL_THREAD; /* invoked, never handed out with CONTROL */
+	if (r < 85)
+		return 6 + below(s, 10); /* reserved */
+	if (r < 90)
+		return 0;
+	if (r < 95)
+		return AMBER_CAP_SLOTS + below(s, 3);
+	return (amber_sel_t)rnd_next(s);
+}
+
+static amber_sel_t free_pool_slot(uint64_t *s)
+{
+	amber_sel_t sel = POOL_BASE + below(s, POOL_N);
+	for (unsigned i = 0; i < 8 && hint[sel - POOL_BASE]; i++)
+		sel = POOL_BASE + below(s, POOL_N);
+	return sel;
+}
+
+static uint64_t timeout(uint64_t *s)
+{
+	static const uint64_t t[] = { 0, 0, 1, 10, 100, 1000, 5000, 20000 };
+	return t[below(s, 8)];
+}
+
+/* Words that make code take unusual paths. */
+static uint64_t word(uint64_t *s)
+{
+	switch (below(s, 14)) {
+	case 0: return 0;
+	case 1: return 1;
+	case 2: return below(s, 16);
+	case 3: return (uint64_t)below(s, 64) * AMBER_PAGE_SIZE;
+	case 4: return UINT64_MAX;
+	case 5: return 1ull << 63;
+	case 6: return (uint32_t)rnd_next(s);
+	case 7: return any_sel(s);
+	case 8: return AMBER_DYNAMIC_BASE + (uint64_t)below(s, 1024) * AMBER_PAGE_SIZE;
+	case 9: return (uint64_t)1 << below(s, 64);
+	case 10: return AMBER_PAGE_SIZE - 1 + below(s, 3);
+	case 11: return 0x7fffffffull + below(s, 3);
+	default: return rnd_next(s);
+	}
+}
+
+static int own_thread_sel(amber_sel_t sel)
+{
+	return sel == AMBER_SEL_THREAD || sel == server.sel || sel == scribbler.sel;
+}
+
+/* A map item. Our own threads go only without CONTROL (see the top). */
+static amber_word_t item(uint64_t *s, int thread_items)
+{
+	unsigned r = below(s, 100);
+	if (r < 8)
+		return rnd_next(s); /* any junk: type, rights, selector */
+	amber_sel_t sel = any_sel(s);
+	if (thread_items && r < 20) {
+		static const unsigned pick[] = { 0, 1, 2 };
+		unsigned w = pick[below(s, 3)];
+		sel = w == 0 ? AMBER_SEL_THREAD : w == 1 ? server.sel : scribbler.sel;
+	}
+	unsigned rights = below(s, 9) == 8 ? 0xffu : below(s, 8);
+	if (own_thread_sel(sel))
+		rights &= ~(unsigned)AMBER_RIGHT_CONTROL;
+	return amber_map_item(sel, rights);
+}
+
+static amber_word_t window(uint64_t *s)
+{
+	unsigned r = below(s, 100);
+	if (r < 80)
+		return amber_rcv_window(free_pool_slot(s), 1 + below(s, 4));
+	if (r < 85)
+		return 0;
+	if (r < 90)
+		return amber_rcv_window(POOL_BASE + below(s, POOL_N), 64 + below(s, 5000)); /* past the end */
+	if (r < 95)
+		return amber_rcv_window(any_sel(s), below(s, 9));
+	return rnd_next(s);
+}
+
+/* ---- what we send ---------------------------------------------------------- */
+
+static void put_string(struct amber_utcb *u, unsigned *idx, uint64_t *s)
+{
+	static const char *const names[] = { "PD",     "CPU",	 "RM",		"ROM",	       "Timer",
+					     "LOG",    "Hello",	 "fz0",		"fz1",	       "config",
+					     "cr_idle", "sheep_counter", "no_such", "hostile_fuzzer", "" };
+	char buf[80];
+	size_t len;
+	if (below(s, 4)) {
+		const char *n = names[below(s, sizeof names / sizeof names[0])];
+		len = strlen(n);
+		memcpy(buf, n, len);
+	} else {
+		len = below(s, sizeof buf);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (char)rnd_next(s);
+	}
+	if (*idx >= AMBER_MR_COUNT)
+		return;
+	if (below(s, 16) == 0) { /* a length word that lies */
+		u->mr[(*idx)++] = word(s);
+		return;
+	}
+	*idx = amber_mr_put_string(u, *idx, buf, len);
+}
+
+/* Keep requests from ending or crippling ourselves (see the top). */
+static void tame(struct amber_utcb *u, uint32_t label, unsigned words)
+{
+	if (words == 0)
+		return;
+	if (label == AMBER_PROTO_PARENT && u->mr[0] == AMBER_PARENT_EXIT)
+		u->mr[0] = AMBER_PARENT_UPGRADE;
+	if (label == AMBER_PROTO_CPU && (u->mr[0] == AMBER_CPU_START || u->mr[0] == AMBER_CPU_SET_STATE) && words > 1)
+		u->mr[1] = below(&rs, 2) ? 0 : 0xffff800000000000ull; /* never a user address */
+	if (label == AMBER_PROTO_CPU && u->mr[0] == AMBER_CPU_SET_STATE_FULL)
+		u->mr[0] = AMBER_CPU_STATE_FULL; /* a blob could carry a user rip */
+	if (label == AMBER_PROTO_RM && u->mr[0] == AMBER_RM_DETACH && words > 1) {
+		uint64_t a = u->mr[1];
+		if (a < AMBER_RM_END && !(a >= FIXED_RM_BASE && a < FIXED_RM_BASE + (1ull << 30)))
+			u->mr[1] = fixed_attached[below(&rs, 16)];
+	}
+	if (label == AMBER_PROTO_RM && u->mr[0] == AMBER_RM_ATTACH && words > 1 && u->mr[1] && below(&rs, 2))
+		u->mr[1] = FIXED_RM_BASE + (uint64_t)below(&rs, 1u << 18) * AMBER_PAGE_SIZE;
+}
+
+static void count(int err)
+{
+	st.calls++;
+	if (err <= 0 && err >= -15)
+		st.err[-err]++;
+	else
+		st.err[16]++;
+}
+
+/* Ring the doorbell for what the UTCB holds, with the scribbler at work
+ * over it if `scribble`. */
+static int enter(struct amber_utcb *u, int scribble)
+{
+	if (scribble) {
+		st.scribbled++;
+		__atomic_store_n(&scribble_on, 1, __ATOMIC_RELEASE);
+	}
+	int err = amber_kernel_entry(u);
+	if (scribble) {
+		unsigned seen = __atomic_load_n(&scribble_ack, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&scribble_on, 0, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&scribble_ack, __ATOMIC_ACQUIRE) == seen)
+			amber_sys_yield();
+		err = (int)u->error;
+	}
+	count(err);
+	return err;
+}
+
+/* What arrived in the window of a successful call: hints for its slots. */
+static void note_received(struct amber_utcb *u, amber_word_t win, uint32_t proto)
+{
+	unsigned n = amber_tag_items(u->tag);
+	amber_sel_t base = amber_rcv_window_base(win);
+	for (unsigned i = 0; i < n && i < 8; i++)
+		if (base + i >= POOL_BASE && base + i < AMBER_CAP_SLOTS)
+			hint[base + i - POOL_BASE] = proto;
+}
+
+static uint32_t session_proto(const char *name)
+{
+	if (!strcmp(name, "PD"))
+		return AMBER_PROTO_PD;
+	if (!strcmp(name, "CPU"))
+		return AMBER_PROTO_CPU;
+	if (!strcmp(name, "RM"))
+		return AMBER_PROTO_RM;
+	if (!strcmp(name, "ROM"))
+		return AMBER_PROTO_ROM;
+	if (!strcmp(name, "Timer"))
+		return AMBER_PROTO_TIMER;
+	return 0x2000u; /* an announced service: some gate */
+}
+
+/* The protocol of what a successful request handed out. */
+static uint32_t result_proto(uint32_t label, uint64_t method)
+{
+	switch (label) {
+	case AMBER_PROTO_PD:
+		return method == AMBER_PD_ALLOC_RAM		? AMBER_PROTO_DATASPACE
+		       : method == AMBER_PD_ALLOC_SIGNAL_SOURCE ? AMBER_PROTO_SIGNAL_SOURCE
+		       : method == AMBER_PD_ALLOC_CONTEXT	? AMBER_PROTO_SIGNAL_CONTEXT
+		       : method == AMBER_PD_CREATE_CHILD	? AMBER_PROTO_CHILD
+							: 0x2000u;
+	case AMBER_PROTO_CPU: return AMBER_PROTO_THREAD;
+	case AMBER_PROTO_RM: return method == AMBER_RM_CREATE_MANAGED ? AMBER_PROTO_RM : AMBER_PROTO_DATASPACE;
+	case AMBER_PROTO_ROM: return AMBER_PROTO_DATASPACE;
+	case AMBER_PROTO_CHILD: return AMBER_PROTO_TIMER; /* a session of some kind: a guess */
+	case AMBER_PROTO_FACTORY: return method == AMBER_FACTORY_CREATE_IRQ ? AMBER_PROTO_IRQ : AMBER_PROTO_GATE;
+	default: return 0x2000u;
+	}
+}
+
+static unsigned max_method(uint32_t proto)
+{
+	switch (proto) {
+	case AMBER_PROTO_PD: return 12;
+	case AMBER_PROTO_CPU: return 10;
+	case AMBER_PROTO_RM: return 6;
+	case AMBER_PROTO_ROM: return 3;
+	case AMBER_PROTO_TIMER: return 4;
+	case AMBER_PROTO_CHILD: return 5;
+	case AMBER_PROTO_PARENT: return 5;
+	case AMBER_PROTO_TASK: return 4;
+	case AMBER_PROTO_IRQ: return 4;
+	case AMBER_PROTO_FACTORY: return 2;
+	default: return 1;
+	}
+}
+
+/* One request to `sel`: label, a method that mostly exists, words that
+ * mostly make sense for it, a few items, a window. */
+static void request(amber_sel_t sel, uint32_t label, int scribble)
+{
+	struct amber_utcb *u = main_utcb;
+	unsigned method = below(&rs, 8) ? 1 + below(&rs, max_method(label)) : below(&rs, 20);
+	unsigned idx = 1;
+	u->mr[0] = method;
+	int strings = (label == AMBER_PROTO_PARENT && (method == AMBER_PARENT_ANNOUNCE || method == AMBER_PARENT_SESSION)) ||
+		      (label == AMBER_PROTO_CPU && method == AMBER_CPU_CREATE_THREAD) ||
+		      (label == AMBER_PROTO_LOG && method == AMBER_LOG_WRITE) ||
+		      (label == AMBER_PROTO_CHILD && method == AMBER_CHILD_SESSION);
+	if (label == AMBER_PROTO_PD && method == AMBER_PD_CREATE_CHILD) {
+		for (; idx < 5; idx++)
+			u->mr[idx] = word(&rs);
+		strings = 2;
+	}
+	if (strings) {
+		put_string(u, &idx, &rs);
+		if (strings == 2 || below(&rs, 3) == 0)
+			put_string(u, &idx, &rs);
+	} else {
+		unsigned n = below(&rs, 10) ? below(&rs, 6) : below(&rs, 64);
+		for (unsigned i = 0; i < n && idx < AMBER_MR_COUNT; i++)
+			u->mr[idx++] = word(&rs);
+	}
+	unsigned words = below(&rs, 20) ? idx : below(&rs, AMBER_MR_COUNT + 1);
+	unsigned items = below(&rs, 3) ? below(&rs, 3) : below(&rs, 10);
+	if (words + items > AMBER_MR_COUNT)
+		items = words >= AMBER_MR_COUNT ? 0 : AMBER_MR_COUNT - words;
+	int thread_items = label != AMBER_PROTO_CPU && !(label == AMBER_PROTO_PARENT || label == AMBER_PROTO_LOG ||
+							 label >= 0x2000u);
+	for (unsigned i = 0; i < items; i++)
+		u->mr[words + i] = item(&rs, thread_items && label == AMBER_PROTO_PD);
+	tame(u, label, words);
+	amber_tag_t tag = amber_tag(label, words, items);
+	if (below(&rs, 25) == 0)
+		tag |= (uint64_t)1 << below(&rs, 32); /* reserved bits, flags, bigger counts */
+	amber_word_t win = window(&rs);
+	u->op = below(&rs, 12) ? AMBER_OP_CALL : below(&rs, 3) ? AMBER_OP_SEND : below(&rs, 8);
+	u->sel = sel;
+	u->snd_timeout_us = timeout(&rs);
+	u->rcv_timeout_us = timeout(&rs);
+	u->tag = tag;
+	u->br[0] = win;
+	int err = enter(u, scribble);
+	if (err == AMBER_OK && u->op == AMBER_OP_CALL)
+		note_received(u, win, result_proto(label, method));
+	if (err == AMBER_OK && label == AMBER_PROTO_RM && method == AMBER_RM_ATTACH && u->mr[0] >= FIXED_RM_BASE &&
+	    u->mr[0] < FIXED_RM_BASE + (1ull << 30))
+		fixed_attached[below(&rs, 16)] = u->mr[0];
+	u->br[0] = 0;
+}
+
+/* ---- operations -------------------------------------------------------------- */
+
+static void op_session(void)
+{
+	static const char *const names[] = { "PD", "CPU", "RM", "ROM", "Timer", "PD", "CPU", "RM", "Timer", "fz0", "LOG", "" };
+	static const char *const roms[] = { "config", "hostile_fuzzer", "sheep_counter", "no_such", "" };
+	const char *name = names[below(&rs, sizeof names / sizeof names[0])];
+	const char *arg = !strcmp(name, "ROM") || below(&rs, 10) == 0 ? roms[below(&rs, 5)] : 0;
+	amber_sel_t dst = free_pool_slot(&rs);
+	int err = amber_parent_session_arg(name, arg, dst, timeout(&rs));
+	count(err);
+	st.sessions++;
+	if (err == AMBER_OK)
+		hint[dst - POOL_BASE] = session_proto(name);
+}
+
+static void op_service(int scribble)
+{
+	amber_sel_t sel = POOL_BASE + below(&rs, POOL_N);
+	for (unsigned i = 0; i < 6 && !hint[sel - POOL_BASE]; i++)
+		sel = POOL_BASE + below(&rs, POOL_N);
+	uint32_t label = hint[sel - POOL_BASE];
+	if (!label || below(&rs, 6) == 0)
+		label = any_proto(&rs);
+	if (below(&rs, 10) == 0)
+		sel = any_sel(&rs);
+	request(sel, label, scribble);
+}
+
+static void op_kernel_object(int scribble)
+{
+	static const uint32_t kp[] = { AMBER_PROTO_TASK, AMBER_PROTO_FACTORY, AMBER_PROTO_IRQ, AMBER_PROTO_GATE,
+				       AMBER_PROTO_THREAD };
+	uint32_t label = kp[below(&rs, 5)];
+	amber_sel_t sel = label == AMBER_PROTO_TASK ? AMBER_SEL_TASK : label == AMBER_PROTO_FACTORY ? AMBER_SEL_FACTORY : any_sel(&rs);
+	if (below(&rs, 8) == 0)
+		sel = any_sel(&rs);
+	struct amber_utcb *u = main_utcb;
+	unsigned method = below(&rs, 10) ? 1 + below(&rs, max_method(label)) : below(&rs, 8);
+	u->mr[0] = method;
+	for (unsigned i = 1; i < 5; i++)
+		u->mr[i] = word(&rs);
+	/* Arguments that name slots or threads, mostly sensible ones. */
+	amber_sel_t threads[] = { AMBER_SEL_THREAD, server.sel, scribbler.sel, POOL_BASE + below(&rs, POOL_N), 0 };
+	if (label == AMBER_PROTO_FACTORY) {
+		u->mr[1] = below(&rs, 4) ? free_pool_slot(&rs) : word(&rs);
+		u->mr[2] = threads[below(&rs, 5)];
+	} else if (label == AMBER_PROTO_IRQ && method == AMBER_IRQ_ATTACH) {
+		u->mr[1] = threads[below(&rs, 5)];
+	} else if (label == AMBER_PROTO_GATE) {
+		u->mr[1] = threads[below(&rs, 5)];
+	} else if (label == AMBER_PROTO_TASK) {
+		/* MAP never copies a thread of ours; UNMAP and DELETE stay in the pool. */
+		u->mr[1] = method == AMBER_TASK_CAP_INFO ? any_sel(&rs) : POOL_BASE + below(&rs, POOL_N);
+		if (method == AMBER_TASK_MAP && below(&rs, 3) == 0) {
+			static const amber_sel_t src[] = { AMBER_SEL_TASK, AMBER_SEL_FACTORY, AMBER_SEL_PARENT,
+							   AMBER_SEL_LOG, 0, AMBER_CAP_SLOTS };
+			u->mr[1] = src[below(&rs, 6)];
+		}
+		u->mr[2] = below(&rs, 5) ? free_pool_slot(&rs) : word(&rs);
+		if (own_thread_sel((amber_sel_t)u->mr[1]) && method != AMBER_TASK_CAP_INFO)
+			u->mr[1] = 0;
+		if (own_thread_sel((amber_sel_t)u->mr[2]) && method != AMBER_TASK_MAP)
+			u->mr[2] = 0;
+	}
+	if (label == AMBER_PROTO_TASK && method == AMBER_TASK_MAP && u->mr[2] >= POOL_BASE && u->mr[2] < AMBER_CAP_SLOTS &&
+	    u->mr[1] >= POOL_BASE && u->mr[1] < AMBER_CAP_SLOTS)
+		hint[u->mr[2] - POOL_BASE] = hint[u->mr[1] - POOL_BASE];
+	unsigned words = below(&rs, 16) ? 1 + below(&rs, 4) : below(&rs, 70);
+	u->op = below(&rs, 10) ? AMBER_OP_CALL : AMBER_OP_SEND;
+	u->sel = sel;
+	u->snd_timeout_us = timeout(&rs);
+	u->rcv_timeout_us = timeout(&rs);
+	u->tag = amber_tag(below(&rs, 12) ? label : any_proto(&rs), words, 0);
+	if (words > AMBER_MR_COUNT)
+		u->tag = ((uint64_t)label << 32) | words; /* beyond the tag's check */
+	u->br[0] = 0;
+	uint64_t a1 = u->mr[1], a2 = u->mr[2];
+	int err = enter(u, scribble);
+	if (err == AMBER_OK && label == AMBER_PROTO_FACTORY && a1 >= POOL_BASE && a1 < AMBER_CAP_SLOTS)
+		hint[a1 - POOL_BASE] = method == AMBER_FACTORY_CREATE_IRQ ? AMBER_PROTO_IRQ : AMBER_PROTO_GATE;
+	if (err == AMBER_OK && label == AMBER_PROTO_TASK && method == AMBER_TASK_DELETE && a1 >= POOL_BASE &&
+	    a1 < AMBER_CAP_SLOTS)
+		hint[a1 - POOL_BASE] = 0;
+	(void)a2;
+}
+
+/* A raw entry: any op, any selector (from any_sel), any tag. */
+static void op_raw(int scribble)
+{
+	struct amber_utcb *u = main_utcb;
+	for (unsigned i = 0; i < 8; i++)
+		u->mr[i] = word(&rs);
+	unsigned words = below(&rs, 10), items = below(&rs, 4);
+	for (unsigned i = 0; i < items; i++)
+		u->mr[words + i] = item(&rs, 0);
+	tame(u, AMBER_PROTO_PARENT, words + items);
+	u->op = below(&rs, 4) ? 1 + below(&rs, 5) : (uint32_t)word(&rs);
+	u->sel = any_sel(&rs);
+	u->snd_timeout_us = timeout(&rs);
+	u->rcv_timeout_us = timeout(&rs);
+	u->tag = below(&rs, 10) ? amber_tag(any_proto(&rs), words, items) : rnd();
+	if (amber_tag_label(u->tag) == AMBER_PROTO_PARENT && u->mr[0] == AMBER_PARENT_EXIT)
+		u->mr[0] = 0;
+	u->br[0] = window(&rs);
+	enter(u, scribble);
+	u->br[0] = 0;
+}
+
+/* Many entries in a row, as fast as the doorbell goes. */
+static void op_flood(void)
+{
+	struct amber_utcb *u = main_utcb;
+	unsigned n = 50 + below(&rs, 400);
+	for (unsigned i = 0; i < n; i++) {
+		u->op = i & 1 ? 77 : AMBER_OP_REPLY;
+		u->sel = 0;
+		u->tag = 0;
+		u->snd_timeout_us = 0;
+		u->rcv_timeout_us = 0;
+		(void)amber_kernel_entry(u);
+	}
+	st.flood_entries += n;
+}
+
+/* A thread of a CPU session we opened, on a stack nobody else uses. */
+static void spinner(void)
+{
+	__atomic_add_fetch(&spinners_live, 1, __ATOMIC_RELAXED);
+	struct amber_utcb *u = amber_utcb();
+	uint64_t s = (uint64_t)(uintptr_t)u | 1;
+	for (unsigned i = 0; i < 200 && !stop; i++) {
+		if (below(&s, 4) == 0)
+			(void)amber_ipc_wait(below(&s, 2) ? 0 : 1000);
+		else
+			amber_sys_yield();
+	}
+	__atomic_sub_fetch(&spinners_live, 1, __ATOMIC_RELAXED);
+	amber_sys_exit_thread(0);
+}
+
+static void op_start_thread(void)
+{
+	amber_sel_t cpu = POOL_BASE + below(&rs, POOL_N);
+	for (unsigned i = 0; i < 20 && hint[cpu - POOL_BASE] != AMBER_PROTO_CPU; i++)
+		cpu = POOL_BASE + below(&rs, POOL_N);
+	struct amber_utcb *u = main_utcb;
+	amber_sel_t th = free_pool_slot(&rs);
+	u->mr[0] = AMBER_CPU_CREATE_THREAD;
+	unsigned w = amber_mr_put_string(u, 1, "fz", 2);
+	u->br[0] = amber_rcv_window(th, 1);
+	u->op = AMBER_OP_CALL;
+	u->sel = cpu;
+	u->snd_timeout_us = u->rcv_timeout_us = 1000000;
+	u->tag = amber_tag(AMBER_PROTO_CPU, w, 0);
+	int err = enter(u, 0);
+	u->br[0] = 0;
+	if (err || spin_next >= SPINNERS)
+		return;
+	hint[th - POOL_BASE] = AMBER_PROTO_THREAD;
+	u->mr[0] = AMBER_CPU_START;
+	u->mr[1] = (uint64_t)(uintptr_t)spinner;
+	u->mr[2] = (uint64_t)(uintptr_t)&spin_stacks[spin_next++][SPIN_STACK] - 8;
+	u->mr[3] = amber_map_item(th, AMBER_RIGHTS_ALL);
+	u->tag = amber_tag(AMBER_PROTO_CPU, 3, 1);
+	u->op = AMBER_OP_CALL;
+	u->sel = cpu;
+	if (enter(u, 0) == AMBER_OK)
+		st.threads_started++;
+}
+
+/* ---- helper threads ---------------------------------------------------------- */
+
+/* Answers what arrives on gates and IRQs bound to it with random replies. */
+static void serve(void *arg)
+{
+	(void)arg;
+	uint64_t s = rs ^ 0x5e17e5e17eull;
+	struct amber_utcb *u = amber_utcb();
+	while (!stop) {
+		unsigned words = below(&s, 8), items = below(&s, 3) ? 0 : below(&s, 3);
+		for (unsigned i = 0; i < words; i++)
+			u->mr[i] = word(&s);
+		for (unsigned i = 0; i < items; i++)
+			u->mr[words + i] = item(&s, 0);
+		u->br[0] = below(&s, 8) ? amber_rcv_window(SRV_BASE, SRV_N) : window(&s);
+		int err = amber_ipc_reply_and_wait(amber_tag(any_proto(&s), words, items), 2000 + below(&s, 3000));
+		if (err == AMBER_OK && amber_tag_items(u->tag))
+			for (unsigned i = 0; i < SRV_N; i++) {
+				u->mr[0] = AMBER_TASK_DELETE;
+				u->mr[1] = SRV_BASE + i;
+				u->op = AMBER_OP_CALL;
+				u->sel = AMBER_SEL_TASK;
+				u->tag = amber_tag(AMBER_PROTO_TASK, 2, 0);
+				u->snd_timeout_us = u->rcv_timeout_us = 0;
+				(void)amber_kernel_entry(u);
+			}
+	}
+	u->br[0] = 0;
+}
+
+/* Writes junk over the main thread's inputs while it enters the kernel:
+ * everything but self, the doorbell words and the runtime's words. */
+static void scribble(void *arg)
+{
+	(void)arg;
+	uint64_t s = rs ^ 0xc0ffee1234ull;
+	unsigned acks = 0;
+	while (!stop) {
+		if (!__atomic_load_n(&scribble_on, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&scribble_ack, ++acks, __ATOMIC_RELEASE);
+			amber_sys_yield();
+			continue;
+		}
+		struct amber_utcb *u = main_utcb;
+		switch (below(&s, 8)) {
+		case 0: u->op = below(&s, 4) ? 1 + below(&s, 5) : (uint32_t)rnd_next(&s); break;
+		case 1: u->sel = any_sel(&s); break;
+		case 2: u->snd_timeout_us = timeout(&s); break;
+		case 3: u->rcv_timeout_us = timeout(&s); break;
+		case 4: u->tag = below(&s, 2) ? amber_tag(any_proto(&s), below(&s, 65), below(&s, 9)) : rnd_next(&s); break;
+		case 5: u->br[0] = window(&s); break;
+		case 6: u->mr[below(&s, 4)] = item(&s, 0); break;
+		default: {
+			unsigned i = below(&s, AMBER_MR_COUNT);
+			u->mr[i] = word(&s);
+			if (i == 0 && u->mr[0] == AMBER_PARENT_EXIT)
+				u->mr[0] = 0;
+		}
+		}
+		if (u->mr[0] == AMBER_PARENT_EXIT) /* another field made the parent's EXIT */
+			u->mr[0] = 0;
+	}
+	__atomic_store_n(&scribble_ack, ++acks, __ATOMIC_RELEASE);
+}
+
+/* ---- the end ----------------------------------------------------------------- */
+
+static void summary(unsigned seed, unsigned ops)
+{
+	amber_log("fuzz: seed %u, %u ops: %lu calls (%lu scribbled), %lu flood entries, %lu session requests, %lu threads started",
+		  seed, ops, (unsigned long)st.calls, (unsigned long)st.scribbled, (unsigned long)st.flood_entries,
+		  (unsigned long)st.sessions, (unsigned long)st.threads_started);
+	for (unsigned i = 0; i < 16; i++)
+		if (st.err[i])
+			amber_log("fuzz: %s %lu", amber_error_name(-(long)i), (unsigned long)st.err[i]);
+	if (st.err[16])
+		amber_log("fuzz: other results %lu", (unsigned long)st.err[16]);
+}
+
+/* Ring the doorbell of the server, which sits in its open wait. */
+static void ring_blocked(void)
+{
+	struct amber_utcb *su = (struct amber_utcb *)(uintptr_t)server.utcb;
+	for (unsigned i = 0; i < 1000; i++) {
+		uint32_t seq = ((su->entry_seq & AMBER_SEQ_MASK) + 1u) & AMBER_SEQ_MASK;
+		uint32_t old = __atomic_exchange_n(&su->entry_seq, seq, __ATOMIC_ACQ_REL);
+		if (old & AMBER_SEQ_SLEEPING) {
+			register long r10 __asm__("r10") = 0;
+			long ret;
+			__asm__ volatile("syscall"
+					 : "=a"(ret)
+					 : "a"(202L), "D"(&su->entry_seq), "S"(1L), "d"(1L), "r"(r10)
+					 : "rcx", "r11", "memory");
+		}
+		amber_sys_yield();
+	}
+}
+
+static _Noreturn void finale(unsigned how)
+{
+	switch (how) {
+	case 1: { /* a forbidden system call: getpid */
+		long ret;
+		__asm__ volatile("syscall" : "=a"(ret) : "a"(39L) : "rcx", "r11", "memory");
+		break;
+	}
+	case 2:
+		ring_blocked();
+		break;
+	case 3:
+		amber_sys_exit_group(0);
+	case 4: { /* a page fault nobody handles */
+		static volatile uintptr_t nowhere = 16;
+		*(volatile int *)nowhere = 1;
+		break;
+	}
+	default:
+		break;
+	}
+	amber_exit(0);
+}
+
+int main(void)
+{
+	const char *config = 0;
+	unsigned seed = 1, ops = DEFAULT_OPS;
+	if (amber_rom_config(&config, 0) == AMBER_OK) {
+		seed = amber_config_number(config, "seed", 1);
+		ops = amber_config_number(config, "ops", DEFAULT_OPS);
+	}
+	rs = ((uint64_t)seed << 1 | 1) * 0x9e3779b97f4a7c15ull;
+	main_utcb = amber_utcb();
+	int err = amber_cap_reserve(SRV_BASE, AMBER_CAP_SLOTS - SRV_BASE);
+	if (!err)
+		err = amber_thread_create(&server, serve, 0);
+	if (!err)
+		err = amber_thread_create(&scribbler, scribble, 0);
+	if (err) {
+		amber_log("fuzz: cannot start: %s", amber_error_name(err));
+		amber_exit(1);
+	}
+	amber_log("fuzz: seed %u, %u ops", seed, ops);
+	for (unsigned i = 0; i < ops; i++) {
+		st.ops++;
+		unsigned r = pct();
+		int scr = r >= 70 && r < 78;
+		if (scr)
+			r = below(&rs, 70);
+		if (r < 12)
+			op_session();
+		else if (r < 45)
+			op_service(scr);
+		else if (r < 57)
+			op_kernel_object(scr);
+		else if (r < 70)
+			op_raw(scr);
+		else if (r < 80)
+			op_flood();
+		else if (r < 86)
+			op_start_thread();
+		else if (r < 94) {
+			/* Close a session, or anything else in the pool. */
+			amber_sel_t sel = below(&rs, 10) ? POOL_BASE + below(&rs, POOL_N) : any_sel(&rs);
+			int e = amber_parent_close(sel);
+			count(e);
+			if (e == AMBER_OK && sel >= POOL_BASE)
+				hint[sel - POOL_BASE] = 0;
+		} else
+			op_kernel_object(0);
+	}
+	summary(seed, ops);
+	finale(seed % 5);
+}
