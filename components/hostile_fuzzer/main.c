@@ -36,6 +36,8 @@
 #include <amber/rom_session.h>
 #include <amber/signal_source.h>
 #include <amber/child.h>
+#include <amber/kobj.h>
+#include <amber/pd.h>
 #include <amber/string.h>
 #include <amber/syscall.h>
 #include <amber/thread.h>
@@ -50,12 +52,15 @@
 #define FIXED_RM_BASE 0x10000000000ull /* fixed-address attaches: far above the runtime's */
 #define DEFAULT_OPS 2000u
 
+#define NPROTOS 16u
+
 /* What a pool slot is believed to hold: the protocol to speak to it (0:
  * empty or unknown). Only a hint: nothing relies on it. */
 static uint32_t hint[POOL_N];
 
 static struct {
-	uint64_t ops, calls, scribbled, flood_entries, sessions, threads_started;
+	uint64_t ops, calls, scribbled, flood_entries, sessions, threads_started, children, sweeps;
+	uint64_t ok_by[NPROTOS + 1]; /* successes by the protocol spoken, then any other */
 	uint64_t err[17]; /* 0 .. -15, then anything else */
 } st;
 
@@ -91,7 +96,7 @@ static const uint32_t protos[] = {
 	AMBER_PROTO_SIGNAL_CONTEXT, AMBER_PROTO_TIMER,	      AMBER_PROTO_CHILD,  AMBER_PROTO_TASK,
 	AMBER_PROTO_THREAD,	   AMBER_PROTO_IRQ,	      AMBER_PROTO_FACTORY, AMBER_PROTO_GATE,
 };
-#define NPROTOS (sizeof protos / sizeof protos[0])
+_Static_assert(sizeof protos / sizeof protos[0] == NPROTOS, "NPROTOS");
 
 static uint32_t any_proto(uint64_t *s)
 {
@@ -160,7 +165,9 @@ static int own_thread_sel(amber_sel_t sel)
 	return sel == AMBER_SEL_THREAD || sel == server.sel || sel == scribbler.sel;
 }
 
-/* A map item. Our own threads go only without CONTROL (see the top). */
+/* A map item. Our own threads go only without CONTROL (see the top),
+ * except to what we believe is a PD session (thread_items): signal sources
+ * and RPC capabilities need a thread with CONTROL, and core keeps it. */
 static amber_word_t item(uint64_t *s, int thread_items)
 {
 	unsigned r = below(s, 100);
@@ -168,12 +175,11 @@ static amber_word_t item(uint64_t *s, int thread_items)
 		return rnd_next(s); /* any junk: type, rights, selector */
 	amber_sel_t sel = any_sel(s);
 	if (thread_items && r < 20) {
-		static const unsigned pick[] = { 0, 1, 2 };
-		unsigned w = pick[below(s, 3)];
+		unsigned w = below(s, 3);
 		sel = w == 0 ? AMBER_SEL_THREAD : w == 1 ? server.sel : scribbler.sel;
 	}
 	unsigned rights = below(s, 9) == 8 ? 0xffu : below(s, 8);
-	if (own_thread_sel(sel))
+	if (own_thread_sel(sel) && !thread_items)
 		rights &= ~(unsigned)AMBER_RIGHT_CONTROL;
 	return amber_map_item(sel, rights);
 }
@@ -237,6 +243,14 @@ static void tame(struct amber_utcb *u, uint32_t label, unsigned words)
 	}
 	if (label == AMBER_PROTO_RM && u->mr[0] == AMBER_RM_ATTACH && words > 1 && u->mr[1] && below(&rs, 2))
 		u->mr[1] = FIXED_RM_BASE + (uint64_t)below(&rs, 1u << 18) * AMBER_PAGE_SIZE;
+}
+
+static void count_ok(uint32_t label)
+{
+	unsigned i = 0;
+	while (i < NPROTOS && protos[i] != label)
+		i++;
+	st.ok_by[i]++;
 }
 
 static void count(int err)
@@ -362,7 +376,7 @@ static void request(amber_sel_t sel, uint32_t label, int scribble)
 	int thread_items = label != AMBER_PROTO_CPU && !(label == AMBER_PROTO_PARENT || label == AMBER_PROTO_LOG ||
 							 label >= 0x2000u);
 	for (unsigned i = 0; i < items; i++)
-		u->mr[words + i] = item(&rs, thread_items && label == AMBER_PROTO_PD);
+		u->mr[words + i] = item(&rs, thread_items && label == AMBER_PROTO_PD && hint[sel >= POOL_BASE && sel < AMBER_CAP_SLOTS ? sel - POOL_BASE : 0] == AMBER_PROTO_PD && sel >= POOL_BASE && sel < AMBER_CAP_SLOTS);
 	tame(u, label, words);
 	amber_tag_t tag = amber_tag(label, words, items);
 	if (below(&rs, 25) == 0)
@@ -375,6 +389,8 @@ static void request(amber_sel_t sel, uint32_t label, int scribble)
 	u->tag = tag;
 	u->br[0] = win;
 	int err = enter(u, scribble);
+	if (err == AMBER_OK)
+		count_ok(label);
 	if (err == AMBER_OK && u->op == AMBER_OP_CALL)
 		note_received(u, win, result_proto(label, method));
 	if (err == AMBER_OK && label == AMBER_PROTO_RM && method == AMBER_RM_ATTACH && u->mr[0] >= FIXED_RM_BASE &&
@@ -462,6 +478,8 @@ static void op_kernel_object(int scribble)
 	u->br[0] = 0;
 	uint64_t a1 = u->mr[1], a2 = u->mr[2];
 	int err = enter(u, scribble);
+	if (err == AMBER_OK)
+		count_ok(label);
 	if (err == AMBER_OK && label == AMBER_PROTO_FACTORY && a1 >= POOL_BASE && a1 < AMBER_CAP_SLOTS)
 		hint[a1 - POOL_BASE] = method == AMBER_FACTORY_CREATE_IRQ ? AMBER_PROTO_IRQ : AMBER_PROTO_GATE;
 	if (err == AMBER_OK && label == AMBER_PROTO_TASK && method == AMBER_TASK_DELETE && a1 >= POOL_BASE &&
@@ -554,6 +572,196 @@ static void op_start_thread(void)
 		st.threads_started++;
 }
 
+/* A pool slot believed to hold `proto`, or AMBER_SEL_INVALID. */
+static amber_sel_t pool_with(uint32_t proto)
+{
+	amber_sel_t sel = POOL_BASE + below(&rs, POOL_N);
+	for (unsigned i = 0; i < POOL_N; i++, sel = sel + 1 < AMBER_CAP_SLOTS ? sel + 1 : POOL_BASE)
+		if (hint[sel - POOL_BASE] == proto)
+			return sel;
+	return AMBER_SEL_INVALID;
+}
+
+static amber_sel_t open_session(const char *name, const char *arg)
+{
+	amber_sel_t dst = free_pool_slot(&rs);
+	int err = amber_parent_session_arg(name, arg, dst, 1000000);
+	count(err);
+	st.sessions++;
+	if (err)
+		return AMBER_SEL_INVALID;
+	hint[dst - POOL_BASE] = session_proto(name);
+	count_ok(AMBER_PROTO_PARENT);
+	return dst;
+}
+
+static amber_sel_t pool_session(uint32_t proto, const char *name)
+{
+	amber_sel_t s = pool_with(proto);
+	return s != AMBER_SEL_INVALID && below(&rs, 4) ? s : open_session(name, 0);
+}
+
+/* Two free neighbouring pool slots (a signal source and its semaphore). */
+static amber_sel_t free_pair(void)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		amber_sel_t sel = POOL_BASE + below(&rs, POOL_N - 1);
+		if (!hint[sel - POOL_BASE] && !hint[sel + 1 - POOL_BASE])
+			return sel;
+	}
+	return POOL_BASE;
+}
+
+/* A signal context of a source whose semaphore waits on the server
+ * thread (or a spinner): the target of Timer, RM, CPU and ROM SIGHs. */
+static amber_sel_t make_context(amber_sel_t pd)
+{
+	amber_sel_t src = pool_with(AMBER_PROTO_SIGNAL_SOURCE);
+	if (src == AMBER_SEL_INVALID || below(&rs, 3) == 0) {
+		amber_sel_t th = below(&rs, 4) ? server.sel : pool_with(AMBER_PROTO_THREAD);
+		src = free_pair();
+		int err = amber_pd_alloc_signal_source(pd, th, src, 0);
+		count(err);
+		if (err)
+			return AMBER_SEL_INVALID;
+		count_ok(AMBER_PROTO_PD);
+		hint[src - POOL_BASE] = AMBER_PROTO_SIGNAL_SOURCE;
+		hint[src + 1 - POOL_BASE] = AMBER_PROTO_IRQ;
+	}
+	amber_sel_t ctx = free_pool_slot(&rs);
+	int err = amber_pd_alloc_context(pd, src, rnd(), ctx);
+	count(err);
+	if (err)
+		return AMBER_SEL_INVALID;
+	count_ok(AMBER_PROTO_PD);
+	hint[ctx - POOL_BASE] = AMBER_PROTO_SIGNAL_CONTEXT;
+	return ctx;
+}
+
+/* A chain that reaches deep state: a context, then Timer, RM, CPU or ROM
+ * signals aimed at it, or signals submitted and fetched by hand. */
+static void op_signals(void)
+{
+	amber_sel_t pd = pool_session(AMBER_PROTO_PD, "PD");
+	if (pd == AMBER_SEL_INVALID)
+		return;
+	amber_sel_t ctx = make_context(pd);
+	if (ctx == AMBER_SEL_INVALID)
+		return;
+	struct amber_utcb *u = main_utcb;
+	static const struct {
+		uint32_t proto;
+		const char *name;
+		unsigned sigh;
+	} sighs[] = { { AMBER_PROTO_TIMER, "Timer", AMBER_TIMER_SIGH }, { AMBER_PROTO_RM, "RM", AMBER_RM_SIGH },
+		      { AMBER_PROTO_CPU, "CPU", AMBER_CPU_SIGH }, { AMBER_PROTO_ROM, "ROM", AMBER_ROM_SIGH } };
+	unsigned k = below(&rs, 5);
+	if (k == 4) { /* submit and fetch by hand */
+		u->mr[0] = AMBER_SIGNAL_CONTEXT_SUBMIT;
+		u->mr[1] = below(&rs, 4) ? 1 + below(&rs, 5) : word(&rs);
+		u->op = AMBER_OP_CALL;
+		u->sel = ctx;
+		u->tag = amber_tag(AMBER_PROTO_SIGNAL_CONTEXT, 2, 0);
+		u->snd_timeout_us = u->rcv_timeout_us = 100000;
+		if (enter(u, 0) == AMBER_OK)
+			count_ok(AMBER_PROTO_SIGNAL_CONTEXT);
+		return;
+	}
+	amber_sel_t s = sighs[k].proto == AMBER_PROTO_ROM ? pool_with(AMBER_PROTO_ROM) : pool_session(sighs[k].proto, sighs[k].name);
+	if (s == AMBER_SEL_INVALID)
+		s = open_session(sighs[k].name, sighs[k].proto == AMBER_PROTO_ROM ? "config" : 0);
+	if (s == AMBER_SEL_INVALID)
+		return;
+	u->mr[0] = sighs[k].sigh;
+	u->mr[1] = amber_map_item(ctx, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
+	u->op = AMBER_OP_CALL;
+	u->sel = s;
+	u->tag = amber_tag(sighs[k].proto, 1, 1);
+	u->snd_timeout_us = u->rcv_timeout_us = 100000;
+	if (enter(u, 0) == AMBER_OK)
+		count_ok(sighs[k].proto);
+	if (sighs[k].proto == AMBER_PROTO_TIMER) {
+		u->mr[0] = below(&rs, 2) ? AMBER_TIMER_TRIGGER_PERIODIC : AMBER_TIMER_TRIGGER_ONCE;
+		u->mr[1] = below(&rs, 4) ? 1000 + below(&rs, 5000) : word(&rs);
+		u->op = AMBER_OP_CALL;
+		u->sel = s;
+		u->tag = amber_tag(AMBER_PROTO_TIMER, 2, 0);
+		if (enter(u, 0) == AMBER_OK)
+			count_ok(AMBER_PROTO_TIMER);
+	}
+	if (below(&rs, 3) == 0) { /* the context goes while it is registered */
+		u->mr[0] = below(&rs, 2) ? AMBER_PD_FREE_CONTEXT : AMBER_PD_FREE_SIGNAL_SOURCE;
+		amber_sel_t victim = u->mr[0] == AMBER_PD_FREE_CONTEXT ? ctx : pool_with(AMBER_PROTO_SIGNAL_SOURCE);
+		u->mr[1] = amber_map_item(victim, AMBER_RIGHTS_ALL);
+		u->op = AMBER_OP_CALL;
+		u->sel = pd;
+		u->tag = amber_tag(AMBER_PROTO_PD, 1, 1);
+		if (enter(u, 0) == AMBER_OK) {
+			count_ok(AMBER_PROTO_PD);
+			if (victim >= POOL_BASE)
+				hint[victim - POOL_BASE] = 0;
+		}
+	}
+}
+
+/* A child of ours: a parent gate bound to the server thread (which answers
+ * the child at random), an exit context, a binary; started or not. */
+static void op_child(void)
+{
+	static const char *const bins[] = { "cr_idle", "sheep_counter", "hello_client", "test_crash", "no_such" };
+	amber_sel_t pd = pool_session(AMBER_PROTO_PD, "PD");
+	if (pd == AMBER_SEL_INVALID)
+		return;
+	amber_sel_t ctx = make_context(pd);
+	amber_sel_t gate = free_pool_slot(&rs);
+	int err = amber_factory_create_gate(AMBER_SEL_FACTORY, gate, server.sel, rnd());
+	count(err);
+	if (err)
+		return;
+	hint[gate - POOL_BASE] = AMBER_PROTO_GATE;
+	char name[8] = { 'c', (char)('a' + below(&rs, 26)), (char)('a' + below(&rs, 26)), 0 };
+	struct amber_child_args a = {
+		.name = name,
+		.binary = bins[below(&rs, sizeof bins / sizeof bins[0])],
+		.caps = below(&rs, 4) ? 2 + below(&rs, 12) : word(&rs),
+		.ram = below(&rs, 4) ? (1u + below(&rs, 4)) << 20 : word(&rs),
+		.parent_gate = gate,
+		.exit_sigh = ctx,
+		.config_ds = AMBER_SEL_INVALID,
+	};
+	amber_sel_t child = free_pool_slot(&rs);
+	err = amber_pd_create_child(pd, &a, child);
+	count(err);
+	if (err)
+		return;
+	count_ok(AMBER_PROTO_PD);
+	st.children++;
+	hint[child - POOL_BASE] = AMBER_PROTO_CHILD;
+	if (below(&rs, 4)) {
+		err = amber_child_start(child);
+		count(err);
+	}
+	if (below(&rs, 3) == 0) { /* and ends at once, or its PD session goes */
+		err = below(&rs, 2) ? amber_child_kill(child, (enum amber_child_kill_mode)below(&rs, 2), 3)
+				    : amber_parent_close(pd);
+		count(err);
+	}
+}
+
+/* Give back everything in the pool: sessions closed, the rest deleted.
+ * Creation and teardown in core again and again. */
+static void op_sweep(void)
+{
+	st.sweeps++;
+	for (amber_sel_t sel = POOL_BASE; sel < AMBER_CAP_SLOTS; sel++) {
+		if (!hint[sel - POOL_BASE])
+			continue;
+		count(amber_parent_close(sel)); /* a slot deleted unclosed keeps its session */
+		count(amber_task_delete(AMBER_SEL_TASK, sel));
+		hint[sel - POOL_BASE] = 0;
+	}
+}
+
 /* ---- helper threads ---------------------------------------------------------- */
 
 /* Answers what arrives on gates and IRQs bound to it with random replies. */
@@ -626,6 +834,11 @@ static void summary(unsigned seed, unsigned ops)
 	amber_log("fuzz: seed %u, %u ops: %lu calls (%lu scribbled), %lu flood entries, %lu session requests, %lu threads started",
 		  seed, ops, (unsigned long)st.calls, (unsigned long)st.scribbled, (unsigned long)st.flood_entries,
 		  (unsigned long)st.sessions, (unsigned long)st.threads_started);
+	amber_log("fuzz: %lu children, %lu sweeps; successes by protocol:", (unsigned long)st.children,
+		  (unsigned long)st.sweeps);
+	for (unsigned i = 0; i <= NPROTOS; i++)
+		if (st.ok_by[i])
+			amber_log("fuzz:   %x %lu", i < NPROTOS ? protos[i] : 0, (unsigned long)st.ok_by[i]);
 	for (unsigned i = 0; i < 16; i++)
 		if (st.err[i])
 			amber_log("fuzz: %s %lu", amber_error_name(-(long)i), (unsigned long)st.err[i]);
@@ -652,6 +865,19 @@ static void ring_blocked(void)
 	}
 }
 
+/* Register no fault handler through a new session of `name`. */
+static int clear_sigh(const char *name, uint32_t proto, unsigned sigh)
+{
+	amber_sel_t sel = open_session(name, 0);
+	struct amber_utcb *u = main_utcb;
+	u->mr[0] = sigh;
+	u->op = AMBER_OP_CALL;
+	u->sel = sel;
+	u->tag = amber_tag(proto, 1, 0);
+	u->snd_timeout_us = u->rcv_timeout_us = 1000000;
+	return sel != AMBER_SEL_INVALID && enter(u, 0) == AMBER_OK;
+}
+
 static _Noreturn void finale(unsigned how)
 {
 	switch (how) {
@@ -665,7 +891,11 @@ static _Noreturn void finale(unsigned how)
 		break;
 	case 3:
 		amber_sys_exit_group(0);
-	case 4: { /* a page fault nobody handles */
+	case 4: { /* a fault nobody handles: first no RM or CPU handler (either would park us) */
+		if (!clear_sigh("RM", AMBER_PROTO_RM, AMBER_RM_SIGH) || !clear_sigh("CPU", AMBER_PROTO_CPU, AMBER_CPU_SIGH)) {
+			amber_log("fuzz: cannot clear the fault handlers: exit instead");
+			amber_exit(0);
+		}
 		static volatile uintptr_t nowhere = 16;
 		*(volatile int *)nowhere = 1;
 		break;
@@ -698,6 +928,8 @@ int main(void)
 	amber_log("fuzz: seed %u, %u ops", seed, ops);
 	for (unsigned i = 0; i < ops; i++) {
 		st.ops++;
+		if (i % 256 == 255)
+			op_sweep();
 		unsigned r = pct();
 		int scr = r >= 70 && r < 78;
 		if (scr)
@@ -712,8 +944,12 @@ int main(void)
 			op_raw(scr);
 		else if (r < 80)
 			op_flood();
-		else if (r < 86)
+		else if (r < 83)
 			op_start_thread();
+		else if (r < 85)
+			op_signals();
+		else if (r < 86)
+			op_child();
 		else if (r < 94) {
 			/* Close a session, or anything else in the pool. */
 			amber_sel_t sel = below(&rs, 10) ? POOL_BASE + below(&rs, POOL_N) : any_sel(&rs);

@@ -85,7 +85,7 @@ static const char *fuzz_one(unsigned seed, unsigned ops)
 	char xml[2048];
 	snprintf(xml, sizeof xml,
 		 "<scenario>\n"
-		 "  <component name=\"hostile_fuzzer\" caps=\"64\" ram=\"8M\">\n"
+		 "  <component name=\"hostile_fuzzer\" caps=\"256\" ram=\"32M\">\n"
 		 "    <config><fuzz seed=\"%u\" ops=\"%u\"/></config>\n"
 		 "  </component>\n%s</scenario>\n",
 		 seed, ops, victims_xml);
