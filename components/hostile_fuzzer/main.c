@@ -403,7 +403,7 @@ static void request(amber_sel_t sel, uint32_t label, int scribble)
 
 static void op_session(void)
 {
-	static const char *const names[] = { "PD", "CPU", "RM", "ROM", "Timer", "PD", "CPU", "RM", "Timer", "fz0", "LOG", "" };
+	static const char *const names[] = { "PD", "CPU", "RM", "ROM", "Timer", "PD", "CPU", "RM", "Timer", "fz0", "fz1", "LOG", "" };
 	static const char *const roms[] = { "config", "hostile_fuzzer", "sheep_counter", "no_such", "" };
 	const char *name = names[below(&rs, sizeof names / sizeof names[0])];
 	const char *arg = !strcmp(name, "ROM") || below(&rs, 10) == 0 ? roms[below(&rs, 5)] : 0;
@@ -526,17 +526,51 @@ static void op_flood(void)
 	st.flood_entries += n;
 }
 
-/* A thread of a CPU session we opened, on a stack nobody else uses. */
+/* A thread of a CPU session we opened, on a stack nobody else uses: it
+ * races the main thread on the pool (calls, deletes, closes) with
+ * generator state of its own. */
 static void spinner(void)
 {
 	__atomic_add_fetch(&spinners_live, 1, __ATOMIC_RELAXED);
 	struct amber_utcb *u = amber_utcb();
 	uint64_t s = (uint64_t)(uintptr_t)u | 1;
 	for (unsigned i = 0; i < 200 && !stop; i++) {
-		if (below(&s, 4) == 0)
-			(void)amber_ipc_wait(below(&s, 2) ? 0 : 1000);
-		else
+		unsigned r = below(&s, 8);
+		if (r == 0) {
 			amber_sys_yield();
+			continue;
+		}
+		unsigned words = 1 + below(&s, 4), items = below(&s, 3);
+		uint32_t label = any_proto(&s);
+		u->mr[0] = below(&s, 6);
+		for (unsigned w = 1; w < words; w++)
+			u->mr[w] = r == 1 ? POOL_BASE + below(&s, POOL_N) : word(&s);
+		for (unsigned k = 0; k < items; k++)
+			u->mr[words + k] = item(&s, 0);
+		if (r == 2) { /* delete or unmap a pool slot */
+			label = AMBER_PROTO_TASK;
+			u->mr[0] = below(&s, 2) ? AMBER_TASK_DELETE : AMBER_TASK_UNMAP;
+			u->mr[1] = POOL_BASE + below(&s, POOL_N);
+			words = 2;
+			items = 0;
+		} else if (r == 3) { /* close a pool slot */
+			label = AMBER_PROTO_PARENT;
+			u->mr[0] = AMBER_PARENT_CLOSE;
+			u->mr[1] = amber_map_item(POOL_BASE + below(&s, POOL_N), AMBER_RIGHTS_ALL);
+			words = 1;
+			items = 1;
+		}
+		if (label == AMBER_PROTO_PARENT && u->mr[0] == AMBER_PARENT_EXIT)
+			u->mr[0] = AMBER_PARENT_UPGRADE;
+		if (label == AMBER_PROTO_CPU || label == AMBER_PROTO_RM)
+			u->mr[0] = below(&s, 2) ? AMBER_CPU_STATE_FULL_SIZE : 99; /* no START, DETACH, ... */
+		u->op = below(&s, 8) ? AMBER_OP_CALL : 1 + below(&s, 5);
+		u->sel = r == 2 ? AMBER_SEL_TASK : r == 3 ? AMBER_SEL_PARENT : below(&s, 4) ? POOL_BASE + below(&s, POOL_N) : any_sel(&s);
+		u->snd_timeout_us = timeout(&s);
+		u->rcv_timeout_us = timeout(&s);
+		u->tag = amber_tag(label, words, items);
+		u->br[0] = window(&s);
+		(void)amber_kernel_entry(u);
 	}
 	__atomic_sub_fetch(&spinners_live, 1, __ATOMIC_RELAXED);
 	amber_sys_exit_thread(0);
@@ -748,6 +782,22 @@ static void op_child(void)
 	}
 }
 
+/* Announce a gate bound to the server thread as "fz0" or "fz1", which the
+ * other fuzzer of a scenario with two asks for: calls between components. */
+static void op_announce(void)
+{
+	amber_sel_t gate = free_pool_slot(&rs);
+	int err = amber_factory_create_gate(AMBER_SEL_FACTORY, gate, server.sel, rnd());
+	count(err);
+	if (err)
+		return;
+	hint[gate - POOL_BASE] = AMBER_PROTO_GATE;
+	err = amber_parent_announce(below(&rs, 2) ? "fz0" : "fz1", gate);
+	count(err);
+	if (!err)
+		count_ok(AMBER_PROTO_PARENT);
+}
+
 /* Give back everything in the pool: sessions closed, the rest deleted.
  * Creation and teardown in core again and again. */
 static void op_sweep(void)
@@ -957,8 +1007,10 @@ int main(void)
 			count(e);
 			if (e == AMBER_OK && sel >= POOL_BASE)
 				hint[sel - POOL_BASE] = 0;
-		} else
+		} else if (r < 97)
 			op_kernel_object(0);
+		else
+			op_announce();
 	}
 	summary(seed, ops);
 	finale(seed % 5);
