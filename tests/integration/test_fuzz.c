@@ -2,9 +2,11 @@
  * Tracker issue 10, "A hostile-component fuzzer": components/hostile_fuzzer
  * drives the kernel ABI and core's services with pseudo-random requests
  * from a seed while cr_counter and sheep_counter, whose output is
- * deterministic, run next to it (scenarios/fuzz.xml). For each seed:
+ * deterministic, run next to it (scenarios/fuzz.xml), and a second
+ * fuzzer with another seed whose announced services it calls. For each
+ * seed:
  * amber-core ends with status 0 and no sanitizer report or hang, the
- * well-behaved components print exactly what they print alone, and the
+ * well-behaved components print exactly what they print alone, and each
  * fuzzer logs its summary and ends, by exiting or killed by core for a
  * forbidden action (its last act, chosen by the seed).
  *
@@ -79,7 +81,14 @@ static void make_baseline(void)
 	run_free(&r);
 }
 
-/* One run; NULL if all is well, else why not (the output is dumped). */
+/* The second fuzzer's seed: another run, and the same finale's partner
+ * varies (seed % 5 picks the finale). */
+static unsigned second_seed(unsigned seed)
+{
+	return (seed * 2654435761u + 7u) & 0x7fffffffu;
+}
+
+/* One run of two fuzzers (they call each other's announced services); NULL if all is well, else why not (the output is dumped). */
 static const char *fuzz_one(unsigned seed, unsigned ops)
 {
 	char xml[2048];
@@ -87,8 +96,11 @@ static const char *fuzz_one(unsigned seed, unsigned ops)
 		 "<scenario>\n"
 		 "  <component name=\"hostile_fuzzer\" caps=\"256\" ram=\"32M\">\n"
 		 "    <config><fuzz seed=\"%u\" ops=\"%u\"/></config>\n"
+		 "  </component>\n"
+		 "  <component name=\"hostile_fuzzer2\" binary=\"hostile_fuzzer\" caps=\"256\" ram=\"32M\">\n"
+		 "    <config><fuzz seed=\"%u\" ops=\"%u\"/></config>\n"
 		 "  </component>\n%s</scenario>\n",
-		 seed, ops, victims_xml);
+		 seed, ops, second_seed(seed), ops, victims_xml);
 	struct run r;
 	run_scenario_text(&r, xml, 60 + ops / 100);
 	const char *why = NULL;
@@ -106,10 +118,12 @@ static const char *fuzz_one(unsigned seed, unsigned ops)
 		why = "sanitizer report";
 	else if (!same)
 		why = "the well-behaved components' output differs from their output alone";
-	else if (!run_has(&r, " scribbled), "))
-		why = "no summary from the fuzzer";
+	else if (run_count(&r, " scribbled), ") != 2)
+		why = "no summary from a fuzzer";
 	else if (!run_has(&r, "core: hostile_fuzzer exited") && !run_has(&r, "core: hostile_fuzzer killed"))
 		why = "the fuzzer did not end";
+	else if (!run_has(&r, "core: hostile_fuzzer2 exited") && !run_has(&r, "core: hostile_fuzzer2 killed"))
+		why = "the second fuzzer did not end";
 	if (why) {
 		run_dump(&r);
 		fprintf(stderr, "fuzz: seed %u (ops %u) FAILED: %s\n", seed, ops, why);
