@@ -2,6 +2,7 @@
 #
 #   make            amber-core, the launcher, the runtime and the components
 #   make check      unit and integration tests, then again under ASan+UBSan
+#   make fuzz       the hostile-component fuzzer for SECONDS (default 300)
 #   make bench      benchmarks (IPC round trip against raw Linux)
 #   make demo       run the demo scenario
 #
@@ -196,6 +197,16 @@ cr-diff: all
 	$(CR_DIFF) --build $(BUILD) --points $(N) $(CR_WORKLOADS)
 cr-stress: all
 	$(CR_DIFF) --build $(BUILD) --points $(N) $(CR_STRESS_WORKLOADS)
+
+# The hostile-component fuzzer (components/hostile_fuzzer, tests/integration/
+# test_fuzz.c): `make check` runs a few fixed seeds; `make fuzz SECONDS=3600`
+# runs random seeds for that long (FUZZ_OPS operations each) and prints the
+# seed of every failure; `make SAN=1 fuzz ...` under the sanitizers.
+SECONDS ?= 300
+FUZZ_OPS ?= 5000
+.PHONY: fuzz
+fuzz: all
+	AMBER_BUILD=$(BUILD) AMBER_FUZZ_SECONDS=$(SECONDS) AMBER_FUZZ_OPS=$(FUZZ_OPS) $(BUILD)/tests/test_fuzz
 
 check-plain: unit integration
 

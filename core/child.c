@@ -59,7 +59,9 @@ static void end_unstarted(struct component *c, const char *why)
 	c->state = COMPONENT_ENDED;
 	c->end_state = AMBER_CHILD_KILLED;
 	snprintf(c->end_reason, sizeof(c->end_reason), "%.150s", why);
-	if (c->parent_gate != AMBER_SEL_INVALID)
+	/* Only if it is still the gate: a revoke by the parent empties the
+	 * slot, and core may have put another object there since. */
+	if (c->parent_gate != AMBER_SEL_INVALID && component_parent_gate_held(c, c->parent_gate))
 		kernel_cap_delete(kernel_core_task(), c->parent_gate);
 	c->parent_gate = AMBER_SEL_INVALID;
 	give_back(c);
@@ -69,6 +71,12 @@ static int child_start(struct component *c)
 {
 	if (c->state != COMPONENT_NEW || c->ending)
 		return AMBER_ERR_INVALID_ARG;
+	if (!component_parent_gate_held(c, c->parent_gate)) {
+		/* Its slot 4 would be derived from whatever core keeps there now. */
+		core_report("cannot start %s: its parent gate was revoked", c->name);
+		end_unstarted(c, "its parent gate was revoked before it started");
+		return AMBER_ERR_INVALID_ARG;
+	}
 	char err[512];
 	core_component_live();
 	if (component_start_locked(c, err, sizeof(err)) < 0) {
@@ -260,6 +268,7 @@ static int create(struct component *p, struct kcore_request *req)
 	c->ram_quota = ram;
 	c->parent = p;
 	c->parent_gate = req->items[0];
+	c->parent_gate_id = kernel_object_id(kernel_cap_object(core, c->parent_gate, NULL, NULL));
 	c->exit_sigh = sigh;
 	c->end_state = AMBER_CHILD_CREATED;
 	core_component_register(c);

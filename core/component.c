@@ -67,9 +67,19 @@ static int create_kernel_objects(struct component *c)
 	return AMBER_OK;
 }
 
+bool component_parent_gate_held(const struct component *c, amber_sel_t sel)
+{
+	struct kobj *o = kernel_cap_object(kernel_core_task(), sel, NULL, NULL);
+	return o && kernel_object_id(o) == c->parent_gate_id;
+}
+
 static void delete_root_caps(struct component *c)
 {
 	struct ktask *core = kernel_core_task();
+	/* A child's parent gate is a copy its parent may have revoked: the
+	 * slot may hold another object by now, which is not ours to delete. */
+	if (c->parent && c->parent_sel != AMBER_SEL_INVALID && !component_parent_gate_held(c, c->parent_sel))
+		c->parent_sel = AMBER_SEL_INVALID;
 	/* Threads first: their callers and senders are woken with an error
 	 * while the rest of the component still exists. */
 	amber_sel_t *sels[] = { &c->thread_sel, &c->factory_sel, &c->parent_sel, &c->log_sel, &c->task_sel };
@@ -426,6 +436,7 @@ int component_load_parent_gate(struct cr_load *l)
 			   m->parent_gate_id)
 		return cr_fail(l->err, l->errlen, "%s: its parent's gate (slot %u of task %llu) is gone", c->name,
 			       m->parent_gate_from_sel, (unsigned long long)m->parent_gate_from_task);
+	c->parent_gate_id = m->parent_gate_id;
 	return 0;
 }
 

@@ -125,6 +125,8 @@ struct component {
 	unsigned nchildren;
 	struct component *parent;     /* the component that created it; NULL: the scenario's */
 	amber_sel_t parent_gate;      /* a child's parent gate (core's task) until it starts */
+	uint64_t parent_gate_id;      /* its object: the parent may revoke the gate, and core
+				       * reuses the emptied slot (component_parent_gate_held) */
 	uint64_t exit_sigh;           /* signal context id submitted to when it ends */
 	int end_state;                /* enum amber_child_state */
 	int end_code;
@@ -139,6 +141,10 @@ int component_start_locked(struct component *c, char *err, size_t errlen);
 /* After its process is gone: revoke and destroy everything it had. Called
  * without the kernel lock. */
 void component_cleanup(struct component *c);
+/* Does core's slot `sel` (a child's parent_gate or parent_sel) still hold
+ * the parent's gate? A parent that deleted or unmapped the gate it gave
+ * emptied it, and core may have put another object there since. */
+bool component_parent_gate_held(const struct component *c, amber_sel_t sel);
 /* checkpoint --kill: end its process and give its memory's pages back,
  * but keep its kernel objects, sessions and capabilities, its task
  * frozen, so that calls to it queue until a restore replaces it (which

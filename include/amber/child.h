@@ -21,8 +21,10 @@
  *       binary that does not exist, a config range outside the dataspace.
  *
  *   Child capability (AMBER_PROTO_CHILD):
- *     START        the child runs. INVALID_ARG if it was started before or
- *                  cannot be loaded (core reports why; it has then ended).
+ *     START        the child runs. INVALID_ARG if it was started before,
+ *                  its parent gate was revoked meanwhile (the parent
+ *                  deleted or unmapped the gate) or it cannot be loaded
+ *                  (core reports why; it has then ended).
  *     KILL         mr[1] = AMBER_CHILD_KILL or AMBER_CHILD_EXIT, mr[2] =
  *                  exit code (EXIT: the child asked its parent to exit).
  *                  Ends it (a child never started just ends).

@@ -11,6 +11,11 @@
  * - Session requests nobody waits for (components/test_session_flood,
  *   caps="1" ram="64K"): SESSION sent with SEND once left a record in core
  *   each; amber-core's memory must not grow while it floods.
+ * - A parent that revokes the gate it gave its child (components/
+ *   test_child_gate, found by components/hostile_fuzzer): core kept the
+ *   child's parent gate by slot, reused the emptied slot for another
+ *   object and deleted that object when the child ended (a use-after-free
+ *   of a thread) or made it the started child's parent capability.
  *
  * Under `make SAN=1` every run must also end without a sanitizer report.
  */
@@ -133,11 +138,24 @@ static void session_requests_nobody_waits_for(void **state)
 		fail_msg("amber-core grew by %ld KiB during the flood", w.after - w.before);
 }
 
+static void parent_revokes_its_childs_gate(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r, "<scenario>\n  <component name=\"test_child_gate\" caps=\"128\" ram=\"32M\"/>\n</scenario>\n",
+			  60);
+	EXPECT(&r, "core: cannot start test_child_gate -> refused: its parent gate was revoked");
+	EXPECT_SELF_CHECKS(&r, "test_child_gate", 30);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cpu_close_while_threads_exit),
 		cmocka_unit_test(session_requests_nobody_waits_for),
+		cmocka_unit_test(parent_revokes_its_childs_gate),
 	};
 	return cmocka_run_group_tests_name("integration: core crashes (issue 10)", tests, NULL, NULL);
 }
