@@ -285,9 +285,11 @@ int component_save(struct cr_save *s, struct component *c, AmberImg__Component *
 		return cr_fail(s->err, s->errlen, "%s: its factory is gone", c->name);
 	m->parent_gate_id = core_object_id(c->parent_sel);
 	if (c->parent) {
-		/* Core's copy of the gate the parent passed for it. */
+		/* Core's copy of the gate the parent passed for it; a parent that
+		 * revoked it left the slot to whatever core put there since. */
 		struct kernel_cap_info info;
-		if (kernel_cap_info_of(core, c->parent_sel, &info) != AMBER_OK || !info.parent_task_id)
+		if (!component_parent_gate_held(c, c->parent_sel) || kernel_cap_info_of(core, c->parent_sel, &info) != AMBER_OK ||
+		    !info.parent_task_id)
 			return cr_fail(s->err, s->errlen, "%s: its parent gate is gone", c->name);
 		m->has_parent_gate_from_task = m->has_parent_gate_from_sel = true;
 		m->parent_gate_from_task = info.parent_task_id;
