@@ -19,6 +19,9 @@
 #define COMPONENT_NAME_MAX 32           /* a name in a scenario or init's <start> */
 #define COMPONENT_LABEL_MAX 72          /* what core calls it: "init -> hello_server" */
 #define LOG_LINE_MAX 1024
+#define LOG_RATE_DEFAULT 1000u          /* LOG lines per second a component may print */
+#define LOG_BURST_SECONDS 10u           /* ... and at once: this many seconds' worth */
+#define LOG_RATE_MAX 1000000u
 #define DEFAULT_RAM_QUOTA (4ull << 20) /* the scenario's `ram` default */
 #define CORE_MAX_SESSIONS 32           /* PD, CPU and RM sessions per component */
 #define CORE_MAX_THREADS 256           /* UTCB slots; slot 0 is the first thread */
@@ -105,6 +108,12 @@ struct component {
 	char line[LOG_LINE_MAX];
 	size_t line_len;
 	uint64_t log_lines;    /* lines printed so far */
+	/* LOG rate limit (log.c): lines per second, 0: LOG_RATE_DEFAULT. */
+	unsigned log_rate;
+	uint64_t log_tat_us;        /* when its budget is back to full (GCRA) */
+	uint64_t log_dropped;       /* lines over its rate, not yet reported */
+	uint64_t log_dropped_full;  /* lines core's output had no room for, not yet reported */
+	uint64_t log_note_us;       /* when it was last reported */
 
 	/* Checkpoint/restore (checkpoint.c, restore.c). */
 	bool cr_busy;          /* a checkpoint copies its memory: cleanup waits */
@@ -182,7 +191,17 @@ void child_forget(struct component *p);
 
 /* ---- log.c ---- */
 enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error);
+/* Print its unfinished line, and report lines it had dropped (its end). */
 void log_flush(struct component *c);
+
+/* ---- output.c: core's stdout, written by a thread of its own ---- */
+/* Queue `n` bytes (whole lines) for stdout; any lock may be held. false if
+ * there is no room (a component's line: the caller counts it dropped). */
+bool core_output(const char *text, size_t n, bool from_core);
+/* Wait until everything queued is written. */
+void core_output_flush(void);
+/* At the end of amber-core: write what is queued, stop the thread. */
+void core_output_stop(void);
 
 /* ---- parent.c ---- */
 enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error);

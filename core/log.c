@@ -2,6 +2,15 @@
  * LOG service: components write text, core prints whole lines prefixed
  * with the component's name. Control characters are replaced, so a
  * component cannot forge another component's line or a core report.
+ *
+ * Lines go to core's output queue (output.c), not to stdout: the handler
+ * runs with the kernel lock held and must not wait for a slow reader.
+ * Each component may print LOG_RATE_DEFAULT lines per second (scenario
+ * attribute `log_rate`), LOG_BURST_SECONDS seconds' worth at once; lines
+ * over that, or lines the queue has no room for, are dropped and counted,
+ * and core reports the count at most once a second while the component
+ * writes, and at its end. log_lines counts the lines printed, not those
+ * dropped: a restored run's output is compared from there (cr_diff).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +20,71 @@
 #include "core.h"
 #include "cr_state.h"
 
+#define LOG_NOTE_US 1000000u /* at most one "dropped" report a second */
+
+static void note_dropped(struct component *c, uint64_t now, bool end)
+{
+	if (!c->log_dropped && !c->log_dropped_full)
+		return;
+	if (!end && now - c->log_note_us < LOG_NOTE_US)
+		return;
+	unsigned rate = c->log_rate ? c->log_rate : LOG_RATE_DEFAULT;
+	if (c->log_dropped)
+		core_report("%s: %llu LOG line%s dropped: over its rate of %u lines/s", c->name,
+			    (unsigned long long)c->log_dropped, c->log_dropped == 1 ? "" : "s", rate);
+	if (c->log_dropped_full)
+		core_report("%s: %llu LOG line%s dropped: core's output is behind", c->name,
+			    (unsigned long long)c->log_dropped_full, c->log_dropped_full == 1 ? "" : "s");
+	c->log_dropped = c->log_dropped_full = 0;
+	c->log_note_us = now;
+}
+
+/* The generic cell rate algorithm: a line costs 1/rate seconds of budget,
+ * and the budget holds LOG_BURST_SECONDS. */
+static bool within_rate(struct component *c, uint64_t now)
+{
+	unsigned rate = c->log_rate ? c->log_rate : LOG_RATE_DEFAULT;
+	uint64_t cost = 1000000u / rate, burst = (uint64_t)LOG_BURST_SECONDS * 1000000u;
+	uint64_t tat = c->log_tat_us > now ? c->log_tat_us : now;
+	if (tat - now + cost > burst)
+		return false;
+	c->log_tat_us = tat + cost;
+	return true;
+}
+
+/* The line assembled in c->line, printed or dropped. */
+static void emit(struct component *c)
+{
+	uint64_t now = core_time_us();
+	note_dropped(c, now, false);
+	if (!within_rate(c, now)) {
+		c->log_dropped++;
+		return;
+	}
+	char out[COMPONENT_LABEL_MAX + LOG_LINE_MAX + 8];
+	int n = c->line_len ? snprintf(out, sizeof(out), "[%s] %.*s\n", c->name, (int)c->line_len, c->line)
+			    : snprintf(out, sizeof(out), "[%s]\n", c->name);
+	if (!core_output(out, (size_t)n, false)) {
+		c->log_dropped_full++;
+		return;
+	}
+	c->log_lines++;
+}
+
 void log_flush(struct component *c)
 {
-	if (c->line_len == 0)
-		return;
-	printf("[%s] %.*s\n", c->name, (int)c->line_len, c->line);
-	fflush(stdout);
-	c->line_len = 0;
-	c->log_lines++;
+	if (c->line_len) {
+		emit(c);
+		c->line_len = 0;
+	}
+	note_dropped(c, core_time_us(), true);
 }
 
 static void log_put(struct component *c, char ch)
 {
 	if (ch == '\n') {
-		if (c->line_len == 0) {
-			printf("[%s]\n", c->name);
-			fflush(stdout);
-			c->log_lines++;
-		}
-		log_flush(c);
+		emit(c); /* an empty line too: "[name]" */
+		c->line_len = 0;
 		return;
 	}
 	if ((unsigned char)ch < 0x20 && ch != '\t')
@@ -37,8 +92,10 @@ static void log_put(struct component *c, char ch)
 	if ((unsigned char)ch == 0x7f)
 		ch = '?';
 	c->line[c->line_len++] = ch;
-	if (c->line_len == sizeof(c->line))
-		log_flush(c);
+	if (c->line_len == sizeof(c->line)) {
+		emit(c);
+		c->line_len = 0;
+	}
 }
 
 enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error)

@@ -11,6 +11,10 @@
  *   of Timer and ROM sessions, far more than the 32 sessions a component
  *   may hold; afterwards it holds as many at once as before, and core's
  *   report at its end lists no Timer session or ROM module left over.
+ * - LOG floods (components/test_log_flood, log_rate="200"): eight threads
+ *   write 160000 lines as fast as they can; core prints what its rate
+ *   allows, each thread's lines in order, reports the rest as dropped, and
+ *   writes its output from a thread of its own, off the kernel lock.
  *
  * Under `make SAN=1` every run must also end without a sanitizer report.
  */
@@ -86,10 +90,48 @@ static void timer_sessions_do_not_leak(void **state)
 	run_free(&r);
 }
 
+#define FLOOD_THREADS 8
+#define FLOOD_LINES 20000
+
+static void log_flood_is_limited(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_file(&r, "scenarios/log_flood.xml", 60);
+	EXPECT(&r, "[test_log_flood] flood: done");
+	EXPECT(&r, "core: test_log_flood exited with code 0");
+	EXPECT(&r, "LOG lines dropped: over its rate of 200 lines/s");
+	/* What was printed: fewer than written, each thread's in order. */
+	int last[FLOOD_THREADS], printed = 0;
+	for (int i = 0; i < FLOOD_THREADS; i++)
+		last[i] = -1;
+	const char *p = r.output;
+	while ((p = strstr(p, "[test_log_flood] flood "))) {
+		int t, i;
+		if (sscanf(p, "[test_log_flood] flood %d/%d:", &t, &i) == 2 && t >= 0 && t < FLOOD_THREADS) {
+			if (i <= last[t]) {
+				run_dump(&r);
+				fail_msg("thread %d: line %d after line %d", t, i, last[t]);
+			}
+			last[t] = i;
+			printed++;
+		}
+		p++;
+	}
+	if (printed == 0 || printed >= FLOOD_THREADS * FLOOD_LINES / 2) {
+		run_dump(&r);
+		fail_msg("%d of %d flood lines printed", printed, FLOOD_THREADS * FLOOD_LINES);
+	}
+	expect_victims_intact(&r);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(timer_sessions_do_not_leak),
+		cmocka_unit_test(log_flood_is_limited),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
