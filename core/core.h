@@ -20,7 +20,8 @@
 #define COMPONENT_LABEL_MAX 72          /* what core calls it: "init -> hello_server" */
 #define LOG_LINE_MAX 1024
 #define LOG_RATE_DEFAULT 1000u          /* LOG lines per second a component may print */
-#define LOG_BURST_SECONDS 10u           /* ... and at once: this many seconds' worth */
+#define LOG_BURST_SECONDS 1u            /* ... and at once: this many seconds' worth */
+#define LOG_LINE_UNIT 128u              /* a line counts once per this many bytes begun */
 #define LOG_RATE_MAX 1000000u
 #define DEFAULT_RAM_QUOTA (4ull << 20) /* the scenario's `ram` default */
 #define CORE_MAX_SESSIONS 32           /* PD, CPU and RM sessions per component */
@@ -42,6 +43,7 @@ struct core_thread;  /* cpu_session.c */
 struct rm_region;    /* rm_session.c */
 struct rpc_cap;      /* pd_session.c */
 struct core_child;   /* child.c */
+struct log_wait;     /* log.c */
 
 enum component_state { COMPONENT_NEW, COMPONENT_RUNNING, COMPONENT_ENDED };
 
@@ -111,7 +113,8 @@ struct component {
 	/* LOG rate limit (log.c): lines per second, 0: LOG_RATE_DEFAULT. */
 	unsigned log_rate;
 	uint64_t log_tat_us;        /* when its budget is back to full (GCRA) */
-	uint64_t log_dropped;       /* lines over its rate, not yet reported */
+	uint64_t log_dropped;       /* SENT lines over its rate, not yet reported */
+	struct log_wait *log_waits; /* calls held back until its rate allows them */
 	uint64_t log_dropped_full;  /* lines core's output had no room for, not yet reported */
 	uint64_t log_note_us;       /* when it was last reported */
 

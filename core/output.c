@@ -52,6 +52,11 @@ static void write_all(const char *p, size_t n)
 static void *writer(void *arg)
 {
 	(void)arg;
+	/* A reader that went away ends amber-core, as when it printed itself. */
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);
 	char *out = NULL;
 	size_t out_cap = 0;
 	pthread_mutex_lock(&lock);

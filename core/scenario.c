@@ -10,7 +10,8 @@
  * the component's factory may create (default 64); ram: how much RAM its
  * PD sessions may allocate, in bytes or with a K, M or G suffix (default
  * 4M, at most 16G, rounded up to whole pages); log_rate: LOG lines per
- * second it may print (default LOG_RATE_DEFAULT, 1 to LOG_RATE_MAX; log.c).
+ * second it may print before core holds it back (default LOG_RATE_DEFAULT,
+ * 1 to LOG_RATE_MAX; log.c).
  * Anything else is an error that names the line.
  *
  * A <component> may hold one <config> node (no attributes): its children,
