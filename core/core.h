@@ -19,6 +19,10 @@
 #define COMPONENT_NAME_MAX 32           /* a name in a scenario or init's <start> */
 #define COMPONENT_LABEL_MAX 72          /* what core calls it: "init -> hello_server" */
 #define LOG_LINE_MAX 1024
+#define LOG_RATE_DEFAULT 1000u          /* LOG lines per second a component may print */
+#define LOG_BURST_SECONDS 1u            /* ... and at once: this many seconds' worth */
+#define LOG_LINE_UNIT 128u              /* a line counts once per this many bytes begun */
+#define LOG_RATE_MAX 1000000u
 #define DEFAULT_RAM_QUOTA (4ull << 20) /* the scenario's `ram` default */
 #define CORE_MAX_SESSIONS 32           /* PD, CPU and RM sessions per component */
 #define CORE_MAX_THREADS 256           /* UTCB slots; slot 0 is the first thread */
@@ -39,6 +43,7 @@ struct core_thread;  /* cpu_session.c */
 struct rm_region;    /* rm_session.c */
 struct rpc_cap;      /* pd_session.c */
 struct core_child;   /* child.c */
+struct log_wait;     /* log.c */
 
 enum component_state { COMPONENT_NEW, COMPONENT_RUNNING, COMPONENT_ENDED };
 
@@ -107,6 +112,13 @@ struct component {
 	char line[LOG_LINE_MAX];
 	size_t line_len;
 	uint64_t log_lines;    /* lines printed so far */
+	/* LOG rate limit (log.c): lines per second, 0: LOG_RATE_DEFAULT. */
+	unsigned log_rate;
+	uint64_t log_tat_us;        /* when its budget is back to full (GCRA) */
+	uint64_t log_dropped;       /* SENT lines over its rate, not yet reported */
+	struct log_wait *log_waits; /* calls held back until its rate allows them */
+	uint64_t log_dropped_full;  /* lines core's output had no room for, not yet reported */
+	uint64_t log_note_us;       /* when it was last reported */
 
 	/* Checkpoint/restore (checkpoint.c, restore.c). */
 	bool cr_busy;          /* a checkpoint copies its memory: cleanup waits */
@@ -190,7 +202,17 @@ void child_forget(struct component *p);
 
 /* ---- log.c ---- */
 enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error);
+/* Print its unfinished line, and report lines it had dropped (its end). */
 void log_flush(struct component *c);
+
+/* ---- output.c: core's stdout, written by a thread of its own ---- */
+/* Queue `n` bytes (whole lines) for stdout; any lock may be held. false if
+ * there is no room (a component's line: the caller counts it dropped). */
+bool core_output(const char *text, size_t n, bool from_core);
+/* Wait until everything queued is written. */
+void core_output_flush(void);
+/* At the end of amber-core: write what is queued, stop the thread. */
+void core_output_stop(void);
 
 /* ---- parent.c ---- */
 enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error);

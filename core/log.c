@@ -2,6 +2,25 @@
  * LOG service: components write text, core prints whole lines prefixed
  * with the component's name. Control characters are replaced, so a
  * component cannot forge another component's line or a core report.
+ *
+ * Lines go to core's output queue (output.c), not to stdout: the handler
+ * runs with the kernel lock held and must not wait for a slow reader.
+ *
+ * Each component may print LOG_RATE_DEFAULT lines per second (scenario
+ * attribute `log_rate`; a line counts once per LOG_LINE_UNIT bytes begun),
+ * LOG_BURST_SECONDS seconds' worth at once. A
+ * writer over its rate is made to wait, not dropped: its call is held
+ * (KCORE_DEFER, not yet looked at) on core's timeout thread until its
+ * budget is back, then printed and answered. A waiting thread burns no
+ * CPU, unlike one whose lines are dropped, which would only call again;
+ * and nothing is lost, so output stays comparable. Only a SEND over the
+ * rate (nobody waits for its reply) is dropped, and lines the output
+ * queue has no room for (its reader is slow); both are counted, and core
+ * reports the counts at most once a second and at the component's end.
+ * log_lines counts the lines printed: a restored run's output is
+ * compared from there (cr_diff). A held call is a call core deferred:
+ * a checkpoint restarts it, and as it was not looked at, nothing is
+ * printed twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +30,73 @@
 #include "core.h"
 #include "cr_state.h"
 
+#define LOG_NOTE_US 1000000u /* at most one "dropped" report a second */
+
+static void note_dropped(struct component *c, uint64_t now, bool end)
+{
+	if (!c->log_dropped && !c->log_dropped_full)
+		return;
+	if (!end && now - c->log_note_us < LOG_NOTE_US)
+		return;
+	unsigned rate = c->log_rate ? c->log_rate : LOG_RATE_DEFAULT;
+	if (c->log_dropped)
+		core_report("%s: %llu LOG line%s dropped: sent over its rate of %u lines/s", c->name,
+			    (unsigned long long)c->log_dropped, c->log_dropped == 1 ? "" : "s", rate);
+	if (c->log_dropped_full)
+		core_report("%s: %llu LOG line%s dropped: core's output is behind", c->name,
+			    (unsigned long long)c->log_dropped_full, c->log_dropped_full == 1 ? "" : "s");
+	c->log_dropped = c->log_dropped_full = 0;
+	c->log_note_us = now;
+}
+
+/* The generic cell rate algorithm: a line costs 1/rate seconds of budget
+ * (log_tat_us moves on by that), and the budget holds LOG_BURST_SECONDS.
+ * When the component may write again: now, or later. */
+static uint64_t budget_back_us(const struct component *c)
+{
+	uint64_t burst = (uint64_t)LOG_BURST_SECONDS * 1000000u;
+	return c->log_tat_us > burst ? c->log_tat_us - burst : 0;
+}
+
+/* Long lines count as several: what a component may put into core's
+ * output queue is bounded in bytes too. */
+static void charge(struct component *c, uint64_t now)
+{
+	unsigned rate = c->log_rate ? c->log_rate : LOG_RATE_DEFAULT;
+	uint64_t units = 1 + c->line_len / LOG_LINE_UNIT;
+	c->log_tat_us = (c->log_tat_us > now ? c->log_tat_us : now) + units * 1000000u / rate;
+}
+
+/* The line assembled in c->line, printed (or dropped: no room). */
+static void emit(struct component *c)
+{
+	uint64_t now = core_time_us();
+	note_dropped(c, now, false);
+	charge(c, now);
+	char out[COMPONENT_LABEL_MAX + LOG_LINE_MAX + 8];
+	int n = c->line_len ? snprintf(out, sizeof(out), "[%s] %.*s\n", c->name, (int)c->line_len, c->line)
+			    : snprintf(out, sizeof(out), "[%s]\n", c->name);
+	if (!core_output(out, (size_t)n, false)) {
+		c->log_dropped_full++;
+		return;
+	}
+	c->log_lines++;
+}
+
 void log_flush(struct component *c)
 {
-	if (c->line_len == 0)
-		return;
-	printf("[%s] %.*s\n", c->name, (int)c->line_len, c->line);
-	fflush(stdout);
-	c->line_len = 0;
-	c->log_lines++;
+	if (c->line_len) {
+		emit(c);
+		c->line_len = 0;
+	}
+	note_dropped(c, core_time_us(), true);
 }
 
 static void log_put(struct component *c, char ch)
 {
 	if (ch == '\n') {
-		if (c->line_len == 0) {
-			printf("[%s]\n", c->name);
-			fflush(stdout);
-			c->log_lines++;
-		}
-		log_flush(c);
+		emit(c); /* an empty line too: "[name]" */
+		c->line_len = 0;
 		return;
 	}
 	if ((unsigned char)ch < 0x20 && ch != '\t')
@@ -37,34 +104,110 @@ static void log_put(struct component *c, char ch)
 	if ((unsigned char)ch == 0x7f)
 		ch = '?';
 	c->line[c->line_len++] = ch;
-	if (c->line_len == sizeof(c->line))
-		log_flush(c);
+	if (c->line_len == sizeof(c->line)) {
+		emit(c);
+		c->line_len = 0;
+	}
+}
+
+/* A LOG_WRITE message: 0, or an amber_error. */
+static int write_message(struct component *c, amber_tag_t tag, const amber_word_t *mr)
+{
+	unsigned words = amber_tag_words(tag);
+	if (amber_tag_label(tag) != AMBER_PROTO_LOG)
+		return AMBER_ERR_PROTO;
+	if (words < 2 || mr[0] != AMBER_LOG_WRITE)
+		return AMBER_ERR_OPCODE;
+	uint64_t len = mr[1];
+	if (len > (uint64_t)(words - 2) * sizeof(amber_word_t))
+		return AMBER_ERR_INVALID_ARG;
+	const char *bytes = (const char *)&mr[2];
+	for (uint64_t i = 0; i < len; i++)
+		log_put(c, bytes[i]);
+	return AMBER_OK;
+}
+
+/* A call held until the component's budget is back (on core's timeout
+ * thread). The caller is kept by id: it may stop waiting meanwhile. */
+struct log_wait {
+	struct core_timeout timeout; /* first: the fire function gets it */
+	struct component *c;
+	struct log_wait *next;       /* c->log_waits */
+	uint64_t caller_id;
+	amber_tag_t tag;
+	amber_word_t mr[AMBER_MR_COUNT];
+};
+
+static void wait_unlink(struct log_wait *w)
+{
+	for (struct log_wait **pp = &w->c->log_waits; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+	}
+}
+
+static void wait_fire(struct core_timeout *t, uint64_t now)
+{
+	(void)now;
+	struct log_wait *w = (struct log_wait *)t;
+	wait_unlink(w);
+	struct kobj *o = kernel_object_by_id(w->caller_id);
+	if (o && kernel_object_kind(o) == AMBER_KIND_THREAD) {
+		int err = write_message(w->c, w->tag, w->mr);
+		amber_word_t mr[1] = { 0 };
+		kernel_core_reply((struct kthread *)o, err, amber_tag(AMBER_PROTO_LOG, 0, 0), mr);
+	}
+	free(w);
+}
+
+/* The kernel: the caller stopped waiting (its thread or component ends). */
+static void wait_abandoned(void *ctx)
+{
+	struct log_wait *w = ctx;
+	core_timeout_cancel(&w->timeout);
+	wait_unlink(w);
+	free(w);
 }
 
 enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error)
 {
 	struct component *c = ctx;
-	unsigned words = amber_tag_words(req->tag);
 	req->reply_tag = amber_tag(AMBER_PROTO_LOG, 0, 0);
 	service_drop_items(req);
-
-	if (amber_tag_label(req->tag) != AMBER_PROTO_LOG) {
-		*error = AMBER_ERR_PROTO;
+	uint64_t now = core_time_us(), back = budget_back_us(c);
+	if (back > now && req->is_call && !c->ending) {
+		struct log_wait *w = calloc(1, sizeof(*w));
+		if (w) {
+			w->timeout.fire = wait_fire;
+			w->c = c;
+			w->caller_id = kernel_object_id(req->caller);
+			w->tag = req->tag;
+			memcpy(w->mr, req->mr, sizeof(w->mr));
+			if (core_timeout_schedule(&w->timeout, back) == AMBER_OK) {
+				w->next = c->log_waits;
+				c->log_waits = w;
+				req->abandoned = wait_abandoned;
+				req->abandoned_ctx = w;
+				return KCORE_DEFER;
+			}
+			free(w);
+		}
+		/* No memory or no timeout thread: print it now, as before. */
+	} else if (back > now && !req->is_call) {
+		/* A SEND over the rate: nobody waits to be slowed down. */
+		unsigned words = amber_tag_words(req->tag);
+		uint64_t len = words >= 2 ? req->mr[1] : 0, lines = 0;
+		const char *bytes = (const char *)&req->mr[2];
+		for (uint64_t i = 0; i < len && i < (uint64_t)(words - 2) * sizeof(amber_word_t); i++)
+			lines += bytes[i] == '\n';
+		c->log_dropped += lines ? lines : 1;
+		note_dropped(c, now, false);
+		*error = AMBER_OK;
 		return KCORE_REPLY;
 	}
-	if (words < 2 || req->mr[0] != AMBER_LOG_WRITE) {
-		*error = AMBER_ERR_OPCODE;
-		return KCORE_REPLY;
-	}
-	uint64_t len = req->mr[1];
-	if (len > (uint64_t)(words - 2) * sizeof(amber_word_t)) {
-		*error = AMBER_ERR_INVALID_ARG;
-		return KCORE_REPLY;
-	}
-	const char *bytes = (const char *)&req->mr[2];
-	for (uint64_t i = 0; i < len; i++)
-		log_put(c, bytes[i]);
-	*error = AMBER_OK;
+	*error = write_message(c, req->tag, req->mr);
 	return KCORE_REPLY;
 }
 

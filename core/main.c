@@ -339,5 +339,6 @@ int main(int argc, char **argv)
 	free_list(components);
 	free_list(core_components_created());
 	xmlCleanupParser();
+	core_output_stop(); /* every line queued is written before we go */
 	return status;
 }

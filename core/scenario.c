@@ -9,8 +9,10 @@
  * components directory (default: the name); caps: how many kernel objects
  * the component's factory may create (default 64); ram: how much RAM its
  * PD sessions may allocate, in bytes or with a K, M or G suffix (default
- * 4M, at most 16G, rounded up to whole pages). Anything else is an error
- * that names the line.
+ * 4M, at most 16G, rounded up to whole pages); log_rate: LOG lines per
+ * second it may print before core holds it back (default LOG_RATE_DEFAULT,
+ * 1 to LOG_RATE_MAX; log.c).
+ * Anything else is an error that names the line.
  *
  * A <component> may hold one <config> node (no attributes): its children,
  * serialized as XML (xmlNodeDump) with leading and trailing white space
@@ -201,13 +203,15 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	long line = xmlGetLineNo(node);
 	for (xmlAttr *a = node->properties; a; a = a->next) {
 		const char *an = (const char *)a->name;
-		if (strcmp(an, "name") && strcmp(an, "binary") && strcmp(an, "caps") && strcmp(an, "ram"))
+		if (strcmp(an, "name") && strcmp(an, "binary") && strcmp(an, "caps") && strcmp(an, "ram") &&
+		    strcmp(an, "log_rate"))
 			return fail(err, errlen, path, line, "unknown attribute '%s'", an);
 	}
 	xmlChar *name = xmlGetProp(node, (const xmlChar *)"name");
 	xmlChar *binary = xmlGetProp(node, (const xmlChar *)"binary");
 	xmlChar *caps = xmlGetProp(node, (const xmlChar *)"caps");
 	xmlChar *ram = xmlGetProp(node, (const xmlChar *)"ram");
+	xmlChar *log_rate = xmlGetProp(node, (const xmlChar *)"log_rate");
 	int rc = 0;
 	if (!name || !scenario_valid_name((const char *)name)) {
 		rc = fail(err, errlen, path, line, "component needs a name of [a-z0-9_-], at most %d characters",
@@ -241,6 +245,17 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 			goto out;
 		}
 	}
+	if (log_rate) {
+		char *end;
+		const char *v = (const char *)log_rate;
+		unsigned long r = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
+		if (r == 0 || *end || r > LOG_RATE_MAX) {
+			rc = fail(err, errlen, path, line, "log_rate must be a number of lines per second from 1 to %u",
+				  LOG_RATE_MAX);
+			goto out;
+		}
+		c->log_rate = (unsigned)r;
+	}
 	snprintf(c->name, sizeof(c->name), "%s", (const char *)name);
 	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", dir, bin) >= sizeof(c->binary))
 		rc = fail(err, errlen, path, line, "binary path too long");
@@ -251,6 +266,7 @@ out:
 	xmlFree(binary);
 	xmlFree(caps);
 	xmlFree(ram);
+	xmlFree(log_rate);
 	return rc;
 }
 

@@ -49,11 +49,11 @@ uint64_t core_new_badge(void)
 
 void core_report(const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], line[520];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printf("core: %s\n", msg);
-	fflush(stdout);
+	int n = snprintf(line, sizeof(line), "core: %s\n", msg);
+	core_output(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, true);
 }

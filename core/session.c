@@ -125,9 +125,11 @@ void core_sessions_close(struct component *c)
 	unsigned threads = cpu_thread_count(c), dataspaces = c->ndataspaces, regions = c->nregions,
 		 rpc = c->nrpc_caps;
 	uint64_t ram = c->ram_used;
-	unsigned roms = 0;
-	for (struct core_session *s = c->sessions; s; s = s->next)
+	unsigned roms = 0, timers = 0;
+	for (struct core_session *s = c->sessions; s; s = s->next) {
 		roms += s->kind == CORE_SERVICE_ROM;
+		timers += s->kind == CORE_SERVICE_TIMER;
+	}
 
 	rm_forget(c);      /* its attachments: the process is gone, nothing to unmap */
 	pd_forget(c);      /* RPC capabilities; dataspaces, detached from other components */
@@ -140,14 +142,17 @@ void core_sessions_close(struct component *c)
 		free(s);
 	}
 	c->nsessions = 0;
-	char rom[48] = "";
+	char rom[48] = "", timer[48] = "";
 	if (roms)
 		snprintf(rom, sizeof(rom), ", %u ROM module%s", roms, roms == 1 ? "" : "s");
-	if (threads || dataspaces || regions || rpc || roms)
-		core_report("%s: released %u thread%s, %u dataspace%s (%llu KiB), %u attachment%s, %u RPC capabilit%s%s",
+	/* Sessions a component forgot to close show here: a leak test looks. */
+	if (timers)
+		snprintf(timer, sizeof(timer), ", %u Timer session%s", timers, timers == 1 ? "" : "s");
+	if (threads || dataspaces || regions || rpc || roms || timers)
+		core_report("%s: released %u thread%s, %u dataspace%s (%llu KiB), %u attachment%s, %u RPC capabilit%s%s%s",
 			    c->name, threads, threads == 1 ? "" : "s", dataspaces, dataspaces == 1 ? "" : "s",
 			    (unsigned long long)(ram >> 10), regions, regions == 1 ? "" : "s", rpc,
-			    rpc == 1 ? "y" : "ies", rom);
+			    rpc == 1 ? "y" : "ies", rom, timer);
 }
 
 /* ---- closing one session ------------------------------------------------ */

@@ -24,8 +24,12 @@ int amber_rom_open(struct amber_rom *rom, const char *name);
 /* Attach the module read-only: rom->data and rom->size. Attaching again
  * detaches the previous attachment and fetches the current version. */
 int amber_rom_attach(struct amber_rom *rom);
-/* Detach it (the session stays; sessions end with the component for now). */
+/* Detach it (the session stays open). */
 int amber_rom_detach(struct amber_rom *rom);
+/* Detach it and give the session back to the parent (amber_parent_close):
+ * core frees the session's dataspace and forgets its signal handler.
+ * INVALID_ARG if it is not open. Not for the module of amber_rom_config. */
+int amber_rom_close(struct amber_rom *rom);
 
 /* The component's "config" module as a NUL-terminated string, opened and
  * attached on first use and kept. INVALID_ARG if the scenario gives the

@@ -29,8 +29,10 @@ struct amber_timer {
 
 /* A new Timer session from the parent. 0 or an amber_error. */
 int amber_timer_open(struct amber_timer *t);
-/* Stop its timeout, free the sleep objects and our capability to the
- * session (core keeps the session until the component ends). */
+/* Free the sleep objects and give the session back to the parent
+ * (amber_parent_close): core stops its timeout and forgets its handler,
+ * and the session no longer counts against the component's session limit.
+ * INVALID_ARG if it is not open. */
 int amber_timer_close(struct amber_timer *t);
 
 /* Microseconds since the session was opened; monotonic. */

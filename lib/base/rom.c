@@ -84,6 +84,19 @@ int amber_rom_detach(struct amber_rom *rom)
 	return AMBER_OK;
 }
 
+int amber_rom_close(struct amber_rom *rom)
+{
+	if (rom->session == AMBER_SEL_INVALID)
+		return AMBER_ERR_INVALID_ARG;
+	amber_rom_detach(rom);
+	int err = amber_parent_close(rom->session);
+	if (err)
+		amber_task_delete(AMBER_SEL_TASK, rom->session); /* our copy at least */
+	amber_cap_free(rom->session);
+	rom->session = AMBER_SEL_INVALID;
+	return err;
+}
+
 int amber_rom_attach(struct amber_rom *rom)
 {
 	amber_sel_t rm = amber_env_rm();

@@ -60,9 +60,14 @@ static void sleep_release(struct amber_timer *t)
 
 int amber_timer_close(struct amber_timer *t)
 {
-	int err = amber_timer_trigger_periodic(t, 0); /* cancels a one-shot too */
-	sleep_release(t);
-	amber_task_delete(AMBER_SEL_TASK, t->session);
+	if (t->session == AMBER_SEL_INVALID)
+		return AMBER_ERR_INVALID_ARG;
+	sleep_release(t); /* PD objects: not the session's own */
+	/* Deleting our capability alone would leave the session, its
+	 * timeout and its handler in core until we end: give it back. */
+	int err = amber_parent_close(t->session);
+	if (err)
+		amber_task_delete(AMBER_SEL_TASK, t->session); /* our copy at least */
 	amber_cap_free(t->session);
 	t->session = AMBER_SEL_INVALID;
 	return err;
