@@ -187,7 +187,7 @@ static void caps_after_restore(void **state)
 {
 	(void)state;
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
-	up(&lc, "scenarios/cr_counter.xml", "] step 5:");
+	up(&lc, "scenarios/cr_counter_long.xml", "] step 5:");
 	checkpoint(&lc, "cr_counter", img_a, false);
 	struct cli_run r;
 	amber(&r, "inspect", img_a, NULL);
@@ -203,7 +203,7 @@ static void caps_after_restore(void **state)
 		fail_msg("a capability or IRQ differs after the restore");
 	}
 	cli_run_free(&r);
-	LIVE_EXPECT(&lc, "cr_counter: done after 50 steps, sum 1275", 10);
+	LIVE_EXPECT(&lc, "cr_counter: done after 200 steps, sum 20100", 20);
 	LIVE_EXPECT(&lc, "core: cr_counter exited with code 0", 10);
 	if (run_has(&lc.r, "destroying the entrypoint failed") || run_has(&lc.r, "MISMATCH") ||
 	    run_has(&lc.r, "constructor slot HELD")) {
