@@ -233,6 +233,10 @@ static void thaw(struct component **set, size_t n, struct frozen_set *fz, bool r
 
 static const char *refusal(const struct component *c, bool root)
 {
+	/* Ended, but its parent not told yet: a cut now would keep it ended
+	 * in the image and lose the parent's notice (main.c on_exited). */
+	if (c->exiting)
+		return "it is ending; try again";
 	if (c->state == COMPONENT_NEW)
 		return "it was created but not started";
 	if (c->state == COMPONENT_ENDED)
