@@ -184,13 +184,12 @@ integration: all
 # `make check` runs CR_POINTS of them; `make cr-stress N=1000` more.
 CR_POINTS ?= 100
 # The points are spread over the workloads: more workloads, the same time.
-# cr-stress adds the whole demo under init (rare divergences:
-# docs/checkpoint-restore.md).
 CR_WORKLOADS := scenarios/cr_counter.xml cr_counter scenarios/cr_init.xml init \
 	scenarios/example_threads.xml example_threads scenarios/example_sessions.xml example_sessions \
 	scenarios/entrypoint.xml test_entrypoint scenarios/rpc_ep_churn.xml rpc_ep_churn \
-	scenarios/cr_init.xml init/a scenarios/init_demo.xml init scenarios/cr_writer.xml cr_writer
-CR_STRESS_WORKLOADS := $(CR_WORKLOADS) scenarios/demo.xml init
+	scenarios/cr_init.xml init/a scenarios/init_demo.xml init scenarios/cr_writer.xml cr_writer \
+	scenarios/demo.xml init
+CR_STRESS_WORKLOADS := $(CR_WORKLOADS)
 N ?= 1000
 .PHONY: cr-diff cr-stress
 cr-diff: all
