@@ -184,18 +184,15 @@ int component_start_locked(struct component *c, char *err, size_t errlen)
 	return start(c, true, err, errlen);
 }
 
-void component_cleanup(struct component *c)
+/* Stop every entry thread of c, without the kernel lock while they end;
+ * called and returns with the lock held. A thread exit or session close
+ * still stopping entry threads finishes first (it owns those threads'
+ * teardown), and so does a checkpoint still copying memory. `ending`
+ * marks the CPU sessions' threads as going (cleanup); a stop keeps them. */
+static void stop_entry_threads(struct component *c, bool ending)
 {
-	/* Sessions refuse from now on (also callers from other components,
-	 * should the component have passed a session on); then every entry
-	 * thread is stopped, without the kernel lock, before anything goes. */
 	struct kthread *entry[CORE_MAX_THREADS + 1];
 	unsigned n = 0;
-	kernel_lock();
-	c->ending = true;
-	/* A thread exit or session close still stopping entry threads
-	 * finishes first (it owns those threads' teardown), and so does a
-	 * checkpoint still copying memory. */
 	while (c->entry_stops || c->cr_busy) {
 		kernel_unlock();
 		struct timespec ms = { 0, 1000000 };
@@ -204,11 +201,21 @@ void component_cleanup(struct component *c)
 	}
 	if (c->thread)
 		entry[n++] = c->thread;
-	n += cpu_threads_stopping(c, entry + n);
+	n += ending ? cpu_threads_stopping(c, entry + n) : cpu_threads_live(c, entry + n);
 	kernel_unlock();
 	for (unsigned i = 0; i < n; i++)
 		kernel_entry_stop(entry[i]);
 	kernel_lock();
+}
+
+void component_cleanup(struct component *c)
+{
+	/* Sessions refuse from now on (also callers from other components,
+	 * should the component have passed a session on); then every entry
+	 * thread is stopped, without the kernel lock, before anything goes. */
+	kernel_lock();
+	c->ending = true;
+	stop_entry_threads(c, true);
 	log_flush(c);
 	parent_forget(c);
 	child_forget(c);
@@ -225,24 +232,10 @@ void component_cleanup(struct component *c)
 
 void component_stop(struct component *c)
 {
-	struct kthread *entry[CORE_MAX_THREADS + 1];
-	unsigned n = 0;
 	kernel_lock();
 	c->restoring = true; /* its process's end is not reported */
 	c->line_len = 0;     /* its unfinished line is in the image */
-	while (c->entry_stops || c->cr_busy) {
-		kernel_unlock();
-		struct timespec ms = { 0, 1000000 };
-		nanosleep(&ms, NULL);
-		kernel_lock();
-	}
-	if (c->thread)
-		entry[n++] = c->thread;
-	n += cpu_threads_live(c, entry + n);
-	kernel_unlock();
-	for (unsigned i = 0; i < n; i++)
-		kernel_entry_stop(entry[i]);
-	kernel_lock();
+	stop_entry_threads(c, false);
 	struct process *p = c->process;
 	c->process = NULL;
 	kernel_unlock();
