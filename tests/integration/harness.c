@@ -22,6 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include "harness.h"
 
 const char *build_dir(void)
@@ -408,4 +412,45 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 void harness_remove_tree(const char *path)
 {
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *run_lines_of(const struct run *r, const char *prefix)
+{
+	char *out = calloc(1, r->len + 1);
+	assert_non_null(out);
+	size_t n = 0, plen = strlen(prefix);
+	for (const char *p = r->output; *p;) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) + 1 : strlen(p);
+		if (len >= plen && strncmp(p, prefix, plen) == 0) {
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	return out;
+}
+
+void expect_victims_intact(struct run *r)
+{
+	const char *victim = "[example_threads]";
+	struct run alone;
+	run_scenario_file(&alone, "scenarios/example_threads.xml", 30);
+	assert_int_equal(alone.status, 0);
+	char *want = run_lines_of(&alone, victim), *got = run_lines_of(r, victim);
+	bool same = strcmp(want, got) == 0 && strstr(want, "threads: done") != NULL;
+	if (!same) {
+		run_dump(r);
+		fprintf(stderr, "expected the victim's lines:\n%s", want);
+	}
+	free(want);
+	free(got);
+	run_free(&alone);
+	if (!same) {
+		run_free(r);
+		fail_msg("the victim's output differs from its output alone");
+	}
+	EXPECT(r, "core: example_threads exited with code 0");
+	EXPECT(r, "[hello_client] done (0 failures)");
+	EXPECT(r, "core: hello_server exited with code 0");
 }

@@ -34,6 +34,12 @@ void run_free(struct run *r);
 bool run_has(const struct run *r, const char *text);
 /* How many lines contain `text`? */
 int run_count(const struct run *r, const char *text);
+/* The lines of the output that start with `prefix`, joined: malloc'd. */
+char *run_lines_of(const struct run *r, const char *prefix);
+/* An attack ran next to the victims (example_threads and the hello pair):
+ * they finished, and example_threads printed exactly what it prints
+ * alone. Fails the test (freeing r) if not. */
+void expect_victims_intact(struct run *r);
 /* Print the output (for a failing test). */
 void run_dump(const struct run *r);
 

@@ -31,51 +31,6 @@
 
 #include "harness.h"
 
-#define VICTIM "[example_threads]"
-
-/* The lines of the output that start with `prefix`, joined: malloc'd. */
-static char *lines_of(const struct run *r, const char *prefix)
-{
-	char *out = calloc(1, r->len + 1);
-	assert_non_null(out);
-	size_t n = 0, plen = strlen(prefix);
-	for (const char *p = r->output; *p;) {
-		const char *end = strchr(p, '\n');
-		size_t len = end ? (size_t)(end - p) + 1 : strlen(p);
-		if (len >= plen && strncmp(p, prefix, plen) == 0) {
-			memcpy(out + n, p, len);
-			n += len;
-		}
-		p += len;
-	}
-	return out;
-}
-
-/* The victims finished, and example_threads printed exactly what it
- * prints alone. */
-static void expect_victims_intact(struct run *r)
-{
-	struct run alone;
-	run_scenario_file(&alone, "scenarios/example_threads.xml", 30);
-	assert_int_equal(alone.status, 0);
-	char *want = lines_of(&alone, VICTIM), *got = lines_of(r, VICTIM);
-	bool same = strcmp(want, got) == 0 && strstr(want, "threads: done") != NULL;
-	if (!same) {
-		run_dump(r);
-		fprintf(stderr, "expected the victim's lines:\n%s", want);
-	}
-	free(want);
-	free(got);
-	run_free(&alone);
-	if (!same) {
-		run_free(r);
-		fail_msg("the victim's output differs from its output alone");
-	}
-	EXPECT(r, "core: example_threads exited with code 0");
-	EXPECT(r, "[hello_client] done (0 failures)");
-	EXPECT(r, "core: hello_server exited with code 0");
-}
-
 static void cpu_close_while_threads_exit(void **state)
 {
 	(void)state;

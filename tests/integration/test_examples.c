@@ -15,31 +15,13 @@
 
 #include "harness.h"
 
-/* The lines of the output that start with `prefix`, joined: malloc'd. */
-static char *lines_of(const struct run *r, const char *prefix)
-{
-	char *out = calloc(1, r->len + 1);
-	assert_non_null(out);
-	size_t n = 0, plen = strlen(prefix);
-	for (const char *p = r->output; *p;) {
-		const char *end = strchr(p, '\n');
-		size_t len = end ? (size_t)(end - p) + 1 : strlen(p);
-		if (len >= plen && strncmp(p, prefix, plen) == 0) {
-			memcpy(out + n, p, len);
-			n += len;
-		}
-		p += len;
-	}
-	return out;
-}
-
 /* Run the scenario twice: the component's lines must be the same. */
 static void same_output_twice(const char *scenario, const char *prefix, int min_lines)
 {
 	struct run a, b;
 	run_scenario_file(&a, scenario, 30);
 	run_scenario_file(&b, scenario, 30);
-	char *la = lines_of(&a, prefix), *lb = lines_of(&b, prefix);
+	char *la = run_lines_of(&a, prefix), *lb = run_lines_of(&b, prefix);
 	int lines = 0;
 	for (const char *p = la; *p; p++)
 		lines += *p == '\n';
