@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "core/control.h"
 #include "cli/image_cmd.h"
+#include "image/image.h"
 #include "image/inspect.h"
 
 static const char usage_text[] =
@@ -33,11 +34,12 @@ static const char usage_text[] =
 	"  run [--timeout S] [--components DIR] --restore DIR\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
-	"  checkpoint [--kill] [--rollback] NAME DIR\n"
+	"  checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
 	"  restore [--partial] DIR\n"
 	"                         put the components saved in DIR back in place\n"
 	"  inspect [--json] DIR   describe the image in DIR\n"
+	"  merge DIR OUT          write the incremental image DIR and its parents as one full image\n"
 	"  inspect --diff DIR DIR2\n"
 	"                         compare two images\n"
 	"  inspect --diff DIR NAME\n"
@@ -129,9 +131,15 @@ static int cmd_run(const char *name, int argc, char **argv)
 static int cmd_checkpoint(const char *name, int argc, char **argv)
 {
 	bool kill = false, rollback = false;
+	char parent[PATH_MAX + 16] = "";
 	int i = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (strcmp(argv[i], "--kill") == 0)
+		if (strcmp(argv[i], "--parent") == 0 && i + 1 < argc) {
+			char abs[PATH_MAX];
+			if (cli_absolute_dir(argv[++i], abs, sizeof(abs)) < 0)
+				return CLI_EXIT_FAIL;
+			snprintf(parent, sizeof(parent), "--parent=%s", abs);
+		} else if (strcmp(argv[i], "--kill") == 0)
 			kill = true;
 		else if (strcmp(argv[i], "--rollback") == 0)
 			rollback = true;
@@ -142,16 +150,19 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 			return usage_error("checkpoint: unknown option '%s'", argv[i]);
 	}
 	if (argc - i != 2)
-		return usage_error("checkpoint: %s", "wants NAME and DIR (checkpoint [--kill] [--rollback] NAME DIR)");
+		return usage_error("checkpoint: %s",
+				   "wants NAME and DIR (checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR)");
 	char dir[PATH_MAX];
 	if (cli_absolute_dir(argv[i + 1], dir, sizeof(dir)) < 0)
 		return CLI_EXIT_FAIL;
-	const char *req[5] = { "checkpoint", argv[i], dir };
+	const char *req[6] = { "checkpoint", argv[i], dir };
 	size_t n = 3;
 	if (kill)
 		req[n++] = "--kill";
 	if (rollback)
 		req[n++] = "--rollback";
+	if (parent[0])
+		req[n++] = parent;
 	return cli_simple_request(name, req, n);
 }
 
@@ -266,6 +277,20 @@ static int cmd_inspect(const char *name, int argc, char **argv)
 	return d ? 1 : 0;
 }
 
+/* merge DIR OUT: no system involved, the images only. */
+static int cmd_merge(int argc, char **argv)
+{
+	char err[512] = "";
+	if (argc != 2)
+		return usage_error("merge: %s", "wants DIR and OUT (merge DIR OUT)");
+	if (image_merge(argv[0], argv[1], err, sizeof(err)) < 0) {
+		fprintf(stderr, "amber: merge: %s\n", err);
+		return CLI_EXIT_FAIL;
+	}
+	printf("merged %s into %s\n", argv[0], argv[1]);
+	return CLI_EXIT_OK;
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -318,5 +343,7 @@ int main(int argc, char **argv)
 		return cmd_inspect(name, rest, args);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(rest + 1, args - 1);
-	return usage_error("unknown command '%s' (run, ps, checkpoint, restore, inspect, diff)", cmd);
+	if (strcmp(cmd, "merge") == 0)
+		return cmd_merge(rest, args);
+	return usage_error("unknown command '%s' (run, ps, checkpoint, restore, inspect, diff, merge)", cmd);
 }

@@ -18,6 +18,7 @@
 
 #include "amber/abi.h"
 #include "core.h"
+#include "cr_copy.h"
 #include "cr_state.h"
 #include "platform/linux/kernel_entry.h"
 
@@ -212,7 +213,9 @@ void component_cleanup(struct component *c)
 {
 	/* Sessions refuse from now on (also callers from other components,
 	 * should the component have passed a session on); then every entry
-	 * thread is stopped, without the kernel lock, before anything goes. */
+	 * thread is stopped, without the kernel lock, before anything goes.
+	 * A tracker of its pages ends with its process. */
+	cr_copy_forget(c->id, NULL);
 	kernel_lock();
 	c->ending = true;
 	stop_entry_threads(c, true);
@@ -232,6 +235,7 @@ void component_cleanup(struct component *c)
 
 void component_stop(struct component *c)
 {
+	cr_copy_forget(c->id, NULL);
 	kernel_lock();
 	c->restoring = true; /* its process's end is not reported */
 	c->line_len = 0;     /* its unfinished line is in the image */

@@ -257,6 +257,8 @@ amber_sel_t core_ds_sel(const struct core_ds *ds);
 struct component *core_ds_owner(const struct core_ds *ds);
 const struct dataspace *core_ds_memory(const struct core_ds *ds);
 bool core_ds_writable(const struct core_ds *ds);
+/* Core is about to write its memory itself (dataspace.h `writes`). */
+void core_ds_note_write(struct core_ds *ds);
 /* Detach everywhere, revoke, release the memory and the owner's charge. */
 void core_ds_free(struct core_ds *ds);
 /* A read-only dataspace charged to core (no owner): ROM modules. */

@@ -340,6 +340,8 @@ static int full_args(struct component *c, struct kcore_request *req, bool write,
 	const struct dataspace *m = ds ? core_ds_memory(ds) : NULL;
 	if (!ds || core_ds_owner(ds) != c || !m || !m->local || (write && !core_ds_writable(ds)))
 		return AMBER_ERR_INVALID_ARG;
+	if (write)
+		core_ds_note_write(ds);
 	*mem = m->local;
 	*size = m->size;
 	return AMBER_OK;

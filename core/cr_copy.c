@@ -16,9 +16,16 @@
  *
  * The memfds are dup'd at the cut, so a dataspace freed meanwhile (its
  * component ended) still reads; nobody can write it then. Faults of
- * mappings made after the cut are covered by cr_copy_mapped. Which pages
- * were faulted is not remembered past the checkpoint: an incremental
- * checkpoint (issue 8) would keep the protection and ask which were.
+ * mappings made after the cut are covered by cr_copy_mapped.
+ *
+ * Tracking: the protection is not lifted when a run is stored, and every
+ * fault marks its page written. After a committed checkpoint the copy
+ * stays as a tracker (cr_copy_end with keep): its helper goes on lifting
+ * the protection page by page and marking pages written, so that the next
+ * checkpoint against that image stores only those (an incremental image).
+ * What the protection cannot see makes a dataspace whole again: core's own
+ * writes (dataspace.h `writes`), a mapping that could not be protected,
+ * one made by a component outside the set.
  */
 #include "cr_copy.h"
 
@@ -48,11 +55,17 @@ struct range {
 };
 
 struct copied_ds {
-	const struct dataspace *mem; /* to recognise later mappings of it */
-	int fd;                      /* dup of its memfd */
+	const struct dataspace *mem; /* to recognise later mappings of it (with id) */
+	uint64_t id;                 /* mem->id: mem may be freed and its address reused */
+	uint64_t writes;             /* mem->writes at the cut */
+	bool copied;                 /* being copied or tracked (else: stored in the pause) */
+	bool untracked;              /* written where the protection does not see it */
+	int fd;                      /* dup of its memfd; -1 once only tracked */
 	size_t pages;
-	uint8_t *done;               /* per page: stored or copied */
+	uint8_t *done;               /* per page: stored or copied, or not to be stored */
 	uint8_t **saved;             /* per page: its content at the cut, if copied on a write */
+	uint8_t *written;            /* per page: written since the cut */
+	uint8_t *want;               /* incremental: per page, written since the base's cut */
 };
 
 struct cr_copy {
@@ -70,7 +83,12 @@ struct cr_copy {
 	pthread_t helper;
 	bool helper_running;
 	size_t cow_pages;
-	struct cr_copy *next; /* copies running now (cr_copy_mapped) */
+	bool tracking;        /* stored and committed: only marks written pages */
+	unsigned *members;    /* ids of the set's components */
+	size_t nmembers;
+	char image[PATH_MAX]; /* tracking: the generation it is relative to */
+	uint64_t image_xxh3;  /* and its image.pb checksum */
+	struct cr_copy *next; /* copies and trackers (cr_copy_mapped) */
 };
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -130,9 +148,17 @@ static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const
 static int ds_index(const struct cr_copy *cc, const struct dataspace *mem)
 {
 	for (size_t i = 0; i < cc->nds; i++)
-		if (cc->ds[i].mem == mem && cc->ds[i].fd >= 0)
+		if (cc->ds[i].copied && cc->ds[i].mem == mem && cc->ds[i].id == mem->id)
 			return (int)i;
 	return -1;
+}
+
+static bool member(const struct cr_copy *cc, unsigned id)
+{
+	for (size_t i = 0; i < cc->nmembers; i++)
+		if (cc->members[i] == id)
+			return true;
+	return false;
 }
 
 /* ---- the helper: faults ------------------------------------------------------- */
@@ -141,7 +167,10 @@ static void copy_page(struct cr_copy *cc, unsigned ds, uint64_t off)
 {
 	struct copied_ds *d = &cc->ds[ds];
 	size_t p = (size_t)(off / PAGE);
-	if (p >= d->pages || d->done[p])
+	if (p >= d->pages)
+		return;
+	d->written[p] = 1;
+	if (d->done[p])
 		return;
 	uint8_t *page = malloc(PAGE);
 	if (page && pread(d->fd, page, PAGE, (off_t)(p * PAGE)) == (ssize_t)PAGE) {
@@ -240,6 +269,8 @@ static void copy_free(struct cr_copy *cc)
 			free(d->saved[p]);
 		free(d->saved);
 		free(d->done);
+		free(d->written);
+		free(d->want);
 	}
 	for (size_t i = 0; i < cc->nuffds; i++)
 		close(cc->uffds[i].fd);
@@ -249,6 +280,7 @@ static void copy_free(struct cr_copy *cc)
 		close(cc->stop);
 	pthread_mutex_destroy(&cc->lock);
 	free(cc->uffds);
+	free(cc->members);
 	free(cc->r);
 	free(cc->ds);
 	free(cc);
@@ -265,12 +297,92 @@ static void unprotect_all(struct cr_copy *cc)
 	}
 }
 
+static void list_remove(struct cr_copy *cc)
+{
+	for (struct cr_copy **pp = &running; *pp; pp = &(*pp)->next)
+		if (*pp == cc) {
+			*pp = cc->next;
+			return;
+		}
+}
+
+/* Stop the helper; what it has not read stays queued in the userfaultfds
+ * for whoever reads them next. */
+static void stop_helper(struct cr_copy *cc)
+{
+	if (!cc->helper_running)
+		return;
+	uint64_t one = 1;
+	if (write(cc->stop, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		abort();
+	pthread_join(cc->helper, NULL);
+	cc->helper_running = false;
+}
+
+/* A tracker given up: every protection lifted, the faults it has not
+ * read answered, freed. running_lock held. */
+static void drop(struct cr_copy *cc)
+{
+	list_remove(cc);
+	pthread_mutex_lock(&cc->lock);
+	unprotect_all(cc); /* wakes whoever still waits in a fault */
+	pthread_mutex_unlock(&cc->lock);
+	stop_helper(cc);
+	struct uffd_msg msg;
+	for (size_t i = 0; i < cc->nuffds; i++)
+		while (read(cc->uffds[i].fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg))
+			;
+	copy_free(cc);
+}
+
+/* The base's record of dataspace `mem` that can stand for it: the same
+ * dataspace, every write since the base's cut seen. Its index, or -1. */
+static int base_index(const struct cr_copy *base, const struct dataspace *mem)
+{
+	for (size_t j = 0; base && j < base->nds; j++) {
+		const struct copied_ds *b = &base->ds[j];
+		if (b->copied && b->id == mem->id && b->mem == mem)
+			return !b->untracked && b->writes == mem->writes && b->pages == mem->size / PAGE ? (int)j : -1;
+	}
+	return -1;
+}
+
+/* The base's protection of processes this copy does not watch (outside
+ * the set: their dataspaces are stored in the pause now) is lifted. */
+static void release_others(struct cr_copy *base, const struct cr_copy *cc)
+{
+	for (size_t i = 0; i < base->nr; i++) {
+		const struct range *r = &base->r[i];
+		const struct process *p = NULL;
+		bool watched = false;
+		for (size_t k = 0; k < base->nuffds; k++)
+			if (base->uffds[k].fd == r->uffd)
+				p = base->uffds[k].p;
+		for (size_t k = 0; k < cc->nuffds && p; k++)
+			watched |= cc->uffds[k].p == p;
+		if (watched)
+			continue;
+		protect(r->uffd, r->addr, r->size, false);
+		struct uffdio_range u = { r->addr, r->size };
+		(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+	}
+}
+
 struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dataspace *const *mem, size_t nmem,
-			      bool *lazy)
+			      bool *lazy, struct cr_copy *base, unsigned *from_base)
 {
 	struct cr_copy *cc = calloc(1, sizeof(*cc));
-	if (!cc)
+	if (cc)
+		cc->members = calloc(n + 1, sizeof(*cc->members));
+	for (size_t i = 0; i < nmem; i++) {
+		lazy[i] = false;
+		from_base[i] = 0;
+	}
+	if (!cc || !cc->members) {
+		free(cc);
+		cr_copy_drop(base);
 		return NULL;
+	}
 	pthread_mutex_init(&cc->lock, NULL);
 	cc->epoll = epoll_create1(EPOLL_CLOEXEC);
 	cc->stop = eventfd(0, EFD_CLOEXEC);
@@ -280,17 +392,22 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 		cc->nds = 0;
 		free(outside);
 		copy_free(cc);
+		cr_copy_drop(base);
 		return NULL;
 	}
+	for (size_t i = 0; i < n; i++)
+		cc->members[cc->nmembers++] = set[i]->id;
 	cc->nds = nmem;
 	for (size_t i = 0; i < nmem; i++) {
 		cc->ds[i].fd = -1;
-		lazy[i] = false;
 		if (!mem[i] || mem[i]->fd < 0)
 			continue;
 		cc->ds[i].mem = mem[i];
+		cc->ds[i].id = mem[i]->id;
+		cc->ds[i].writes = mem[i]->writes;
 		cc->ds[i].pages = mem[i]->size / PAGE;
 		cc->ds[i].fd = fcntl(mem[i]->fd, F_DUPFD_CLOEXEC, 0);
+		cc->ds[i].copied = cc->ds[i].fd >= 0;
 	}
 	struct begin_ctx b = { cc, set, n, outside, false };
 	core_components_each(visit_outside, &b);
@@ -300,12 +417,33 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 			continue;
 		d->done = calloc(d->pages + 1, 1);
 		d->saved = calloc(d->pages + 1, sizeof(*d->saved));
-		if (outside[i] || !d->done || !d->saved) { /* copied during the pause */
+		d->written = calloc(d->pages + 1, 1);
+		if (outside[i] || !d->done || !d->saved || !d->written) { /* copied during the pause */
 			close(d->fd);
 			d->fd = -1;
+			d->copied = false;
+			continue;
+		}
+		/* Against the base only what was written since its cut is stored:
+		 * the rest counts as done. */
+		int j = base_index(base, mem[i]);
+		if (j >= 0) {
+			d->want = base->ds[j].written;
+			base->ds[j].written = NULL;
+			for (size_t p = 0; p < d->pages; p++)
+				d->done[p] = !d->want[p];
+			from_base[i] = (unsigned)j + 1;
 		}
 	}
 	free(outside);
+	/* The base's helper stops; this copy's helper answers the faults from
+	 * here on (including any the base left unread). */
+	if (base) {
+		pthread_mutex_lock(&running_lock);
+		list_remove(base);
+		pthread_mutex_unlock(&running_lock);
+		stop_helper(base);
+	}
 	for (size_t i = 0; i < n && !b.failed; i++)
 		if (set[i]->state == COMPONENT_RUNNING)
 			rm_each_mapping(set[i], protect_mapping, &b);
@@ -314,11 +452,21 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 	    pthread_create(&cc->helper, NULL, helper, cc) != 0) {
 		unprotect_all(cc);
 		copy_free(cc);
+		if (base) {
+			unprotect_all(base);
+			copy_free(base);
+		}
+		for (size_t i = 0; i < nmem; i++)
+			from_base[i] = 0;
 		return NULL; /* copied during the pause, as without userfaultfd */
 	}
 	cc->helper_running = true;
+	if (base) {
+		release_others(base, cc);
+		copy_free(base);
+	}
 	for (size_t i = 0; i < nmem; i++)
-		lazy[i] = cc->ds[i].fd >= 0;
+		lazy[i] = cc->ds[i].copied;
 	pthread_mutex_lock(&running_lock);
 	cc->next = running;
 	running = cc;
@@ -327,6 +475,11 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 }
 
 int cr_copy_fd(const struct cr_copy *cc, unsigned ds) { return ds < cc->nds ? cc->ds[ds].fd : -1; }
+
+const uint8_t *cr_copy_wanted(const struct cr_copy *cc, unsigned ds, const unsigned *from_base)
+{
+	return ds < cc->nds && from_base[ds] ? cc->ds[ds].want : NULL;
+}
 
 int cr_copy_read(struct cr_copy *cc, unsigned ds, uint64_t off, uint8_t *buf, size_t len)
 {
@@ -347,49 +500,77 @@ int cr_copy_read(struct cr_copy *cc, unsigned ds, uint64_t off, uint8_t *buf, si
 		}
 		got += (size_t)k;
 	}
+	/* Stored: the protection stays, so that a later write is seen. */
 	for (size_t p = off / PAGE; p < (off + len) / PAGE && p < d->pages; p++) {
 		if (d->saved[p])
 			memcpy(buf + (p * PAGE - off), d->saved[p], PAGE);
 		d->done[p] = 1;
 	}
-	for (size_t i = 0; i < cc->nr; i++) { /* the run may be written now */
-		const struct range *r = &cc->r[i];
-		if (r->ds != ds || r->offset >= off + len || off >= r->offset + r->size)
-			continue;
-		uint64_t lo = r->offset > off ? r->offset : off;
-		uint64_t hi = r->offset + r->size < off + len ? r->offset + r->size : off + len;
-		protect(r->uffd, r->addr + (lo - r->offset), hi - lo, false);
-	}
 	pthread_mutex_unlock(&cc->lock);
 	return rc;
 }
 
-void cr_copy_end(struct cr_copy *cc, size_t *cow_pages)
+void cr_copy_end(struct cr_copy *cc, size_t *cow_pages, const char *image, uint64_t image_xxh3)
+{
+	if (!cc)
+		return;
+	if (cow_pages)
+		*cow_pages = cc->cow_pages;
+	if (!image) {
+		cr_copy_drop(cc);
+		return;
+	}
+	/* Committed: from now on a tracker relative to that image. */
+	pthread_mutex_lock(&cc->lock);
+	snprintf(cc->image, sizeof(cc->image), "%s", image);
+	cc->image_xxh3 = image_xxh3;
+	cc->tracking = true;
+	for (size_t i = 0; i < cc->nds; i++) {
+		struct copied_ds *d = &cc->ds[i];
+		for (size_t p = 0; d->saved && p < d->pages; p++) {
+			free(d->saved[p]);
+			d->saved[p] = NULL;
+			d->done[p] = 1;
+		}
+		if (d->fd >= 0) /* the memory need not stay alive for it */
+			close(d->fd);
+		d->fd = -1;
+	}
+	pthread_mutex_unlock(&cc->lock);
+}
+
+void cr_copy_drop(struct cr_copy *cc)
 {
 	if (!cc)
 		return;
 	pthread_mutex_lock(&running_lock);
-	for (struct cr_copy **pp = &running; *pp; pp = &(*pp)->next)
-		if (*pp == cc) {
-			*pp = cc->next;
-			break;
-		}
+	drop(cc);
 	pthread_mutex_unlock(&running_lock);
-	pthread_mutex_lock(&cc->lock);
-	unprotect_all(cc); /* wakes whoever still waits in a fault */
-	pthread_mutex_unlock(&cc->lock);
-	uint64_t one = 1;
-	if (write(cc->stop, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		abort();
-	pthread_join(cc->helper, NULL);
-	/* Faults reported but not read: their pages are free now. */
-	struct uffd_msg msg;
-	for (size_t i = 0; i < cc->nuffds; i++)
-		while (read(cc->uffds[i].fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg))
-			;
-	if (cow_pages)
-		*cow_pages = cc->cow_pages;
-	copy_free(cc);
+}
+
+struct cr_copy *cr_copy_take_tracker(unsigned root_id, const char *image, uint64_t image_xxh3)
+{
+	struct cr_copy *found = NULL;
+	pthread_mutex_lock(&running_lock);
+	for (struct cr_copy *cc = running; cc && !found; cc = cc->next)
+		if (cc->tracking && cc->nmembers && cc->members[0] == root_id && cc->image_xxh3 == image_xxh3 &&
+		    strcmp(cc->image, image) == 0)
+			found = cc;
+	if (found) /* the caller's now: nobody else drops it */
+		list_remove(found);
+	pthread_mutex_unlock(&running_lock);
+	return found;
+}
+
+void cr_copy_forget(unsigned component_id, const struct cr_copy *keep)
+{
+	pthread_mutex_lock(&running_lock);
+	for (struct cr_copy *cc = running, *next; cc; cc = next) {
+		next = cc->next;
+		if (cc->tracking && cc != keep && member(cc, component_id))
+			drop(cc);
+	}
+	pthread_mutex_unlock(&running_lock);
 }
 
 void cr_copy_mapped(struct component *c, const struct process_mapping *m)
@@ -401,9 +582,11 @@ void cr_copy_mapped(struct component *c, const struct process_mapping *m)
 		pthread_mutex_lock(&cc->lock);
 		int i = ds_index(cc, m->ds);
 		if (i >= 0 && add_range(cc, c, (unsigned)i, m) < 0) {
-			/* Cannot protect it: keep what is not stored yet as it is now. */
+			/* Cannot protect it: keep what is not stored yet as it is now,
+			 * and count every page written from here on. */
 			for (uint64_t off = m->offset; off < m->offset + m->size; off += PAGE)
 				copy_page(cc, (unsigned)i, off);
+			cc->ds[i].untracked = true;
 		}
 		pthread_mutex_unlock(&cc->lock);
 	}

@@ -131,6 +131,12 @@ static int check_dataspace(struct ck *c, unsigned i, uint64_t pages_size)
 	}
 	if (d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED && d->n_extents)
 		return bad(c, "a managed dataspace has no pages of its own, but %zu extents", d->n_extents);
+	/* Which parent dataspace it names is checked against the parent when
+	 * the pages are read (image_load_memory): the parent is another file. */
+	if (d->has_parent_dataspace && d->parent_dataspace && !c->img->parent_image)
+		return bad(c, "parent dataspace %u, but the image has no parent", d->parent_dataspace);
+	if (d->parent_dataspace && d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED)
+		return bad(c, "a managed dataspace has no pages to inherit");
 	/* "dataspace 5 (ram:hello) extent 2 at ...", as the page reader says it */
 	if (img_extents_check(d, pages_size, msg, sizeof(msg)) < 0)
 		return img_fail(c->err, c->errlen, "%s %s", label, msg);
@@ -458,8 +464,9 @@ int image_check(const AmberImg__Image *img, uint64_t pages_size, char *err, size
 		return bad(&c, "no image");
 	if (img->format_version != IMAGE_FORMAT_VERSION)
 		return bad(&c, "format version %u, this amber reads %u", img->format_version, IMAGE_FORMAT_VERSION);
-	if (img->parent_image)
-		return bad(&c, "an incremental image (parent %s): not supported", img->parent_image);
+	if (img->parent_image && (img->parent_image[0] != '/' || !img->has_parent_meta_xxh3))
+		return bad(&c, "parent image '%s': %s", img->parent_image,
+			   img->parent_image[0] != '/' ? "not an absolute path" : "its checksum is missing");
 	if (!img->root || !img->scenario_dir)
 		return bad(&c, "%s missing", img->root ? "scenario_dir" : "root");
 	if (img->xstate_size > THREAD_XSTATE_MAX)

@@ -6,6 +6,7 @@
  * (tools/cr_diff.c compares whole runs at random points; this file checks
  * the individual promises.)
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +24,7 @@
 #include "harness.h"
 #include "image/image.h"
 
-static char img_a[128], img_b[128];
+static char img_a[128], img_b[128], img_c[128], img_m[128];
 
 
 #define LIVE_EXPECT(lc, text, seconds)                                                             \
@@ -48,6 +49,8 @@ static int setup(void **state)
 	(void)state;
 	snprintf(img_a, sizeof(img_a), "/tmp/amber-test-cr-%d-a", (int)getpid());
 	snprintf(img_b, sizeof(img_b), "/tmp/amber-test-cr-%d-b", (int)getpid());
+	snprintf(img_c, sizeof(img_c), "/tmp/amber-test-cr-%d-c", (int)getpid());
+	snprintf(img_m, sizeof(img_m), "/tmp/amber-test-cr-%d-m", (int)getpid());
 	return 0;
 }
 
@@ -57,6 +60,8 @@ static int teardown(void **state)
 	live_stop_all();
 	harness_remove_tree(img_a);
 	harness_remove_tree(img_b);
+	harness_remove_tree(img_c);
+	harness_remove_tree(img_m);
 	return 0;
 }
 
@@ -450,6 +455,103 @@ static void copy_on_write_is_consistent(void **state)
 	run_free(&lc.r);
 }
 
+/* ---- incremental checkpoints ------------------------------------------------- */
+
+static void checkpoint_on(struct live_core *lc, const char *name, const char *parent, const char *dir)
+{
+	struct cli_run r;
+	amber(&r, "-s", lc->name, "checkpoint", "--parent", parent, name, dir, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "; incremental: "));
+	cli_run_free(&r);
+}
+
+static long long pages_bytes(const char *dir)
+{
+	char p[256];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/current/pages.bin", dir);
+	return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Idle components write nothing between two checkpoints: against the
+ * first, the second stores little beyond the UTCB areas (core's, always
+ * whole), and its memory read through the chain is the first's, byte for
+ * byte, in every dataspace of init and its children. */
+static void incremental_stores_what_was_written(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	up(&lc, "scenarios/cr_idle.xml", "[init -> idle_b] cr_idle: idle");
+	checkpoint(&lc, "init", img_a, false);
+	checkpoint_on(&lc, "init", img_a, img_b);
+	long long full = pages_bytes(img_a), incr = pages_bytes(img_b);
+	if (full <= 0 || incr <= 0 || incr * 4 > full)
+		fail_msg("pages.bin: %lld bytes in full, %lld against it", full, incr);
+	struct cli_run r;
+	if (diff_lines(img_a, img_b, &r) != 0) {
+		cli_run_dump(&r);
+		fail_msg("the incremental image differs from the full one");
+	}
+	cli_run_free(&r);
+	amber(&r, "inspect", img_b, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "  parent ") && strstr(r.out, ", full\n") &&
+			       strstr(r.out, "over parent dataspace"));
+	cli_run_free(&r);
+	/* Against an image that is not its last checkpoint: stored whole. */
+	amber(&r, "-s", lc.name, "checkpoint", "--parent", img_a, "init", img_c, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "stored whole"));
+	cli_run_free(&r);
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
+/* A component that writes all the time (cr_writer checks every page
+ * before it writes it again): a chain of three images restores to the
+ * memory of one moment, in place and merged into one; a chain with a
+ * parent gone is refused, naming it, and the component runs on. */
+static void incremental_chain_restores(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	up(&lc, "scenarios/cr_writer.xml", "[cr_writer] cr_writer: step 16384, memory consistent");
+	checkpoint(&lc, "cr_writer", img_a, false);
+	checkpoint_on(&lc, "cr_writer", img_a, img_b);
+	checkpoint_on(&lc, "cr_writer", img_b, img_c);
+	struct cli_run r;
+	amber(&r, "inspect", img_c, NULL);
+	const char *second = r.out ? strstr(r.out, "  parent ") : NULL;
+	CLI_EXPECT(&r, r.status == 0 && second && strstr(second + 1, "  parent ") && strstr(r.out, ", full\n"));
+	cli_run_free(&r);
+	amber(&r, "merge", img_c, img_m, NULL);
+	CLI_EXPECT(&r, r.status == 0);
+	cli_run_free(&r);
+	if (diff_lines(img_c, img_m, &r) != 0) {
+		cli_run_dump(&r);
+		fail_msg("the merged image differs from its chain");
+	}
+	cli_run_free(&r);
+
+	char moved[160];
+	snprintf(moved, sizeof(moved), "%s.moved", img_a);
+	if (rename(img_a, moved) < 0)
+		fail_msg("rename %s: %s", img_a, strerror(errno));
+	amber(&r, "-s", lc.name, "restore", img_c, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, img_a) && strstr(r.err, "parent image"));
+	cli_run_free(&r);
+	if (rename(moved, img_a) < 0)
+		fail_msg("rename %s: %s", moved, strerror(errno));
+
+	restore(&lc, img_c);
+	LIVE_EXPECT(&lc, "[cr_writer] cr_writer: done", 30);
+	LIVE_EXPECT(&lc, "core: cr_writer exited with code 0", 10);
+	if (run_has(&lc.r, "FAIL")) {
+		run_dump(&lc.r);
+		fail_msg("the memory restored from the chain was not the memory of one moment");
+	}
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
 /* An image whose slot names an object that no longer exists: a restore
  * refuses it and changes nothing; restore --partial restores the rest,
  * leaves that slot empty and says which it was. (The image is altered with
@@ -506,6 +608,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(kill_keeps_callers_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(copy_on_write_is_consistent, setup, teardown),
+		cmocka_unit_test_setup_teardown(incremental_stores_what_was_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(incremental_chain_restores, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
