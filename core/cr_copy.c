@@ -124,8 +124,29 @@ static int uffd_of(struct cr_copy *cc, struct process *p)
 	return mine;
 }
 
-/* Register and protect m in c's process. 0 or -errno. */
-static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const struct process_mapping *m)
+/* Protect, in the mapping at addr of dataspace bytes [offset, +size), the
+ * pages written since the base's cut: the others still are protected. */
+static void protect_written(int uffd, uint64_t addr, uint64_t size, uint64_t offset, const struct copied_ds *d)
+{
+	size_t first = (size_t)(offset / PAGE), end = first + (size_t)(size / PAGE);
+	for (size_t p = first; p < end && p < d->pages;) {
+		if (!d->want[p]) {
+			p++;
+			continue;
+		}
+		size_t q = p;
+		while (q < end && q < d->pages && d->want[q])
+			q++;
+		protect(uffd, addr + (p - first) * PAGE, (q - p) * PAGE, true);
+		p = q;
+	}
+}
+
+/* Register and protect m in c's process: all of it, or (an incremental
+ * checkpoint's cut, the base's protection still in place) only what was
+ * written since. 0 or -errno. */
+static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const struct process_mapping *m,
+		     bool only_written)
 {
 	if (!c->process)
 		return 0; /* no process: nothing maps it */
@@ -135,7 +156,10 @@ static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const
 	struct uffdio_register reg = { .range = { m->addr, m->size }, .mode = UFFDIO_REGISTER_MODE_WP };
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
-	protect(uffd, m->addr, m->size, true);
+	if (only_written && cc->ds[ds].want)
+		protect_written(uffd, m->addr, m->size, m->offset, &cc->ds[ds]);
+	else
+		protect(uffd, m->addr, m->size, true);
 	if (cc->nr == cc->cap) {
 		cc->cap = cc->cap ? 2 * cc->cap : 16;
 		if (!(cc->r = realloc(cc->r, cc->cap * sizeof(*cc->r))))
@@ -255,7 +279,7 @@ static void protect_mapping(void *ctx, struct component *c, const struct process
 {
 	struct begin_ctx *b = ctx;
 	int i = ds_index(b->cc, m->ds);
-	if (i >= 0 && (m->prot & PROT_WRITE) && !b->failed && add_range(b->cc, c, (unsigned)i, m) < 0)
+	if (i >= 0 && (m->prot & PROT_WRITE) && !b->failed && add_range(b->cc, c, (unsigned)i, m, true) < 0)
 		b->failed = true;
 }
 
@@ -581,7 +605,7 @@ void cr_copy_mapped(struct component *c, const struct process_mapping *m)
 	for (struct cr_copy *cc = running; cc; cc = cc->next) {
 		pthread_mutex_lock(&cc->lock);
 		int i = ds_index(cc, m->ds);
-		if (i >= 0 && add_range(cc, c, (unsigned)i, m) < 0) {
+		if (i >= 0 && add_range(cc, c, (unsigned)i, m, false) < 0) {
 			/* Cannot protect it: keep what is not stored yet as it is now,
 			 * and count every page written from here on. */
 			for (uint64_t off = m->offset; off < m->offset + m->size; off += PAGE)
