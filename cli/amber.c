@@ -36,6 +36,9 @@ static const char usage_text[] =
 	"  ps                     list the components of the running system\n"
 	"  checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
+	"  checkpoint --every PERIOD [--chain N] [--count K] NAME DIR\n"
+	"                         checkpoint NAME every PERIOD (10ms, 1s) into DIR/ckpt-N,\n"
+	"                         chains of N images (default 10): a full one, then incremental\n"
 	"  restore [--partial] DIR\n"
 	"                         put the components saved in DIR back in place\n"
 	"  inspect [--json] DIR   describe the image in DIR\n"
@@ -132,9 +135,23 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 {
 	bool kill = false, rollback = false;
 	char parent[PATH_MAX + 16] = "";
+	long long every = 0;
+	unsigned long chain = 10, count = 0;
 	int i = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (strcmp(argv[i], "--parent") == 0 && i + 1 < argc) {
+		char *end;
+		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
+			if (cli_parse_period(argv[++i], &every) < 0)
+				return usage_error("checkpoint: --every '%s': a period from 100us to 1 day (10ms, 1s, 500us)",
+						   argv[i]);
+		} else if ((strcmp(argv[i], "--chain") == 0 || strcmp(argv[i], "--count") == 0) && i + 1 < argc) {
+			bool is_chain = argv[i][3] == 'h';
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end || end == argv[i] || v == 0 || v > 1000000)
+				return usage_error("checkpoint: %s '%s': a number from 1 to 1000000",
+						   is_chain ? "--chain" : "--count", argv[i]);
+			*(is_chain ? &chain : &count) = v;
+		} else if (strcmp(argv[i], "--parent") == 0 && i + 1 < argc) {
 			char abs[PATH_MAX];
 			if (cli_absolute_dir(argv[++i], abs, sizeof(abs)) < 0)
 				return CLI_EXIT_FAIL;
@@ -155,6 +172,13 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 	char dir[PATH_MAX];
 	if (cli_absolute_dir(argv[i + 1], dir, sizeof(dir)) < 0)
 		return CLI_EXIT_FAIL;
+	if (every) {
+		if (kill || rollback || parent[0])
+			return usage_error("checkpoint: %s", "--every goes with neither --kill, --rollback nor --parent");
+		if (strchr(dir, '\''))
+			return usage_error("checkpoint: --every: DIR '%s' has a quote in it", dir);
+		return cli_periodic(name, argv[i], dir, every, (unsigned)chain, count);
+	}
 	const char *req[6] = { "checkpoint", argv[i], dir };
 	size_t n = 3;
 	if (kill)

@@ -482,12 +482,26 @@ static void incremental_stores_what_was_written(void **state)
 	(void)state;
 	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
 	up(&lc, "scenarios/cr_idle.xml", "[init -> idle_b] cr_idle: idle");
-	checkpoint(&lc, "init", img_a, false);
+	/* "idle" is printed just before its threads block: until two full
+	 * images agree, they may still be on the way. */
+	struct cli_run r;
+	checkpoint(&lc, "init", img_c, false);
+	for (int tries = 0;; tries++) {
+		harness_remove_tree(img_a);
+		checkpoint(&lc, "init", img_a, false);
+		bool same = diff_lines(img_c, img_a, &r) == 0;
+		cli_run_free(&r);
+		if (same)
+			break;
+		if (tries == 10)
+			fail_msg("init and its children do not come to rest");
+		harness_remove_tree(img_c);
+		checkpoint(&lc, "init", img_c, false);
+	}
 	checkpoint_on(&lc, "init", img_a, img_b);
 	long long full = pages_bytes(img_a), incr = pages_bytes(img_b);
 	if (full <= 0 || incr <= 0 || incr * 4 > full)
 		fail_msg("pages.bin: %lld bytes in full, %lld against it", full, incr);
-	struct cli_run r;
 	if (diff_lines(img_a, img_b, &r) != 0) {
 		cli_run_dump(&r);
 		fail_msg("the incremental image differs from the full one");
@@ -498,6 +512,7 @@ static void incremental_stores_what_was_written(void **state)
 			       strstr(r.out, "over parent dataspace"));
 	cli_run_free(&r);
 	/* Against an image that is not its last checkpoint: stored whole. */
+	harness_remove_tree(img_c);
 	amber(&r, "-s", lc.name, "checkpoint", "--parent", img_a, "init", img_c, NULL);
 	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "stored whole"));
 	cli_run_free(&r);
@@ -548,6 +563,41 @@ static void incremental_chain_restores(void **state)
 		run_dump(&lc.r);
 		fail_msg("the memory restored from the chain was not the memory of one moment");
 	}
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
+/* checkpoint --every: chains of --chain images, a full one first; a chain
+ * before the previous one goes once a new one has begun, and what is left
+ * restores. */
+static void periodic_checkpoints(void **state)
+{
+	(void)state;
+	static struct live_core lc; /* the harness keeps it in a list: it must outlive a failed check */
+	up(&lc, "scenarios/cr_idle.xml", "[init -> idle_b] cr_idle: idle");
+	struct cli_run r;
+	amber(&r, "-s", lc.name, "checkpoint", "--every", "20ms", "--chain", "3", "--count", "7", "solo", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 0);
+	int lines = 0, full = 0;
+	for (const char *p = r.out; (p = strstr(p, "/ckpt-")); p++) {
+		const char *eol = strchr(p, '\n');
+		lines++;
+		full += eol && eol - p > 6 && !strncmp(eol - 6, ", full", 6);
+	}
+	if (lines != 7 || full != 3) {
+		cli_run_dump(&r);
+		fail_msg("%d checkpoints, %d full: want 7 and 3 (chains of 3)", lines, full);
+	}
+	cli_run_free(&r);
+	char p[256];
+	struct stat st;
+	for (int n = 1; n <= 7; n++) {
+		snprintf(p, sizeof(p), "%s/ckpt-%06d", img_a, n);
+		if ((stat(p, &st) == 0) != (n >= 4))
+			fail_msg("%s: %s", p, n >= 4 ? "missing" : "should have been removed");
+	}
+	snprintf(p, sizeof(p), "%s/ckpt-000006", img_a);
+	restore(&lc, p); /* through ckpt-000005 and ckpt-000004 */
 	live_stop(&lc);
 	run_free(&lc.r);
 }
@@ -610,6 +660,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(copy_on_write_is_consistent, setup, teardown),
 		cmocka_unit_test_setup_teardown(incremental_stores_what_was_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(incremental_chain_restores, setup, teardown),
+		cmocka_unit_test_setup_teardown(periodic_checkpoints, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
