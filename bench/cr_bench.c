@@ -705,6 +705,85 @@ static int amber_incr(unsigned mib, unsigned dirty)
 	return 0;
 }
 
+/* Periodic checkpoints: cr_writer (16 MiB, rewritten page by page all the
+ * time, logging every 8192 steps) alone for PERIODIC_MS, then as long with
+ * `amber checkpoint --every 10ms` running on it; the slowdown is the drop
+ * of its steps per second. The worst case for incremental images: every
+ * page is written again between two checkpoints. */
+#define PERIODIC_MS 2000
+
+/* cr_writer's steps per second over lines [from, to). */
+static double writer_rate(struct core_run *r, size_t from, size_t to)
+{
+	uint64_t t0 = 0, t1 = 0;
+	unsigned long s0 = 0, s1 = 0;
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = from; i < to && i < r->n; i++) {
+		unsigned long s;
+		const char *p = strstr(r->lines[i].text, "cr_writer: step ");
+		if (!p || sscanf(p, "cr_writer: step %lu", &s) != 1)
+			continue;
+		if (!t0) {
+			t0 = r->lines[i].t_ns;
+			s0 = s;
+		}
+		t1 = r->lines[i].t_ns;
+		s1 = s;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return t1 > t0 ? (double)(s1 - s0) / ((double)(t1 - t0) / 1e9) : NAN;
+}
+
+static int periodic_writer(void)
+{
+	char scenario[1024], name[64], dir[1024], amber[1024];
+	snprintf(scenario, sizeof(scenario), "%s/bench/cr_bench_writer.xml", build_dir);
+	snprintf(name, sizeof(name), "cr-bench-%d-writer", (int)getpid());
+	snprintf(dir, sizeof(dir), "%s/periodic", image_root);
+	snprintf(amber, sizeof(amber), "%s/amber", build_dir);
+	FILE *f = fopen(scenario, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "<scenario>\n  <component name=\"cr_writer\" ram=\"32M\" caps=\"32\">\n"
+		   "    <config><writer rounds=\"1000000\"/></config>\n  </component>\n</scenario>\n");
+	fclose(f);
+	struct core_run r;
+	if (core_start(&r, scenario, name) < 0 || core_wait(&r, 0, "memory consistent", READY_TIMEOUT_MS) < 0) {
+		fprintf(stderr, "cr_bench: cr_writer did not start\n");
+		core_stop(&r);
+		return -1;
+	}
+	size_t a = core_lines(&r);
+	sleep_ms(PERIODIC_MS);
+	size_t b = core_lines(&r);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		dup2(devnull, 1);
+		execl(amber, amber, "-s", name, "checkpoint", "--every", "10ms", "cr_writer", dir, (char *)NULL);
+		_exit(127);
+	}
+	sleep_ms(PERIODIC_MS);
+	size_t c = core_lines(&r);
+	kill(pid, SIGTERM);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	bool failed = core_wait(&r, 0, "FAIL", 0) >= 0;
+	double alone = writer_rate(&r, a, b), busy = writer_rate(&r, b, c);
+	core_stop(&r);
+	rm_rf(dir);
+	if (failed || !(alone > 0) || !(busy >= 0)) {
+		fprintf(stderr, "cr_bench: the periodic checkpoints of cr_writer failed\n");
+		return -1;
+	}
+	put(alone, "periodic_writer_steps_per_s_alone");
+	put(busy, "periodic_writer_steps_per_s_100hz");
+	put(100.0 * (alone - busy) / alone, "periodic_100hz_slowdown_pct");
+	printf("cr_writer (16 MiB rewritten all the time) under checkpoint --every 10ms: %.0f steps/s, alone %.0f: "
+	       "%.1f%% slower\n", busy, alone, get("periodic_100hz_slowdown_pct"));
+	return 0;
+}
+
 /* ---- the RPC pair next to a checkpoint ----------------------------------------- */
 
 struct probe_window {
@@ -1281,6 +1360,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < 2 && rc == 0 && incremental; i++)
 		for (size_t k = 0; k < 2 && rc == 0; k++)
 			rc = amber_incr(incr_sizes[i], incr_dirty[k]);
+	if (rc == 0 && incremental)
+		rc = periodic_writer();
 	if (rc == 0 && probe)
 		rc = rpc_probe(tsc_per_ns);
 	rm_rf(image_root);

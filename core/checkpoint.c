@@ -271,6 +271,41 @@ static int lazy_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
 	return cr_copy_read(r->cc, r->ds, off, buf, len);
 }
 
+/* The copy becomes the tracker of the image just committed (or, image
+ * NULL, ends). Going over to asynchronous protection needs the set
+ * stopped once more, briefly: a write between the two registrations
+ * would go unseen. Only while every member still runs: one that ends
+ * drops its trackers (cr_copy_forget), under the same lock. */
+static void track(struct cr_copy *cc, struct component **set, size_t n, const char *image, uint64_t image_xxh3,
+		  size_t *cow_pages)
+{
+	kernel_lock();
+	bool all_run = image != NULL;
+	for (size_t i = 0; i < n && all_run; i++)
+		all_run = set[i]->state == COMPONENT_RUNNING && set[i]->process && !set[i]->ending &&
+			  !set[i]->restoring && !set[i]->cr_busy;
+	cr_copy_end(cc, cow_pages, all_run ? image : NULL, image_xxh3);
+	if (!all_run) {
+		kernel_unlock();
+		return;
+	}
+	struct frozen_set *fz = calloc(n, sizeof(*fz));
+	bool frozen = fz != NULL;
+	for (size_t i = 0; i < n && frozen; i++) {
+		int k = process_freeze(set[i]->process, fz[i].t, FROZEN_MAX);
+		fz[i].n = k > 0 ? k : 0;
+		frozen = k >= 0;
+	}
+	if (frozen)
+		cr_copy_go_async(cc, set, n);
+	for (size_t i = 0; fz && i < n; i++)
+		for (int j = 0; j < fz[i].n; j++)
+			if (fz[i].t[j].was_running)
+				process_thread_resume(set[i]->process, fz[i].t[j].tid);
+	kernel_unlock();
+	free(fz);
+}
+
 int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o, char *msg, size_t msglen)
 {
 	char err[512] = "";
@@ -441,7 +476,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	char cow[64];
 	snprintf(cow, sizeof(cow), "all stored while paused");
 	if (cc) {
-		cr_copy_end(cc, &cow_pages, tracked ? gen : NULL, gen_xxh3);
+		track(cc, set, n, tracked ? gen : NULL, gen_xxh3, &cow_pages);
 		snprintf(cow, sizeof(cow), "%zu page%s copied on a write", cow_pages, cow_pages == 1 ? "" : "s");
 	}
 	char incr[PATH_MAX + 96] = "";

@@ -214,10 +214,11 @@ void component_cleanup(struct component *c)
 	/* Sessions refuse from now on (also callers from other components,
 	 * should the component have passed a session on); then every entry
 	 * thread is stopped, without the kernel lock, before anything goes.
-	 * A tracker of its pages ends with its process. */
-	cr_copy_forget(c->id, NULL);
+	 * A tracker of its pages ends with its process (under the lock, so
+	 * that a checkpoint making one sees `ending` or is seen here). */
 	kernel_lock();
 	c->ending = true;
+	cr_copy_forget(c->id, NULL);
 	stop_entry_threads(c, true);
 	log_flush(c);
 	parent_forget(c);
@@ -235,9 +236,9 @@ void component_cleanup(struct component *c)
 
 void component_stop(struct component *c)
 {
-	cr_copy_forget(c->id, NULL);
 	kernel_lock();
 	c->restoring = true; /* its process's end is not reported */
+	cr_copy_forget(c->id, NULL);
 	c->line_len = 0;     /* its unfinished line is in the image */
 	stop_entry_threads(c, false);
 	struct process *p = c->process;

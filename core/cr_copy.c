@@ -52,6 +52,8 @@ struct range {
 	uint64_t addr, size;
 	unsigned ds;      /* index into the copy's dataspaces */
 	uint64_t offset;  /* of addr in the dataspace */
+	unsigned comp;    /* the mapping component's id */
+	bool async;       /* registered with its asynchronous userfaultfd */
 };
 
 struct copied_ds {
@@ -76,7 +78,8 @@ struct cr_copy {
 	size_t nr, cap;
 	struct copy_uffd {
 		const struct process *p;
-		int fd; /* a dup of its userfaultfd, also in epoll */
+		int fd; /* a dup of its userfaultfd (in epoll), or of the asynchronous one */
+		bool async;
 	} *uffds;
 	size_t nuffds, uffdcap;
 	int epoll, stop;
@@ -84,6 +87,8 @@ struct cr_copy {
 	bool helper_running;
 	size_t cow_pages;
 	bool tracking;        /* stored and committed: only marks written pages */
+	bool async;           /* its ranges are protected asynchronously: the
+			       * kernel notes writes, PAGEMAP_SCAN reads them */
 	unsigned *members;    /* ids of the set's components */
 	size_t nmembers;
 	char image[PATH_MAX]; /* tracking: the generation it is relative to */
@@ -101,14 +106,15 @@ static void protect(int uffd, uint64_t addr, uint64_t size, bool on)
 	(void)ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
 }
 
-/* The copy's dup of process p's userfaultfd, made on first use. */
-static int uffd_of(struct cr_copy *cc, struct process *p)
+/* The copy's dup of process p's userfaultfd (or its asynchronous one),
+ * made on first use. */
+static int uffd_of(struct cr_copy *cc, struct process *p, bool async)
 {
-	int fd = process_uffd(p);
+	int fd = async ? process_uffd_async(p) : process_uffd(p);
 	if (fd < 0)
 		return fd;
 	for (size_t i = 0; i < cc->nuffds; i++)
-		if (cc->uffds[i].p == p)
+		if (cc->uffds[i].p == p && cc->uffds[i].async == async)
 			return cc->uffds[i].fd;
 	int mine = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (mine < 0)
@@ -118,9 +124,11 @@ static int uffd_of(struct cr_copy *cc, struct process *p)
 		if (!(cc->uffds = realloc(cc->uffds, cc->uffdcap * sizeof(*cc->uffds))))
 			abort();
 	}
-	cc->uffds[cc->nuffds++] = (struct copy_uffd){ p, mine };
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = mine };
-	epoll_ctl(cc->epoll, EPOLL_CTL_ADD, mine, &ev);
+	cc->uffds[cc->nuffds++] = (struct copy_uffd){ p, mine, async };
+	if (!async) { /* asynchronous faults send no messages */
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = mine };
+		epoll_ctl(cc->epoll, EPOLL_CTL_ADD, mine, &ev);
+	}
 	return mine;
 }
 
@@ -150,7 +158,7 @@ static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const
 {
 	if (!c->process)
 		return 0; /* no process: nothing maps it */
-	int uffd = uffd_of(cc, c->process);
+	int uffd = uffd_of(cc, c->process, cc->async);
 	if (uffd < 0)
 		return uffd;
 	struct uffdio_register reg = { .range = { m->addr, m->size }, .mode = UFFDIO_REGISTER_MODE_WP };
@@ -165,7 +173,7 @@ static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const
 		if (!(cc->r = realloc(cc->r, cc->cap * sizeof(*cc->r))))
 			abort();
 	}
-	cc->r[cc->nr++] = (struct range){ uffd, m->addr, m->size, ds, m->offset };
+	cc->r[cc->nr++] = (struct range){ uffd, m->addr, m->size, ds, m->offset, c->id, cc->async };
 	return 0;
 }
 
@@ -392,6 +400,157 @@ static void release_others(struct cr_copy *base, const struct cr_copy *cc)
 	}
 }
 
+/* ---- asynchronous tracking ------------------------------------------------------ */
+
+struct scan_ctx {
+	struct cr_copy *cc;
+	const struct range *r;
+};
+
+static void mark_written(void *ctx, uint64_t addr, uint64_t size)
+{
+	const struct scan_ctx *x = ctx;
+	struct copied_ds *d = &x->cc->ds[x->r->ds];
+	if (!d->want || addr < x->r->addr)
+		return;
+	size_t first = (size_t)((x->r->offset + (addr - x->r->addr)) / PAGE);
+	for (size_t p = first; p < first + size / PAGE && p < d->pages; p++)
+		d->want[p] = 1;
+}
+
+static bool covered(const struct cr_copy *cc, const struct component *c, const struct process_mapping *m, int ds)
+{
+	for (size_t k = 0; k < cc->nr; k++) {
+		const struct range *r = &cc->r[k];
+		if (r->comp == c->id && r->addr == m->addr && r->size == m->size && r->offset == m->offset &&
+		    (int)r->ds == ds)
+			return true;
+	}
+	return false;
+}
+
+static void adopt_mapping(void *ctx, struct component *c, const struct process_mapping *m)
+{
+	struct begin_ctx *b = ctx;
+	int i = ds_index(b->cc, m->ds);
+	if (i < 0 || !(m->prot & PROT_WRITE) || covered(b->cc, c, m, i))
+		return;
+	/* Mapped without the base seeing it: from now on it is, and this
+	 * time the dataspace is stored whole. */
+	b->cc->ds[i].untracked = true;
+	if (add_range(b->cc, c, (unsigned)i, m, false) < 0)
+		b->failed = true;
+}
+
+/* An incremental cut against an asynchronously protected base (set frozen,
+ * kernel lock held): the pages written since its cut are read from the page
+ * tables and protected again in the same step (process_scan_written). They
+ * are stored during the pause (nothing is lazy), and the base's ranges go
+ * on in this copy, which has no helper: the kernel notes the writes. */
+static struct cr_copy *adopt_async(struct cr_copy *cc, struct cr_copy *base, struct component **set, size_t n,
+				   unsigned *from_base)
+{
+	pthread_mutex_lock(&running_lock);
+	list_remove(base);
+	pthread_mutex_unlock(&running_lock);
+	cc->async = true;
+	/* The base's userfaultfds and ranges, the latter by this cut's indices. */
+	cc->uffds = base->uffds;
+	cc->nuffds = base->nuffds;
+	cc->uffdcap = base->uffdcap;
+	base->uffds = NULL;
+	base->nuffds = 0;
+	for (size_t k = 0; k < base->nr; k++) {
+		struct range r = base->r[k];
+		int i = ds_index(cc, base->ds[r.ds].mem);
+		if (i < 0 || cc->ds[i].id != base->ds[r.ds].id) { /* gone, or stored in the pause now */
+			protect(r.uffd, r.addr, r.size, false);
+			struct uffdio_range u = { r.addr, r.size };
+			(void)ioctl(r.uffd, UFFDIO_UNREGISTER, &u);
+			continue;
+		}
+		r.ds = (unsigned)i;
+		if (cc->nr == cc->cap) {
+			cc->cap = cc->cap ? 2 * cc->cap : 16;
+			if (!(cc->r = realloc(cc->r, cc->cap * sizeof(*cc->r))))
+				abort();
+		}
+		cc->r[cc->nr++] = r;
+	}
+	copy_free(base);
+	for (size_t k = 0; k < cc->nr; k++) {
+		const struct range *r = &cc->r[k];
+		struct component *c = NULL;
+		for (size_t i = 0; i < n && !c; i++)
+			if (set[i]->id == r->comp && set[i]->state == COMPONENT_RUNNING && set[i]->process)
+				c = set[i];
+		struct scan_ctx x = { cc, r };
+		if (!c || process_scan_written(c->process, r->addr, r->size, mark_written, &x) < 0)
+			cc->ds[r->ds].untracked = true; /* what it wrote is not known */
+	}
+	struct begin_ctx b = { cc, set, n, NULL, false };
+	for (size_t i = 0; i < n; i++)
+		if (set[i]->state == COMPONENT_RUNNING)
+			rm_each_mapping(set[i], adopt_mapping, &b);
+	for (size_t i = 0; i < cc->nds; i++) {
+		struct copied_ds *d = &cc->ds[i];
+		if (d->untracked)
+			from_base[i] = 0;
+		d->untracked = false; /* stored whole now: tracked from this cut on */
+		if (d->fd >= 0) /* stored from the memfd itself, during the pause */
+			close(d->fd);
+		d->fd = -1;
+	}
+	if (b.failed) {
+		for (size_t i = 0; i < cc->nds; i++)
+			from_base[i] = 0;
+		unprotect_all(cc);
+		copy_free(cc);
+		return NULL;
+	}
+	pthread_mutex_lock(&running_lock);
+	cc->next = running;
+	running = cc;
+	pthread_mutex_unlock(&running_lock);
+	return cc;
+}
+
+/* The committed copy's ranges, from synchronous to asynchronous protection
+ * (set frozen, kernel lock held). 1: done; 0: stays synchronous (nothing
+ * changed); -1: half done, drop it. */
+static int go_async(struct cr_copy *cc, struct component **set, size_t n)
+{
+	for (size_t k = 0; k < cc->nr; k++) {
+		struct range *r = &cc->r[k];
+		struct component *c = NULL;
+		for (size_t i = 0; i < n && !c; i++)
+			if (set[i]->id == r->comp && set[i]->state == COMPONENT_RUNNING && set[i]->process)
+				c = set[i];
+		if (!c) { /* outside the set, or gone: its dataspace is whole next time */
+			cc->ds[r->ds].untracked = true;
+			protect(r->uffd, r->addr, r->size, false);
+			struct uffdio_range u = { r->addr, r->size };
+			(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+			r->size = 0;
+			continue;
+		}
+		int afd = uffd_of(cc, c->process, true);
+		if (afd < 0)
+			return k == 0 ? 0 : -1;
+		struct uffdio_range u = { r->addr, r->size };
+		protect(r->uffd, r->addr, r->size, false);
+		(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+		struct uffdio_register reg = { .range = { r->addr, r->size }, .mode = UFFDIO_REGISTER_MODE_WP };
+		if (ioctl(afd, UFFDIO_REGISTER, &reg) < 0)
+			return -1;
+		protect(afd, r->addr, r->size, true);
+		r->uffd = afd;
+		r->async = true;
+	}
+	cc->async = true;
+	return 1;
+}
+
 struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dataspace *const *mem, size_t nmem,
 			      bool *lazy, struct cr_copy *base, unsigned *from_base)
 {
@@ -460,6 +619,8 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 		}
 	}
 	free(outside);
+	if (base && base->async)
+		return adopt_async(cc, base, set, n, from_base);
 	/* The base's helper stops; this copy's helper answers the faults from
 	 * here on (including any the base left unread). */
 	if (base) {
@@ -597,6 +758,26 @@ void cr_copy_forget(unsigned component_id, const struct cr_copy *keep)
 	pthread_mutex_unlock(&running_lock);
 }
 
+void cr_copy_go_async(struct cr_copy *cc, struct component **set, size_t n)
+{
+	if (!cc || cc->async)
+		return;
+	pthread_mutex_lock(&cc->lock);
+	int rc = go_async(cc, set, n);
+	pthread_mutex_unlock(&cc->lock);
+	if (rc < 0) {
+		cr_copy_drop(cc);
+		return;
+	}
+	if (rc == 0)
+		return; /* stays synchronous: its helper goes on */
+	stop_helper(cc);
+	struct uffd_msg msg; /* faults the helper had not read: answered by the unregistration */
+	for (size_t i = 0; i < cc->nuffds; i++)
+		while (!cc->uffds[i].async && read(cc->uffds[i].fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg))
+			;
+}
+
 void cr_copy_mapped(struct component *c, const struct process_mapping *m)
 {
 	if (!(m->prot & PROT_WRITE))
@@ -605,7 +786,10 @@ void cr_copy_mapped(struct component *c, const struct process_mapping *m)
 	for (struct cr_copy *cc = running; cc; cc = cc->next) {
 		pthread_mutex_lock(&cc->lock);
 		int i = ds_index(cc, m->ds);
-		if (i >= 0 && add_range(cc, c, (unsigned)i, m, false) < 0) {
+		if (i >= 0 && cc->async && !member(cc, c->id)) {
+			/* Outside the set: its page tables are not read. */
+			cc->ds[i].untracked = true;
+		} else if (i >= 0 && add_range(cc, c, (unsigned)i, m, false) < 0) {
 			/* Cannot protect it: keep what is not stored yet as it is now,
 			 * and count every page written from here on. */
 			for (uint64_t off = m->offset; off < m->offset + m->size; off += PAGE)

@@ -52,6 +52,12 @@ int cr_copy_read(struct cr_copy *cc, unsigned ds, uint64_t off, uint8_t *buf, si
  * everywhere, stop the helper, free. Else the image committed (its
  * generation directory and image.pb checksum): cc becomes its tracker. */
 void cr_copy_end(struct cr_copy *cc, size_t *cow_pages, const char *image, uint64_t image_xxh3);
+/* A tracker (after cr_copy_end with an image) protected synchronously,
+ * every first write a fault answered by its helper, goes over to the
+ * asynchronous protection where the kernel has it (Linux 6.7): writes
+ * cost no round trip, and the next cut reads them with PAGEMAP_SCAN. The
+ * set frozen, kernel lock held. */
+void cr_copy_go_async(struct cr_copy *cc, struct component **set, size_t n);
 /* Stop tracking: lift the protection, free. NULL is fine. */
 void cr_copy_drop(struct cr_copy *cc);
 /* The tracker of root_id relative to that image, taken off the list of
