@@ -265,10 +265,16 @@ struct lazy_read {
 	unsigned ds;
 };
 
-static int lazy_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
+static int lazy_view(void *ctx, uint64_t off, size_t len, const uint8_t **pages)
 {
 	const struct lazy_read *r = ctx;
-	return cr_copy_read(r->cc, r->ds, off, buf, len);
+	return cr_copy_view(r->cc, r->ds, off, len, pages);
+}
+
+static void lazy_view_end(void *ctx)
+{
+	const struct lazy_read *r = ctx;
+	cr_copy_view_end(r->cc);
 }
 
 /* The copy becomes the tracker of the image just committed (or, image
@@ -454,7 +460,8 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			continue;
 		reads[i] = (struct lazy_read){ cc, (unsigned)i };
 		mem[i].fd = cr_copy_fd(cc, (unsigned)i);
-		mem[i].read = lazy_read;
+		mem[i].view = lazy_view;
+		mem[i].view_end = lazy_view_end;
 		mem[i].ctx = &reads[i];
 		rc = image_add_memory(w, img, (unsigned)i, &mem[i], err, sizeof(err));
 	}
