@@ -196,11 +196,24 @@ static int create(struct component *p, struct kcore_request *req)
 	if (words < 7 || req->nitems < 2 || req->nitems > 3)
 		return AMBER_ERR_INVALID_ARG;
 	uint64_t caps = req->mr[1], ram = req->mr[2], cfg_off = req->mr[3], cfg_len = req->mr[4];
-	if (service_string(req, 5, name, sizeof(name)) || !scenario_valid_name(name))
+	if (service_string(req, 5, name, sizeof(name))) {
+		core_report("%s: cannot create a child: its name is not a string of at most %d bytes", p->name,
+			    COMPONENT_NAME_MAX - 1);
 		return AMBER_ERR_INVALID_ARG;
+	}
+	if (!scenario_valid_name(name)) {
+		const char *why = scenario_name_problem(name);
+		for (char *q = name; *q; q++) /* the report must not carry its control characters */
+			if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+				*q = '?';
+		core_report("%s: cannot create child '%s': %s", p->name, name, why);
+		return AMBER_ERR_INVALID_ARG;
+	}
 	unsigned bin_at = 6 + (unsigned)((strlen(name) + 7) / 8);
-	if (service_string(req, bin_at, binary, sizeof(binary)) || !scenario_valid_name(binary))
+	if (service_string(req, bin_at, binary, sizeof(binary)) || !scenario_valid_name(binary)) {
+		core_report("%s: cannot create child '%s': its binary is not a plain file name", p->name, name);
 		return AMBER_ERR_INVALID_ARG;
+	}
 	enum amber_kind kind = AMBER_KIND_NONE;
 	if (!kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) || kind != AMBER_KIND_GATE)
 		return AMBER_ERR_INVALID_ARG;

@@ -491,6 +491,38 @@ static void partial_restore(void **state)
 	run_free(&lc.r);
 }
 
+/* Genode names have dots ("bomb_g5.1"): a child so named runs, and the
+ * amber command's path naming ("init/idle.a") reaches it for a
+ * checkpoint and a restore. */
+static void dotted_child_names(void **state)
+{
+	(void)state;
+	char path[sizeof(img_b) + 8];
+	snprintf(path, sizeof(path), "%s.xml", img_b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n"
+	      "  <component name=\"init\" caps=\"64\" ram=\"4M\"><config>\n"
+	      "    <default-route><any-service><parent/></any-service></default-route>\n"
+	      "    <start name=\"idle.a\" caps=\"16\" ram=\"1M\"><binary name=\"cr_idle\"/></start>\n"
+	      "  </config></component>\n"
+	      "</scenario>\n",
+	      f);
+	fclose(f);
+	static struct live_core lc;
+	up(&lc, path, "[init -> idle.a] cr_idle: idle");
+	struct cli_run r;
+	amber(&r, "-s", lc.name, "ps", NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "idle.a"));
+	cli_run_free(&r);
+	checkpoint(&lc, "init/idle.a", img_a, true);
+	restore(&lc, img_a);
+	live_stop(&lc);
+	unlink(path);
+	EXPECT_NOT(&lc.r, "FAIL");
+	run_free(&lc.r);
+}
+
 int main(void)
 {
 	char xdg[64];
@@ -506,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(kill_keeps_callers_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(copy_on_write_is_consistent, setup, teardown),
+		cmocka_unit_test_setup_teardown(dotted_child_names, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
