@@ -81,6 +81,7 @@ static int child_start(struct component *c)
 	core_component_live();
 	if (component_start_locked(c, err, sizeof(err)) < 0) {
 		core_report("cannot start %s: %s", c->name, err);
+		core_note_start_failure();
 		if (c->state != COMPONENT_RUNNING) {
 			end_unstarted(c, err);
 			core_component_ended();
@@ -244,6 +245,7 @@ static int create(struct component *p, struct kcore_request *req)
 	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", rom_dir(), binary) >= sizeof(c->binary) ||
 	    access(c->binary, R_OK) != 0) {
 		core_report("%s: cannot create child '%s': no binary '%s'", p->name, name, binary);
+		core_note_start_failure();
 		free(c);
 		free(k);
 		return AMBER_ERR_INVALID_ARG;

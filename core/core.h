@@ -188,6 +188,13 @@ void core_component_live(void);
 void core_component_ended(void);
 /* Wait until none is live or `deadline` (CLOCK_MONOTONIC) passes. */
 bool core_components_wait(const struct timespec *deadline);
+/* A component or child could not be started (no binary, not loadable):
+ * amber-core ends with status 1. A component (children included) exited
+ * with a non-zero code or crashed: status 4 under --strict. */
+void core_note_start_failure(void);
+void core_note_component_failure(void);
+bool core_start_failures(void);
+bool core_component_failures(void);
 
 /* ---- child.c: children a component creates (amber/child.h) ---- */
 int child_create(struct component *parent, struct kcore_request *req); /* PD CREATE_CHILD */
