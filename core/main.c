@@ -299,7 +299,10 @@ int main(int argc, char **argv)
 	}
 
 	/* Wake every 100 ms to look for SIGINT/SIGTERM/SIGHUP and the timeout. */
-	uint64_t end_us = timeout_s ? kernel_entry_now_us() + (uint64_t)timeout_s * 1000000u : UINT64_MAX;
+	/* Saturated: a --timeout too large for microseconds is no timeout. */
+	uint64_t end_us = UINT64_MAX, now_us = kernel_entry_now_us();
+	if (timeout_s && (uint64_t)timeout_s < (UINT64_MAX - now_us) / 1000000u)
+		end_us = now_us + (uint64_t)timeout_s * 1000000u;
 	while (run) {
 		struct timespec step;
 		clock_gettime(CLOCK_MONOTONIC, &step);
