@@ -39,16 +39,27 @@ struct core_child {
 	amber_sel_t sel; /* the child capability's gate, root in core's task */
 };
 
+/* The quotas of a child that ended go back to its parent. Caps: its
+ * kernel_quota is a total that includes what its own children hold, and
+ * goes back whole, or not at all if the parent ends too (the parent's
+ * total covers it). RAM: ram_quota is only what the child did not lend,
+ * so each member of an ending subtree gives its own part back, to the
+ * nearest ancestor that still runs: whichever order the generations end
+ * in, that ancestor gets everything it lent. */
 static void give_back(struct component *c)
 {
 	struct component *p = c->parent;
 	if (!p || c->kernel_quota == 0)
 		return;
 	if (!p->ending && p->state == COMPONENT_RUNNING) {
-		p->ram_quota += c->ram_quota;
 		if (p->factory_sel != AMBER_SEL_INVALID)
 			kernel_factory_adjust(kernel_core_task(), p->factory_sel, (int64_t)c->kernel_quota);
 	}
+	struct component *a = p;
+	while (a && (a->ending || a->state != COMPONENT_RUNNING) && a->parent)
+		a = a->parent;
+	if (a && !a->ending && a->state == COMPONENT_RUNNING)
+		a->ram_quota += c->ram_quota;
 	c->kernel_quota = 0; /* given back once */
 	c->ram_quota = 0;
 }
