@@ -441,6 +441,9 @@ enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = AMBER_ERR_PROTO;
 	} else if (amber_tag_words(req->tag) < 1) {
 		*error = AMBER_ERR_OPCODE;
+	} else if (req->mr[0] == AMBER_CPU_SIGH && c->state == COMPONENT_NEW && !c->ending) {
+		/* A monitor sets its handler up before the child's first instruction. */
+		*error = cpu_sigh_request(req, &c->cpu_sigh);
 	} else if (c->ending || !c->process) {
 		*error = AMBER_ERR_NO_PARTNER;
 	} else {
