@@ -76,7 +76,7 @@ static void teardown_claim(struct component **set, size_t n)
 		struct component *c = set[i];
 		if (c->state == COMPONENT_RUNNING && !c->ending) {
 			c->restoring = true;
-			c->line_len = 0; /* its unfinished line is in the image, not for printing now */
+			log_discard(c); /* its unfinished line is in the image, not for printing now */
 			if (c->task)
 				kernel_task_set_frozen(c->task, true);
 		}
@@ -1144,7 +1144,7 @@ int cr_rollback_on_crash(struct component *c, const char *reason)
 	}
 	snprintf(dir, sizeof(dir), "%s", c->image_dir);
 	c->restoring = true; /* ended here, quietly: its parent is not told */
-	c->line_len = 0;
+	log_discard(c);
 	kernel_unlock();
 	core_report("%s crashed: %s; rolling back to %s", c->name, reason, dir);
 	component_cleanup(c);

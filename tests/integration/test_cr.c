@@ -523,6 +523,37 @@ static void dotted_child_names(void **state)
 	run_free(&lc.r);
 }
 
+/* Two threads' unfinished LOG lines go into the image, each with its
+ * thread, and each goes on after a restore with its own thread's rest
+ * (components/cr_log_halves). */
+static void unfinished_lines_per_thread(void **state)
+{
+	(void)state;
+	char path[sizeof(img_b) + 8];
+	snprintf(path, sizeof(path), "%s.xml", img_b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n  <component name=\"halves\" binary=\"cr_log_halves\" caps=\"64\" ram=\"2M\"/>\n</scenario>\n", f);
+	fclose(f);
+	static struct live_core lc;
+	up(&lc, path, "[halves] halves written");
+	checkpoint(&lc, "halves", img_a, true);
+	struct cli_run r;
+	amber(&r, "inspect", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "\"first thread: first half, \"") &&
+			       strstr(r.out, "\"second thread: first half, \""));
+	cli_run_free(&r);
+	restore(&lc, img_a);
+	LIVE_EXPECT(&lc, "[halves] halves: done", 20);
+	live_stop(&lc);
+	unlink(path);
+	EXPECT(&lc.r, "[halves] first thread: first half, first rest");
+	EXPECT(&lc.r, "[halves] second thread: first half, second rest");
+	EXPECT_NOT(&lc.r, "[halves] first rest");
+	EXPECT_NOT(&lc.r, "[halves] second rest");
+	run_free(&lc.r);
+}
+
 int main(void)
 {
 	char xdg[64];
@@ -539,6 +570,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(kill_keeps_callers_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(copy_on_write_is_consistent, setup, teardown),
 		cmocka_unit_test_setup_teardown(dotted_child_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(unfinished_lines_per_thread, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
