@@ -554,6 +554,45 @@ static void unfinished_lines_per_thread(void **state)
 	run_free(&lc.r);
 }
 
+/* Destroyed threads take no space in a checkpoint: after 513 threads were
+ * destroyed, the image of components/test_thread_destroy holds its first
+ * thread and the two it kept, and so does one taken after a restore. */
+static void destroyed_threads_are_not_saved(void **state)
+{
+	(void)state;
+	char path[sizeof(img_b) + 8];
+	snprintf(path, sizeof(path), "%s.xml", img_b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n  <component name=\"td\" binary=\"test_thread_destroy\" caps=\"64\" ram=\"32M\"/>\n</scenario>\n",
+	      f);
+	fclose(f);
+	static struct live_core lc;
+	/* 1000 thread creations and ends: slow under ASan on a busy machine */
+	if (!live_start(&lc, path, NULL, NULL, NULL, 300)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	LIVE_EXPECT(&lc, "[td] destroyed: idle", 240);
+	EXPECT(&lc.r, "[td] done: 20 ok, 0 failed");
+	checkpoint(&lc, "td", img_a, true);
+	struct cli_run r;
+	amber(&r, "inspect", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "threads (3):"));
+	cli_run_free(&r);
+	restore(&lc, img_a);
+	checkpoint(&lc, "td", img_b, false);
+	int n = diff_lines(img_a, img_b, &r);
+	if (n != 0) {
+		cli_run_dump(&r);
+		fail_msg("restored and checkpointed again, %d differences", n);
+	}
+	cli_run_free(&r);
+	live_stop(&lc);
+	unlink(path);
+	run_free(&lc.r);
+}
+
 int main(void)
 {
 	char xdg[64];
@@ -571,6 +610,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(copy_on_write_is_consistent, setup, teardown),
 		cmocka_unit_test_setup_teardown(dotted_child_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(unfinished_lines_per_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(destroyed_threads_are_not_saved, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
