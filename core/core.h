@@ -221,6 +221,8 @@ enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error);
 void log_flush(struct component *c);
 /* Forget the unfinished lines without printing them (they are in an image). */
 void log_discard(struct component *c);
+/* A thread ended: its unfinished line is printed as it stands. */
+void log_thread_ended(struct component *c, uint64_t thread_id);
 
 /* ---- output.c: core's stdout, written by a thread of its own ---- */
 /* Queue `n` bytes (whole lines) for stdout; any lock may be held. false if

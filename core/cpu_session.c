@@ -531,6 +531,7 @@ void cpu_thread_exited(struct component *c, pid_t tid)
 			kernel_unlock();
 			return;
 		}
+		log_thread_ended(c, kernel_object_id(k));
 		c->entry_stops++;
 		kernel_unlock();
 		kernel_entry_stop(k);
@@ -559,6 +560,7 @@ void cpu_thread_exited(struct component *c, pid_t tid)
 		return;
 	}
 	t->teardown = TEARDOWN_EXIT; /* from NONE or ORPHAN: ours */
+	log_thread_ended(c, t->id);
 	c->entry_stops++;
 	kernel_unlock();
 	kernel_entry_stop(t->k);

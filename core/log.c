@@ -118,6 +118,15 @@ void log_flush(struct component *c)
 
 void log_discard(struct component *c) { c->nlines = 0; }
 
+void log_thread_ended(struct component *c, uint64_t thread_id)
+{
+	struct log_pending *p = pending_of(c, thread_id, false);
+	if (p) {
+		emit(c, p->text, p->len);
+		pending_remove(c, p);
+	}
+}
+
 /* One LOG_WRITE of one thread: its lines end at '\n'; text before the
  * first '\n', or without one, continues that thread's unfinished line, so
  * threads never mix. A line that would grow past LOG_LINE_MAX is printed

@@ -3,7 +3,8 @@
  * tests/integration/test_sessions.c from the lines it prints:
  *
  * 1. one thread's writes without '\n' continue its own line;
- * 2. another thread's line in between is not joined to it;
+ * 2. another thread's line in between is not joined to it, and a thread
+ *    that ends with an unfinished line has it printed then;
  * 3. two threads printing long lines at once never mix their text;
  * 4. a line longer than 1024 bytes is printed in pieces of at most 1024
  *    bytes, each cut where one write ended.
@@ -23,6 +24,12 @@ static void worker_line(void *arg)
 	amber_log("worker line");
 }
 
+static void unfinished(void *arg)
+{
+	(void)arg;
+	amber_log_write("left unfinished", 15);
+}
+
 static void long_lines(void *arg)
 {
 	const char *line = arg;
@@ -40,6 +47,10 @@ int main(void)
 	amber_thread_create(&t, worker_line, 0);
 	amber_thread_join(&t);
 	amber_log_write("and finished\n", 13);
+
+	amber_thread_create(&t, unfinished, 0);
+	amber_thread_join(&t); /* its end prints its line */
+	amber_log("after the unfinished one");
 
 	memset(a_line, 'A', LONG);
 	memset(b_line, 'B', LONG);

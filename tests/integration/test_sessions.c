@@ -119,6 +119,11 @@ static void log_lines_per_thread(void **state)
 	EXPECT(&r, "[lines] abcdef");
 	EXPECT(&r, "[lines] worker line");
 	EXPECT(&r, "[lines] unfinished by main and finished");
+	const char *left = strstr(r.output, "[lines] left unfinished\n");
+	const char *after = strstr(r.output, "[lines] after the unfinished one\n");
+	assert_non_null(left);
+	assert_non_null(after);
+	assert_true(left < after); /* printed when its thread ended, before the join returned */
 	EXPECT(&r, "[lines] lines: done");
 	size_t total[3] = { 0, 0, 0 }, pieces_x = 0;
 	const char *kinds = "ABx";
