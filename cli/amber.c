@@ -29,9 +29,9 @@
 static const char usage_text[] =
 	"usage: amber [-s NAME] COMMAND [ARGS]\n"
 	"\n"
-	"  run [--timeout S] [--components DIR] SCENARIO.xml\n"
+	"  run [--timeout S] [--strict] [--components DIR] SCENARIO.xml\n"
 	"                         run a system in the foreground (amber-core)\n"
-	"  run [--timeout S] [--components DIR] --restore DIR\n"
+	"  run [--timeout S] [--strict] [--components DIR] --restore DIR\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
 	"  checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR\n"
@@ -84,6 +84,8 @@ static int cmd_run(const char *name, int argc, char **argv)
 					return usage_error("run: --timeout takes whole seconds, not '%s'", argv[i + 1]);
 			}
 			i++;
+		} else if (strcmp(argv[i], "--strict") == 0) {
+			continue; /* amber-core's: a component's non-zero exit fails the run */
 		} else if (strcmp(argv[i], "--restore") == 0) {
 			if (i + 1 >= argc)
 				return usage_error("run: %s needs a directory", argv[i]);

@@ -239,7 +239,7 @@ void component_stop(struct component *c)
 	kernel_lock();
 	c->restoring = true; /* its process's end is not reported */
 	cr_copy_forget(c->id, NULL);
-	c->line_len = 0;     /* its unfinished line is in the image */
+	log_discard(c);     /* its unfinished line is in the image */
 	stop_entry_threads(c, false);
 	struct process *p = c->process;
 	c->process = NULL;

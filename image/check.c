@@ -451,6 +451,9 @@ static int check_component(struct ck *c, size_t ci)
 		return -1;
 	if (!bytes_ok(&co->config) || !bytes_ok(&co->log_line))
 		return bad(c, "%s bytes missing", bytes_ok(&co->config) ? "log_line" : "config");
+	for (size_t i = 0; i < co->n_log_pending; i++)
+		if (!bytes_ok(&co->log_pending[i]->text))
+			return bad(c, "unfinished LOG line %zu: bytes missing", i);
 	if (check_caps(c, co) < 0 || check_sessions(c, co) < 0 || check_threads(c, co) < 0 ||
 	    check_memory(c, co) < 0 || check_overlap(c, co) < 0 || check_objects(c, co) < 0)
 		return -1;

@@ -572,6 +572,11 @@ static void print_component(const AmberImg__Image *img, const struct refs *refs,
 		put_text(out, co->log_line.data, co->log_line.len);
 		fputc('"', out);
 	}
+	for (size_t i = 0; i < co->n_log_pending; i++) {
+		fprintf(out, ", unfinished (thread %llu) \"", (unsigned long long)co->log_pending[i]->thread_id);
+		put_text(out, co->log_pending[i]->text.data, co->log_pending[i]->text.len);
+		fputc('"', out);
+	}
 	fputc('\n', out);
 	print_threads(co, out);
 	print_caps(img, refs, ci, out);
@@ -754,7 +759,8 @@ static bool json_field(struct jw *w, const ProtobufCMessage *m, const ProtobufCF
 		return true;
 	}
 	if (f->type == PROTOBUF_C_TYPE_BYTES && f->label != PROTOBUF_C_LABEL_REPEATED &&
-	    is(m, &amber_img__component__descriptor)) { /* config, log_line: text */
+	    (is(m, &amber_img__component__descriptor) || is(m, &amber_img__log_line__descriptor))) {
+		/* config, log_line, an unfinished line's text: text */
 		jw_bytes_text(w, f->name, (const ProtobufCBinaryData *)(base + f->offset));
 		return true;
 	}

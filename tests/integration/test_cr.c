@@ -645,6 +645,108 @@ static void partial_restore(void **state)
 	run_free(&lc.r);
 }
 
+/* Genode names have dots ("bomb_g5.1"): a child so named runs, and the
+ * amber command's path naming ("init/idle.a") reaches it for a
+ * checkpoint and a restore. */
+static void dotted_child_names(void **state)
+{
+	(void)state;
+	char path[sizeof(img_b) + 8];
+	snprintf(path, sizeof(path), "%s.xml", img_b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n"
+	      "  <component name=\"init\" caps=\"64\" ram=\"4M\"><config>\n"
+	      "    <default-route><any-service><parent/></any-service></default-route>\n"
+	      "    <start name=\"idle.a\" caps=\"16\" ram=\"1M\"><binary name=\"cr_idle\"/></start>\n"
+	      "  </config></component>\n"
+	      "</scenario>\n",
+	      f);
+	fclose(f);
+	static struct live_core lc;
+	up(&lc, path, "[init -> idle.a] cr_idle: idle");
+	struct cli_run r;
+	amber(&r, "-s", lc.name, "ps", NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "idle.a"));
+	cli_run_free(&r);
+	checkpoint(&lc, "init/idle.a", img_a, true);
+	restore(&lc, img_a);
+	live_stop(&lc);
+	unlink(path);
+	EXPECT_NOT(&lc.r, "FAIL");
+	run_free(&lc.r);
+}
+
+/* Two threads' unfinished LOG lines go into the image, each with its
+ * thread, and each goes on after a restore with its own thread's rest
+ * (components/cr_log_halves). */
+static void unfinished_lines_per_thread(void **state)
+{
+	(void)state;
+	char path[sizeof(img_b) + 8];
+	snprintf(path, sizeof(path), "%s.xml", img_b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n  <component name=\"halves\" binary=\"cr_log_halves\" caps=\"64\" ram=\"2M\"/>\n</scenario>\n", f);
+	fclose(f);
+	static struct live_core lc;
+	up(&lc, path, "[halves] halves written");
+	checkpoint(&lc, "halves", img_a, true);
+	struct cli_run r;
+	amber(&r, "inspect", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "\"first thread: first half, \"") &&
+			       strstr(r.out, "\"second thread: first half, \""));
+	cli_run_free(&r);
+	restore(&lc, img_a);
+	LIVE_EXPECT(&lc, "[halves] halves: done", 20);
+	live_stop(&lc);
+	unlink(path);
+	EXPECT(&lc.r, "[halves] first thread: first half, first rest");
+	EXPECT(&lc.r, "[halves] second thread: first half, second rest");
+	EXPECT_NOT(&lc.r, "[halves] first rest");
+	EXPECT_NOT(&lc.r, "[halves] second rest");
+	run_free(&lc.r);
+}
+
+/* Destroyed threads take no space in a checkpoint: after 513 threads were
+ * destroyed, the image of components/test_thread_destroy holds its first
+ * thread and the two it kept, and so does one taken after a restore. */
+static void destroyed_threads_are_not_saved(void **state)
+{
+	(void)state;
+	char path[sizeof(img_b) + 8];
+	snprintf(path, sizeof(path), "%s.xml", img_b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n  <component name=\"td\" binary=\"test_thread_destroy\" caps=\"64\" ram=\"32M\"/>\n</scenario>\n",
+	      f);
+	fclose(f);
+	static struct live_core lc;
+	/* 1000 thread creations and ends: slow under ASan on a busy machine */
+	if (!live_start(&lc, path, NULL, NULL, NULL, 300)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	LIVE_EXPECT(&lc, "[td] destroyed: idle", 240);
+	EXPECT(&lc.r, "[td] done: 20 ok, 0 failed");
+	checkpoint(&lc, "td", img_a, true);
+	struct cli_run r;
+	amber(&r, "inspect", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "threads (3):"));
+	cli_run_free(&r);
+	restore(&lc, img_a);
+	checkpoint(&lc, "td", img_b, false);
+	int n = diff_lines(img_a, img_b, &r);
+	if (n != 0) {
+		cli_run_dump(&r);
+		fail_msg("restored and checkpointed again, %d differences", n);
+	}
+	cli_run_free(&r);
+	live_stop(&lc);
+	unlink(path);
+	run_free(&lc.r);
+}
+
 int main(void)
 {
 	char xdg[64];
@@ -663,6 +765,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(incremental_stores_what_was_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(incremental_chain_restores, setup, teardown),
 		cmocka_unit_test_setup_teardown(periodic_checkpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(dotted_child_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(unfinished_lines_per_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(destroyed_threads_are_not_saved, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
