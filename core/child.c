@@ -201,6 +201,14 @@ static int create(struct component *p, struct kcore_request *req)
 	unsigned bin_at = 6 + (unsigned)((strlen(name) + 7) / 8);
 	if (service_string(req, bin_at, binary, sizeof(binary)) || !scenario_valid_name(binary))
 		return AMBER_ERR_INVALID_ARG;
+	/* Optional after the binary: LOG rate and CPU weight (0: default),
+	 * never more than the parent's own. */
+	unsigned opt_at = bin_at + 1 + (unsigned)((strlen(binary) + 7) / 8);
+	uint64_t log_rate = words > opt_at ? req->mr[opt_at] : 0;
+	uint64_t cpu_weight = words > opt_at + 1 ? req->mr[opt_at + 1] : 0;
+	if (log_rate > (p->log_rate ? p->log_rate : LOG_RATE_DEFAULT) ||
+	    cpu_weight > (p->cpu_weight ? p->cpu_weight : CPU_WEIGHT_DEFAULT))
+		return AMBER_ERR_QUOTA;
 	enum amber_kind kind = AMBER_KIND_NONE;
 	if (!kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) || kind != AMBER_KIND_GATE)
 		return AMBER_ERR_INVALID_ARG;
@@ -266,6 +274,8 @@ static int create(struct component *p, struct kcore_request *req)
 	p->ram_quota -= ram;
 	c->kernel_quota = (unsigned)caps;
 	c->ram_quota = ram;
+	c->log_rate = (unsigned)log_rate;
+	c->cpu_weight = (unsigned)cpu_weight;
 	c->parent = p;
 	c->parent_gate = req->items[0];
 	c->parent_gate_id = kernel_object_id(kernel_cap_object(core, c->parent_gate, NULL, NULL));

@@ -28,6 +28,10 @@
 #define CORE_MAX_THREADS 256           /* UTCB slots; slot 0 is the first thread */
 #define CORE_MAX_PENDING_SESSIONS 64   /* SESSION calls waiting for an announcement, per
 					* component: one per thread init serves children with */
+#define CORE_MAX_PROVIDES 16           /* services a scenario component may provide */
+#define CORE_SERVICE_NAME_MAX 64       /* a service's name, NUL included */
+#define CPU_WEIGHT_DEFAULT 100u        /* a component's CPU share (cpu_share.c) */
+#define CPU_WEIGHT_MAX 10000u
 
 /* A session of one of core's own services: a gate in core's task whose
  * handler gets the session (session.c). */
@@ -83,8 +87,17 @@ struct component {
 	amber_sel_t task_sel, thread_sel, factory_sel, parent_sel, log_sel;
 	struct process *process;
 
-	/* Parent (parent.c): its SESSION calls waiting for an announcement. */
+	/* Parent (parent.c): its SESSION calls waiting for an announcement, and
+	 * the services the scenario lets it announce (<provides>). */
 	unsigned npending_sessions;
+	char provides[CORE_MAX_PROVIDES][CORE_SERVICE_NAME_MAX];
+	unsigned nprovides;
+	unsigned nannounced;   /* names it has announced (parent.c) */
+	bool announce_refused; /* core said so once */
+
+	/* CPU share (cpu_share.c): its weight, 0: CPU_WEIGHT_DEFAULT. */
+	unsigned cpu_weight;
+	int cpu_group;         /* joined a cgroup of its own: 1; nice only: 0 */
 
 	/* Core's sessions (session.c) and what they made; every object's
 	 * root capability is in core's task, and component_cleanup deletes
@@ -199,6 +212,20 @@ struct component *child_by_cap(struct component *parent, amber_sel_t item);
 void child_ended(struct component *c, const struct process_exit_info *info);
 /* The parent p ends: its children are killed, its child capabilities go. */
 void child_forget(struct component *p);
+
+/* ---- cpu_share.c: a CPU share per component ---- */
+/* Find a cgroup CPU controller amber-core may use; report what it uses. */
+void cpu_share_init(void);
+/* Its new process (stopped, one thread) gets c's weight: a cgroup of its
+ * own, or else a nice value its threads inherit. Without the kernel lock
+ * or with it (no waiting on components). */
+void cpu_share_join(struct component *c, pid_t pid);
+/* Its process is gone: remove its cgroup. */
+void cpu_share_leave(struct component *c);
+/* The end of amber-core: remove what is left. */
+void cpu_share_stop(void);
+/* Which mechanism: "cgroup v2", "cgroup v1", "nice". */
+const char *cpu_share_mechanism(void);
 
 /* ---- log.c ---- */
 enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error);
