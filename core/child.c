@@ -226,7 +226,10 @@ static int create(struct component *p, struct kcore_request *req)
 	if (caps == 0 || caps > AMBER_CAP_SLOTS || ram == 0 || ram > (16ull << 30))
 		return AMBER_ERR_INVALID_ARG;
 	ram = (ram + AMBER_PAGE_SIZE - 1) & ~(uint64_t)(AMBER_PAGE_SIZE - 1);
-	if (p->nchildren >= AMBER_CHILD_MAX || ram > p->ram_quota - p->ram_used)
+	/* Its caps and what core keeps for it (CORE_CHILD_COST) come out of the
+	 * parent's unused caps. */
+	if (p->nchildren >= AMBER_CHILD_MAX || ram > p->ram_quota - p->ram_used ||
+	    core_quota_take(p, (unsigned)caps + CORE_CHILD_COST))
 		return AMBER_ERR_QUOTA;
 	struct component *c = calloc(1, sizeof(*c));
 	struct core_child *k = calloc(1, sizeof(*k));

@@ -40,6 +40,7 @@ static int create_kernel_objects(struct component *c)
 	c->factory_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	if ((err = kernel_create_factory(core, c->factory_sel, c->kernel_quota, NULL)))
 		return err;
+	core_quota_attach(c);
 	if (c->parent_gate != AMBER_SEL_INVALID) {
 		/* A child: its parent's gate for it (child.c), not core's parent. */
 		c->parent_sel = c->parent_gate;
@@ -401,7 +402,9 @@ int component_load(struct cr_load *l)
 	c->factory_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	if (cr_force_id(l, m->factory_id, "factory") < 0)
 		return -1;
-	if ((err = kernel_create_factory(core, c->factory_sel, m->factory_quota, NULL)))
+	if ((err = kernel_create_factory(core, c->factory_sel, m->factory_quota, NULL)) == AMBER_OK)
+		core_quota_attach(c);
+	if (err)
 		return cr_fail(l->err, l->errlen, "%s: cannot create its factory (error %d)", c->name, err);
 	if (!m->parent_id) {
 		c->parent_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);

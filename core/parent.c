@@ -179,7 +179,7 @@ static int announce(struct component *c, struct kcore_request *req)
 	if (req->nitems != 1 || !kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) ||
 	    kind != AMBER_KIND_GATE)
 		return AMBER_ERR_INVALID_ARG;
-	if (name[0] == '\0' || core_service_name(name) || service_find(name))
+	if (name[0] == '\0' || core_service_name(name))
 		return AMBER_ERR_INVALID_ARG;
 	if (!provides(c, name)) {
 		/* Said once per component: a hostile one must not flood core's output. */
@@ -189,8 +189,12 @@ static int announce(struct component *c, struct kcore_request *req)
 		c->announce_refused = true;
 		return AMBER_ERR_RIGHTS;
 	}
+	if (service_find(name))
+		return AMBER_ERR_INVALID_ARG;
 	if (!serves_it(c, req->items[0]))
 		return AMBER_ERR_RIGHTS;
+	if (core_quota_take(c, 1)) /* core's copy of the gate */
+		return AMBER_ERR_QUOTA;
 	struct service *s = calloc(1, sizeof(*s));
 	if (!s)
 		return AMBER_ERR_QUOTA;
@@ -237,8 +241,9 @@ static enum kcore_result session(struct component *c, struct kcore_request *req,
 		session_reply(s, &req->reply_tag, req->reply_mr);
 		return KCORE_REPLY;
 	}
-	struct pending_session *p =
-		c->npending_sessions < CORE_MAX_PENDING_SESSIONS ? calloc(1, sizeof(*p)) : NULL;
+	struct pending_session *p = c->npending_sessions < CORE_MAX_PENDING_SESSIONS && !core_quota_take(c, 1)
+					    ? calloc(1, sizeof(*p))
+					    : NULL;
 	if (!p) {
 		*error = AMBER_ERR_QUOTA;
 		return KCORE_REPLY;
@@ -292,6 +297,14 @@ enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error
 	}
 	service_drop_items(req);
 	return KCORE_REPLY;
+}
+
+unsigned parent_held(const struct component *c)
+{
+	unsigned n = c->npending_sessions;
+	for (const struct service *s = services; s; s = s->next)
+		n += s->server == c;
+	return n;
 }
 
 void parent_forget(struct component *c)

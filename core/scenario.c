@@ -423,6 +423,16 @@ int scenario_load(const char *path, const char *components_dir, struct component
 	}
 	if (count == 0)
 		rc = fail(err, errlen, path, xmlGetLineNo(root), "the scenario has no components");
+	/* Everything core keeps for a component is paid from its caps, plus its
+	 * five roots (task, thread, factory, parent, LOG): the caps together
+	 * are what core's capability space must hold. */
+	uint64_t need = 0;
+	for (struct component *c = head; c; c = c->next)
+		need += c->kernel_quota + 5;
+	if (rc == 0 && need > CORE_CAP_BUDGET)
+		rc = fail(err, errlen, path, xmlGetLineNo(root),
+			  "the components' caps together need %llu slots of core's capability space, which has %u",
+			  (unsigned long long)need, CORE_CAP_BUDGET);
 out:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);

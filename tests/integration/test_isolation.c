@@ -8,10 +8,16 @@
  *   announces "hello" before hello_server can; core refuses, since the
  *   scenario names hello_server as the provider (<provides>), and the
  *   client gets the real server.
- * - init's service table: a child with caps="2" announces one gate under
+ * - init's service table: a child with caps="4" announces one gate under
  *   200 names; its own limit stops it (not init's shared table), and a
  *   server started after it still announces, and its client is served.
  * - log_rate in init's <start>: a flooding child is held to it.
+ * - Core's capability space (components/test_core_fill): eight components
+ *   with caps="16" take all the RPC capabilities, dataspaces and sessions
+ *   core gives them; each used to hold over 500 of core's 4096 slots, so
+ *   together they filled it. Now what core keeps is paid from their caps:
+ *   each is stopped at 16, and the victims still get their sessions and
+ *   RAM.
  * - CPU shares: a component with 16 spinning threads next to a victim that
  *   computes a fixed amount; the victim's time with the spinner is
  *   compared with its time alone in the same test, with a generous bound
@@ -92,7 +98,7 @@ static void init_service_table_is_per_child(void **state)
 			  "  <component name=\"init\" caps=\"100\" ram=\"8M\">\n"
 			  "    <config>\n"
 			  "      <default-route> <any-service><parent/></any-service> </default-route>\n"
-			  "      <start name=\"test_squat\" caps=\"2\" ram=\"1M\"><config><squat names=\"200\"/></config></start>\n"
+			  "      <start name=\"test_squat\" caps=\"4\" ram=\"1M\"><config><squat names=\"200\"/></config></start>\n"
 			  "      <start name=\"server\" caps=\"16\" ram=\"1M\"><binary name=\"hello_server\"/></start>\n"
 			  "      <start name=\"client\" caps=\"16\" ram=\"1M\">\n"
 			  "        <binary name=\"hello_client\"/>\n"
@@ -105,14 +111,55 @@ static void init_service_table_is_per_child(void **state)
 			  "  </component>\n" VICTIMS "</scenario>\n",
 			  60);
 	EXPECT_CLEAN(&r);
-	/* caps="2": two names, "hello" and "sq0", then its own limit. */
+	/* caps="4": four names, "hello" and "sq0".."sq2", then its own limit. */
 	EXPECT(&r, "[init -> test_squat] squat: hello: OK");
-	EXPECT(&r, "[init -> test_squat] squat: 1 names announced, then QUOTA");
+	EXPECT(&r, "[init -> test_squat] squat: 3 names announced, then QUOTA");
 	EXPECT(&r, "[init] child server announces service 'hello'");
 	EXPECT(&r, "[init -> client] done (0 failures)");
 	EXPECT(&r, "[init] all children have ended");
 	expect_victims_intact(&r);
 	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+static void core_space_is_paid_from_caps(void **state)
+{
+	(void)state;
+	char xml[4096];
+	size_t n = (size_t)snprintf(xml, sizeof(xml), "<scenario>\n");
+	for (int i = 0; i < 8; i++)
+		n += (size_t)snprintf(xml + n, sizeof(xml) - n,
+				      "  <component name=\"fill_%d\" binary=\"test_core_fill\" caps=\"16\" ram=\"2M\"/>\n", i);
+	snprintf(xml + n, sizeof(xml) - n, VICTIMS "</scenario>\n");
+	struct run r;
+	run_scenario_text(&r, xml, 60);
+	EXPECT_CLEAN(&r);
+	for (int i = 0; i < 8; i++) {
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "[fill_%d] fill: ", i);
+		const char *p = strstr(r.output, prefix);
+		unsigned objects = 0, quota = 0, used = 0;
+		while (p && sscanf(p + strlen(prefix), "%u objects held by core, caps quota %u, used %u", &objects, &quota,
+				   &used) != 3)
+			p = strstr(p + 1, prefix);
+		if (!p || objects > 16 || quota != 16 || used != 16) {
+			run_dump(&r);
+			fail_msg("fill_%d: %u objects, caps quota %u, used %u", i, objects, quota, used);
+		}
+		snprintf(prefix, sizeof(prefix), "core: fill_%d: caps quota used up", i);
+		EXPECT(&r, prefix);
+	}
+	expect_victims_intact(&r);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+
+	/* Core's space is the budget of the scenario's caps. */
+	run_scenario_text(&r,
+			  "<scenario>\n  <component name=\"a\" binary=\"hello_client\" caps=\"4000\"/>\n"
+			  "  <component name=\"b\" binary=\"hello_client\" caps=\"100\"/>\n</scenario>\n",
+			  10);
+	EXPECT(&r, ":1: the components' caps together need 4110 slots of core's capability space, which has 4032");
+	assert_int_equal(r.status, 1);
 	run_free(&r);
 }
 
@@ -229,6 +276,7 @@ int main(void)
 		cmocka_unit_test(squatter_cannot_take_a_name),
 		cmocka_unit_test(provides_is_checked),
 		cmocka_unit_test(init_service_table_is_per_child),
+		cmocka_unit_test(core_space_is_paid_from_caps),
 		cmocka_unit_test(init_start_sets_log_rate),
 		cmocka_unit_test(cpu_is_shared_per_component),
 	};
