@@ -16,6 +16,10 @@
  *   cgroup v1 cpu controller:          MOUNT/amber-PID/cNN, cpu.shares =
  *                                      weight * 1024 / 100.
  *
+ * amber-core removes its groups as components end and at its exit
+ * (atexit), and at its start the empty groups of amber-cores that are
+ * gone (killed before they could).
+ *
  * The group is made in core's own cgroup (v2: below the mount's root, whose
  * subtree_control must offer cpu). Without a writable controller (no root,
  * a read-only /sys/fs/cgroup) core says so once and falls back to nice
@@ -25,7 +29,9 @@
  * component marked with a low weight, but not one with many threads and
  * the default weight: only cgroups share per component.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -124,6 +130,43 @@ static void own_path(const char *controller, char *out, size_t len)
 	}
 }
 
+/* Remove a group and the empty component groups in it; false if busy. */
+static bool remove_group(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		char path[1400];
+		for (struct dirent *e; (e = readdir(d));) {
+			if (e->d_name[0] != 'c' || e->d_name[1] < '0' || e->d_name[1] > '9')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			(void)rmdir(path);
+		}
+		closedir(d);
+	}
+	return rmdir(dir) == 0 || errno == ENOENT;
+}
+
+/* Groups "amber-PID" in `parent` whose amber-core is gone. */
+static void remove_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	char path[1400];
+	for (struct dirent *e; (e = readdir(d));) {
+		char *end;
+		if (strncmp(e->d_name, "amber-", 6) != 0)
+			continue;
+		long pid = strtol(e->d_name + 6, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+		(void)remove_group(path);
+	}
+	closedir(d);
+}
+
 static bool try_v2(void)
 {
 	char mnt[512], own[256], path[1400], ctl[256];
@@ -144,6 +187,8 @@ static bool try_v2(void)
 	snprintf(path, sizeof(path), "%s%s/cgroup.subtree_control", mnt, parent);
 	if (write_file(path, "+cpu") < 0)
 		return false;
+	snprintf(path, sizeof(path), "%s%s", mnt, parent);
+	remove_stale(path);
 	snprintf(base, sizeof(base), "%s%s/amber-%d", mnt, parent, (int)getpid());
 	if (mkdir(base, 0755) < 0 && errno != EEXIST)
 		return false;
@@ -161,6 +206,9 @@ static bool try_v1(void)
 	if (!find_mount("cpu", mnt, sizeof(mnt)))
 		return false;
 	own_path("cpu", own, sizeof(own));
+	char dir[1400];
+	snprintf(dir, sizeof(dir), "%s%s", mnt, own);
+	remove_stale(dir);
 	snprintf(base, sizeof(base), "%s%s%samber-%d", mnt, own, own[strlen(own) - 1] == '/' ? "" : "/",
 		 (int)getpid());
 	if (mkdir(base, 0755) < 0 && errno != EEXIST)
@@ -186,6 +234,8 @@ void cpu_share_init(void)
 		mech = NICE;
 		base[0] = '\0';
 	}
+	if (mech != NICE)
+		atexit(cpu_share_stop); /* also the early returns of main */
 	if (mech == NICE)
 		core_report("CPU shares: no writable cgroup CPU controller; cpu_weight below %u lowers a "
 			    "component's nice value instead, and components are not shared per component",
@@ -293,12 +343,7 @@ void cpu_share_stop(void)
 	if (mech == NICE || !base[0])
 		return;
 	/* Groups of components that ended without cleanup (amber-core's end). */
-	char path[1400];
-	for (unsigned id = 0, left = 1; left && id < 1u << 20; id++) {
-		snprintf(path, sizeof(path), "%s/c%u", base, id);
-		(void)rmdir(path);
-		left = core_component_id_peek() > id;
-	}
-	for (int i = 0; i < 100 && rmdir(base) < 0 && errno == EBUSY; i++)
+	for (int i = 0; i < 100 && !remove_group(base) && errno == EBUSY; i++)
 		usleep(1000);
+	base[0] = '\0';
 }
