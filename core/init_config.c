@@ -23,7 +23,8 @@
  *
  * Checked: element and attribute names; start names ([a-z0-9_-], unique);
  * binaries (plain file names); caps (1..4096) and ram (sizes as in the
- * scenario), defaults 64 and 4M; log_rate and cpu_weight as in the
+ * scenario), defaults 64 and 4M (each child costs init CORE_CHILD_COST
+ * caps more, what core keeps for it); log_rate and cpu_weight as in the
  * scenario, and not above init's own (a parent cannot give a child more
  * than it has; core checks it again at CREATE_CHILD); the sum of the children's caps and ram
  * within init's own quota; every <child name> names a <start> other than
@@ -469,9 +470,12 @@ int init_config_parse(xmlNode *config, const char *path, struct component *c, ch
 			break;
 		if (strcmp((const char *)n->name, "start") == 0) {
 			rc = parse_start(x, n, &caps_sum, &ram_sum);
+			caps_sum += CORE_CHILD_COST; /* what core keeps for it, paid by init */
 			if (rc == 0 && caps_sum > c->kernel_quota)
-				rc = fail(x, xmlGetLineNo(n), "the children need %llu caps, more than init's %u",
-					  (unsigned long long)caps_sum, c->kernel_quota);
+				rc = fail(x, xmlGetLineNo(n),
+					  "the children need %llu caps (with %d each for what core keeps for a child), "
+					  "more than init's %u",
+					  (unsigned long long)caps_sum, CORE_CHILD_COST, c->kernel_quota);
 			if (rc == 0 && ram_sum > c->ram_quota)
 				rc = fail(x, xmlGetLineNo(n), "the children need %llu KiB of RAM, more than init's %llu KiB",
 					  (unsigned long long)(ram_sum >> 10), (unsigned long long)(c->ram_quota >> 10));
