@@ -265,16 +265,10 @@ struct lazy_read {
 	unsigned ds;
 };
 
-static int lazy_view(void *ctx, uint64_t off, size_t len, const uint8_t **pages)
+static int lazy_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
 {
 	const struct lazy_read *r = ctx;
-	return cr_copy_view(r->cc, r->ds, off, len, pages);
-}
-
-static void lazy_view_end(void *ctx)
-{
-	const struct lazy_read *r = ctx;
-	cr_copy_view_end(r->cc);
+	return cr_copy_read(r->cc, r->ds, off, buf, len);
 }
 
 /* The copy becomes the tracker of the image just committed (or, image
@@ -460,8 +454,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			continue;
 		reads[i] = (struct lazy_read){ cc, (unsigned)i };
 		mem[i].fd = cr_copy_fd(cc, (unsigned)i);
-		mem[i].view = lazy_view;
-		mem[i].view_end = lazy_view_end;
+		mem[i].read = lazy_read;
 		mem[i].ctx = &reads[i];
 		rc = image_add_memory(w, img, (unsigned)i, &mem[i], err, sizeof(err));
 	}

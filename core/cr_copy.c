@@ -6,14 +6,13 @@
  * writing thread in a fault, reported on the process's userfaultfd, until
  * the protection of that page is lifted. Reads are not affected.
  *
- * One mutex orders the two sides. The store (cr_copy_view) holds it while
- * it hashes and writes a run of pages straight from core's read-only
- * mapping of the memfd, each page already copied on a write from its copy
- * instead, and marks the run done. The helper, for a fault, copies the
- * page from the memfd unless it is done, marks it done and lifts the
- * protection of that page. A page is written only after its protection is
- * lifted, which is after it was stored or copied: every page is stored as
- * it was at the cut.
+ * One mutex orders the two sides. The store (cr_copy_read) reads a run of
+ * pages from the memfd, takes for each page already copied on a write the
+ * copy instead, marks the run done and, after the mutex, lifts its
+ * protection. The helper, for a fault, copies the page from the memfd
+ * unless it is done, marks it done and lifts the protection of that page.
+ * A page is written only after its protection is lifted, which is after
+ * it was read or copied: every page is stored as it was at the cut.
  *
  * The memfds are dup'd at the cut, so a dataspace freed meanwhile (its
  * component ended) still reads; nobody can write it then. Faults of
@@ -64,7 +63,6 @@ struct copied_ds {
 	bool copied;                 /* being copied or tracked (else: stored in the pause) */
 	bool untracked;              /* written where the protection does not see it */
 	int fd;                      /* dup of its memfd; -1 once only tracked */
-	const uint8_t *map;          /* that dup mapped read-only, for the store; or NULL */
 	size_t pages;
 	uint8_t *done;               /* per page: stored or copied, or not to be stored */
 	uint8_t **saved;             /* per page: its content at the cut, if copied on a write */
@@ -299,8 +297,6 @@ static void copy_free(struct cr_copy *cc)
 		struct copied_ds *d = &cc->ds[i];
 		if (d->fd >= 0)
 			close(d->fd);
-		if (d->map)
-			munmap((void *)d->map, d->pages * PAGE);
 		for (size_t p = 0; d->saved && p < d->pages; p++)
 			free(d->saved[p]);
 		free(d->saved);
@@ -605,9 +601,7 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 		d->done = calloc(d->pages + 1, 1);
 		d->saved = calloc(d->pages + 1, sizeof(*d->saved));
 		d->written = calloc(d->pages + 1, 1);
-		void *map = d->pages ? mmap(NULL, d->pages * PAGE, PROT_READ, MAP_SHARED, d->fd, 0) : MAP_FAILED;
-		d->map = map == MAP_FAILED ? NULL : map;
-		if (outside[i] || !d->done || !d->saved || !d->written || !d->map) { /* copied during the pause */
+		if (outside[i] || !d->done || !d->saved || !d->written) { /* copied during the pause */
 			close(d->fd);
 			d->fd = -1;
 			d->copied = false;
@@ -672,21 +666,34 @@ const uint8_t *cr_copy_wanted(const struct cr_copy *cc, unsigned ds, const unsig
 	return ds < cc->nds && from_base[ds] ? cc->ds[ds].want : NULL;
 }
 
-int cr_copy_view(struct cr_copy *cc, unsigned ds, uint64_t off, size_t len, const uint8_t **pages)
+int cr_copy_read(struct cr_copy *cc, unsigned ds, uint64_t off, uint8_t *buf, size_t len)
 {
-	pthread_mutex_lock(&cc->lock); /* until cr_copy_view_end: no page of it is copied or written meanwhile */
-	struct copied_ds *d = ds < cc->nds ? &cc->ds[ds] : NULL;
-	if (!d || !d->map || off % PAGE || len % PAGE || off / PAGE + len / PAGE > d->pages)
+	struct copied_ds *d = &cc->ds[ds];
+	if (ds >= cc->nds || d->fd < 0 || off % PAGE || len % PAGE)
 		return -EINVAL;
+	int rc = 0;
+	pthread_mutex_lock(&cc->lock);
+	for (size_t got = 0; got < len;) {
+		ssize_t k = pread(d->fd, buf + got, len - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k < 0)
+				rc = -errno;
+			memset(buf + got, 0, len - got); /* shrunk: the rest is zero */
+			break;
+		}
+		got += (size_t)k;
+	}
 	/* Stored: the protection stays, so that a later write is seen. */
-	for (size_t k = 0, p = (size_t)(off / PAGE); k < len / PAGE; k++, p++) {
-		pages[k] = d->saved[p] ? d->saved[p] : d->map + p * PAGE;
+	for (size_t p = off / PAGE; p < (off + len) / PAGE && p < d->pages; p++) {
+		if (d->saved[p])
+			memcpy(buf + (p * PAGE - off), d->saved[p], PAGE);
 		d->done[p] = 1;
 	}
-	return 0;
+	pthread_mutex_unlock(&cc->lock);
+	return rc;
 }
-
-void cr_copy_view_end(struct cr_copy *cc) { pthread_mutex_unlock(&cc->lock); }
 
 void cr_copy_end(struct cr_copy *cc, size_t *cow_pages, const char *image, uint64_t image_xxh3)
 {
@@ -713,9 +720,6 @@ void cr_copy_end(struct cr_copy *cc, size_t *cow_pages, const char *image, uint6
 		if (d->fd >= 0) /* the memory need not stay alive for it */
 			close(d->fd);
 		d->fd = -1;
-		if (d->map)
-			munmap((void *)d->map, d->pages * PAGE);
-		d->map = NULL;
 	}
 	pthread_mutex_unlock(&cc->lock);
 }

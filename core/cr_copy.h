@@ -5,7 +5,7 @@
  * At the cut (kernel lock held, set frozen) every dataspace that only set
  * components map writable is write-protected wherever it is mapped, through
  * each process's userfaultfd (process_uffd). After the thaw the checkpoint
- * stores those dataspaces through cr_copy_view; meanwhile a thread that
+ * stores those dataspaces through cr_copy_read; meanwhile a thread that
  * writes a page not stored yet stops in a fault, a helper thread keeps a
  * copy of the page as it was at the cut and lifts the protection of that
  * page, and the store uses the copy. What is stored is the memory at the
@@ -31,7 +31,7 @@ struct cr_copy;
 
 /* At the cut, kernel lock held: protect what can be stored later.
  * mem[i] is image dataspace i's memory (NULL: none). lazy[i] is set for
- * each dataspace left to cr_copy_view. NULL if nothing can be (no
+ * each dataspace left to cr_copy_read. NULL if nothing can be (no
  * userfaultfd here: everything is copied during the pause).
  * base: the tracker of the image this one is taken against, or NULL; it
  * is used up. from_base[i] is then index+1 of the base image's dataspace
@@ -44,13 +44,9 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 const uint8_t *cr_copy_wanted(const struct cr_copy *cc, unsigned ds, const unsigned *from_base);
 /* The dup of dataspace ds's memfd the copy reads (for SEEK_DATA). */
 int cr_copy_fd(const struct cr_copy *cc, unsigned ds);
-/* View callbacks for image_add_memory: where each page of len bytes at
- * off of the dataspace `ds` (an index into mem) is as it was at the cut,
- * in core's read-only mapping of the memfd or a copy made on a write;
- * valid until cr_copy_view_end, which must follow (no page of the copy
- * changes in between). 0 or -errno. */
-int cr_copy_view(struct cr_copy *cc, unsigned ds, uint64_t off, size_t len, const uint8_t **pages);
-void cr_copy_view_end(struct cr_copy *cc);
+/* Read callback for image_add_memory: len bytes at off of the dataspace
+ * `ds` (an index into mem) as they were at the cut. 0 or -errno. */
+int cr_copy_read(struct cr_copy *cc, unsigned ds, uint64_t off, uint8_t *buf, size_t len);
 /* Everything stored. How many pages were copied on a write goes to
  * *cow_pages. image NULL (the checkpoint failed): lift the protection
  * everywhere, stop the helper, free. Else the image committed (its

@@ -422,66 +422,6 @@ static int add_bytes(struct image_writer *w, struct run_builder *b, uint64_t off
 	return 0;
 }
 
-/* Pages already in memory (page[k] is page k of [off, +len)): runs of
- * non-zero ones are hashed and written (with keep_zero, zero ones too),
- * each contiguous stretch with one write. */
-static int add_pages(struct image_writer *w, struct run_builder *b, uint64_t off, const uint8_t *const *page,
-		     size_t n, bool keep_zero, char *err, size_t errlen)
-{
-	for (size_t k = 0; k < n;) {
-		if (!keep_zero && img_page_zero(page[k])) {
-			run_close(w, b);
-			k++;
-			continue;
-		}
-		size_t end = k;
-		for (; end < n && (keep_zero || !img_page_zero(page[end])); end++)
-			if (run_page(w, b, off + end * IMG_PAGE, page[end]) < 0)
-				return img_fail(err, errlen, "%s: out of memory", w->pages);
-		for (size_t s = k; s < end;) { /* one write per stretch of adjacent pages */
-			size_t e = s + 1;
-			while (e < end && page[e] == page[e - 1] + IMG_PAGE)
-				e++;
-			if (img_write_full(w->fd, page[s], (e - s) * IMG_PAGE, w->pos) < 0)
-				return img_fail(err, errlen, "%s: %s", w->pages, strerror(errno));
-			w->pos += (e - s) * IMG_PAGE;
-			s = e;
-		}
-		k = end;
-	}
-	return 0;
-}
-
-/* len bytes (whole pages, at most WRITE_CHUNK) at dataspace offset off:
- * through the copy-on-write's view, from the mapping, or read into the
- * buffer. */
-static int add_range(struct image_writer *w, struct run_builder *b, const struct image_memory *m, uint64_t off,
-		     size_t len, bool keep_zero, char *err, size_t errlen)
-{
-	const uint8_t *page[WRITE_CHUNK / IMG_PAGE];
-	size_t n = len / IMG_PAGE;
-	if (m->view) {
-		int e = m->view(m->ctx, off, len, page);
-		int rc = e < 0 ? img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(-e))
-			       : add_pages(w, b, off, page, n, keep_zero, err, errlen);
-		m->view_end(m->ctx);
-		return rc;
-	}
-	if (m->map) {
-		for (size_t k = 0; k < n; k++)
-			page[k] = m->map + off + k * IMG_PAGE;
-		return add_pages(w, b, off, page, n, keep_zero, err, errlen);
-	}
-	ssize_t got = read_full(m->fd, w->buf, len, off);
-	if (got < 0)
-		return img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(errno));
-	if ((size_t)got < len) /* shrunk meanwhile: the rest reads as zero */
-		memset(w->buf + got, 0, len - (size_t)got);
-	for (size_t k = 0; k < n; k++)
-		page[k] = w->buf + k * IMG_PAGE;
-	return add_pages(w, b, off, page, n, keep_zero, err, errlen);
-}
-
 /* An incremental image's dataspace: only the pages store_only names, each
  * run of them read through the buffer and stored as it is, zeros too. */
 static int add_wanted(struct image_writer *w, struct run_builder *b, const struct image_memory *m, char *err,
@@ -497,8 +437,25 @@ static int add_wanted(struct image_writer *w, struct run_builder *b, const struc
 		size_t end = p;
 		while (end < pages && m->store_only[end] && (end - p) * IMG_PAGE < WRITE_CHUNK)
 			end++;
-		if (add_range(w, b, m, (uint64_t)p * IMG_PAGE, (end - p) * IMG_PAGE, true, err, errlen) < 0)
-			return -1;
+		size_t want = (end - p) * IMG_PAGE;
+		uint64_t off = (uint64_t)p * IMG_PAGE;
+		ssize_t n;
+		if (m->read) {
+			int e = m->read(m->ctx, off, w->buf, want);
+			n = e < 0 ? (errno = -e, -1) : (ssize_t)want;
+		} else {
+			n = read_full(m->fd, w->buf, want, off);
+		}
+		if (n < 0)
+			return img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(errno));
+		if ((size_t)n < want)
+			memset(w->buf + n, 0, want - (size_t)n);
+		for (size_t k = 0; k < want; k += IMG_PAGE)
+			if (run_page(w, b, off + k, w->buf + k) < 0)
+				return img_fail(err, errlen, "%s: out of memory", w->pages);
+		if (img_write_full(w->fd, w->buf, want, w->pos) < 0)
+			return img_fail(err, errlen, "%s: %s", w->pages, strerror(errno));
+		w->pos += want;
 		p = end;
 	}
 	run_close(w, b);
@@ -525,9 +482,18 @@ static int add_file(struct image_writer *w, struct run_builder *b, const struct 
 		for (off_t p = data; p < hole;) {
 			size_t want = hole - p < WRITE_CHUNK ? (size_t)(hole - p) : WRITE_CHUNK;
 			want = (want + IMG_PAGE - 1) & ~(size_t)(IMG_PAGE - 1);
-			if ((uint64_t)p + want > size) /* a partial last page read past the end */
-				want = size - (size_t)p;
-			if (add_range(w, b, m, (uint64_t)p, want, false, err, errlen) < 0)
+			ssize_t n;
+			if (m->read) {
+				int e = m->read(m->ctx, (uint64_t)p, w->buf, want);
+				n = e < 0 ? (errno = -e, -1) : (ssize_t)want;
+			} else {
+				n = read_full(fd, w->buf, want, (uint64_t)p);
+			}
+			if (n < 0)
+				return img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(errno));
+			if ((size_t)n < want) /* shrunk meanwhile: the rest reads as zero */
+				memset(w->buf + n, 0, want - (size_t)n);
+			if (add_bytes(w, b, (uint64_t)p, w->buf, want, err, errlen) < 0)
 				return -1;
 			p += (off_t)want;
 		}

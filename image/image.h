@@ -46,14 +46,9 @@ struct image_memory {
 	size_t size;          /* must equal img->dataspaces[i]->size */
 	bool has_fd;          /* read it from fd instead: only the ranges that */
 	int fd;               /* hold data (SEEK_DATA), through one buffer */
-	/* With has_fd: the memory itself, mapped (size bytes): read from here
-	 * instead of through a buffer, one copy less. */
-	const uint8_t *map;
-	/* With has_fd: where each page of [off, off+len) is, as it was at the
-	 * cut (len and off whole pages; 0 or -errno), valid until view_end,
-	 * which follows every view. A checkpoint's copy-on-write. */
-	int (*view)(void *ctx, uint64_t off, size_t len, const uint8_t **pages);
-	void (*view_end)(void *ctx);
+	/* With has_fd: read those ranges through this instead of pread (len
+	 * and off whole pages; 0 or -errno). A checkpoint's copy-on-write. */
+	int (*read)(void *ctx, uint64_t off, uint8_t *buf, size_t len);
 	void *ctx;
 	/* With has_fd, for a dataspace of an incremental image: per page,
 	 * non-zero for the pages to store (zero pages too: they replace the
