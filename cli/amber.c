@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"  run [--timeout S] [--components DIR] --restore DIR\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
+	"  stats                  core's and the components' memory, fds, threads, objects, caps\n"
 	"  checkpoint [--kill] [--rollback] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
 	"  restore [--partial] DIR\n"
@@ -310,6 +311,12 @@ int main(int argc, char **argv)
 			return usage_error("ps: takes no arguments, not '%s'", args[0]);
 		return cli_ps(name);
 	}
+	if (strcmp(cmd, "stats") == 0) {
+		if (rest)
+			return usage_error("stats: takes no arguments, not '%s'", args[0]);
+		const char *req[] = { "stats" };
+		return cli_simple_request(name, req, 1);
+	}
 	if (strcmp(cmd, "checkpoint") == 0)
 		return cmd_checkpoint(name, rest, args);
 	if (strcmp(cmd, "restore") == 0)
@@ -318,5 +325,5 @@ int main(int argc, char **argv)
 		return cmd_inspect(name, rest, args);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(rest + 1, args - 1);
-	return usage_error("unknown command '%s' (run, ps, checkpoint, restore, inspect, diff)", cmd);
+	return usage_error("unknown command '%s' (run, ps, stats, checkpoint, restore, inspect, diff)", cmd);
 }

@@ -71,6 +71,14 @@ int kernel_object_id_force(uint64_t id)
 
 uint64_t kernel_object_id_next(void) { return next_id; }
 
+size_t kernel_object_count(void)
+{
+	size_t n = 0;
+	for (struct kobj *o = all_objects; o; o = o->next)
+		n++;
+	return n;
+}
+
 void kernel_object_ids_above(uint64_t id)
 {
 	if (id >= next_id)
