@@ -101,10 +101,15 @@ static struct times round_trip(struct live_core *lc, const char *name, bool exac
 	return t;
 }
 
+/* One line for people (with the time per unit, to judge linearity), and
+ * "scale-x KEY=VALUE" lines that bench/run.sh passes to results.json. */
 static void report(const char *what, unsigned n, const char *unit, const struct times *t)
 {
-	printf("scale: %-10s %6u %-4s checkpoint %8.1f ms (paused %7.1f ms)  restore %8.1f ms\n", what, n, unit,
-	       t->checkpoint_ms, t->pause_ms, t->restore_ms);
+	printf("scale: %-10s %6u %-4s checkpoint %8.1f ms (paused %7.1f ms)  restore %8.1f ms  per %s %.3f / %.3f ms\n",
+	       what, n, unit, t->checkpoint_ms, t->pause_ms, t->restore_ms, *unit ? unit : what,
+	       t->checkpoint_ms / n, t->restore_ms / n);
+	printf("scale-x scale_%s_%u_checkpoint_ms=%.1f\nscale-x scale_%s_%u_restore_ms=%.1f\n", what, n, t->checkpoint_ms,
+	       what, n, t->restore_ms);
 }
 
 /* init with n idle children. */
