@@ -127,7 +127,7 @@ static void components(void **state)
 		fprintf(f,
 			"<scenario>\n  <component name=\"init\" caps=\"%u\" ram=\"%uM\">\n    <config>\n"
 			"      <default-route><any-service><parent/></any-service></default-route>\n",
-			16 * n + 64, n + 8);
+			24 * n + 128, 2 * n + 16); /* the children's quotas and init's own per child */
 		for (unsigned i = 0; i < n; i++)
 			fprintf(f, "      <start name=\"idle_%u\" caps=\"16\" ram=\"1M\"><binary name=\"cr_idle\"/></start>\n",
 				i);
