@@ -12,13 +12,15 @@
  * torn, or from another moment than the rest (what a checkpoint that
  * stored it after the cut would restore), is a FAIL. Every CHECK_EVERY
  * steps (each page checked twice) it logs "cr_writer: step S, memory
- * consistent"; it ends after ROUNDS of them.
+ * consistent"; it ends after ROUNDS of them (config: <writer rounds="N"/>;
+ * the crash test's writer must outlive its many restores).
  */
 #include <stdint.h>
 
 #include <amber/abi.h>
 #include <amber/heap.h>
 #include <amber/log.h>
+#include <amber/rom.h>
 
 #define PAGES 4096u /* 16 MiB */
 #define CHECK_EVERY (2 * PAGES)
@@ -49,8 +51,10 @@ int main(void)
 	}
 	for (uint64_t i = 0; i < (uint64_t)PAGES * PAGE_WORDS; i++)
 		mem[i] = 0; /* the heap does not promise zeroed memory */
+	const char *config = 0;
+	unsigned rounds = amber_rom_config(&config, 0) == AMBER_OK ? amber_config_number(config, "rounds", ROUNDS) : ROUNDS;
 	amber_log("cr_writer: writing %u pages", PAGES);
-	for (uint64_t step = 0; step < (uint64_t)ROUNDS * CHECK_EVERY;) {
+	for (uint64_t step = 0; step < (uint64_t)rounds * CHECK_EVERY;) {
 		/* Each page is checked right before it is written again: every
 		 * page is checked once per PAGES steps, whenever a restore came. */
 		uint64_t p = step % PAGES, want = expected(step, p);

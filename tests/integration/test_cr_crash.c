@@ -33,12 +33,21 @@
 
 extern char **environ;
 
-static char img[128];
+static char img[128], scenario[128];
+
+/* cr_writer for far longer than its default 300 rounds (a few seconds when
+ * it has a CPU to itself): it must outlive a thousand points. */
+static const char writer_xml[] = "<scenario>\n  <component name=\"cr_writer\" ram=\"32M\" caps=\"32\">\n"
+				 "    <config><writer rounds=\"1000000\"/></config>\n  </component>\n</scenario>\n";
 
 static int setup(void **state)
 {
 	(void)state;
 	snprintf(img, sizeof(img), "/tmp/amber-test-crash-%d", (int)getpid());
+	snprintf(scenario, sizeof(scenario), "/tmp/amber-test-crash-%d.xml", (int)getpid());
+	FILE *f = fopen(scenario, "w");
+	if (!f || fputs(writer_xml, f) < 0 || fclose(f) != 0)
+		return -1;
 	return 0;
 }
 
@@ -47,6 +56,7 @@ static int teardown(void **state)
 	(void)state;
 	live_stop_all();
 	harness_remove_tree(img);
+	unlink(scenario);
 	return 0;
 }
 
@@ -156,7 +166,7 @@ static void crash_points(void **state)
 
 	/* The first image, and how long a checkpoint takes. */
 	static struct live_core lc;
-	if (!live_start(&lc, "scenarios/cr_writer.xml", NULL, NULL, "memory consistent", 600)) {
+	if (!live_start(&lc, scenario, NULL, NULL, "memory consistent", 600)) {
 		run_dump(&lc.r);
 		fail_msg("amber-core did not come up");
 	}
@@ -179,7 +189,7 @@ static void crash_points(void **state)
 			/* It wrote to its end: a new one from the scenario. */
 			live_stop(&lc);
 			run_free(&lc.r);
-			up = live_start(&lc, "scenarios/cr_writer.xml", NULL, NULL, "memory consistent", 600);
+			up = live_start(&lc, scenario, NULL, NULL, "memory consistent", 600);
 			fresh++;
 		}
 		if (!up || run_has(&lc.r, "FAIL")) {
@@ -215,6 +225,10 @@ static void crash_points(void **state)
 			if (!live_wait_for(&lc, "core: control: checkpoint", 5)) {
 				struct cli_run ps;
 				amber(&ps, "-s", lc.name, "ps", NULL);
+				if (ps.status != 0) {
+					live_ended(&lc, 5);
+					run_dump(&lc.r);
+				}
 				CLI_EXPECT(&ps, ps.status == 0);
 				cli_run_free(&ps);
 				unsent++;
