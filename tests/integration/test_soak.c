@@ -242,7 +242,7 @@ static void soak(void **state)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	size_t samples = 0;
-	long refused = 0, ended = 0;
+	long refused = 0, ended = 0, next_report = 0;
 	for (long i = 0; i < cycles; i++) {
 		if (!request(&lc, "restore", base, NULL, err, sizeof(err)))
 			fail_msg("cycle %ld: restoring the base image: %s", i, err);
@@ -251,7 +251,8 @@ static void soak(void **state)
 		if (i % every == 0) {
 			sample(&lc, samples++);
 			/* A long run says how it goes every tenth. */
-			if (cycles >= 1000 && i % (cycles / 10) == 0) {
+			if (cycles >= 1000 && i >= next_report) {
+				next_report += cycles / 10;
 				printf("soak: cycle %ld:", i);
 				for (size_t m = 0; m < nmetrics && m < 4; m++)
 					printf(" %s %ld;", metrics[m].name, metrics[m].v[samples - 1]);
