@@ -1,8 +1,9 @@
 /*
  * Soak: checkpoint/restore cycles of the whole demo (scenarios/demo.xml,
  * init and its children) must not make anything grow: core's memory, file
- * descriptors, threads and kernel objects, and each component's memory,
- * file descriptors, threads and capability slots (`amber stats`).
+ * descriptors, threads, kernel objects and capability slots, each
+ * component's memory, file descriptors, threads and capability slots
+ * (`amber stats`), and the number of components core knows (`amber ps`).
  *
  * A cycle restores the base image (taken just after start, so the demo
  * never reaches its end), samples, lets it run a random few milliseconds,
@@ -136,13 +137,14 @@ static void sample(struct live_core *lc, size_t k)
 	char *save = NULL;
 	for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char name[80];
-		long pid, rss, fds, threads, x;
+		long pid, rss, fds, threads, x, caps;
 		char key[160];
-		if (sscanf(line, "core\t%ld\t%ld\t%ld\t%ld\t%ld", &pid, &rss, &fds, &threads, &x) == 5) {
+		if (sscanf(line, "core\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld", &pid, &rss, &fds, &threads, &x, &caps) == 6) {
 			record(k, "core RSS KiB", rss, sanitized() ? -1 : 2048);
 			record(k, "core fds", fds, 0);
 			record(k, "core threads", threads, 0);
 			record(k, "kernel objects", x, 0);
+			record(k, "core caps", caps, 0);
 		} else if (sscanf(line, "%*u\t%79[^\t]\t%ld\t%ld\t%ld\t%ld\t%ld", name, &pid, &rss, &fds, &threads, &x) ==
 			   6) {
 			snprintf(key, sizeof(key), "%s RSS KiB", name);
