@@ -250,8 +250,8 @@ clean:
 # sanitizers' interceptors in the test process. Needs no kernel or core
 # objects, so this explicit rule overrides the unit-test pattern rule.
 RT_RENAME := $(foreach f,memcpy memmove memset memcmp strlen strnlen strcmp strncmp,-D$(f)=rt_$(f))
-$(BUILD)/tests/test_printf: tests/unit/test_printf.c lib/base/printf.c lib/base/string.c \
-		include/amber/printf.h include/amber/string.h
+$(BUILD)/tests/test_printf: tests/unit/test_printf.c lib/base/printf.c lib/base/printf_float.c lib/base/string.c \
+		include/amber/printf.h include/amber/string.h lib/base/printf_float.h
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(RT_RENAME) $(filter %.c,$^) -o $@ -lcmocka
 # ---- end of runtime host tests ---------------------------------------------

@@ -489,13 +489,19 @@ static int amber_cmd(const char *name, char *const args[], char *out, size_t out
 	return run_capture(argv, out, outlen, wall);
 }
 
-/* Checkpoint bench_mem into dir, retrying while core says "try again". */
-static int checkpoint(const char *name, const char *dir, struct cr_sample *s)
+/* Checkpoint bench_mem into dir (against the image in parent, if not
+ * NULL), retrying while core says "try again". */
+static int checkpoint_on(const char *name, const char *parent, const char *dir, struct cr_sample *s)
 {
 	char out[4096];
 	for (int tries = 0; tries < 20; tries++) {
-		int rc = amber_cmd(name, (char *[]){ "checkpoint", "bench_mem", (char *)dir, NULL }, out, sizeof(out),
-				   &s->ckpt_wall);
+		char *plain[] = { "checkpoint", "bench_mem", (char *)dir, NULL };
+		char *incr[] = { "checkpoint", "--parent", (char *)parent, "bench_mem", (char *)dir, NULL };
+		int rc = amber_cmd(name, parent ? incr : plain, out, sizeof(out), &s->ckpt_wall);
+		if (rc == 0 && parent && !strstr(out, "; incremental: ")) {
+			fprintf(stderr, "cr_bench: checkpoint into %s was not incremental: %s", dir, out);
+			return -1;
+		}
 		const char *p = strstr(out, "paused ");
 		const char *m = strstr(out, " MiB stored");
 		if (rc == 0 && p && m &&
@@ -513,6 +519,11 @@ static int checkpoint(const char *name, const char *dir, struct cr_sample *s)
 	}
 	fprintf(stderr, "cr_bench: checkpoint into %s: still refused: %s", dir, out);
 	return -1;
+}
+
+static int checkpoint(const char *name, const char *dir, struct cr_sample *s)
+{
+	return checkpoint_on(name, NULL, dir, s);
 }
 
 static int restore(const char *name, const char *dir, struct cr_sample *s)
@@ -534,7 +545,7 @@ static int restore(const char *name, const char *dir, struct cr_sample *s)
 	return -1;
 }
 
-static int write_scenario(const char *path, unsigned mib, bool probe, uint64_t window_cycles)
+static int write_scenario(const char *path, unsigned mib, bool probe, uint64_t window_cycles, unsigned dirty)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
@@ -544,7 +555,7 @@ static int write_scenario(const char *path, unsigned mib, bool probe, uint64_t w
 	fprintf(f, "<!-- written by bench/cr_bench for make bench -->\n<scenario>\n");
 	/* The ram quota: N MiB for the buffer, 32 MiB for the rest. */
 	fprintf(f, "  <component name=\"bench_mem\" ram=\"%uM\" caps=\"64\">\n", mib + 32);
-	fprintf(f, "    <config><mem mib=\"%u\"/></config>\n  </component>\n", mib);
+	fprintf(f, "    <config><mem mib=\"%u\" dirty=\"%u\"/></config>\n  </component>\n", mib, dirty);
 	if (probe) {
 		fprintf(f, "  <component name=\"rpc_pong\" binary=\"rpc_bench_server\"/>\n");
 		fprintf(f, "  <component name=\"rpc_probe\" binary=\"bench_rpc_probe\">\n");
@@ -595,7 +606,7 @@ static int amber_cr(unsigned mib)
 	char scenario[1024], name[64], dir[1024];
 	snprintf(scenario, sizeof(scenario), "%s/bench/cr_bench_mem_%u.xml", build_dir, mib);
 	snprintf(name, sizeof(name), "cr-bench-%d-%u", (int)getpid(), mib);
-	if (write_scenario(scenario, mib, false, 0) < 0)
+	if (write_scenario(scenario, mib, false, 0, 0) < 0)
 		return -1;
 	struct core_run r;
 	if (start_system(&r, scenario, name, mib, false) < 0)
@@ -636,6 +647,143 @@ static int amber_cr(unsigned mib)
 	return 0;
 }
 
+/* Incremental checkpoints: bench_mem writes `dirty` percent of its pages
+ * every 10 ms. A full checkpoint, then REPS more each against the one
+ * before, 30 ms apart; then the chain's last image is restored (every
+ * image of the chain read). */
+static int amber_incr(unsigned mib, unsigned dirty)
+{
+	char scenario[1024], name[64], dir[1024], prev[1024];
+	snprintf(scenario, sizeof(scenario), "%s/bench/cr_bench_incr_%u_%u.xml", build_dir, mib, dirty);
+	snprintf(name, sizeof(name), "cr-bench-%d-incr-%u-%u", (int)getpid(), mib, dirty);
+	if (write_scenario(scenario, mib, false, 0, dirty) < 0)
+		return -1;
+	struct core_run r;
+	if (start_system(&r, scenario, name, mib, false) < 0)
+		return -1;
+	struct cr_sample s[MAX_REPS + 1], last;
+	size_t from = core_lines(&r);
+	int rc = 0;
+	for (int i = 0; i <= reps && rc == 0; i++) { /* round 0: the full image */
+		snprintf(dir, sizeof(dir), "%s/incr%u-%u-%d", image_root, mib, dirty, i);
+		rc = checkpoint_on(name, i ? prev : NULL, dir, &s[i]);
+		snprintf(prev, sizeof(prev), "%s", dir);
+		sleep_ms(30);
+	}
+	if (rc == 0)
+		rc = restore(name, dir, &last);
+	sleep_ms(30);
+	if (rc == 0 && (rc = check_alive(&r, from)) < 0)
+		fprintf(stderr, "cr_bench: bench_mem did not survive the incremental checkpoints and restore:\n");
+	if (rc < 0)
+		core_tail(&r, 10);
+	core_stop(&r);
+	for (int i = 0; i <= reps; i++) {
+		snprintf(dir, sizeof(dir), "%s/incr%u-%u-%d", image_root, mib, dirty, i);
+		rm_rf(dir);
+	}
+	if (rc < 0)
+		return -1;
+	double v[MAX_REPS];
+	for (int i = 0; i < reps; i++)
+		v[i] = s[i + 1].pause;
+	put(median(v, reps), "cr_pause_incr%u_ms_%u", dirty, mib);
+	for (int i = 0; i < reps; i++)
+		v[i] = s[i + 1].total;
+	put(median(v, reps), "cr_total_incr%u_ms_%u", dirty, mib);
+	for (int i = 0; i < reps; i++)
+		v[i] = s[i + 1].stored_mib;
+	put(median(v, reps), "cr_stored_incr%u_mib_%u", dirty, mib);
+	put(s[0].pause, "cr_pause_full_ms_%u", mib);
+	put(s[0].total, "cr_total_full_ms_%u", mib);
+	put(last.restore, "cr_restore_chain%u_ms_%u", dirty, mib);
+	printf("%u MiB, %u%% written between checkpoints: full pause %.2f ms, total %.2f ms; incremental pause %.2f ms, "
+	       "total %.2f ms, %.1f MiB stored; restore through a chain of %d: %.2f ms\n",
+	       mib, dirty, s[0].pause, s[0].total, get("cr_pause_incr%u_ms_%u", dirty, mib),
+	       get("cr_total_incr%u_ms_%u", dirty, mib), get("cr_stored_incr%u_mib_%u", dirty, mib), reps + 1,
+	       last.restore);
+	return 0;
+}
+
+/* Periodic checkpoints: cr_writer (16 MiB, rewritten page by page all the
+ * time, logging every 8192 steps) alone for PERIODIC_MS, then as long with
+ * `amber checkpoint --every 10ms` running on it; the slowdown is the drop
+ * of its steps per second. The worst case for incremental images: every
+ * page is written again between two checkpoints. */
+#define PERIODIC_MS 2000
+
+/* cr_writer's steps per second over lines [from, to). */
+static double writer_rate(struct core_run *r, size_t from, size_t to)
+{
+	uint64_t t0 = 0, t1 = 0;
+	unsigned long s0 = 0, s1 = 0;
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = from; i < to && i < r->n; i++) {
+		unsigned long s;
+		const char *p = strstr(r->lines[i].text, "cr_writer: step ");
+		if (!p || sscanf(p, "cr_writer: step %lu", &s) != 1)
+			continue;
+		if (!t0) {
+			t0 = r->lines[i].t_ns;
+			s0 = s;
+		}
+		t1 = r->lines[i].t_ns;
+		s1 = s;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return t1 > t0 ? (double)(s1 - s0) / ((double)(t1 - t0) / 1e9) : NAN;
+}
+
+static int periodic_writer(void)
+{
+	char scenario[1024], name[64], dir[1024], amber[1024];
+	snprintf(scenario, sizeof(scenario), "%s/bench/cr_bench_writer.xml", build_dir);
+	snprintf(name, sizeof(name), "cr-bench-%d-writer", (int)getpid());
+	snprintf(dir, sizeof(dir), "%s/periodic", image_root);
+	snprintf(amber, sizeof(amber), "%s/amber", build_dir);
+	FILE *f = fopen(scenario, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "<scenario>\n  <component name=\"cr_writer\" ram=\"32M\" caps=\"32\">\n"
+		   "    <config><writer rounds=\"1000000\"/></config>\n  </component>\n</scenario>\n");
+	fclose(f);
+	struct core_run r;
+	if (core_start(&r, scenario, name) < 0 || core_wait(&r, 0, "memory consistent", READY_TIMEOUT_MS) < 0) {
+		fprintf(stderr, "cr_bench: cr_writer did not start\n");
+		core_stop(&r);
+		return -1;
+	}
+	size_t a = core_lines(&r);
+	sleep_ms(PERIODIC_MS);
+	size_t b = core_lines(&r);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		dup2(devnull, 1);
+		execl(amber, amber, "-s", name, "checkpoint", "--every", "10ms", "cr_writer", dir, (char *)NULL);
+		_exit(127);
+	}
+	sleep_ms(PERIODIC_MS);
+	size_t c = core_lines(&r);
+	kill(pid, SIGTERM);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	bool failed = core_wait(&r, 0, "FAIL", 0) >= 0;
+	double alone = writer_rate(&r, a, b), busy = writer_rate(&r, b, c);
+	core_stop(&r);
+	rm_rf(dir);
+	if (failed || !(alone > 0) || !(busy >= 0)) {
+		fprintf(stderr, "cr_bench: the periodic checkpoints of cr_writer failed\n");
+		return -1;
+	}
+	put(alone, "periodic_writer_steps_per_s_alone");
+	put(busy, "periodic_writer_steps_per_s_100hz");
+	put(100.0 * (alone - busy) / alone, "periodic_100hz_slowdown_pct");
+	printf("cr_writer (16 MiB rewritten all the time) under checkpoint --every 10ms: %.0f steps/s, alone %.0f: "
+	       "%.1f%% slower\n", busy, alone, get("periodic_100hz_slowdown_pct"));
+	return 0;
+}
+
 /* ---- the RPC pair next to a checkpoint ----------------------------------------- */
 
 struct probe_window {
@@ -665,7 +813,7 @@ static int rpc_probe(double tsc_per_ns)
 	uint64_t window = (uint64_t)(tsc_per_ns * PROBE_WINDOW_MS * 1e6);
 	snprintf(scenario, sizeof(scenario), "%s/bench/cr_bench_probe_%u.xml", build_dir, mib);
 	snprintf(name, sizeof(name), "cr-bench-%d-probe", (int)getpid());
-	if (write_scenario(scenario, mib, true, window) < 0)
+	if (write_scenario(scenario, mib, true, window, 0) < 0)
 		return -1;
 	struct core_run r;
 	if (start_system(&r, scenario, name, mib, true) < 0)
@@ -1083,7 +1231,7 @@ static void loadavg(const char *when)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: cr_bench [-b BUILD] [-r REPS] [-s SIZES] [-d IMAGEDIR] [-o JSON] [-x KEY=VALUE]... [-R]\n");
+	fprintf(stderr, "usage: cr_bench [-b BUILD] [-r REPS] [-s SIZES] [-d IMAGEDIR] [-o JSON] [-x KEY=VALUE]... [-R] [-I]\n");
 	exit(2);
 }
 
@@ -1091,9 +1239,9 @@ int main(int argc, char **argv)
 {
 	const char *json = NULL, *extra[MAX_EXTRA];
 	int nextra = 0, opt;
-	bool probe = HAVE_TSC;
+	bool probe = HAVE_TSC, incremental = true;
 	const char *images = NULL;
-	while ((opt = getopt(argc, argv, "b:r:s:d:o:x:R")) != -1) {
+	while ((opt = getopt(argc, argv, "b:r:s:d:o:x:RI")) != -1) {
 		switch (opt) {
 		case 'b':
 			build_dir = optarg;
@@ -1130,6 +1278,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			probe = false;
+			break;
+		case 'I':
+			incremental = false;
 			break;
 		default:
 			usage();
@@ -1205,6 +1356,12 @@ int main(int argc, char **argv)
 			       get("cr_pause_ms_%u", m), get("cr_total_ms_%u", m), get("cr_restore_ms_%u", m),
 			       get("memcpy_ms_%u", m));
 	}
+	static const unsigned incr_sizes[] = { 256, 1024 }, incr_dirty[] = { 1, 10 };
+	for (size_t i = 0; i < 2 && rc == 0 && incremental; i++)
+		for (size_t k = 0; k < 2 && rc == 0; k++)
+			rc = amber_incr(incr_sizes[i], incr_dirty[k]);
+	if (rc == 0 && incremental)
+		rc = periodic_writer();
 	if (rc == 0 && probe)
 		rc = rpc_probe(tsc_per_ns);
 	rm_rf(image_root);

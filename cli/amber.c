@@ -23,22 +23,27 @@
 #include "cli.h"
 #include "core/control.h"
 #include "cli/image_cmd.h"
+#include "image/image.h"
 #include "image/inspect.h"
 
 static const char usage_text[] =
 	"usage: amber [-s NAME] COMMAND [ARGS]\n"
 	"\n"
-	"  run [--timeout S] [--components DIR] SCENARIO.xml\n"
+	"  run [--timeout S] [--strict] [--components DIR] SCENARIO.xml\n"
 	"                         run a system in the foreground (amber-core)\n"
-	"  run [--timeout S] [--components DIR] --restore DIR\n"
+	"  run [--timeout S] [--strict] [--components DIR] --restore DIR\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
 	"  stats                  core's and the components' memory, fds, threads, objects, caps\n"
-	"  checkpoint [--kill] [--rollback] NAME DIR\n"
+	"  checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
+	"  checkpoint --every PERIOD [--chain N] [--count K] NAME DIR\n"
+	"                         checkpoint NAME every PERIOD (10ms, 1s) into DIR/ckpt-N,\n"
+	"                         chains of N images (default 10): a full one, then incremental\n"
 	"  restore [--partial] DIR\n"
 	"                         put the components saved in DIR back in place\n"
 	"  inspect [--json] DIR   describe the image in DIR\n"
+	"  merge DIR OUT          write the incremental image DIR and its parents as one full image\n"
 	"  inspect --diff DIR DIR2\n"
 	"                         compare two images\n"
 	"  inspect --diff DIR NAME\n"
@@ -80,6 +85,8 @@ static int cmd_run(const char *name, int argc, char **argv)
 					return usage_error("run: --timeout takes whole seconds, not '%s'", argv[i + 1]);
 			}
 			i++;
+		} else if (strcmp(argv[i], "--strict") == 0) {
+			continue; /* amber-core's: a component's non-zero exit fails the run */
 		} else if (strcmp(argv[i], "--restore") == 0) {
 			if (i + 1 >= argc)
 				return usage_error("run: %s needs a directory", argv[i]);
@@ -130,9 +137,29 @@ static int cmd_run(const char *name, int argc, char **argv)
 static int cmd_checkpoint(const char *name, int argc, char **argv)
 {
 	bool kill = false, rollback = false;
+	char parent[PATH_MAX + 16] = "";
+	long long every = 0;
+	unsigned long chain = 10, count = 0;
 	int i = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (strcmp(argv[i], "--kill") == 0)
+		char *end;
+		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
+			if (cli_parse_period(argv[++i], &every) < 0)
+				return usage_error("checkpoint: --every '%s': a period from 100us to 1 day (10ms, 1s, 500us)",
+						   argv[i]);
+		} else if ((strcmp(argv[i], "--chain") == 0 || strcmp(argv[i], "--count") == 0) && i + 1 < argc) {
+			bool is_chain = argv[i][3] == 'h';
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end || end == argv[i] || v == 0 || v > 1000000)
+				return usage_error("checkpoint: %s '%s': a number from 1 to 1000000",
+						   is_chain ? "--chain" : "--count", argv[i]);
+			*(is_chain ? &chain : &count) = v;
+		} else if (strcmp(argv[i], "--parent") == 0 && i + 1 < argc) {
+			char abs[PATH_MAX];
+			if (cli_absolute_dir(argv[++i], abs, sizeof(abs)) < 0)
+				return CLI_EXIT_FAIL;
+			snprintf(parent, sizeof(parent), "--parent=%s", abs);
+		} else if (strcmp(argv[i], "--kill") == 0)
 			kill = true;
 		else if (strcmp(argv[i], "--rollback") == 0)
 			rollback = true;
@@ -143,16 +170,26 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 			return usage_error("checkpoint: unknown option '%s'", argv[i]);
 	}
 	if (argc - i != 2)
-		return usage_error("checkpoint: %s", "wants NAME and DIR (checkpoint [--kill] [--rollback] NAME DIR)");
+		return usage_error("checkpoint: %s",
+				   "wants NAME and DIR (checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR)");
 	char dir[PATH_MAX];
 	if (cli_absolute_dir(argv[i + 1], dir, sizeof(dir)) < 0)
 		return CLI_EXIT_FAIL;
-	const char *req[5] = { "checkpoint", argv[i], dir };
+	if (every) {
+		if (kill || rollback || parent[0])
+			return usage_error("checkpoint: %s", "--every goes with neither --kill, --rollback nor --parent");
+		if (strchr(dir, '\''))
+			return usage_error("checkpoint: --every: DIR '%s' has a quote in it", dir);
+		return cli_periodic(name, argv[i], dir, every, (unsigned)chain, count);
+	}
+	const char *req[6] = { "checkpoint", argv[i], dir };
 	size_t n = 3;
 	if (kill)
 		req[n++] = "--kill";
 	if (rollback)
 		req[n++] = "--rollback";
+	if (parent[0])
+		req[n++] = parent;
 	return cli_simple_request(name, req, n);
 }
 
@@ -267,6 +304,20 @@ static int cmd_inspect(const char *name, int argc, char **argv)
 	return d ? 1 : 0;
 }
 
+/* merge DIR OUT: no system involved, the images only. */
+static int cmd_merge(int argc, char **argv)
+{
+	char err[512] = "";
+	if (argc != 2)
+		return usage_error("merge: %s", "wants DIR and OUT (merge DIR OUT)");
+	if (image_merge(argv[0], argv[1], err, sizeof(err)) < 0) {
+		fprintf(stderr, "amber: merge: %s\n", err);
+		return CLI_EXIT_FAIL;
+	}
+	printf("merged %s into %s\n", argv[0], argv[1]);
+	return CLI_EXIT_OK;
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -325,5 +376,7 @@ int main(int argc, char **argv)
 		return cmd_inspect(name, rest, args);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(rest + 1, args - 1);
-	return usage_error("unknown command '%s' (run, ps, stats, checkpoint, restore, inspect, diff)", cmd);
+	if (strcmp(cmd, "merge") == 0)
+		return cmd_merge(rest, args);
+	return usage_error("unknown command '%s' (run, ps, stats, checkpoint, restore, inspect, diff, merge)", cmd);
 }

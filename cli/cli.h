@@ -1,7 +1,8 @@
 /*
  * The amber command's parts (docs/amber-command.md): amber.c parses the
  * command line and runs the commands, client.c talks to amber-core's
- * control socket, ps.c formats `amber ps`.
+ * control socket, ps.c formats `amber ps`, periodic.c takes checkpoints
+ * again and again (checkpoint --every).
  */
 #ifndef AMBER_CLI_H
 #define AMBER_CLI_H
@@ -38,6 +39,15 @@ int cli_simple_request(const char *name, const char *const *fields, size_t nfiel
  * of its own: realpath of DIR, or, if DIR does not exist yet, realpath of
  * its parent plus its last element. 0, or -1 after printing why. */
 int cli_absolute_dir(const char *dir, char *out, size_t outlen);
+
+/* "10ms", "1.5s", "500us" into microseconds (100 us to a day). 0 or -1. */
+int cli_parse_period(const char *text, long long *us);
+
+/* `amber checkpoint --every`: checkpoints of component into DIR/ckpt-N
+ * every every_us, chains of `chain` images (a full one, then incremental
+ * ones), `count` of them (0: until SIGINT/SIGTERM). An exit status. */
+int cli_periodic(const char *name, const char *component, const char *dir, long long every_us, unsigned chain,
+		 unsigned long count);
 
 /* `amber ps`: an exit status. */
 int cli_ps(const char *name);

@@ -295,10 +295,51 @@ struct lazy_read {
 	unsigned ds;
 };
 
-static int lazy_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
+static int lazy_view(void *ctx, uint64_t off, size_t len, const uint8_t **pages)
 {
 	const struct lazy_read *r = ctx;
-	return cr_copy_read(r->cc, r->ds, off, buf, len);
+	return cr_copy_view(r->cc, r->ds, off, len, pages);
+}
+
+static void lazy_view_end(void *ctx)
+{
+	const struct lazy_read *r = ctx;
+	cr_copy_view_end(r->cc);
+}
+
+/* The copy becomes the tracker of the image just committed (or, image
+ * NULL, ends). Going over to asynchronous protection needs the set
+ * stopped once more, briefly: a write between the two registrations
+ * would go unseen. Only while every member still runs: one that ends
+ * drops its trackers (cr_copy_forget), under the same lock. */
+static void track(struct cr_copy *cc, struct component **set, size_t n, const char *image, uint64_t image_xxh3,
+		  size_t *cow_pages)
+{
+	kernel_lock();
+	bool all_run = image != NULL;
+	for (size_t i = 0; i < n && all_run; i++)
+		all_run = set[i]->state == COMPONENT_RUNNING && set[i]->process && !set[i]->ending &&
+			  !set[i]->restoring && !set[i]->cr_busy;
+	cr_copy_end(cc, cow_pages, all_run ? image : NULL, image_xxh3);
+	if (!all_run) {
+		kernel_unlock();
+		return;
+	}
+	struct frozen_set *fz = calloc(n, sizeof(*fz));
+	bool frozen = fz != NULL;
+	for (size_t i = 0; i < n && frozen; i++) {
+		int k = process_freeze(set[i]->process, fz[i].t, FROZEN_MAX);
+		fz[i].n = k > 0 ? k : 0;
+		frozen = k >= 0;
+	}
+	if (frozen)
+		cr_copy_go_async(cc, set, n);
+	for (size_t i = 0; fz && i < n; i++)
+		for (int j = 0; j < fz[i].n; j++)
+			if (fz[i].t[j].was_running)
+				process_thread_resume(set[i]->process, fz[i].t[j].tid);
+	kernel_unlock();
+	free(fz);
 }
 
 int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o, char *msg, size_t msglen)
@@ -306,6 +347,12 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	char err[512] = "";
 	struct timespec t0;
 	struct image_writer *w; /* the directory and pages.bin made before the freeze */
+	char parent[PATH_MAX] = "";
+	uint64_t parent_xxh3 = 0;
+	if (o->parent && image_identity(o->parent, parent, sizeof(parent), &parent_xxh3, err, sizeof(err)) < 0) {
+		snprintf(msg, msglen, "cannot checkpoint %s: its parent image: %s", name, err);
+		return -1;
+	}
 	if (image_begin(dir, &w, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot checkpoint %s: %s", name, err);
 		return -1;
@@ -331,6 +378,11 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			return -1;
 		}
 	}
+	/* Pages written since the parent image are known only to its tracker
+	 * (cr_copy.h); any other tracker of these components ends here. */
+	struct cr_copy *base = o->parent && !o->kill ? cr_copy_take_tracker(root->id, parent, parent_xxh3) : NULL;
+	for (size_t i = 0; i < n; i++)
+		cr_copy_forget(set[i]->id, base);
 	struct frozen_set *fz = calloc(n, sizeof(*fz));
 	if (!fz)
 		abort();
@@ -395,15 +447,32 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	 * until then (cr_copy.h); with --kill nothing runs on, so all of it is
 	 * stored before. */
 	bool *lazy = calloc(img->n_dataspaces + 1, sizeof(*lazy));
+	unsigned *from_base = calloc(img->n_dataspaces + 1, sizeof(*from_base));
 	const struct dataspace **cand = calloc(img->n_dataspaces + 1, sizeof(*cand));
 	struct lazy_read *reads = calloc(img->n_dataspaces + 1, sizeof(*reads));
-	if (!lazy || !cand || !reads)
+	if (!lazy || !cand || !reads || !from_base)
 		abort();
 	struct cr_copy *cc = NULL;
+	size_t inherited = 0;
 	if (rc == 0 && !o->kill) {
 		for (size_t i = 0; i < img->n_dataspaces; i++)
 			cand[i] = mem[i].has_fd ? s.mem[i] : NULL;
-		cc = cr_copy_begin(set, n, cand, img->n_dataspaces, lazy);
+		cc = cr_copy_begin(set, n, cand, img->n_dataspaces, lazy, base, from_base);
+		for (size_t i = 0; cc && i < img->n_dataspaces; i++) {
+			if (!from_base[i])
+				continue;
+			img->dataspaces[i]->has_parent_dataspace = true;
+			img->dataspaces[i]->parent_dataspace = from_base[i];
+			mem[i].store_only = cr_copy_wanted(cc, (unsigned)i, from_base);
+			inherited++;
+		}
+		if (inherited) {
+			img->parent_image = cr_strdup(parent);
+			img->has_parent_meta_xxh3 = true;
+			img->parent_meta_xxh3 = parent_xxh3;
+		}
+	} else {
+		cr_copy_drop(base); /* never used: nothing tracks from here */
 	}
 	kernel_unlock();
 
@@ -421,25 +490,39 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			continue;
 		reads[i] = (struct lazy_read){ cc, (unsigned)i };
 		mem[i].fd = cr_copy_fd(cc, (unsigned)i);
-		mem[i].read = lazy_read;
+		mem[i].view = lazy_view;
+		mem[i].view_end = lazy_view_end;
 		mem[i].ctx = &reads[i];
 		rc = image_add_memory(w, img, (unsigned)i, &mem[i], err, sizeof(err));
-	}
-	size_t cow_pages = 0;
-	char cow[64];
-	snprintf(cow, sizeof(cow), "all stored while paused");
-	if (cc) {
-		cr_copy_end(cc, &cow_pages);
-		snprintf(cow, sizeof(cow), "%zu page%s copied on a write", cow_pages, cow_pages == 1 ? "" : "s");
 	}
 	free(lazy);
 	free(cand);
 	free(reads);
+	free(from_base);
 
 	if (rc == 0)
 		rc = image_commit(w, img, err, sizeof(err));
 	else
 		image_abort(w);
+	/* Committed: the copy goes on as the tracker of the pages written
+	 * since this image, for a later checkpoint --parent DIR. */
+	char gen[PATH_MAX];
+	uint64_t gen_xxh3 = 0;
+	bool tracked = rc == 0 && cc && image_identity(dir, gen, sizeof(gen), &gen_xxh3, err, sizeof(err)) == 0;
+	size_t cow_pages = 0;
+	char cow[64];
+	snprintf(cow, sizeof(cow), "all stored while paused");
+	if (cc) {
+		track(cc, set, n, tracked ? gen : NULL, gen_xxh3, &cow_pages);
+		snprintf(cow, sizeof(cow), "%zu page%s copied on a write", cow_pages, cow_pages == 1 ? "" : "s");
+	}
+	char incr[PATH_MAX + 96] = "";
+	if (o->parent && inherited)
+		snprintf(incr, sizeof(incr), "; incremental: %zu dataspace%s on top of %s", inherited,
+			 inherited == 1 ? "" : "s", parent);
+	else if (o->parent)
+		snprintf(incr, sizeof(incr), "; stored whole: %s", o->kill ? "--kill stores everything"
+				 : "what was written since that image is not known (only since its last checkpoint)");
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < img->n_dataspaces; i++) {
 		for (size_t e = 0; e < img->dataspaces[i]->n_extents; e++)
@@ -464,9 +547,9 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			cr_stop(set, n);
 		snprintf(msg, msglen,
 			 "checkpointed %s: %zu component%s, %zu thread%s, %.1f MiB stored; paused %.2f ms (cut and copy "
-			 "%.2f ms), total %.2f ms, %s%s%s",
+			 "%.2f ms), total %.2f ms, %s%s%s%s",
 			 img->root, n, n == 1 ? "" : "s", nthreads, nthreads == 1 ? "" : "s", (double)bytes / (1 << 20),
-			 pause_ms, copied_ms, ms_since(&t0), cow, o->kill ? "; stopped" : "",
+			 pause_ms, copied_ms, ms_since(&t0), cow, incr, o->kill ? "; stopped" : "",
 			 o->rollback ? "; rolls back to it should it crash" : "");
 	} else {
 		if (o->kill) /* never leave it frozen: it runs on */

@@ -39,16 +39,27 @@ struct core_child {
 	amber_sel_t sel; /* the child capability's gate, root in core's task */
 };
 
+/* The quotas of a child that ended go back to its parent. Caps: its
+ * kernel_quota is a total that includes what its own children hold, and
+ * goes back whole, or not at all if the parent ends too (the parent's
+ * total covers it). RAM: ram_quota is only what the child did not lend,
+ * so each member of an ending subtree gives its own part back, to the
+ * nearest ancestor that still runs: whichever order the generations end
+ * in, that ancestor gets everything it lent. */
 static void give_back(struct component *c)
 {
 	struct component *p = c->parent;
 	if (!p || c->kernel_quota == 0)
 		return;
 	if (!p->ending && p->state == COMPONENT_RUNNING) {
-		p->ram_quota += c->ram_quota;
 		if (p->factory_sel != AMBER_SEL_INVALID)
 			kernel_factory_adjust(kernel_core_task(), p->factory_sel, (int64_t)c->kernel_quota);
 	}
+	struct component *a = p;
+	while (a && (a->ending || a->state != COMPONENT_RUNNING) && a->parent)
+		a = a->parent;
+	if (a && !a->ending && a->state == COMPONENT_RUNNING)
+		a->ram_quota += c->ram_quota;
 	c->kernel_quota = 0; /* given back once */
 	c->ram_quota = 0;
 }
@@ -81,6 +92,7 @@ static int child_start(struct component *c)
 	core_component_live();
 	if (component_start_locked(c, err, sizeof(err)) < 0) {
 		core_report("cannot start %s: %s", c->name, err);
+		core_note_start_failure();
 		if (c->state != COMPONENT_RUNNING) {
 			end_unstarted(c, err);
 			core_component_ended();
@@ -196,11 +208,24 @@ static int create(struct component *p, struct kcore_request *req)
 	if (words < 7 || req->nitems < 2 || req->nitems > 3)
 		return AMBER_ERR_INVALID_ARG;
 	uint64_t caps = req->mr[1], ram = req->mr[2], cfg_off = req->mr[3], cfg_len = req->mr[4];
-	if (service_string(req, 5, name, sizeof(name)) || !scenario_valid_name(name))
+	if (service_string(req, 5, name, sizeof(name))) {
+		core_report("%s: cannot create a child: its name is not a string of at most %d bytes", p->name,
+			    COMPONENT_NAME_MAX - 1);
 		return AMBER_ERR_INVALID_ARG;
+	}
+	if (!scenario_valid_name(name)) {
+		const char *why = scenario_name_problem(name);
+		for (char *q = name; *q; q++) /* the report must not carry its control characters */
+			if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+				*q = '?';
+		core_report("%s: cannot create child '%s': %s", p->name, name, why);
+		return AMBER_ERR_INVALID_ARG;
+	}
 	unsigned bin_at = 6 + (unsigned)((strlen(name) + 7) / 8);
-	if (service_string(req, bin_at, binary, sizeof(binary)) || !scenario_valid_name(binary))
+	if (service_string(req, bin_at, binary, sizeof(binary)) || !scenario_valid_name(binary)) {
+		core_report("%s: cannot create child '%s': its binary is not a plain file name", p->name, name);
 		return AMBER_ERR_INVALID_ARG;
+	}
 	enum amber_kind kind = AMBER_KIND_NONE;
 	if (!kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) || kind != AMBER_KIND_GATE)
 		return AMBER_ERR_INVALID_ARG;
@@ -231,6 +256,7 @@ static int create(struct component *p, struct kcore_request *req)
 	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", rom_dir(), binary) >= sizeof(c->binary) ||
 	    access(c->binary, R_OK) != 0) {
 		core_report("%s: cannot create child '%s': no binary '%s'", p->name, name, binary);
+		core_note_start_failure();
 		free(c);
 		free(k);
 		return AMBER_ERR_INVALID_ARG;

@@ -18,6 +18,7 @@
 
 #include "amber/abi.h"
 #include "core.h"
+#include "cr_copy.h"
 #include "cr_state.h"
 #include "platform/linux/kernel_entry.h"
 
@@ -212,9 +213,12 @@ void component_cleanup(struct component *c)
 {
 	/* Sessions refuse from now on (also callers from other components,
 	 * should the component have passed a session on); then every entry
-	 * thread is stopped, without the kernel lock, before anything goes. */
+	 * thread is stopped, without the kernel lock, before anything goes.
+	 * A tracker of its pages ends with its process (under the lock, so
+	 * that a checkpoint making one sees `ending` or is seen here). */
 	kernel_lock();
 	c->ending = true;
+	cr_copy_forget(c->id, NULL);
 	stop_entry_threads(c, true);
 	log_flush(c);
 	parent_forget(c);
@@ -234,7 +238,8 @@ void component_stop(struct component *c)
 {
 	kernel_lock();
 	c->restoring = true; /* its process's end is not reported */
-	c->line_len = 0;     /* its unfinished line is in the image */
+	cr_copy_forget(c->id, NULL);
+	log_discard(c);     /* its unfinished line is in the image */
 	stop_entry_threads(c, false);
 	struct process *p = c->process;
 	c->process = NULL;

@@ -5,6 +5,7 @@
  * scenario's own list stays main.c's; it is only made known here so that
  * `amber ps` (ps.c) can walk every component.
  */
+#include <stdatomic.h>
 #include <errno.h>
 #include <pthread.h>
 
@@ -93,3 +94,11 @@ bool core_components_wait(const struct timespec *deadline)
 	pthread_mutex_unlock(&live_mutex);
 	return done;
 }
+
+/* What the run's exit status reports besides how it ended (main.c). */
+static atomic_bool start_failed, component_failed;
+
+void core_note_start_failure(void) { atomic_store(&start_failed, true); }
+void core_note_component_failure(void) { atomic_store(&component_failed, true); }
+bool core_start_failures(void) { return atomic_load(&start_failed); }
+bool core_component_failures(void) { return atomic_load(&component_failed); }

@@ -409,17 +409,24 @@ static void handle_request(int fd, FILE *out)
 		finish(out, "OK", msg);
 	} else if (strcmp(f[0], "checkpoint") == 0) {
 		struct cr_options o = { 0 };
-		bool bad = n < 3 || n > 5;
+		bool bad = n < 3 || n > 6;
 		for (int k = 3; k < n && !bad; k++) {
 			if (strcmp(f[k], "--kill") == 0 && !o.kill)
 				o.kill = true;
 			else if (strcmp(f[k], "--rollback") == 0 && !o.rollback)
 				o.rollback = true;
+			else if (strncmp(f[k], "--parent=", 9) == 0 && !o.parent)
+				o.parent = f[k] + 9;
 			else
 				bad = true;
 		}
 		if (bad) {
-			finish(out, "ERR", "malformed request: checkpoint<TAB>NAME<TAB>DIR[<TAB>--kill][<TAB>--rollback]");
+			finish(out, "ERR", "malformed request: checkpoint<TAB>NAME<TAB>DIR[<TAB>--kill][<TAB>--rollback]"
+					   "[<TAB>--parent=DIR]");
+			return;
+		}
+		if (o.parent && !absolute_dir(o.parent, msg, sizeof(msg))) {
+			finish(out, "ERR", msg);
 			return;
 		}
 		if (!absolute_dir(f[2], msg, sizeof(msg))) {

@@ -19,6 +19,7 @@
 #define COMPONENT_NAME_MAX 32           /* a name in a scenario or init's <start> */
 #define COMPONENT_LABEL_MAX 72          /* what core calls it: "init -> hello_server" */
 #define LOG_LINE_MAX 1024
+#define LOG_PENDING_MAX 16 /* unfinished LOG lines kept per component (one per writing thread) */
 #define LOG_RATE_DEFAULT 1000u          /* LOG lines per second a component may print */
 #define LOG_BURST_SECONDS 1u            /* ... and at once: this many seconds' worth */
 #define LOG_LINE_UNIT 128u              /* a line counts once per this many bytes begun */
@@ -44,6 +45,13 @@ struct rm_region;    /* rm_session.c */
 struct rpc_cap;      /* pd_session.c */
 struct core_child;   /* child.c */
 struct log_wait;     /* log.c */
+/* A thread's LOG line not finished yet: the thread's kernel object id (as
+ * the kernel and checkpoints know it) and its text. */
+struct log_pending {
+	uint64_t thread_id;
+	size_t len;
+	char text[LOG_LINE_MAX];
+};
 
 enum component_state { COMPONENT_NEW, COMPONENT_RUNNING, COMPONENT_ENDED };
 
@@ -108,9 +116,9 @@ struct component {
 	bool has_config;
 	unsigned config_version; /* bumped by rom_update */
 
-	/* LOG: the line being assembled. */
-	char line[LOG_LINE_MAX];
-	size_t line_len;
+	/* LOG: each writing thread's unfinished line (log.c), oldest first. */
+	struct log_pending line[LOG_PENDING_MAX];
+	unsigned nlines;
 	uint64_t log_lines;    /* lines printed so far */
 	/* LOG rate limit (log.c): lines per second, 0: LOG_RATE_DEFAULT. */
 	unsigned log_rate;
@@ -188,6 +196,13 @@ void core_component_live(void);
 void core_component_ended(void);
 /* Wait until none is live or `deadline` (CLOCK_MONOTONIC) passes. */
 bool core_components_wait(const struct timespec *deadline);
+/* A component or child could not be started (no binary, not loadable):
+ * amber-core ends with status 1. A component (children included) exited
+ * with a non-zero code or crashed: status 4 under --strict. */
+void core_note_start_failure(void);
+void core_note_component_failure(void);
+bool core_start_failures(void);
+bool core_component_failures(void);
 
 /* ---- child.c: children a component creates (amber/child.h) ---- */
 int child_create(struct component *parent, struct kcore_request *req); /* PD CREATE_CHILD */
@@ -204,6 +219,10 @@ void child_forget(struct component *p);
 enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error);
 /* Print its unfinished line, and report lines it had dropped (its end). */
 void log_flush(struct component *c);
+/* Forget the unfinished lines without printing them (they are in an image). */
+void log_discard(struct component *c);
+/* A thread ended: its unfinished line is printed as it stands. */
+void log_thread_ended(struct component *c, uint64_t thread_id);
 
 /* ---- output.c: core's stdout, written by a thread of its own ---- */
 /* Queue `n` bytes (whole lines) for stdout; any lock may be held. false if
@@ -257,6 +276,8 @@ amber_sel_t core_ds_sel(const struct core_ds *ds);
 struct component *core_ds_owner(const struct core_ds *ds);
 const struct dataspace *core_ds_memory(const struct core_ds *ds);
 bool core_ds_writable(const struct core_ds *ds);
+/* Core is about to write its memory itself (dataspace.h `writes`). */
+void core_ds_note_write(struct core_ds *ds);
 /* Detach everywhere, revoke, release the memory and the owner's charge. */
 void core_ds_free(struct core_ds *ds);
 /* A read-only dataspace charged to core (no owner): ROM modules. */

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "amber/cpu_session.h"
 #include "amber/rm_session.h"
@@ -271,6 +272,43 @@ static int set_state(struct component *c, struct kcore_request *req)
 	return e < 0 ? platform_error(e) : AMBER_OK; /* -EBUSY: it runs */
 }
 
+/* KILL_THREAD: the thread ends as if it had called exit(0), wherever it
+ * is (user code, an IPC wait, held on a fault, never started): core points
+ * it at the `syscall` of the trampoline page with exit's number, cancels a
+ * system call it sits in (orig_rax -1, as inject.c does) and lets it go.
+ * Its exit is then handled like any thread's (cpu_thread_exited: entry
+ * thread stopped, object deleted, capability revoked, UTCB slot free); the
+ * runtime waits for the revocation before it frees the stack. The first
+ * thread cannot be killed alone: the component exits instead. */
+static int kill_thread(struct component *c, struct kcore_request *req)
+{
+	struct thread_ref ref;
+	int err = find_thread(c, req, &ref);
+	if (err)
+		return err;
+	if (!ref.rec)
+		return AMBER_ERR_INVALID_ARG;
+	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
+	if (!regs)
+		return AMBER_ERR_QUOTA;
+	int e = process_thread_stop(c->process, ref.tid);
+	if (e == 0)
+		e = process_thread_get_regs(c->process, ref.tid, regs);
+	if (e == 0) {
+		regs->gp.rip = AMBER_TRAMPOLINE_ADDR;
+		regs->gp.rax = SYS_exit;
+		regs->gp.rdi = 0;
+		regs->gp.orig_rax = (unsigned long long)-1;
+		e = process_thread_set_regs(c->process, ref.tid, regs);
+	}
+	if (e == 0) {
+		ref.rec->fault.kind = CORE_FAULT_NONE; /* held on a fault: it goes all the same */
+		e = process_thread_resume(c->process, ref.tid);
+	}
+	free(regs);
+	return e < 0 ? platform_error(e) : AMBER_OK;
+}
+
 /* CPU SIGH and RM SIGH (rm_session.c): a context id, or 0 to forget. */
 int cpu_sigh_request(struct kcore_request *req, uint64_t *out)
 {
@@ -340,6 +378,8 @@ static int full_args(struct component *c, struct kcore_request *req, bool write,
 	const struct dataspace *m = ds ? core_ds_memory(ds) : NULL;
 	if (!ds || core_ds_owner(ds) != c || !m || !m->local || (write && !core_ds_writable(ds)))
 		return AMBER_ERR_INVALID_ARG;
+	if (write)
+		core_ds_note_write(ds);
 	*mem = m->local;
 	*size = m->size;
 	return AMBER_OK;
@@ -441,6 +481,9 @@ enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = AMBER_ERR_PROTO;
 	} else if (amber_tag_words(req->tag) < 1) {
 		*error = AMBER_ERR_OPCODE;
+	} else if (req->mr[0] == AMBER_CPU_SIGH && c->state == COMPONENT_NEW && !c->ending) {
+		/* A monitor sets its handler up before the child's first instruction. */
+		*error = cpu_sigh_request(req, &c->cpu_sigh);
 	} else if (c->ending || !c->process) {
 		*error = AMBER_ERR_NO_PARTNER;
 	} else {
@@ -454,6 +497,7 @@ enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 		case AMBER_CPU_SIGH: *error = cpu_sigh_request(req, &c->cpu_sigh); break;
 		case AMBER_CPU_STATE_FULL: *error = state_full(c, req); break;
 		case AMBER_CPU_SET_STATE_FULL: *error = set_state_full(c, req); break;
+		case AMBER_CPU_KILL_THREAD: *error = kill_thread(c, req); break;
 		case AMBER_CPU_STATE_FULL_SIZE:
 			req->reply_mr[0] = AMBER_CPU_BLOB_XSTATE_OFFSET + xstate_size_of_cpu();
 			req->reply_tag = amber_tag(AMBER_PROTO_CPU, 1, 0);
@@ -489,6 +533,7 @@ void cpu_thread_exited(struct component *c, pid_t tid)
 			kernel_unlock();
 			return;
 		}
+		log_thread_ended(c, kernel_object_id(k));
 		c->entry_stops++;
 		kernel_unlock();
 		kernel_entry_stop(k);
@@ -517,6 +562,7 @@ void cpu_thread_exited(struct component *c, pid_t tid)
 		return;
 	}
 	t->teardown = TEARDOWN_EXIT; /* from NONE or ORPHAN: ours */
+	log_thread_ended(c, t->id);
 	c->entry_stops++;
 	kernel_unlock();
 	kernel_entry_stop(t->k);

@@ -21,6 +21,7 @@ struct cr_options {
 	bool kill;    /* checkpoint --kill: end the processes after the capture, keep their place */
 	bool rollback; /* checkpoint --rollback: should it crash later, roll it back to its last image */
 	bool partial; /* restore --partial: restore what can be, revoke the rest, report it */
+	const char *parent; /* checkpoint --parent DIR: store only what changed since that image */
 };
 
 /* Checkpoint the component `name` and all its descendants into image

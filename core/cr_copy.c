@@ -6,19 +6,27 @@
  * writing thread in a fault, reported on the process's userfaultfd, until
  * the protection of that page is lifted. Reads are not affected.
  *
- * One mutex orders the two sides. The store (cr_copy_read) reads a run of
- * pages from the memfd, takes for each page already copied on a write the
- * copy instead, marks the run done and, after the mutex, lifts its
- * protection. The helper, for a fault, copies the page from the memfd
- * unless it is done, marks it done and lifts the protection of that page.
- * A page is written only after its protection is lifted, which is after
- * it was read or copied: every page is stored as it was at the cut.
+ * One mutex orders the two sides. The store (cr_copy_view) holds it while
+ * it hashes and writes a run of pages straight from core's read-only
+ * mapping of the memfd, each page already copied on a write from its copy
+ * instead, and marks the run done. The helper, for a fault, copies the
+ * page from the memfd unless it is done, marks it done and lifts the
+ * protection of that page. A page is written only after its protection is
+ * lifted, which is after it was stored or copied: every page is stored as
+ * it was at the cut.
  *
  * The memfds are dup'd at the cut, so a dataspace freed meanwhile (its
  * component ended) still reads; nobody can write it then. Faults of
- * mappings made after the cut are covered by cr_copy_mapped. Which pages
- * were faulted is not remembered past the checkpoint: an incremental
- * checkpoint (issue 8) would keep the protection and ask which were.
+ * mappings made after the cut are covered by cr_copy_mapped.
+ *
+ * Tracking: the protection is not lifted when a run is stored, and every
+ * fault marks its page written. After a committed checkpoint the copy
+ * stays as a tracker (cr_copy_end with keep): its helper goes on lifting
+ * the protection page by page and marking pages written, so that the next
+ * checkpoint against that image stores only those (an incremental image).
+ * What the protection cannot see makes a dataspace whole again: core's own
+ * writes (dataspace.h `writes`), a mapping that could not be protected,
+ * one made by a component outside the set.
  */
 #include "cr_copy.h"
 
@@ -45,14 +53,23 @@ struct range {
 	uint64_t addr, size;
 	unsigned ds;      /* index into the copy's dataspaces */
 	uint64_t offset;  /* of addr in the dataspace */
+	unsigned comp;    /* the mapping component's id */
+	bool async;       /* registered with its asynchronous userfaultfd */
 };
 
 struct copied_ds {
-	const struct dataspace *mem; /* to recognise later mappings of it */
-	int fd;                      /* dup of its memfd */
+	const struct dataspace *mem; /* to recognise later mappings of it (with id) */
+	uint64_t id;                 /* mem->id: mem may be freed and its address reused */
+	uint64_t writes;             /* mem->writes at the cut */
+	bool copied;                 /* being copied or tracked (else: stored in the pause) */
+	bool untracked;              /* written where the protection does not see it */
+	int fd;                      /* dup of its memfd; -1 once only tracked */
+	const uint8_t *map;          /* that dup mapped read-only, for the store; or NULL */
 	size_t pages;
-	uint8_t *done;               /* per page: stored or copied */
+	uint8_t *done;               /* per page: stored or copied, or not to be stored */
 	uint8_t **saved;             /* per page: its content at the cut, if copied on a write */
+	uint8_t *written;            /* per page: written since the cut */
+	uint8_t *want;               /* incremental: per page, written since the base's cut */
 };
 
 struct cr_copy {
@@ -63,14 +80,22 @@ struct cr_copy {
 	size_t nr, cap;
 	struct copy_uffd {
 		const struct process *p;
-		int fd; /* a dup of its userfaultfd, also in epoll */
+		int fd; /* a dup of its userfaultfd (in epoll), or of the asynchronous one */
+		bool async;
 	} *uffds;
 	size_t nuffds, uffdcap;
 	int epoll, stop;
 	pthread_t helper;
 	bool helper_running;
 	size_t cow_pages;
-	struct cr_copy *next; /* copies running now (cr_copy_mapped) */
+	bool tracking;        /* stored and committed: only marks written pages */
+	bool async;           /* its ranges are protected asynchronously: the
+			       * kernel notes writes, PAGEMAP_SCAN reads them */
+	unsigned *members;    /* ids of the set's components */
+	size_t nmembers;
+	char image[PATH_MAX]; /* tracking: the generation it is relative to */
+	uint64_t image_xxh3;  /* and its image.pb checksum */
+	struct cr_copy *next; /* copies and trackers (cr_copy_mapped) */
 };
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -83,14 +108,15 @@ static void protect(int uffd, uint64_t addr, uint64_t size, bool on)
 	(void)ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
 }
 
-/* The copy's dup of process p's userfaultfd, made on first use. */
-static int uffd_of(struct cr_copy *cc, struct process *p)
+/* The copy's dup of process p's userfaultfd (or its asynchronous one),
+ * made on first use. */
+static int uffd_of(struct cr_copy *cc, struct process *p, bool async)
 {
-	int fd = process_uffd(p);
+	int fd = async ? process_uffd_async(p) : process_uffd(p);
 	if (fd < 0)
 		return fd;
 	for (size_t i = 0; i < cc->nuffds; i++)
-		if (cc->uffds[i].p == p)
+		if (cc->uffds[i].p == p && cc->uffds[i].async == async)
 			return cc->uffds[i].fd;
 	int mine = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (mine < 0)
@@ -100,39 +126,73 @@ static int uffd_of(struct cr_copy *cc, struct process *p)
 		if (!(cc->uffds = realloc(cc->uffds, cc->uffdcap * sizeof(*cc->uffds))))
 			abort();
 	}
-	cc->uffds[cc->nuffds++] = (struct copy_uffd){ p, mine };
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = mine };
-	epoll_ctl(cc->epoll, EPOLL_CTL_ADD, mine, &ev);
+	cc->uffds[cc->nuffds++] = (struct copy_uffd){ p, mine, async };
+	if (!async) { /* asynchronous faults send no messages */
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = mine };
+		epoll_ctl(cc->epoll, EPOLL_CTL_ADD, mine, &ev);
+	}
 	return mine;
 }
 
-/* Register and protect m in c's process. 0 or -errno. */
-static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const struct process_mapping *m)
+/* Protect, in the mapping at addr of dataspace bytes [offset, +size), the
+ * pages written since the base's cut: the others still are protected. */
+static void protect_written(int uffd, uint64_t addr, uint64_t size, uint64_t offset, const struct copied_ds *d)
+{
+	size_t first = (size_t)(offset / PAGE), end = first + (size_t)(size / PAGE);
+	for (size_t p = first; p < end && p < d->pages;) {
+		if (!d->want[p]) {
+			p++;
+			continue;
+		}
+		size_t q = p;
+		while (q < end && q < d->pages && d->want[q])
+			q++;
+		protect(uffd, addr + (p - first) * PAGE, (q - p) * PAGE, true);
+		p = q;
+	}
+}
+
+/* Register and protect m in c's process: all of it, or (an incremental
+ * checkpoint's cut, the base's protection still in place) only what was
+ * written since. 0 or -errno. */
+static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const struct process_mapping *m,
+		     bool only_written)
 {
 	if (!c->process)
 		return 0; /* no process: nothing maps it */
-	int uffd = uffd_of(cc, c->process);
+	int uffd = uffd_of(cc, c->process, cc->async);
 	if (uffd < 0)
 		return uffd;
 	struct uffdio_register reg = { .range = { m->addr, m->size }, .mode = UFFDIO_REGISTER_MODE_WP };
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
-	protect(uffd, m->addr, m->size, true);
+	if (only_written && cc->ds[ds].want)
+		protect_written(uffd, m->addr, m->size, m->offset, &cc->ds[ds]);
+	else
+		protect(uffd, m->addr, m->size, true);
 	if (cc->nr == cc->cap) {
 		cc->cap = cc->cap ? 2 * cc->cap : 16;
 		if (!(cc->r = realloc(cc->r, cc->cap * sizeof(*cc->r))))
 			abort();
 	}
-	cc->r[cc->nr++] = (struct range){ uffd, m->addr, m->size, ds, m->offset };
+	cc->r[cc->nr++] = (struct range){ uffd, m->addr, m->size, ds, m->offset, c->id, cc->async };
 	return 0;
 }
 
 static int ds_index(const struct cr_copy *cc, const struct dataspace *mem)
 {
 	for (size_t i = 0; i < cc->nds; i++)
-		if (cc->ds[i].mem == mem && cc->ds[i].fd >= 0)
+		if (cc->ds[i].copied && cc->ds[i].mem == mem && cc->ds[i].id == mem->id)
 			return (int)i;
 	return -1;
+}
+
+static bool member(const struct cr_copy *cc, unsigned id)
+{
+	for (size_t i = 0; i < cc->nmembers; i++)
+		if (cc->members[i] == id)
+			return true;
+	return false;
 }
 
 /* ---- the helper: faults ------------------------------------------------------- */
@@ -141,7 +201,10 @@ static void copy_page(struct cr_copy *cc, unsigned ds, uint64_t off)
 {
 	struct copied_ds *d = &cc->ds[ds];
 	size_t p = (size_t)(off / PAGE);
-	if (p >= d->pages || d->done[p])
+	if (p >= d->pages)
+		return;
+	d->written[p] = 1;
+	if (d->done[p])
 		return;
 	uint8_t *page = malloc(PAGE);
 	if (page && pread(d->fd, page, PAGE, (off_t)(p * PAGE)) == (ssize_t)PAGE) {
@@ -226,7 +289,7 @@ static void protect_mapping(void *ctx, struct component *c, const struct process
 {
 	struct begin_ctx *b = ctx;
 	int i = ds_index(b->cc, m->ds);
-	if (i >= 0 && (m->prot & PROT_WRITE) && !b->failed && add_range(b->cc, c, (unsigned)i, m) < 0)
+	if (i >= 0 && (m->prot & PROT_WRITE) && !b->failed && add_range(b->cc, c, (unsigned)i, m, true) < 0)
 		b->failed = true;
 }
 
@@ -236,10 +299,14 @@ static void copy_free(struct cr_copy *cc)
 		struct copied_ds *d = &cc->ds[i];
 		if (d->fd >= 0)
 			close(d->fd);
+		if (d->map)
+			munmap((void *)d->map, d->pages * PAGE);
 		for (size_t p = 0; d->saved && p < d->pages; p++)
 			free(d->saved[p]);
 		free(d->saved);
 		free(d->done);
+		free(d->written);
+		free(d->want);
 	}
 	for (size_t i = 0; i < cc->nuffds; i++)
 		close(cc->uffds[i].fd);
@@ -249,6 +316,7 @@ static void copy_free(struct cr_copy *cc)
 		close(cc->stop);
 	pthread_mutex_destroy(&cc->lock);
 	free(cc->uffds);
+	free(cc->members);
 	free(cc->r);
 	free(cc->ds);
 	free(cc);
@@ -265,12 +333,243 @@ static void unprotect_all(struct cr_copy *cc)
 	}
 }
 
+static void list_remove(struct cr_copy *cc)
+{
+	for (struct cr_copy **pp = &running; *pp; pp = &(*pp)->next)
+		if (*pp == cc) {
+			*pp = cc->next;
+			return;
+		}
+}
+
+/* Stop the helper; what it has not read stays queued in the userfaultfds
+ * for whoever reads them next. */
+static void stop_helper(struct cr_copy *cc)
+{
+	if (!cc->helper_running)
+		return;
+	uint64_t one = 1;
+	if (write(cc->stop, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		abort();
+	pthread_join(cc->helper, NULL);
+	cc->helper_running = false;
+}
+
+/* A tracker given up: every protection lifted, the faults it has not
+ * read answered, freed. running_lock held. */
+static void drop(struct cr_copy *cc)
+{
+	list_remove(cc);
+	pthread_mutex_lock(&cc->lock);
+	unprotect_all(cc); /* wakes whoever still waits in a fault */
+	pthread_mutex_unlock(&cc->lock);
+	stop_helper(cc);
+	struct uffd_msg msg;
+	for (size_t i = 0; i < cc->nuffds; i++)
+		while (read(cc->uffds[i].fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg))
+			;
+	copy_free(cc);
+}
+
+/* The base's record of dataspace `mem` that can stand for it: the same
+ * dataspace, every write since the base's cut seen. Its index, or -1. */
+static int base_index(const struct cr_copy *base, const struct dataspace *mem)
+{
+	for (size_t j = 0; base && j < base->nds; j++) {
+		const struct copied_ds *b = &base->ds[j];
+		if (b->copied && b->id == mem->id && b->mem == mem)
+			return !b->untracked && b->writes == mem->writes && b->pages == mem->size / PAGE ? (int)j : -1;
+	}
+	return -1;
+}
+
+/* The base's protection of processes this copy does not watch (outside
+ * the set: their dataspaces are stored in the pause now) is lifted. */
+static void release_others(struct cr_copy *base, const struct cr_copy *cc)
+{
+	for (size_t i = 0; i < base->nr; i++) {
+		const struct range *r = &base->r[i];
+		const struct process *p = NULL;
+		bool watched = false;
+		for (size_t k = 0; k < base->nuffds; k++)
+			if (base->uffds[k].fd == r->uffd)
+				p = base->uffds[k].p;
+		for (size_t k = 0; k < cc->nuffds && p; k++)
+			watched |= cc->uffds[k].p == p;
+		if (watched)
+			continue;
+		protect(r->uffd, r->addr, r->size, false);
+		struct uffdio_range u = { r->addr, r->size };
+		(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+	}
+}
+
+/* ---- asynchronous tracking ------------------------------------------------------ */
+
+struct scan_ctx {
+	struct cr_copy *cc;
+	const struct range *r;
+};
+
+static void mark_written(void *ctx, uint64_t addr, uint64_t size)
+{
+	const struct scan_ctx *x = ctx;
+	struct copied_ds *d = &x->cc->ds[x->r->ds];
+	if (!d->want || addr < x->r->addr)
+		return;
+	size_t first = (size_t)((x->r->offset + (addr - x->r->addr)) / PAGE);
+	for (size_t p = first; p < first + size / PAGE && p < d->pages; p++)
+		d->want[p] = 1;
+}
+
+static bool covered(const struct cr_copy *cc, const struct component *c, const struct process_mapping *m, int ds)
+{
+	for (size_t k = 0; k < cc->nr; k++) {
+		const struct range *r = &cc->r[k];
+		if (r->comp == c->id && r->addr == m->addr && r->size == m->size && r->offset == m->offset &&
+		    (int)r->ds == ds)
+			return true;
+	}
+	return false;
+}
+
+static void adopt_mapping(void *ctx, struct component *c, const struct process_mapping *m)
+{
+	struct begin_ctx *b = ctx;
+	int i = ds_index(b->cc, m->ds);
+	if (i < 0 || !(m->prot & PROT_WRITE) || covered(b->cc, c, m, i))
+		return;
+	/* Mapped without the base seeing it: from now on it is, and this
+	 * time the dataspace is stored whole. */
+	b->cc->ds[i].untracked = true;
+	if (add_range(b->cc, c, (unsigned)i, m, false) < 0)
+		b->failed = true;
+}
+
+/* An incremental cut against an asynchronously protected base (set frozen,
+ * kernel lock held): the pages written since its cut are read from the page
+ * tables and protected again in the same step (process_scan_written). They
+ * are stored during the pause (nothing is lazy), and the base's ranges go
+ * on in this copy, which has no helper: the kernel notes the writes. */
+static struct cr_copy *adopt_async(struct cr_copy *cc, struct cr_copy *base, struct component **set, size_t n,
+				   unsigned *from_base)
+{
+	pthread_mutex_lock(&running_lock);
+	list_remove(base);
+	pthread_mutex_unlock(&running_lock);
+	cc->async = true;
+	/* The base's userfaultfds and ranges, the latter by this cut's indices. */
+	cc->uffds = base->uffds;
+	cc->nuffds = base->nuffds;
+	cc->uffdcap = base->uffdcap;
+	base->uffds = NULL;
+	base->nuffds = 0;
+	for (size_t k = 0; k < base->nr; k++) {
+		struct range r = base->r[k];
+		int i = ds_index(cc, base->ds[r.ds].mem);
+		if (i < 0 || cc->ds[i].id != base->ds[r.ds].id) { /* gone, or stored in the pause now */
+			protect(r.uffd, r.addr, r.size, false);
+			struct uffdio_range u = { r.addr, r.size };
+			(void)ioctl(r.uffd, UFFDIO_UNREGISTER, &u);
+			continue;
+		}
+		r.ds = (unsigned)i;
+		if (cc->nr == cc->cap) {
+			cc->cap = cc->cap ? 2 * cc->cap : 16;
+			if (!(cc->r = realloc(cc->r, cc->cap * sizeof(*cc->r))))
+				abort();
+		}
+		cc->r[cc->nr++] = r;
+	}
+	copy_free(base);
+	for (size_t k = 0; k < cc->nr; k++) {
+		const struct range *r = &cc->r[k];
+		struct component *c = NULL;
+		for (size_t i = 0; i < n && !c; i++)
+			if (set[i]->id == r->comp && set[i]->state == COMPONENT_RUNNING && set[i]->process)
+				c = set[i];
+		struct scan_ctx x = { cc, r };
+		if (!c || process_scan_written(c->process, r->addr, r->size, mark_written, &x) < 0)
+			cc->ds[r->ds].untracked = true; /* what it wrote is not known */
+	}
+	struct begin_ctx b = { cc, set, n, NULL, false };
+	for (size_t i = 0; i < n; i++)
+		if (set[i]->state == COMPONENT_RUNNING)
+			rm_each_mapping(set[i], adopt_mapping, &b);
+	for (size_t i = 0; i < cc->nds; i++) {
+		struct copied_ds *d = &cc->ds[i];
+		if (d->untracked)
+			from_base[i] = 0;
+		d->untracked = false; /* stored whole now: tracked from this cut on */
+		if (d->fd >= 0) /* stored from the memfd itself, during the pause */
+			close(d->fd);
+		d->fd = -1;
+	}
+	if (b.failed) {
+		for (size_t i = 0; i < cc->nds; i++)
+			from_base[i] = 0;
+		unprotect_all(cc);
+		copy_free(cc);
+		return NULL;
+	}
+	pthread_mutex_lock(&running_lock);
+	cc->next = running;
+	running = cc;
+	pthread_mutex_unlock(&running_lock);
+	return cc;
+}
+
+/* The committed copy's ranges, from synchronous to asynchronous protection
+ * (set frozen, kernel lock held). 1: done; 0: stays synchronous (nothing
+ * changed); -1: half done, drop it. */
+static int go_async(struct cr_copy *cc, struct component **set, size_t n)
+{
+	for (size_t k = 0; k < cc->nr; k++) {
+		struct range *r = &cc->r[k];
+		struct component *c = NULL;
+		for (size_t i = 0; i < n && !c; i++)
+			if (set[i]->id == r->comp && set[i]->state == COMPONENT_RUNNING && set[i]->process)
+				c = set[i];
+		if (!c) { /* outside the set, or gone: its dataspace is whole next time */
+			cc->ds[r->ds].untracked = true;
+			protect(r->uffd, r->addr, r->size, false);
+			struct uffdio_range u = { r->addr, r->size };
+			(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+			r->size = 0;
+			continue;
+		}
+		int afd = uffd_of(cc, c->process, true);
+		if (afd < 0)
+			return k == 0 ? 0 : -1;
+		struct uffdio_range u = { r->addr, r->size };
+		protect(r->uffd, r->addr, r->size, false);
+		(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+		struct uffdio_register reg = { .range = { r->addr, r->size }, .mode = UFFDIO_REGISTER_MODE_WP };
+		if (ioctl(afd, UFFDIO_REGISTER, &reg) < 0)
+			return -1;
+		protect(afd, r->addr, r->size, true);
+		r->uffd = afd;
+		r->async = true;
+	}
+	cc->async = true;
+	return 1;
+}
+
 struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dataspace *const *mem, size_t nmem,
-			      bool *lazy)
+			      bool *lazy, struct cr_copy *base, unsigned *from_base)
 {
 	struct cr_copy *cc = calloc(1, sizeof(*cc));
-	if (!cc)
+	if (cc)
+		cc->members = calloc(n + 1, sizeof(*cc->members));
+	for (size_t i = 0; i < nmem; i++) {
+		lazy[i] = false;
+		from_base[i] = 0;
+	}
+	if (!cc || !cc->members) {
+		free(cc);
+		cr_copy_drop(base);
 		return NULL;
+	}
 	pthread_mutex_init(&cc->lock, NULL);
 	cc->epoll = epoll_create1(EPOLL_CLOEXEC);
 	cc->stop = eventfd(0, EFD_CLOEXEC);
@@ -280,17 +579,22 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 		cc->nds = 0;
 		free(outside);
 		copy_free(cc);
+		cr_copy_drop(base);
 		return NULL;
 	}
+	for (size_t i = 0; i < n; i++)
+		cc->members[cc->nmembers++] = set[i]->id;
 	cc->nds = nmem;
 	for (size_t i = 0; i < nmem; i++) {
 		cc->ds[i].fd = -1;
-		lazy[i] = false;
 		if (!mem[i] || mem[i]->fd < 0)
 			continue;
 		cc->ds[i].mem = mem[i];
+		cc->ds[i].id = mem[i]->id;
+		cc->ds[i].writes = mem[i]->writes;
 		cc->ds[i].pages = mem[i]->size / PAGE;
 		cc->ds[i].fd = fcntl(mem[i]->fd, F_DUPFD_CLOEXEC, 0);
+		cc->ds[i].copied = cc->ds[i].fd >= 0;
 	}
 	struct begin_ctx b = { cc, set, n, outside, false };
 	core_components_each(visit_outside, &b);
@@ -300,12 +604,37 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 			continue;
 		d->done = calloc(d->pages + 1, 1);
 		d->saved = calloc(d->pages + 1, sizeof(*d->saved));
-		if (outside[i] || !d->done || !d->saved) { /* copied during the pause */
+		d->written = calloc(d->pages + 1, 1);
+		void *map = d->pages ? mmap(NULL, d->pages * PAGE, PROT_READ, MAP_SHARED, d->fd, 0) : MAP_FAILED;
+		d->map = map == MAP_FAILED ? NULL : map;
+		if (outside[i] || !d->done || !d->saved || !d->written || !d->map) { /* copied during the pause */
 			close(d->fd);
 			d->fd = -1;
+			d->copied = false;
+			continue;
+		}
+		/* Against the base only what was written since its cut is stored:
+		 * the rest counts as done. */
+		int j = base_index(base, mem[i]);
+		if (j >= 0) {
+			d->want = base->ds[j].written;
+			base->ds[j].written = NULL;
+			for (size_t p = 0; p < d->pages; p++)
+				d->done[p] = !d->want[p];
+			from_base[i] = (unsigned)j + 1;
 		}
 	}
 	free(outside);
+	if (base && base->async)
+		return adopt_async(cc, base, set, n, from_base);
+	/* The base's helper stops; this copy's helper answers the faults from
+	 * here on (including any the base left unread). */
+	if (base) {
+		pthread_mutex_lock(&running_lock);
+		list_remove(base);
+		pthread_mutex_unlock(&running_lock);
+		stop_helper(base);
+	}
 	for (size_t i = 0; i < n && !b.failed; i++)
 		if (set[i]->state == COMPONENT_RUNNING)
 			rm_each_mapping(set[i], protect_mapping, &b);
@@ -314,11 +643,21 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 	    pthread_create(&cc->helper, NULL, helper, cc) != 0) {
 		unprotect_all(cc);
 		copy_free(cc);
+		if (base) {
+			unprotect_all(base);
+			copy_free(base);
+		}
+		for (size_t i = 0; i < nmem; i++)
+			from_base[i] = 0;
 		return NULL; /* copied during the pause, as without userfaultfd */
 	}
 	cc->helper_running = true;
+	if (base) {
+		release_others(base, cc);
+		copy_free(base);
+	}
 	for (size_t i = 0; i < nmem; i++)
-		lazy[i] = cc->ds[i].fd >= 0;
+		lazy[i] = cc->ds[i].copied;
 	pthread_mutex_lock(&running_lock);
 	cc->next = running;
 	running = cc;
@@ -328,68 +667,111 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 
 int cr_copy_fd(const struct cr_copy *cc, unsigned ds) { return ds < cc->nds ? cc->ds[ds].fd : -1; }
 
-int cr_copy_read(struct cr_copy *cc, unsigned ds, uint64_t off, uint8_t *buf, size_t len)
+const uint8_t *cr_copy_wanted(const struct cr_copy *cc, unsigned ds, const unsigned *from_base)
 {
-	struct copied_ds *d = &cc->ds[ds];
-	if (ds >= cc->nds || d->fd < 0 || off % PAGE || len % PAGE)
-		return -EINVAL;
-	int rc = 0;
-	pthread_mutex_lock(&cc->lock);
-	for (size_t got = 0; got < len;) {
-		ssize_t k = pread(d->fd, buf + got, len - got, (off_t)(off + got));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			if (k < 0)
-				rc = -errno;
-			memset(buf + got, 0, len - got); /* shrunk: the rest is zero */
-			break;
-		}
-		got += (size_t)k;
-	}
-	for (size_t p = off / PAGE; p < (off + len) / PAGE && p < d->pages; p++) {
-		if (d->saved[p])
-			memcpy(buf + (p * PAGE - off), d->saved[p], PAGE);
-		d->done[p] = 1;
-	}
-	for (size_t i = 0; i < cc->nr; i++) { /* the run may be written now */
-		const struct range *r = &cc->r[i];
-		if (r->ds != ds || r->offset >= off + len || off >= r->offset + r->size)
-			continue;
-		uint64_t lo = r->offset > off ? r->offset : off;
-		uint64_t hi = r->offset + r->size < off + len ? r->offset + r->size : off + len;
-		protect(r->uffd, r->addr + (lo - r->offset), hi - lo, false);
-	}
-	pthread_mutex_unlock(&cc->lock);
-	return rc;
+	return ds < cc->nds && from_base[ds] ? cc->ds[ds].want : NULL;
 }
 
-void cr_copy_end(struct cr_copy *cc, size_t *cow_pages)
+int cr_copy_view(struct cr_copy *cc, unsigned ds, uint64_t off, size_t len, const uint8_t **pages)
+{
+	pthread_mutex_lock(&cc->lock); /* until cr_copy_view_end: no page of it is copied or written meanwhile */
+	struct copied_ds *d = ds < cc->nds ? &cc->ds[ds] : NULL;
+	if (!d || !d->map || off % PAGE || len % PAGE || off / PAGE + len / PAGE > d->pages)
+		return -EINVAL;
+	/* Stored: the protection stays, so that a later write is seen. */
+	for (size_t k = 0, p = (size_t)(off / PAGE); k < len / PAGE; k++, p++) {
+		pages[k] = d->saved[p] ? d->saved[p] : d->map + p * PAGE;
+		d->done[p] = 1;
+	}
+	return 0;
+}
+
+void cr_copy_view_end(struct cr_copy *cc) { pthread_mutex_unlock(&cc->lock); }
+
+void cr_copy_end(struct cr_copy *cc, size_t *cow_pages, const char *image, uint64_t image_xxh3)
+{
+	if (!cc)
+		return;
+	if (cow_pages)
+		*cow_pages = cc->cow_pages;
+	if (!image) {
+		cr_copy_drop(cc);
+		return;
+	}
+	/* Committed: from now on a tracker relative to that image. */
+	pthread_mutex_lock(&cc->lock);
+	snprintf(cc->image, sizeof(cc->image), "%s", image);
+	cc->image_xxh3 = image_xxh3;
+	cc->tracking = true;
+	for (size_t i = 0; i < cc->nds; i++) {
+		struct copied_ds *d = &cc->ds[i];
+		for (size_t p = 0; d->saved && p < d->pages; p++) {
+			free(d->saved[p]);
+			d->saved[p] = NULL;
+			d->done[p] = 1;
+		}
+		if (d->fd >= 0) /* the memory need not stay alive for it */
+			close(d->fd);
+		d->fd = -1;
+		if (d->map)
+			munmap((void *)d->map, d->pages * PAGE);
+		d->map = NULL;
+	}
+	pthread_mutex_unlock(&cc->lock);
+}
+
+void cr_copy_drop(struct cr_copy *cc)
 {
 	if (!cc)
 		return;
 	pthread_mutex_lock(&running_lock);
-	for (struct cr_copy **pp = &running; *pp; pp = &(*pp)->next)
-		if (*pp == cc) {
-			*pp = cc->next;
-			break;
-		}
+	drop(cc);
 	pthread_mutex_unlock(&running_lock);
+}
+
+struct cr_copy *cr_copy_take_tracker(unsigned root_id, const char *image, uint64_t image_xxh3)
+{
+	struct cr_copy *found = NULL;
+	pthread_mutex_lock(&running_lock);
+	for (struct cr_copy *cc = running; cc && !found; cc = cc->next)
+		if (cc->tracking && cc->nmembers && cc->members[0] == root_id && cc->image_xxh3 == image_xxh3 &&
+		    strcmp(cc->image, image) == 0)
+			found = cc;
+	if (found) /* the caller's now: nobody else drops it */
+		list_remove(found);
+	pthread_mutex_unlock(&running_lock);
+	return found;
+}
+
+void cr_copy_forget(unsigned component_id, const struct cr_copy *keep)
+{
+	pthread_mutex_lock(&running_lock);
+	for (struct cr_copy *cc = running, *next; cc; cc = next) {
+		next = cc->next;
+		if (cc->tracking && cc != keep && member(cc, component_id))
+			drop(cc);
+	}
+	pthread_mutex_unlock(&running_lock);
+}
+
+void cr_copy_go_async(struct cr_copy *cc, struct component **set, size_t n)
+{
+	if (!cc || cc->async)
+		return;
 	pthread_mutex_lock(&cc->lock);
-	unprotect_all(cc); /* wakes whoever still waits in a fault */
+	int rc = go_async(cc, set, n);
 	pthread_mutex_unlock(&cc->lock);
-	uint64_t one = 1;
-	if (write(cc->stop, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		abort();
-	pthread_join(cc->helper, NULL);
-	/* Faults reported but not read: their pages are free now. */
-	struct uffd_msg msg;
+	if (rc < 0) {
+		cr_copy_drop(cc);
+		return;
+	}
+	if (rc == 0)
+		return; /* stays synchronous: its helper goes on */
+	stop_helper(cc);
+	struct uffd_msg msg; /* faults the helper had not read: answered by the unregistration */
 	for (size_t i = 0; i < cc->nuffds; i++)
-		while (read(cc->uffds[i].fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg))
+		while (!cc->uffds[i].async && read(cc->uffds[i].fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg))
 			;
-	if (cow_pages)
-		*cow_pages = cc->cow_pages;
-	copy_free(cc);
 }
 
 void cr_copy_mapped(struct component *c, const struct process_mapping *m)
@@ -400,10 +782,15 @@ void cr_copy_mapped(struct component *c, const struct process_mapping *m)
 	for (struct cr_copy *cc = running; cc; cc = cc->next) {
 		pthread_mutex_lock(&cc->lock);
 		int i = ds_index(cc, m->ds);
-		if (i >= 0 && add_range(cc, c, (unsigned)i, m) < 0) {
-			/* Cannot protect it: keep what is not stored yet as it is now. */
+		if (i >= 0 && cc->async && !member(cc, c->id)) {
+			/* Outside the set: its page tables are not read. */
+			cc->ds[i].untracked = true;
+		} else if (i >= 0 && add_range(cc, c, (unsigned)i, m, false) < 0) {
+			/* Cannot protect it: keep what is not stored yet as it is now,
+			 * and count every page written from here on. */
 			for (uint64_t off = m->offset; off < m->offset + m->size; off += PAGE)
 				copy_page(cc, (unsigned)i, off);
+			cc->ds[i].untracked = true;
 		}
 		pthread_mutex_unlock(&cc->lock);
 	}

@@ -121,6 +121,7 @@ amber_sel_t core_ds_sel(const struct core_ds *ds) { return ds->sel; }
 struct component *core_ds_owner(const struct core_ds *ds) { return ds->owner; }
 const struct dataspace *core_ds_memory(const struct core_ds *ds) { return &ds->mem; }
 bool core_ds_writable(const struct core_ds *ds) { return ds->writable; }
+void core_ds_note_write(struct core_ds *ds) { ds->mem.writes++; }
 struct rm_region **core_ds_regions(struct core_ds *ds) { return &ds->regions; }
 struct rm_managed *core_ds_managed(const struct core_ds *ds) { return ds->managed; }
 

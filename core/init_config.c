@@ -20,7 +20,7 @@
  *                  <any-service> TARGET </any-service>, tried in order
  *   TARGET:        <parent/> or <child name="NAME"/>
  *
- * Checked: element and attribute names; start names ([a-z0-9_-], unique);
+ * Checked: element and attribute names; start names ([a-z0-9_.-], no leading dot, unique);
  * binaries (plain file names); caps (1..4096) and ram (sizes as in the
  * scenario), defaults 64 and 4M; the sum of the children's caps and ram
  * within init's own quota; every <child name> names a <start> other than
@@ -338,7 +338,8 @@ static int parse_start(struct ctx *x, xmlNode *s, uint64_t *caps_sum, uint64_t *
 	int rc = 0;
 	uint64_t c = 64, r = DEFAULT_RAM_QUOTA;
 	if (!name || !scenario_valid_name((const char *)name)) {
-		rc = fail(x, line, "<start> needs a name of [a-z0-9_-], at most %d characters", COMPONENT_NAME_MAX - 1);
+		rc = fail(x, line, "<start> name '%s': %s", name ? (const char *)name : "",
+			  name ? scenario_name_problem((const char *)name) : "there is none");
 		goto out;
 	}
 	for (unsigned i = 0; i < x->nstarts; i++) {

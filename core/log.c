@@ -60,22 +60,22 @@ static uint64_t budget_back_us(const struct component *c)
 
 /* Long lines count as several: what a component may put into core's
  * output queue is bounded in bytes too. */
-static void charge(struct component *c, uint64_t now)
+static void charge(struct component *c, uint64_t now, size_t len)
 {
 	unsigned rate = c->log_rate ? c->log_rate : LOG_RATE_DEFAULT;
-	uint64_t units = 1 + c->line_len / LOG_LINE_UNIT;
+	uint64_t units = 1 + len / LOG_LINE_UNIT;
 	c->log_tat_us = (c->log_tat_us > now ? c->log_tat_us : now) + units * 1000000u / rate;
 }
 
-/* The line assembled in c->line, printed (or dropped: no room). */
-static void emit(struct component *c)
+/* One line printed (or dropped: no room). */
+static void emit(struct component *c, const char *text, size_t len)
 {
 	uint64_t now = core_time_us();
 	note_dropped(c, now, false);
-	charge(c, now);
+	charge(c, now, len);
 	char out[COMPONENT_LABEL_MAX + LOG_LINE_MAX + 8];
-	int n = c->line_len ? snprintf(out, sizeof(out), "[%s] %.*s\n", c->name, (int)c->line_len, c->line)
-			    : snprintf(out, sizeof(out), "[%s]\n", c->name);
+	int n = len ? snprintf(out, sizeof(out), "[%s] %.*s\n", c->name, (int)len, text)
+		    : snprintf(out, sizeof(out), "[%s]\n", c->name);
 	if (!core_output(out, (size_t)n, false)) {
 		c->log_dropped_full++;
 		return;
@@ -83,35 +83,89 @@ static void emit(struct component *c)
 	c->log_lines++;
 }
 
+/* Unfinished lines, one per writing thread, in the order they began. */
+static void pending_remove(struct component *c, struct log_pending *p)
+{
+	unsigned i = (unsigned)(p - c->line);
+	memmove(&c->line[i], &c->line[i + 1], (c->nlines - i - 1) * sizeof(c->line[0]));
+	c->nlines--;
+}
+
+static struct log_pending *pending_of(struct component *c, uint64_t thread_id, bool make)
+{
+	for (unsigned i = 0; i < c->nlines; i++)
+		if (c->line[i].thread_id == thread_id)
+			return &c->line[i];
+	if (!make)
+		return NULL;
+	if (c->nlines == LOG_PENDING_MAX) { /* the oldest is printed as it stands */
+		emit(c, c->line[0].text, c->line[0].len);
+		pending_remove(c, &c->line[0]);
+	}
+	struct log_pending *p = &c->line[c->nlines++];
+	p->thread_id = thread_id;
+	p->len = 0;
+	return p;
+}
+
 void log_flush(struct component *c)
 {
-	if (c->line_len) {
-		emit(c);
-		c->line_len = 0;
-	}
+	for (unsigned i = 0; i < c->nlines; i++)
+		emit(c, c->line[i].text, c->line[i].len);
+	c->nlines = 0;
 	note_dropped(c, core_time_us(), true);
 }
 
-static void log_put(struct component *c, char ch)
+void log_discard(struct component *c) { c->nlines = 0; }
+
+void log_thread_ended(struct component *c, uint64_t thread_id)
 {
-	if (ch == '\n') {
-		emit(c); /* an empty line too: "[name]" */
-		c->line_len = 0;
-		return;
+	struct log_pending *p = pending_of(c, thread_id, false);
+	if (p) {
+		emit(c, p->text, p->len);
+		pending_remove(c, p);
 	}
-	if ((unsigned char)ch < 0x20 && ch != '\t')
-		ch = '?';
-	if ((unsigned char)ch == 0x7f)
-		ch = '?';
-	c->line[c->line_len++] = ch;
-	if (c->line_len == sizeof(c->line)) {
-		emit(c);
-		c->line_len = 0;
+}
+
+/* One LOG_WRITE of one thread: its lines end at '\n'; text before the
+ * first '\n', or without one, continues that thread's unfinished line, so
+ * threads never mix. A line that would grow past LOG_LINE_MAX is printed
+ * first, so lines are cut where a write begins, never inside one (a write
+ * is at most AMBER_MSG_STRING_MAX bytes, less than the limit). */
+static void write_text(struct component *c, uint64_t thread_id, const char *bytes, size_t len)
+{
+	while (len) {
+		size_t seg = 0;
+		while (seg < len && bytes[seg] != '\n')
+			seg++;
+		bool ends = seg < len;
+		struct log_pending *p = pending_of(c, thread_id, seg || ends);
+		if (p && p->len + seg > LOG_LINE_MAX) {
+			emit(c, p->text, p->len);
+			p->len = 0;
+		}
+		for (size_t i = 0; i < seg; i++) {
+			char ch = bytes[i];
+			if (((unsigned char)ch < 0x20 && ch != '\t') || (unsigned char)ch == 0x7f)
+				ch = '?';
+			if (p->len == LOG_LINE_MAX) { /* a longer write than any client sends */
+				emit(c, p->text, p->len);
+				p->len = 0;
+			}
+			p->text[p->len++] = ch;
+		}
+		if (ends) {
+			emit(c, p->text, p->len); /* an empty line too: "[name]" */
+			pending_remove(c, p);
+			seg++;
+		}
+		bytes += seg;
+		len -= seg;
 	}
 }
 
 /* A LOG_WRITE message: 0, or an amber_error. */
-static int write_message(struct component *c, amber_tag_t tag, const amber_word_t *mr)
+static int write_message(struct component *c, uint64_t thread_id, amber_tag_t tag, const amber_word_t *mr)
 {
 	unsigned words = amber_tag_words(tag);
 	if (amber_tag_label(tag) != AMBER_PROTO_LOG)
@@ -121,9 +175,7 @@ static int write_message(struct component *c, amber_tag_t tag, const amber_word_
 	uint64_t len = mr[1];
 	if (len > (uint64_t)(words - 2) * sizeof(amber_word_t))
 		return AMBER_ERR_INVALID_ARG;
-	const char *bytes = (const char *)&mr[2];
-	for (uint64_t i = 0; i < len; i++)
-		log_put(c, bytes[i]);
+	write_text(c, thread_id, (const char *)&mr[2], (size_t)len);
 	return AMBER_OK;
 }
 
@@ -155,7 +207,7 @@ static void wait_fire(struct core_timeout *t, uint64_t now)
 	wait_unlink(w);
 	struct kobj *o = kernel_object_by_id(w->caller_id);
 	if (o && kernel_object_kind(o) == AMBER_KIND_THREAD) {
-		int err = write_message(w->c, w->tag, w->mr);
+		int err = write_message(w->c, w->caller_id, w->tag, w->mr);
 		amber_word_t mr[1] = { 0 };
 		kernel_core_reply((struct kthread *)o, err, amber_tag(AMBER_PROTO_LOG, 0, 0), mr);
 	}
@@ -207,34 +259,62 @@ enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = AMBER_OK;
 		return KCORE_REPLY;
 	}
-	*error = write_message(c, req->tag, req->mr);
+	*error = write_message(c, kernel_object_id(req->caller), req->tag, req->mr);
 	return KCORE_REPLY;
 }
 
 /* ---- checkpoint/restore (cr_state.h) --------------------------------------- */
 
-/* The unfinished line, and how many lines it wrote: a differential test
- * compares a restored run's output from exactly that line on. */
+/* The unfinished lines, each with its thread, and how many lines it wrote:
+ * a differential test compares a restored run's output from exactly that
+ * line on. Thread ids survive a restore (the kernel objects keep theirs),
+ * so each line goes on with its own thread's next write. */
 int log_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
 {
 	(void)s;
-	m->log_line.len = c->line_len;
-	m->log_line.data = malloc(c->line_len ? c->line_len : 1);
+	m->log_line.len = 0; /* the one line of images before per-thread lines */
+	m->log_line.data = malloc(1);
 	if (!m->log_line.data)
 		abort();
-	memcpy(m->log_line.data, c->line, c->line_len);
+	for (unsigned i = 0; i < c->nlines; i++) {
+		AmberImg__LogLine *x = CR_NEW(AmberImg__LogLine, amber_img__log_line__init);
+		x->thread_id = c->line[i].thread_id;
+		x->text.len = c->line[i].len;
+		x->text.data = malloc(c->line[i].len ? c->line[i].len : 1);
+		if (!x->text.data)
+			abort();
+		memcpy(x->text.data, c->line[i].text, c->line[i].len);
+		CR_APPEND(m, log_pending, x);
+	}
 	m->log_lines = c->log_lines;
+	return 0;
+}
+
+static int load_line(struct cr_load *l, uint64_t thread_id, const ProtobufCBinaryData *text)
+{
+	struct component *c = l->c;
+	if (text->len > LOG_LINE_MAX)
+		return cr_fail(l->err, l->errlen, "%s: LOG line of %zu bytes", c->name, text->len);
+	if (c->nlines == LOG_PENDING_MAX)
+		return cr_fail(l->err, l->errlen, "%s: more than %d unfinished LOG lines", c->name, LOG_PENDING_MAX);
+	struct log_pending *p = &c->line[c->nlines++];
+	p->thread_id = thread_id;
+	p->len = text->len;
+	if (text->len)
+		memcpy(p->text, text->data, text->len);
 	return 0;
 }
 
 int log_load(struct cr_load *l)
 {
 	struct component *c = l->c;
-	if (l->m->log_line.len > sizeof(c->line))
-		return cr_fail(l->err, l->errlen, "%s: LOG line of %zu bytes", c->name, l->m->log_line.len);
-	if (l->m->log_line.len)
-		memcpy(c->line, l->m->log_line.data, l->m->log_line.len);
-	c->line_len = l->m->log_line.len;
+	c->nlines = 0;
+	/* An older image's one line: no thread known, it ends with the component. */
+	if (l->m->log_line.len && load_line(l, 0, &l->m->log_line) < 0)
+		return -1;
+	for (size_t i = 0; i < l->m->n_log_pending; i++)
+		if (load_line(l, l->m->log_pending[i]->thread_id, &l->m->log_pending[i]->text) < 0)
+			return -1;
 	c->log_lines = l->m->log_lines;
 	return 0;
 }

@@ -89,6 +89,9 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 	c->ending = c->exiting = true;
 	c->crashed = !(info->how == PROCESS_EXITED || (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested));
 	log_flush(c);
+	int code = info->how == PROCESS_EXITED ? info->code : c->exit_requested ? c->exit_code : 0;
+	if (c->crashed || code != 0)
+		core_note_component_failure();
 	if (info->how == PROCESS_EXITED) {
 		core_report("%s exited with code %d", c->name, info->code);
 	} else if (info->how == PROCESS_KILLED_BY_CORE && c->exit_requested) {
@@ -169,7 +172,7 @@ static void reload(const char *scenario, const char *components_dir)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--components DIR] [--control NAME | --no-control]\n"
+	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--strict] [--components DIR] [--control NAME | --no-control]\n"
 			"                  (SCENARIO.xml | --restore DIR)\n");
 	exit(1);
 }
@@ -179,7 +182,7 @@ int main(int argc, char **argv)
 	long timeout_s = 0;
 	const char *components_dir = NULL, *scenario = NULL, *restore_dir = NULL;
 	const char *control_name = CONTROL_NAME_DEFAULT;
-	bool control = true;
+	bool control = true, strict = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
 			char *end;
@@ -192,6 +195,8 @@ int main(int argc, char **argv)
 			control_name = argv[++i];
 		} else if (strcmp(argv[i], "--no-control") == 0) {
 			control = false;
+		} else if (strcmp(argv[i], "--strict") == 0) {
+			strict = true;
 		} else if (strcmp(argv[i], "--restore") == 0 && i + 1 < argc && !restore_dir) {
 			restore_dir = argv[++i];
 		} else if (argv[i][0] == '-' || scenario) {
@@ -281,7 +286,7 @@ int main(int argc, char **argv)
 		core_component_live();
 		if (component_start(c, err, sizeof(err)) < 0) {
 			core_report("cannot start %s: %s", c->name, err);
-			status = 1;
+			core_note_start_failure();
 			if (c->state != COMPONENT_RUNNING) {
 				/* Never ran: `amber ps` shows it crashed, not new. */
 				kernel_lock();
@@ -294,7 +299,10 @@ int main(int argc, char **argv)
 	}
 
 	/* Wake every 100 ms to look for SIGINT/SIGTERM/SIGHUP and the timeout. */
-	uint64_t end_us = timeout_s ? kernel_entry_now_us() + (uint64_t)timeout_s * 1000000u : UINT64_MAX;
+	/* Saturated: a --timeout too large for microseconds is no timeout. */
+	uint64_t end_us = UINT64_MAX, now_us = kernel_entry_now_us();
+	if (timeout_s && (uint64_t)timeout_s < (UINT64_MAX - now_us) / 1000000u)
+		end_us = now_us + (uint64_t)timeout_s * 1000000u;
 	while (run) {
 		struct timespec step;
 		clock_gettime(CLOCK_MONOTONIC, &step);
@@ -339,6 +347,12 @@ int main(int argc, char **argv)
 	free_list(components);
 	free_list(core_components_created());
 	xmlCleanupParser();
+	/* A start that failed, also a child's, fails the run; a component's
+	 * non-zero exit or crash does so only when asked (--strict). */
+	if (status == 0 && core_start_failures())
+		status = 1;
+	else if (status == 0 && strict && core_component_failures())
+		status = 4;
 	core_output_stop(); /* every line queued is written before we go */
 	return status;
 }

@@ -76,7 +76,7 @@ static void teardown_claim(struct component **set, size_t n)
 		struct component *c = set[i];
 		if (c->state == COMPONENT_RUNNING && !c->ending) {
 			c->restoring = true;
-			c->line_len = 0; /* its unfinished line is in the image, not for printing now */
+			log_discard(c); /* its unfinished line is in the image, not for printing now */
 			if (c->task)
 				kernel_task_set_frozen(c->task, true);
 		}
@@ -797,21 +797,27 @@ static int restore_set(struct cr_load *l)
 /* A child that ended gave its quotas back to its parent (child.c); its
  * restore takes them again, as CREATE_CHILD did, and is refused if the
  * parent no longer has them: an image never makes core exceed the quotas
- * of the parent it is restored under. */
-static int take_quotas_back(struct component *c, const AmberImg__Component *m, char *err, size_t errlen)
+ * of the parent it is restored under. The caps quota is the root's total;
+ * RAM is every member's own part (its descendants gave theirs back to
+ * the same parent, child.c give_back). */
+static int take_quotas_back(struct component *c, const AmberImg__Image *img, char *err, size_t errlen)
 {
+	const AmberImg__Component *m = img->components[0];
 	struct component *p = c->parent;
 	if (!p || c->kernel_quota || c->ram_quota)
 		return 0; /* a scenario's component, or its quotas were never given back */
 	if (p->state != COMPONENT_RUNNING || p->ending)
 		return cr_fail(err, errlen, "its parent %s does not run", p->name);
-	if (m->ram_quota > p->ram_quota - p->ram_used)
+	uint64_t ram = 0;
+	for (size_t i = 0; i < img->n_components; i++)
+		ram += img->components[i]->ram_quota;
+	if (ram > p->ram_quota - p->ram_used)
 		return cr_fail(err, errlen, "its parent %s has %llu bytes of RAM quota left, the image needs %llu", p->name,
-			       (unsigned long long)(p->ram_quota - p->ram_used), (unsigned long long)m->ram_quota);
+			       (unsigned long long)(p->ram_quota - p->ram_used), (unsigned long long)ram);
 	if (kernel_factory_adjust(kernel_core_task(), p->factory_sel, -(int64_t)m->kernel_quota) != AMBER_OK)
 		return cr_fail(err, errlen, "its parent %s has fewer than %u capabilities of quota left", p->name,
 			       m->kernel_quota);
-	p->ram_quota -= m->ram_quota;
+	p->ram_quota -= ram;
 	return 0;
 }
 
@@ -1028,7 +1034,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			was_live[i] = set[i]->state == COMPONENT_RUNNING || set[i]->stopped;
 		if (rc == 0 && !was_live[0])
-			rc = take_quotas_back(root, img->components[0], err, sizeof(err));
+			rc = take_quotas_back(root, img, err, sizeof(err));
 		else if (rc == 0 && root->parent &&
 			 (root->kernel_quota != img->components[0]->kernel_quota ||
 			  root->ram_quota != img->components[0]->ram_quota))
@@ -1180,7 +1186,7 @@ int cr_rollback_on_crash(struct component *c, const char *reason)
 	}
 	snprintf(dir, sizeof(dir), "%s", c->image_dir);
 	c->restoring = true; /* ended here, quietly: its parent is not told */
-	c->line_len = 0;
+	log_discard(c);
 	kernel_unlock();
 	core_report("%s crashed: %s; rolling back to %s", c->name, reason, dir);
 	component_cleanup(c);

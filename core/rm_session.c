@@ -475,6 +475,8 @@ enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = AMBER_ERR_PROTO;
 	else if (amber_tag_words(req->tag) < 1)
 		*error = AMBER_ERR_OPCODE;
+	else if (req->mr[0] == AMBER_RM_SIGH && c->state == COMPONENT_NEW && !c->ending)
+		*error = cpu_sigh_request(req, &c->rm_sigh); /* before the child's first instruction */
 	else if (c->ending || !c->process)
 		*error = AMBER_ERR_NO_PARTNER;
 	else if (req->mr[0] == AMBER_RM_ATTACH)

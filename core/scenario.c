@@ -5,7 +5,7 @@
  *     <component name="hello_server" binary="hello_server" caps="64"/>
  *   </scenario>
  *
- * name: [a-z0-9_-], up to 31 characters, unique; binary: a file in the
+ * name: [a-z0-9_.-] without a leading dot, up to 31 characters, unique; binary: a file in the
  * components directory (default: the name); caps: how many kernel objects
  * the component's factory may create (default 64); ram: how much RAM its
  * PD sessions may allocate, in bytes or with a K, M or G suffix (default
@@ -52,16 +52,25 @@ static int fail(char *err, size_t errlen, const char *path, long line, const cha
 	return -1;
 }
 
-bool scenario_valid_name(const char *s)
+/* Genode names such as "bomb_g5.1" have dots; a leading dot is refused so
+ * that no name reads as "." or ".." where names become paths. */
+const char *scenario_name_problem(const char *s)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n >= COMPONENT_NAME_MAX)
-		return 0;
+	if (n == 0)
+		return "the name is empty";
+	if (n >= COMPONENT_NAME_MAX)
+		return "the name is longer than 31 characters";
+	if (s[0] == '.')
+		return "the name starts with a dot";
 	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' ||
+		      s[i] == '.'))
+			return "the name has a character other than a-z 0-9 _ - .";
+	return NULL;
 }
+
+bool scenario_valid_name(const char *s) { return scenario_name_problem(s) == NULL; }
 
 /* "4096", "512K", "4M", "1G": bytes, page-rounded; 0 if malformed. */
 uint64_t scenario_parse_size(const char *s)
@@ -214,8 +223,8 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	xmlChar *log_rate = xmlGetProp(node, (const xmlChar *)"log_rate");
 	int rc = 0;
 	if (!name || !scenario_valid_name((const char *)name)) {
-		rc = fail(err, errlen, path, line, "component needs a name of [a-z0-9_-], at most %d characters",
-			  COMPONENT_NAME_MAX - 1);
+		rc = fail(err, errlen, path, line, "component name '%s': %s", name ? (const char *)name : "",
+			  name ? scenario_name_problem((const char *)name) : "there is none");
 		goto out;
 	}
 	for (struct component *o = others; o; o = o->next) {
@@ -226,7 +235,8 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	}
 	const char *bin = binary ? (const char *)binary : (const char *)name;
 	if (!scenario_valid_name(bin)) {
-		rc = fail(err, errlen, path, line, "binary '%s' must be a plain file name", bin);
+		rc = fail(err, errlen, path, line, "binary '%s' must be a plain file name: %s", bin,
+			  scenario_name_problem(bin));
 		goto out;
 	}
 	c->kernel_quota = DEFAULT_CAPS;

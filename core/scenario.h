@@ -16,10 +16,12 @@
 int scenario_load(const char *path, const char *components_dir, struct component **list, char *err,
 		  size_t errlen);
 
-/* Shared with init_config.c: a component or start name ([a-z0-9_-], 1 to
- * COMPONENT_NAME_MAX - 1 characters); a size ("4M": bytes, page-rounded,
+/* Shared with init_config.c: a component or start name ([a-z0-9_.-], 1 to
+ * COMPONENT_NAME_MAX - 1 characters, no leading dot; scenario_name_problem
+ * says why one is not, NULL if it is); a size ("4M": bytes, page-rounded,
  * 0 if malformed); a caps quota (1 .. AMBER_CAP_SLOTS, 0 if malformed). */
 bool scenario_valid_name(const char *s);
+const char *scenario_name_problem(const char *s);
 uint64_t scenario_parse_size(const char *s);
 unsigned scenario_parse_caps(const char *s);
 

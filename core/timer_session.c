@@ -29,7 +29,10 @@ struct timer_session {
 	uint64_t period_us;          /* 0: once */
 };
 
-static uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - 1 - b ? UINT64_MAX - 1 : a + b; }
+/* A deadline `b` after `a`, saturated below UINT64_MAX ("never"). The
+ * bound is taken from `a`, the clock: b may be anything a component sends,
+ * UINT64_MAX included (UINT64_MAX - 1 - b would wrap for that one). */
+static uint64_t add_sat(uint64_t a, uint64_t b) { return b > UINT64_MAX - 1 - a ? UINT64_MAX - 1 : a + b; }
 
 static void fire(struct core_timeout *t, uint64_t now)
 {

@@ -131,6 +131,12 @@ static int check_dataspace(struct ck *c, unsigned i, uint64_t pages_size)
 	}
 	if (d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED && d->n_extents)
 		return bad(c, "a managed dataspace has no pages of its own, but %zu extents", d->n_extents);
+	/* Which parent dataspace it names is checked against the parent when
+	 * the pages are read (image_load_memory): the parent is another file. */
+	if (d->has_parent_dataspace && d->parent_dataspace && !c->img->parent_image)
+		return bad(c, "parent dataspace %u, but the image has no parent", d->parent_dataspace);
+	if (d->parent_dataspace && d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED)
+		return bad(c, "a managed dataspace has no pages to inherit");
 	/* "dataspace 5 (ram:hello) extent 2 at ...", as the page reader says it */
 	if (img_extents_check(d, pages_size, msg, sizeof(msg)) < 0)
 		return img_fail(c->err, c->errlen, "%s %s", label, msg);
@@ -445,6 +451,9 @@ static int check_component(struct ck *c, size_t ci)
 		return -1;
 	if (!bytes_ok(&co->config) || !bytes_ok(&co->log_line))
 		return bad(c, "%s bytes missing", bytes_ok(&co->config) ? "log_line" : "config");
+	for (size_t i = 0; i < co->n_log_pending; i++)
+		if (!bytes_ok(&co->log_pending[i]->text))
+			return bad(c, "unfinished LOG line %zu: bytes missing", i);
 	if (check_caps(c, co) < 0 || check_sessions(c, co) < 0 || check_threads(c, co) < 0 ||
 	    check_memory(c, co) < 0 || check_overlap(c, co) < 0 || check_objects(c, co) < 0)
 		return -1;
@@ -458,8 +467,9 @@ int image_check(const AmberImg__Image *img, uint64_t pages_size, char *err, size
 		return bad(&c, "no image");
 	if (img->format_version != IMAGE_FORMAT_VERSION)
 		return bad(&c, "format version %u, this amber reads %u", img->format_version, IMAGE_FORMAT_VERSION);
-	if (img->parent_image)
-		return bad(&c, "an incremental image (parent %s): not supported", img->parent_image);
+	if (img->parent_image && (img->parent_image[0] != '/' || !img->has_parent_meta_xxh3))
+		return bad(&c, "parent image '%s': %s", img->parent_image,
+			   img->parent_image[0] != '/' ? "not an absolute path" : "its checksum is missing");
 	if (!img->root || !img->scenario_dir)
 		return bad(&c, "%s missing", img->root ? "scenario_dir" : "root");
 	if (img->xstate_size > THREAD_XSTATE_MAX)

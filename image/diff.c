@@ -176,7 +176,8 @@ static bool field_is(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDe
 }
 
 /* Never compared: when the checkpoint was taken, and where pages lie in
- * the file (the content is compared by checksum). Compared only when
+ * the file or in which parent image (the content is compared by checksum,
+ * over the whole chain). Compared only when
  * asked: the clocks of timers and IPC timeouts, the allocators. */
 enum treat { COMPARE, SKIP, TIMING, DATASPACE_REF };
 
@@ -184,7 +185,10 @@ static enum treat treat_of(const struct dctx *x, const ProtobufCMessageDescripto
 {
 	if (field_is(d, f, &amber_img__image__descriptor, "cut_time_us") ||
 	    field_is(d, f, &amber_img__image__descriptor, "wall_time_s") ||
-	    field_is(d, f, &amber_img__dataspace__descriptor, "extents"))
+	    field_is(d, f, &amber_img__dataspace__descriptor, "extents") ||
+	    field_is(d, f, &amber_img__dataspace__descriptor, "parent_dataspace") ||
+	    field_is(d, f, &amber_img__image__descriptor, "parent_image") ||
+	    field_is(d, f, &amber_img__image__descriptor, "parent_meta_xxh3"))
 		return SKIP;
 	if (field_is(d, f, &amber_img__image__descriptor, "next_object_id") ||
 	    field_is(d, f, &amber_img__image__descriptor, "next_badge") ||

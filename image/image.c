@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -318,13 +319,6 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 
 /* ---- writing ---- */
 
-/* The memory may have any alignment: compare the page with itself shifted
- * by one byte instead of reading words. */
-static bool page_zero(const uint8_t *p)
-{
-	return p[0] == 0 && memcmp(p, p + 1, IMG_PAGE - 1) == 0;
-}
-
 static void extents_free(AmberImg__Extent **e, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -412,13 +406,13 @@ static int add_bytes(struct image_writer *w, struct run_builder *b, uint64_t off
 		     char *err, size_t errlen)
 {
 	for (size_t at = 0; at < len;) {
-		if (page_zero(bytes + at)) {
+		if (img_page_zero(bytes + at)) {
 			run_close(w, b);
 			at += IMG_PAGE;
 			continue;
 		}
 		size_t end = at;
-		for (; end < len && !page_zero(bytes + end); end += IMG_PAGE)
+		for (; end < len && !img_page_zero(bytes + end); end += IMG_PAGE)
 			if (run_page(w, b, off + end, bytes + end) < 0)
 				return img_fail(err, errlen, "%s: out of memory", w->pages);
 		if (img_io_write_full(w->fd, bytes + at, end - at, w->pos) < 0)
@@ -426,6 +420,89 @@ static int add_bytes(struct image_writer *w, struct run_builder *b, uint64_t off
 		w->pos += end - at;
 		at = end;
 	}
+	return 0;
+}
+
+/* Pages already in memory (page[k] is page k of [off, +len)): runs of
+ * non-zero ones are hashed and written (with keep_zero, zero ones too),
+ * each contiguous stretch with one write. */
+static int add_pages(struct image_writer *w, struct run_builder *b, uint64_t off, const uint8_t *const *page,
+		     size_t n, bool keep_zero, char *err, size_t errlen)
+{
+	for (size_t k = 0; k < n;) {
+		if (!keep_zero && img_page_zero(page[k])) {
+			run_close(w, b);
+			k++;
+			continue;
+		}
+		size_t end = k;
+		for (; end < n && (keep_zero || !img_page_zero(page[end])); end++)
+			if (run_page(w, b, off + end * IMG_PAGE, page[end]) < 0)
+				return img_fail(err, errlen, "%s: out of memory", w->pages);
+		for (size_t s = k; s < end;) { /* one write per stretch of adjacent pages */
+			size_t e = s + 1;
+			while (e < end && page[e] == page[e - 1] + IMG_PAGE)
+				e++;
+			if (img_io_write_full(w->fd, page[s], (e - s) * IMG_PAGE, w->pos) < 0)
+				return img_fail(err, errlen, "%s: %s", w->pages, strerror(errno));
+			w->pos += (e - s) * IMG_PAGE;
+			s = e;
+		}
+		k = end;
+	}
+	return 0;
+}
+
+/* len bytes (whole pages, at most WRITE_CHUNK) at dataspace offset off:
+ * through the copy-on-write's view, from the mapping, or read into the
+ * buffer. */
+static int add_range(struct image_writer *w, struct run_builder *b, const struct image_memory *m, uint64_t off,
+		     size_t len, bool keep_zero, char *err, size_t errlen)
+{
+	const uint8_t *page[WRITE_CHUNK / IMG_PAGE];
+	size_t n = len / IMG_PAGE;
+	if (m->view) {
+		int e = m->view(m->ctx, off, len, page);
+		int rc = e < 0 ? img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(-e))
+			       : add_pages(w, b, off, page, n, keep_zero, err, errlen);
+		m->view_end(m->ctx);
+		return rc;
+	}
+	if (m->map) {
+		for (size_t k = 0; k < n; k++)
+			page[k] = m->map + off + k * IMG_PAGE;
+		return add_pages(w, b, off, page, n, keep_zero, err, errlen);
+	}
+	ssize_t got = read_full(m->fd, w->buf, len, off);
+	if (got < 0)
+		return img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(errno));
+	if ((size_t)got < len) /* shrunk meanwhile: the rest reads as zero */
+		memset(w->buf + got, 0, len - (size_t)got);
+	for (size_t k = 0; k < n; k++)
+		page[k] = w->buf + k * IMG_PAGE;
+	return add_pages(w, b, off, page, n, keep_zero, err, errlen);
+}
+
+/* An incremental image's dataspace: only the pages store_only names, each
+ * run of them read through the buffer and stored as it is, zeros too. */
+static int add_wanted(struct image_writer *w, struct run_builder *b, const struct image_memory *m, char *err,
+		      size_t errlen)
+{
+	size_t pages = m->size / IMG_PAGE;
+	for (size_t p = 0; p < pages;) {
+		if (!m->store_only[p]) {
+			run_close(w, b);
+			p++;
+			continue;
+		}
+		size_t end = p;
+		while (end < pages && m->store_only[end] && (end - p) * IMG_PAGE < WRITE_CHUNK)
+			end++;
+		if (add_range(w, b, m, (uint64_t)p * IMG_PAGE, (end - p) * IMG_PAGE, true, err, errlen) < 0)
+			return -1;
+		p = end;
+	}
+	run_close(w, b);
 	return 0;
 }
 
@@ -449,18 +526,9 @@ static int add_file(struct image_writer *w, struct run_builder *b, const struct 
 		for (off_t p = data; p < hole;) {
 			size_t want = hole - p < WRITE_CHUNK ? (size_t)(hole - p) : WRITE_CHUNK;
 			want = (want + IMG_PAGE - 1) & ~(size_t)(IMG_PAGE - 1);
-			ssize_t n;
-			if (m->read) {
-				int e = m->read(m->ctx, (uint64_t)p, w->buf, want);
-				n = e < 0 ? (errno = -e, -1) : (ssize_t)want;
-			} else {
-				n = read_full(fd, w->buf, want, (uint64_t)p);
-			}
-			if (n < 0)
-				return img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(errno));
-			if ((size_t)n < want) /* shrunk meanwhile: the rest reads as zero */
-				memset(w->buf + n, 0, want - (size_t)n);
-			if (add_bytes(w, b, (uint64_t)p, w->buf, want, err, errlen) < 0)
+			if ((uint64_t)p + want > size) /* a partial last page read past the end */
+				want = size - (size_t)p;
+			if (add_range(w, b, m, (uint64_t)p, want, false, err, errlen) < 0)
 				return -1;
 			p += (off_t)want;
 		}
@@ -549,7 +617,9 @@ int image_add_memory(struct image_writer *w, AmberImg__Image *img, unsigned i, c
 				(unsigned long long)d->size, IMG_PAGE);
 	struct run_builder b = { 0 };
 	int rc = 0;
-	if (m->has_fd)
+	if (m->has_fd && m->store_only)
+		rc = add_wanted(w, &b, m, err, errlen);
+	else if (m->has_fd)
 		rc = add_file(w, &b, m, err, errlen);
 	else if (m->bytes) {
 		rc = add_bytes(w, &b, 0, m->bytes, m->size, err, errlen);
@@ -697,7 +767,70 @@ int image_write(const char *dir, AmberImg__Image *img, const struct image_memory
 	return image_commit(w, img, err, errlen);
 }
 
+int image_merge(const char *dir, const char *out, char *err, size_t errlen)
+{
+	AmberImg__Image *img = NULL;
+	struct img_info info;
+	if (img_read_info(dir, &img, &info, err, errlen) < 0)
+		return -1;
+	size_t n = img->n_dataspaces;
+	int *fds = malloc((n + 1) * sizeof(*fds));
+	struct image_memory *mem = calloc(n + 1, sizeof(*mem));
+	int rc = !fds || !mem ? img_fail(err, errlen, "%s: out of memory", dir) : 0;
+	for (size_t i = 0; fds && i < n; i++) {
+		const AmberImg__Dataspace *d = img->dataspaces[i];
+		fds[i] = -1;
+		if (rc || d->kind == AMBER_IMG__DATASPACE_KIND__DS_MANAGED)
+			continue;
+		fds[i] = memfd_create("amber-merge", MFD_CLOEXEC);
+		if (fds[i] < 0 || ftruncate(fds[i], (off_t)d->size) < 0)
+			rc = img_fail(err, errlen, "%s: memory for dataspace %zu: %s", dir, i, strerror(errno));
+		mem[i] = (struct image_memory){ .size = d->size, .has_fd = true, .fd = fds[i] };
+	}
+	for (size_t i = 0; !rc && i < n; i++)
+		mem[i].size = img->dataspaces[i]->size;
+	if (rc == 0)
+		rc = image_load_memory(dir, img, fds, err, errlen);
+	if (rc == 0) {
+		free(img->parent_image);
+		img->parent_image = NULL;
+		img->has_parent_meta_xxh3 = false;
+		img->parent_meta_xxh3 = 0;
+		for (size_t i = 0; i < n; i++) {
+			img->dataspaces[i]->has_parent_dataspace = false;
+			img->dataspaces[i]->parent_dataspace = 0;
+		}
+		rc = image_write(out, img, mem, err, errlen);
+	}
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(mem);
+	image_free(img);
+	return rc;
+}
+
 /* ---- reading ---- */
+
+int image_identity(const char *dir, char *gen, size_t genlen, uint64_t *meta_xxh3, char *err, size_t errlen)
+{
+	char cur[PATH_MAX], meta[PATH_MAX];
+	struct img_header h;
+	if (image_current(dir, cur, sizeof(cur), err, errlen) < 0)
+		return -1;
+	if (!realpath(cur, meta))
+		return img_fail(err, errlen, "%s: %s", cur, strerror(errno));
+	int w = snprintf(gen, genlen, "%s", meta);
+	if (w < 0 || (size_t)w >= genlen || img_join(meta, sizeof(meta), gen, IMG_META) < 0)
+		return img_fail(err, errlen, "%s: path too long", cur);
+	int fd = img_open_checked(meta, img_magic_meta, &h, err, errlen);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	*meta_xxh3 = h.xxh3;
+	return 0;
+}
 
 static int read_meta(const char *path, AmberImg__Image **out, struct img_info *info, char *err, size_t errlen)
 {

@@ -46,10 +46,19 @@ struct image_memory {
 	size_t size;          /* must equal img->dataspaces[i]->size */
 	bool has_fd;          /* read it from fd instead: only the ranges that */
 	int fd;               /* hold data (SEEK_DATA), through one buffer */
-	/* With has_fd: read those ranges through this instead of pread (len
-	 * and off whole pages; 0 or -errno). A checkpoint's copy-on-write. */
-	int (*read)(void *ctx, uint64_t off, uint8_t *buf, size_t len);
+	/* With has_fd: the memory itself, mapped (size bytes): read from here
+	 * instead of through a buffer, one copy less. */
+	const uint8_t *map;
+	/* With has_fd: where each page of [off, off+len) is, as it was at the
+	 * cut (len and off whole pages; 0 or -errno), valid until view_end,
+	 * which follows every view. A checkpoint's copy-on-write. */
+	int (*view)(void *ctx, uint64_t off, size_t len, const uint8_t **pages);
+	void (*view_end)(void *ctx);
 	void *ctx;
+	/* With has_fd, for a dataspace of an incremental image: per page,
+	 * non-zero for the pages to store (zero pages too: they replace the
+	 * parent's); the others are the parent's. NULL: all that hold data. */
+	const uint8_t *store_only;
 };
 
 /* Write a new generation of the image into dir (created if missing).
@@ -71,6 +80,15 @@ int image_add_memory(struct image_writer *w, AmberImg__Image *img, unsigned i, c
 		     char *err, size_t errlen);
 int image_commit(struct image_writer *w, AmberImg__Image *img, char *err, size_t errlen);
 void image_abort(struct image_writer *w);
+
+/* An incremental image and its parents made one full image in out: the
+ * same metadata, every dataspace's pages in its own pages.bin. */
+int image_merge(const char *dir, const char *out, char *err, size_t errlen);
+
+/* Which image dir holds now: the current generation's directory as an
+ * absolute path, and its image.pb checksum (the header's). What an
+ * incremental image names as its parent. */
+int image_identity(const char *dir, char *gen, size_t genlen, uint64_t *meta_xxh3, char *err, size_t errlen);
 
 /* Read the current generation's image.pb: header, checksum, unpacking,
  * then image_check against pages.bin's size. Free with image_free. */

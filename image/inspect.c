@@ -12,10 +12,14 @@
  * of the image, also ones added to the schema later, and adds the derived
  * facts (names, what a slot refers to, content checksums) beside them.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "amber/abi.h"
@@ -23,6 +27,44 @@
 #include "image/internal.h"
 
 /* ---- loading --------------------------------------------------------- */
+
+/* A dataspace of an incremental image is what its parents hold with its
+ * own pages over them: its content checksum is of that, so that equal
+ * memory shows equal checksums in a chain and in a full image. */
+static int chain_content(const char *dir, struct img_view *v, char *err, size_t errlen)
+{
+	size_t n = v->img->n_dataspaces;
+	int *fds = malloc((n + 1) * sizeof(*fds));
+	if (!fds)
+		return img_fail(err, errlen, "%s: out of memory", dir);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		const AmberImg__Dataspace *d = v->img->dataspaces[i];
+		fds[i] = -1;
+		if (!d->parent_dataspace || rc)
+			continue;
+		fds[i] = memfd_create("amber-inspect", MFD_CLOEXEC);
+		if (fds[i] < 0 || ftruncate(fds[i], (off_t)d->size) < 0)
+			rc = img_fail(err, errlen, "%s: memory for dataspace %zu: %s", dir, i, strerror(errno));
+	}
+	if (rc == 0)
+		rc = image_load_memory(dir, v->img, fds, err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		uint64_t size = v->img->dataspaces[i]->size;
+		void *m = rc ? MAP_FAILED : mmap(NULL, size, PROT_READ, MAP_SHARED, fds[i], 0);
+		if (m != MAP_FAILED) {
+			v->content[i] = img_memory_content_hash(m, size);
+			munmap(m, size);
+		} else if (rc == 0) {
+			rc = img_fail(err, errlen, "%s: mapping dataspace %zu: %s", dir, i, strerror(errno));
+		}
+		close(fds[i]);
+	}
+	free(fds);
+	return rc;
+}
 
 int img_view_load(const char *dir, struct img_view *v, char *err, size_t errlen)
 {
@@ -48,6 +90,8 @@ int img_view_load(const char *dir, struct img_view *v, char *err, size_t errlen)
 			v->stored[i] += v->img->dataspaces[i]->extents[k]->length;
 	}
 	img_pages_close(&p);
+	if (rc == 0 && v->img->parent_image)
+		rc = chain_content(dir, v, err, errlen);
 	if (rc < 0)
 		img_view_free(v);
 	return rc;
@@ -240,6 +284,36 @@ static void put_us(FILE *out, uint64_t us)
 		fprintf(out, "%llu us", (unsigned long long)us);
 }
 
+/* An incremental image's parents, nearest first, as far as they read. */
+static void print_chain(const AmberImg__Image *img, FILE *out)
+{
+	char at[PATH_MAX], err[512];
+	uint64_t want = img->parent_meta_xxh3;
+	if (!img->parent_image)
+		return;
+	snprintf(at, sizeof(at), "%s", img->parent_image);
+	for (unsigned depth = 0; depth < 64; depth++) {
+		AmberImg__Image *p = NULL;
+		struct img_info info;
+		fprintf(out, "  parent         ");
+		put_str(out, at);
+		if (img_read_info(at, &p, &info, err, sizeof(err)) < 0) {
+			fprintf(out, ": cannot read it: %s\n", err);
+			return;
+		}
+		fprintf(out, "%s, %s\n", info.meta_xxh3 == want ? "" : " (NOT the image it was taken against)",
+			p->parent_image ? "incremental" : "full");
+		bool more = p->parent_image != NULL;
+		if (more) {
+			snprintf(at, sizeof(at), "%s", p->parent_image);
+			want = p->parent_meta_xxh3;
+		}
+		image_free(p);
+		if (!more)
+			return;
+	}
+}
+
 static void print_summary(const struct img_view *v, FILE *out)
 {
 	const AmberImg__Image *img = v->img;
@@ -264,6 +338,7 @@ static void print_summary(const struct img_view *v, FILE *out)
 		(unsigned long long)v->info.meta_xxh3);
 	fprintf(out, "  pages.bin      %llu bytes, xxh3 0x%016llx\n", (unsigned long long)v->info.pages_length,
 		(unsigned long long)v->pages_xxh3);
+	print_chain(img, out);
 }
 
 static void print_tree(const AmberImg__Image *img, size_t ci, unsigned depth, FILE *out)
@@ -497,6 +572,11 @@ static void print_component(const AmberImg__Image *img, const struct refs *refs,
 		put_text(out, co->log_line.data, co->log_line.len);
 		fputc('"', out);
 	}
+	for (size_t i = 0; i < co->n_log_pending; i++) {
+		fprintf(out, ", unfinished (thread %llu) \"", (unsigned long long)co->log_pending[i]->thread_id);
+		put_text(out, co->log_pending[i]->text.data, co->log_pending[i]->text.len);
+		fputc('"', out);
+	}
 	fputc('\n', out);
 	print_threads(co, out);
 	print_caps(img, refs, ci, out);
@@ -520,6 +600,8 @@ static void print_dataspaces(const struct img_view *v, FILE *out)
 		if (d->gate_id)
 			fprintf(out, " (gate %llu)", (unsigned long long)d->gate_id);
 		fprintf(out, "%s", d->writable ? "" : " read-only");
+		if (d->parent_dataspace)
+			fprintf(out, ", over parent dataspace %u", d->parent_dataspace - 1);
 		if (d->session)
 			fprintf(out, ", PD session %u", d->session - 1);
 		fputc('\n', out);
@@ -677,7 +759,8 @@ static bool json_field(struct jw *w, const ProtobufCMessage *m, const ProtobufCF
 		return true;
 	}
 	if (f->type == PROTOBUF_C_TYPE_BYTES && f->label != PROTOBUF_C_LABEL_REPEATED &&
-	    is(m, &amber_img__component__descriptor)) { /* config, log_line: text */
+	    (is(m, &amber_img__component__descriptor) || is(m, &amber_img__log_line__descriptor))) {
+		/* config, log_line, an unfinished line's text: text */
 		jw_bytes_text(w, f->name, (const ProtobufCBinaryData *)(base + f->offset));
 		return true;
 	}

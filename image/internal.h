@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "image/image.h"
 
@@ -76,6 +77,16 @@ int img_pages_read(struct img_pages *p, const AmberImg__Image *img, unsigned i, 
  * maximal runs of non-zero pages. */
 int img_pages_content_hash(struct img_pages *p, const AmberImg__Image *img, unsigned i, uint64_t *hash,
 			   char *err, size_t errlen);
+/* The same checksum of memory as it is: `size` bytes at mem, its maximal
+ * runs of non-zero pages. For a dataspace of an incremental image, whose
+ * content is its parent's with its own pages over them. */
+uint64_t img_memory_content_hash(const uint8_t *mem, uint64_t size);
+/* The memory may have any alignment: compare the page with itself shifted
+ * by one byte instead of reading words. */
+static inline bool img_page_zero(const uint8_t *p)
+{
+	return p[0] == 0 && memcmp(p, p + 1, IMG_PAGE - 1) == 0;
+}
 /* XXH3-64 of the file's payload. */
 int img_pages_file_hash(struct img_pages *p, uint64_t *hash, char *err, size_t errlen);
 

@@ -236,6 +236,31 @@ out:
 	return rc;
 }
 
+uint64_t img_memory_content_hash(const uint8_t *mem, uint64_t size)
+{
+	XXH3_state_t *st = XXH3_createState();
+	if (!st)
+		abort();
+	XXH3_64bits_reset(st);
+	hash_u64(st, size);
+	for (uint64_t at = 0; at < size;) {
+		if (img_page_zero(mem + at)) {
+			at += IMG_PAGE;
+			continue;
+		}
+		uint64_t end = at;
+		while (end < size && !img_page_zero(mem + end))
+			end += IMG_PAGE;
+		hash_u64(st, at);
+		hash_u64(st, end - at);
+		XXH3_64bits_update(st, mem + at, end - at);
+		at = end;
+	}
+	uint64_t h = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return h;
+}
+
 int img_pages_file_hash(struct img_pages *p, uint64_t *hash, char *err, size_t errlen)
 {
 	AmberImg__Extent all = AMBER_IMG__EXTENT__INIT;
@@ -262,11 +287,70 @@ int image_read_pages(const char *dir, const AmberImg__Image *img, unsigned i, ui
 	return rc;
 }
 
-int image_load_memory(const char *dir, const AmberImg__Image *img, const int *fds, char *err, size_t errlen)
+/* Longer chains are refused: a loop of parents would never end. */
+#define CHAIN_MAX 64
+
+static int load_generation(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth, char *err,
+			   size_t errlen);
+
+/* An incremental image's parent loads first: every dataspace that names a
+ * parent dataspace gets the parent's pages, and its own go over them. */
+static int load_parent(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth, char *err,
+		       size_t errlen)
 {
-	char gen[PATH_MAX], label[128];
+	bool any = false;
+	for (unsigned i = 0; i < img->n_dataspaces; i++)
+		any |= fds[i] >= 0 && img->dataspaces[i]->parent_dataspace != 0;
+	if (!any)
+		return 0;
+	if (depth >= CHAIN_MAX)
+		return img_fail(err, errlen, "%s: more than %u parent images: a loop?", gen, CHAIN_MAX);
+	AmberImg__Image *parent = NULL;
+	struct img_info info;
+	char msg[512];
+	if (img_read_info(img->parent_image, &parent, &info, msg, sizeof(msg)) < 0)
+		return img_fail(err, errlen, "%s: its parent image: %s", gen, msg);
+	int rc = 0;
+	if (info.meta_xxh3 != img->parent_meta_xxh3)
+		rc = img_fail(err, errlen, "%s: parent image %s is not the one it was taken against (image.pb checksum 0x%016llx, expected 0x%016llx)",
+			      gen, img->parent_image, (unsigned long long)info.meta_xxh3,
+			      (unsigned long long)img->parent_meta_xxh3);
+	int *pfds = rc ? NULL : malloc((parent->n_dataspaces + 1) * sizeof(*pfds));
+	if (!rc && !pfds)
+		rc = img_fail(err, errlen, "%s: out of memory", gen);
+	for (unsigned j = 0; !rc && j < parent->n_dataspaces; j++)
+		pfds[j] = -1;
+	for (unsigned i = 0; !rc && i < img->n_dataspaces; i++) {
+		uint32_t k = img->dataspaces[i]->parent_dataspace;
+		if (fds[i] < 0 || k == 0)
+			continue;
+		char label[128];
+		img_ds_label(label, sizeof(label), img, i);
+		if (k > parent->n_dataspaces)
+			rc = img_fail(err, errlen, "%s: %s: parent dataspace %u, but the parent has %zu", gen, label, k,
+				      parent->n_dataspaces);
+		else if (parent->dataspaces[k - 1]->size != img->dataspaces[i]->size)
+			rc = img_fail(err, errlen, "%s: %s: size 0x%llx, its parent dataspace %u has 0x%llx", gen, label,
+				      (unsigned long long)img->dataspaces[i]->size, k,
+				      (unsigned long long)parent->dataspaces[k - 1]->size);
+		else if (pfds[k - 1] >= 0)
+			rc = img_fail(err, errlen, "%s: %s: parent dataspace %u is inherited twice", gen, label, k);
+		else
+			pfds[k - 1] = fds[i];
+	}
+	if (!rc)
+		rc = load_generation(info.gen, parent, pfds, depth + 1, err, errlen);
+	free(pfds);
+	image_free(parent);
+	return rc;
+}
+
+static int load_generation(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth, char *err,
+			   size_t errlen)
+{
+	char label[128];
 	struct img_pages p;
-	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0 || img_pages_open(gen, &p, err, errlen) < 0)
+	if (load_parent(gen, img, fds, depth, err, errlen) < 0 || img_pages_open(gen, &p, err, errlen) < 0)
 		return -1;
 	uint8_t *buf = malloc(CHUNK);
 	XXH3_state_t *st = XXH3_createState();
@@ -306,4 +390,12 @@ int image_load_memory(const char *dir, const AmberImg__Image *img, const int *fd
 	free(buf);
 	img_pages_close(&p);
 	return rc;
+}
+
+int image_load_memory(const char *dir, const AmberImg__Image *img, const int *fds, char *err, size_t errlen)
+{
+	char gen[PATH_MAX];
+	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0)
+		return -1;
+	return load_generation(gen, img, fds, 0, err, errlen);
 }

@@ -35,6 +35,8 @@ void timeout_arm(struct kthread *t, uint64_t timeout_us)
 	if (timeout_us == AMBER_TIMEOUT_NEVER)
 		return;
 	uint64_t now = kernel_now();
+	/* Saturated below KERNEL_NO_DEADLINE; the bound comes from now, never
+	 * from the caller's value, so no timeout can wrap around. */
 	t->deadline_us = (timeout_us > UINT64_MAX - 1 - now) ? UINT64_MAX - 1 : now + timeout_us;
 
 	struct kthread **pp = &timeout_head, *prev = NULL;

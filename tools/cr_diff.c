@@ -12,6 +12,9 @@
  *   rollback  restored into the running system a little later;
  *   kill      checkpoint --kill, restored a little later;
  *   fresh     amber-core stopped, a new one started with --restore.
+ * Every other point (not with --kill) is incremental: a first checkpoint
+ * halfway to the point, and the one at the point taken with --parent on
+ * it, so that what is restored comes through a chain of two images.
  * The image records how many LOG lines each component had written at the
  * cut (log_lines), so the comparison is exact: a restored component must
  * print, from its restore on, the reference's lines from that count on;
@@ -346,7 +349,18 @@ static void keep_output(const char *dir, const struct lines *a, const struct lin
 }
 
 /* One point. 1: agreed, 0: skipped (too late), -1: diverged (why). */
-static int point(struct workload *w, enum mode mode, unsigned seed, char *why, size_t whylen)
+static unsigned incremental_points; /* whose image was incremental */
+
+/* A point drawn again, or agreed: its images go. */
+static void remove_images(const char *dir)
+{
+	char rm[1400];
+	snprintf(rm, sizeof(rm), "rm -rf '%s' '%s.base'", dir, dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "cr-diff: cannot remove %s\n", dir);
+}
+
+static int point(struct workload *w, enum mode mode, bool incr, unsigned seed, char *why, size_t whylen)
 {
 	char name[64], dir[512], core[1024], msg[4096];
 	snprintf(name, sizeof(name), "crdiff-%d-%u", (int)getpid(), seed);
@@ -363,16 +377,28 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 	for (int i = 0; i < 2000 && !run_saw(&r, "control socket"); i++)
 		sleep_us(1000);
 	long delay = (long)((double)(rand_r(&seed) % 1000) / 1000.0 * w->ref_ms * 1000.0 * 0.9);
-	sleep_us(delay);
-	int st = amber(msg, sizeof(msg), "-s %s checkpoint %s '%s' '%s'", name, mode == MODE_KILL ? "--kill" : "",
-		       w->component, dir);
+	char base[600] = "", parent[640] = "";
+	if (incr && mode != MODE_KILL) {
+		sleep_us(delay / 2);
+		snprintf(base, sizeof(base), "%s.base", dir);
+		if (amber(msg, sizeof(msg), "-s %s checkpoint '%s' '%s'", name, w->component, base) == 0)
+			snprintf(parent, sizeof(parent), "--parent '%s'", base);
+		sleep_us(delay - delay / 2);
+	} else {
+		sleep_us(delay);
+	}
+	int st = amber(msg, sizeof(msg), "-s %s checkpoint %s %s '%s' '%s'", name, mode == MODE_KILL ? "--kill" : "",
+		       parent, w->component, dir);
+	bool incremental = st == 0 && strstr(msg, "; incremental: ");
 	if (st != 0 && (strstr(msg, "closed the connection") || strstr(msg, "Broken pipe"))) {
 		/* amber-core went away during the request: fine only if the
 		 * scenario ended by itself. */
 		int end = run_wait(&r);
 		lines_free(&r.all);
-		if (end == 0)
+		if (end == 0) {
+			remove_images(dir);
 			return 0;
+		}
 		snprintf(why, whylen, "amber-core ended with status %d during the checkpoint", end);
 		return -1;
 	}
@@ -383,6 +409,7 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		    strstr(msg, "no Amber system") || strstr(msg, "not started") || strstr(msg, "try again") ||
 		    strstr(msg, "is stopping")) {
 			lines_free(&r.all);
+			remove_images(dir);
 			return 0; /* too late, or caught in a moment it refuses: draw again */
 		}
 		snprintf(why, whylen, "checkpoint failed: %.900s", msg);
@@ -421,6 +448,7 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 			if (strstr(msg, "no Amber system") || strstr(msg, "try again") ||
 			    (gone && end == 0 && run_saw(&r, top_end))) {
 				lines_free(&r.all);
+				remove_images(dir);
 				return 0; /* the scenario ended meanwhile, or caught mid-exit: draw again */
 			}
 			keep_output(dir, &r.all, NULL);
@@ -509,8 +537,11 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		lines_free(&got);
 	}
 	if (result == 1 && verbose)
-		fprintf(stderr, "cr-diff: %s %s %s at %.1f ms: agreed\n", w->scenario, w->component, mode_names[mode],
-			(double)delay / 1000.0);
+		fprintf(stderr, "cr-diff: %s %s %s%s at %.1f ms: agreed\n", w->scenario, w->component, mode_names[mode],
+			incremental ? " (incremental)" : "", (double)delay / 1000.0);
+	if (result != 1 && incremental && strlen(why) + 16 < whylen)
+		strcat(why, " (incremental)");
+	incremental_points += result == 1 && incremental;
 	lines_free(&labels);
 	if (result != 1)
 		keep_output(dir, &r.all, have_fresh ? &fresh.all : NULL);
@@ -519,10 +550,7 @@ static int point(struct workload *w, enum mode mode, unsigned seed, char *why, s
 		lines_free(&fresh.all);
 	image_free(img);
 	if (result == 1) {
-		char rm[700];
-		snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
-		if (system(rm) != 0)
-			fprintf(stderr, "cr-diff: cannot remove %s\n", dir);
+		remove_images(dir);
 	}
 	return result;
 }
@@ -597,7 +625,7 @@ int main(int argc, char **argv)
 		char why[1024] = "";
 		int r = 0;
 		for (int attempt = 0; attempt < 5 && r == 0; attempt++) {
-			r = point(x, m, s * 7919u + (unsigned)attempt, why, sizeof(why));
+			r = point(x, m, s / (nw * 4) % 2 == 1, s * 7919u + (unsigned)attempt, why, sizeof(why));
 			skipped += r == 0;
 		}
 		if (r > 0) {
@@ -613,7 +641,8 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < nw; k++)
 		lines_free(&w[k].ref);
 	free(w);
-	printf("cr-diff: %u agreed, %u diverged, %u late checkpoints drawn again\n", agreed, diverged, skipped);
+	printf("cr-diff: %u agreed (%u of them through an incremental image), %u diverged, %u late checkpoints drawn "
+	       "again\n", agreed, incremental_points, diverged, skipped);
 	printf("%u passed, %u failed\n", agreed, diverged);
 	return diverged ? 1 : 0;
 }

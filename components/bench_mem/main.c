@@ -13,6 +13,13 @@
  * a different page each time: light work, and a restore that brought back
  * the wrong bytes says so ("bench_mem: CORRUPT ...", exit 1) instead of
  * being timed. It never ends by itself; the benchmark stops amber-core.
+ *
+ *   <config><mem mib="256" dirty="1"/></config>
+ *
+ * With dirty="P" (a percent, 1 to 100) it also writes one word of every
+ * (100/P)th page on every tick, the same value again: those pages are
+ * written between any two checkpoints 10 ms or more apart, what an
+ * incremental checkpoint stores.
  */
 #include <stdint.h>
 
@@ -36,9 +43,15 @@ static uint64_t pattern(uint64_t i)
 int main(void)
 {
 	const char *config = 0;
-	unsigned mib = DEFAULT_MIB;
-	if (amber_rom_config(&config, 0) == AMBER_OK)
+	unsigned mib = DEFAULT_MIB, dirty = 0;
+	if (amber_rom_config(&config, 0) == AMBER_OK) {
 		mib = amber_config_number(config, "mib", DEFAULT_MIB);
+		dirty = amber_config_number(config, "dirty", 0);
+	}
+	if (dirty > 100) {
+		amber_log("bench_mem: FAIL dirty=\"%u\" is not a percent", dirty);
+		return 1;
+	}
 	if (mib == 0 || mib > MAX_MIB) {
 		amber_log("bench_mem: FAIL mib=\"%u\" is not from 1 to %u", mib, MAX_MIB);
 		return 1;
@@ -61,7 +74,12 @@ int main(void)
 	amber_log("bench_mem: ready %u MiB", mib);
 
 	uint64_t pages = words / PAGE_WORDS;
+	uint64_t stride = dirty ? 100u / dirty : 0;
 	for (uint64_t tick = 0;; tick++) {
+		for (uint64_t p = 0; stride && p < pages; p += stride) {
+			volatile uint64_t *w = &mem[p * PAGE_WORDS];
+			*w = pattern(p * PAGE_WORDS);
+		}
 		uint64_t first = (tick % pages) * PAGE_WORDS;
 		for (uint64_t i = first; i < first + PAGE_WORDS; i++) {
 			if (mem[i] != pattern(i)) {

@@ -17,7 +17,7 @@
  *       The quotas move from the caller to the child: its RAM quota and
  *       its factory's quota shrink (QUOTA if it has not that much unused,
  *       or already has AMBER_CHILD_MAX children) and come back when the
- *       child has ended. INVALID_ARG: a bad name, binary or item, a
+ *       child has ended, with what it lent to children of its own. INVALID_ARG: a bad name, binary or item, a
  *       binary that does not exist, a config range outside the dataspace.
  *
  *   Child capability (AMBER_PROTO_CHILD):

@@ -36,6 +36,10 @@ int amber_cpu_set_state(amber_sel_t cpu, amber_sel_t thread, const struct amber_
 int amber_cpu_state_full_size(amber_sel_t cpu, uint64_t *size);
 int amber_cpu_state_full(amber_sel_t cpu, amber_sel_t thread, amber_sel_t ds, uint64_t *size);
 int amber_cpu_set_state_full(amber_sel_t cpu, amber_sel_t thread, amber_sel_t ds);
+/* End a thread (not the first) wherever it is, as if it called exit: its
+ * capability is revoked and its UTCB slot freed once core has seen it go
+ * (amber_thread_destroy waits for that and frees the stack). */
+int amber_cpu_kill_thread(amber_sel_t cpu, amber_sel_t thread);
 /* Exception notification: `context` (a signal context capability;
  * AMBER_SEL_INVALID forgets it) gets a signal when a thread raises a CPU
  * exception and is held stopped (amber/cpu_session.h). */

@@ -93,6 +93,7 @@ enum amber_cpu_method {
 	AMBER_CPU_STATE_FULL = 8,
 	AMBER_CPU_SET_STATE_FULL = 9,
 	AMBER_CPU_STATE_FULL_SIZE = 10,
+	AMBER_CPU_KILL_THREAD = 11,
 };
 
 /*

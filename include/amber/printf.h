@@ -1,7 +1,8 @@
 /*
- * A small printf for components: %d %i %u %x %X %o %p %s %c %%, flags '-'
- * '0' '+' ' ' '#', width and precision (also '*'), length modifiers
- * hh h l ll z j t. No floating point.
+ * A small printf for components: %d %i %u %x %X %o %p %s %c %%, and
+ * %f %F %e %E %g %G (exact, correctly rounded; L: a long double printed as
+ * a double), flags '-' '0' '+' ' ' '#', width and precision (also '*'),
+ * length modifiers hh h l ll z j t.
  */
 #ifndef AMBER_PRINTF_H
 #define AMBER_PRINTF_H

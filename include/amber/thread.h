@@ -7,6 +7,7 @@
  * entry(arg) and then ends the thread (amber_sys_exit_thread). Core then
  * revokes the thread's capability and frees its UTCB slot; that is what
  * amber_thread_join() waits for before it releases the stack.
+ * amber_thread_destroy() ends a thread from outside and does the same.
  */
 #ifndef AMBER_THREAD_H
 #define AMBER_THREAD_H
@@ -35,5 +36,12 @@ amber_sel_t amber_thread_self(void);
  * release its stack and slots. Waits forever for a thread that never
  * ends. 0 or the error of releasing the stack. */
 int amber_thread_join(struct amber_thread *t);
+
+/* End the thread wherever it is (CPU KILL_THREAD), wait until core has
+ * cleaned up after it and release its stack and slots, as join does: its
+ * UTCB slot is free for a new thread when this returns. A thread holding
+ * a lock dies with it held. 0, or KILL_THREAD's error (INVALID_ARG: not a
+ * live thread of this component; nothing is released then). */
+int amber_thread_destroy(struct amber_thread *t);
 
 #endif

@@ -42,6 +42,11 @@ int amber_cpu_pause(amber_sel_t cpu, amber_sel_t thread) { return thread_call(cp
 
 int amber_cpu_resume(amber_sel_t cpu, amber_sel_t thread) { return thread_call(cpu, AMBER_CPU_RESUME, thread, 1); }
 
+int amber_cpu_kill_thread(amber_sel_t cpu, amber_sel_t thread)
+{
+	return thread_call(cpu, AMBER_CPU_KILL_THREAD, thread, 1);
+}
+
 int amber_cpu_state(amber_sel_t cpu, amber_sel_t thread, struct amber_thread_state *state)
 {
 	_Static_assert(sizeof(struct amber_thread_state) ==

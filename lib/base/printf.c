@@ -1,11 +1,12 @@
 /*
- * A small printf core for components (no libc, no floating point).
+ * A small printf core for components (no libc).
  *
  * Why a character sink: the formatter writes through a callback, so
  * amber_snprintf fills a buffer while amber_log streams straight into
  * LOG_WRITE messages of any length without a second buffer or a length
- * limit. Conversions: d i u x X o p s c %; flags - 0 + space #; width and
- * precision, also as '*'; length modifiers hh h l ll z j t. Behaviour
+ * limit. Conversions: d i u x X o p s c %, and f F e E g G (printf_float.c;
+ * L reads a long double and prints it as a double); flags - 0 + space #;
+ * width and precision, also as '*'; length modifiers hh h l ll z j t. Behaviour
  * follows C for everything supported; an unknown conversion is printed as
  * it stands.
  */
@@ -13,6 +14,8 @@
 
 #include <amber/printf.h>
 #include <amber/string.h>
+
+#include "printf_float.h"
 
 struct spec {
 	int left, zero, plus, space, alt;
@@ -87,7 +90,31 @@ static void put_string(struct sink *s, const struct spec *sp, const char *str)
 		pad(s, ' ', sp->width - len);
 }
 
-enum length { LEN_HH, LEN_H, LEN_INT, LEN_LONG, LEN_LLONG, LEN_SIZE };
+static void put_float(struct sink *s, const struct spec *sp, double v, char conv)
+{
+	struct fmt_float f;
+	fmt_float(&f, v, conv, sp->prec, sp->alt);
+	char sign = f.negative ? '-' : sp->plus ? '+' : sp->space ? ' ' : 0;
+	int len = (sign ? 1 : 0) + f.len + f.zeros;
+	int zero_pad = sp->zero && !sp->left && !f.special;
+	if (!sp->left && !zero_pad)
+		pad(s, ' ', sp->width - len);
+	if (sign)
+		put(s, sign);
+	if (zero_pad)
+		pad(s, '0', sp->width - len);
+	for (int i = 0; i < f.len; i++) {
+		if (i == f.zeros_at)
+			pad(s, '0', f.zeros);
+		put(s, f.body[i]);
+	}
+	if (f.zeros_at == f.len)
+		pad(s, '0', f.zeros);
+	if (sp->left)
+		pad(s, ' ', sp->width - len);
+}
+
+enum length { LEN_HH, LEN_H, LEN_INT, LEN_LONG, LEN_LLONG, LEN_SIZE, LEN_LDOUBLE };
 
 int amber_vformat(void (*out)(char c, void *ctx), void *ctx, const char *fmt, va_list ap)
 {
@@ -151,6 +178,9 @@ int amber_vformat(void (*out)(char c, void *ctx), void *ctx, const char *fmt, va
 				fmt++;
 				len = LEN_LLONG;
 			}
+		} else if (*fmt == 'L') {
+			fmt++;
+			len = LEN_LDOUBLE;
 		} else if (*fmt == 'z' || *fmt == 'j' || *fmt == 't') {
 			fmt++;
 			len = LEN_SIZE; /* size_t, intmax_t, ptrdiff_t: all 64 bits here */
@@ -195,6 +225,16 @@ int amber_vformat(void (*out)(char c, void *ctx), void *ctx, const char *fmt, va
 		case 'p': {
 			uintptr_t v = (uintptr_t)va_arg(args, void *);
 			put_number(&s, &sp, v, 0, 16, 0, 1);
+			break;
+		}
+		case 'f':
+		case 'F':
+		case 'e':
+		case 'E':
+		case 'g':
+		case 'G': {
+			double v = len == LEN_LDOUBLE ? (double)va_arg(args, long double) : va_arg(args, double);
+			put_float(&s, &sp, v, conv);
 			break;
 		}
 		case 's':

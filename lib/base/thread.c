@@ -84,6 +84,14 @@ amber_sel_t amber_thread_self(void)
 	return sel ? sel : AMBER_SEL_THREAD; /* the first thread's UTCB starts zeroed */
 }
 
+int amber_thread_destroy(struct amber_thread *t)
+{
+	int err = amber_cpu_kill_thread(amber_env_cpu(), t->sel);
+	if (err)
+		return err; /* not a live thread of ours: nothing to wait for */
+	return amber_thread_join(t);
+}
+
 int amber_thread_join(struct amber_thread *t)
 {
 	struct amber_cap_info info;

@@ -113,6 +113,7 @@ int dataspace_read(const struct dataspace *ds, uint8_t *dst)
 
 int dataspace_copy(struct dataspace *to, const struct dataspace *from)
 {
+	to->writes++;
 	enum { CHUNK = 1 << 16 };
 	static _Thread_local uint8_t buf[CHUNK];
 	off_t at = 0, size = (off_t)(from->size < to->size ? from->size : to->size);
@@ -143,6 +144,7 @@ int dataspace_copy(struct dataspace *to, const struct dataspace *from)
 
 int dataspace_release_pages(struct dataspace *ds)
 {
+	ds->writes++;
 	if (ds->fd < 0 || !ds->size)
 		return 0;
 	if (fallocate(ds->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)ds->size) < 0)

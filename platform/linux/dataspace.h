@@ -17,6 +17,9 @@ struct dataspace {
 	uint8_t *local;    /* core's shared read-write mapping */
 	uint64_t id;       /* unique for the lifetime of amber-core */
 	char name[32];     /* shows up in /proc/PID/maps as memfd:amber:NAME */
+	uint64_t writes;   /* bumped whenever core writes it itself, not through a
+			    * component's mapping: an incremental checkpoint then
+			    * stores it whole (core/cr_copy.c) */
 };
 
 /* Create a zero-filled dataspace of at least `size` bytes. 0 or -errno. */

@@ -29,9 +29,11 @@
  * process_destroy() no more of its events are delivered.
  */
 #include "platform/linux/process_impl.h"
+#include "platform/linux/uffd_compat.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -70,6 +72,7 @@ enum request_kind {
 	REQ_SHUTDOWN,
 	REQ_FREEZE,
 	REQ_UFFD,
+	REQ_UFFD_ASYNC,
 };
 
 /* Lives on the caller's stack until `done` is posted. */
@@ -140,6 +143,10 @@ void process_unref(struct process *p)
 	}
 	if (p->uffd >= 0)
 		close(p->uffd);
+	if (p->uffd_async >= 0)
+		close(p->uffd_async);
+	if (p->pagemap >= 0)
+		close(p->pagemap);
 	free(p);
 }
 
@@ -278,7 +285,7 @@ static int ctl_spawn(struct request *r)
 		return -ENOMEM;
 	atomic_init(&p->refs, 1);
 	atomic_init(&p->destroyed, 0);
-	p->uffd = -1;
+	p->uffd = p->uffd_async = p->pagemap = -1;
 	snprintf(p->name, sizeof(p->name), "%s", r->name ? r->name : "");
 	p->user = r->user;
 
@@ -387,7 +394,8 @@ static int ctl_run(struct request *r)
 	case REQ_FREEZE:
 		return ctl_freeze(p, r->frozen, r->size);
 	case REQ_UFFD:
-		return p->linked && !p->dying ? spawn_uffd(p) : -ESRCH;
+	case REQ_UFFD_ASYNC:
+		return p->linked && !p->dying ? spawn_uffd(p, r->kind == REQ_UFFD_ASYNC) : -ESRCH;
 	case REQ_SHUTDOWN:
 		while (sys.procs) {
 			struct process *q = sys.procs;
@@ -780,6 +788,40 @@ int process_uffd(struct process *p)
 {
 	struct request r = {.kind = REQ_UFFD, .p = p};
 	return process_call(&r);
+}
+
+int process_uffd_async(struct process *p)
+{
+	struct request r = {.kind = REQ_UFFD_ASYNC, .p = p};
+	return process_call(&r);
+}
+
+int process_scan_written(struct process *p, uint64_t addr, uint64_t size, process_written_fn fn, void *ctx)
+{
+	if (p->pagemap < 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->pid);
+		p->pagemap = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->pagemap < 0)
+			return -errno;
+	}
+	struct page_region v[256];
+	for (uint64_t at = addr; at < addr + size;) {
+		struct pm_scan_arg a = {
+			.size = sizeof(a), .flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, .start = at,
+			.end = addr + size, .vec = (uint64_t)(uintptr_t)v, .vec_len = 256,
+			.category_mask = PAGE_IS_WRITTEN, .return_mask = PAGE_IS_WRITTEN,
+		};
+		long n = ioctl(p->pagemap, PAGEMAP_SCAN, &a);
+		if (n < 0)
+			return -errno;
+		for (long i = 0; i < n; i++)
+			fn(ctx, v[i].start, v[i].end - v[i].start);
+		if (a.walk_end <= at)
+			return -EIO; /* no progress: never loop */
+		at = a.walk_end;
+	}
+	return 0;
 }
 
 int process_thread_resume(struct process *p, pid_t tid)

@@ -158,6 +158,17 @@ int process_thread_resume(struct process *p, pid_t tid);
  * shared memory), and kept until the process is gone. The fd, owned by the
  * process (do not close it), or -errno. */
 int process_uffd(struct process *p);
+/* The same, but its write-protection is asynchronous: a write to a
+ * protected page lifts the protection by itself, in the kernel, and the
+ * page counts as written until process_scan_written protects it again.
+ * -EINVAL where the kernel lacks it (before Linux 6.7). */
+int process_uffd_async(struct process *p);
+/* Protect again, in [addr, addr+size) of its mappings registered with
+ * process_uffd_async, every page written since they were protected, and
+ * tell fn of each run of them (PAGEMAP_SCAN with PM_SCAN_WP_MATCHING:
+ * the same atomic step). 0 or -errno. */
+typedef void (*process_written_fn)(void *ctx, uint64_t addr, uint64_t size);
+int process_scan_written(struct process *p, uint64_t addr, uint64_t size, process_written_fn fn, void *ctx);
 
 /* Stop every thread of the process (a checkpoint's freeze): out[i] gets
  * each live thread and whether it ran before (else core held it: paused,

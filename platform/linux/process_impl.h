@@ -16,6 +16,7 @@
 #define AMBER_PLATFORM_PROCESS_IMPL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -57,6 +58,8 @@ struct process {
 	int dead;              /* the leader is reaped: everything is gone */
 	int ended;             /* `end` holds the first reason recorded */
 	int uffd;              /* core's copy of its userfaultfd (spawn_uffd), or -1 */
+	int uffd_async;        /* the same with asynchronous write-protection, or -1 */
+	int pagemap;           /* its /proc/PID/pagemap (process_scan_written), or -1 */
 	struct process_exit_info end;
 	struct process *next;
 };
@@ -110,6 +113,6 @@ int spawn_check_mapping(const struct process_mapping *m);
 int spawn_map(struct process *p, const struct process_mapping *m);
 int spawn_unmap(struct process *p, uint64_t addr, uint64_t size);
 int spawn_thread(struct process *p, const struct thread_start *start, pid_t *tid);
-int spawn_uffd(struct process *p);
+int spawn_uffd(struct process *p, bool async);
 
 #endif

@@ -24,10 +24,10 @@
  * between its pidfd_getfd and its close.
  */
 #include "platform/linux/process_impl.h"
+#include "platform/linux/uffd_compat.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/userfaultfd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -473,13 +473,14 @@ int spawn_unmap(struct process *p, uint64_t addr, uint64_t size)
 	return rc;
 }
 
-int spawn_uffd(struct process *p)
+int spawn_uffd(struct process *p, bool async)
 {
 	struct thread *t;
 	int was_running, rc;
+	int *have = async ? &p->uffd_async : &p->uffd;
 
-	if (p->uffd >= 0)
-		return p->uffd;
+	if (*have >= 0)
+		return *have;
 	rc = tracee_borrow(p, &t, &was_running);
 	if (rc < 0)
 		return rc;
@@ -502,12 +503,14 @@ int spawn_uffd(struct process *p)
 	if (rc < 0)
 		return rc;
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM };
+	if (async)
+		api.features |= UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED;
 	if (ioctl(mine, UFFDIO_API, &api) < 0) {
 		rc = -errno;
 		close(mine);
 		return rc;
 	}
-	p->uffd = mine;
+	*have = mine;
 	return mine;
 }
 

@@ -54,6 +54,9 @@ void harness_control_name(char *out, size_t len)
 /* Start amber-core on the scenario `path`, or with --restore restore_dir,
  * with its output in a pipe (*fd); components_dir NULL: the default; name
  * NULL: a fresh control name. Returns its pid. */
+/* One more amber-core option for the next run (run_scenario_text_opt). */
+static const char *extra_option;
+
 static pid_t spawn_core(const char *path, const char *restore_dir, const char *components_dir, const char *name,
 			int timeout_s, int *fd)
 {
@@ -71,6 +74,8 @@ static pid_t spawn_core(const char *path, const char *restore_dir, const char *c
 	argv[n++] = tmo;
 	argv[n++] = "--control";
 	argv[n++] = name;
+	if (extra_option)
+		argv[n++] = extra_option;
 	if (components_dir) {
 		argv[n++] = "--components";
 		argv[n++] = components_dir;
@@ -160,6 +165,13 @@ void run_scenario_text_in(struct run *r, const char *xml, const char *components
 void run_scenario_text(struct run *r, const char *xml, int timeout_s)
 {
 	run_scenario_text_in(r, xml, NULL, timeout_s);
+}
+
+void run_scenario_text_opt(struct run *r, const char *xml, const char *option, int timeout_s)
+{
+	extra_option = option;
+	run_scenario_text_in(r, xml, NULL, timeout_s);
+	extra_option = NULL;
 }
 
 void run_free(struct run *r)

@@ -20,6 +20,8 @@ struct run {
 void run_scenario_file(struct run *r, const char *path, int timeout_s);
 /* Write `xml` to a temporary scenario file and run it. */
 void run_scenario_text(struct run *r, const char *xml, int timeout_s);
+/* The same with one more amber-core option ("--strict"). */
+void run_scenario_text_opt(struct run *r, const char *xml, const char *option, int timeout_s);
 /* The same with --components DIR. */
 void run_scenario_text_in(struct run *r, const char *xml, const char *components_dir, int timeout_s);
 /* The same as run_scenario_file (`path` may be absolute), calling

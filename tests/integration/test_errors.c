@@ -99,7 +99,7 @@ static void malformed_scenarios_are_rejected_with_a_line(void **state)
 		  ":2: unknown attribute 'colour'" },
 		{ "<scenario>\n  <component name=\"a\"/>\n  <component name=\"a\"/>\n</scenario>\n",
 		  ":3: duplicate component name 'a'" },
-		{ "<scenario>\n  <component name=\"Bad Name\"/>\n</scenario>\n", ":2: component needs a name" },
+		{ "<scenario>\n  <component name=\"Bad Name\"/>\n</scenario>\n", ":2: component name 'Bad Name': the name has a character other than a-z 0-9 _ - ." },
 		{ "<scenario>\n  <component name=\"a\" caps=\"-4\"/>\n</scenario>\n", ":2: caps must be" },
 		{ "<scenario>\n  <component name=\"a\" binary=\"../etc/passwd\"/>\n</scenario>\n",
 		  ":2: binary '../etc/passwd' must be a plain file name" },

@@ -106,10 +106,26 @@ static void sessions_without_config(void **state)
 	run_free(&r);
 }
 
+/* %f %e %g from a real component: the lines glibc's printf gives. */
+static void floats_in_log_lines(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r, "<scenario>\n  <component name=\"fl\" binary=\"test_float_log\"/>\n</scenario>\n", 20);
+	EXPECT(&r, "[fl] f: 0.333333 2.67   -3.142|0.2     |+2");
+	EXPECT(&r, "[fl] e: 3.333333e-01 6.022E+23   -1.00e-300");
+	EXPECT(&r, "[fl] g: 0.333333 1e-05 1.23457e+08 0.000123 1.00000");
+	EXPECT(&r, "[fl] special: inf -inf -NAN  -0.0");
+	EXPECT(&r, "[fl] big: 179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368");
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(threads_alone),
+		cmocka_unit_test(floats_in_log_lines),
 		cmocka_unit_test(threads_deterministic),
 		cmocka_unit_test(sessions_alone),
 		cmocka_unit_test(sessions_deterministic),

@@ -66,10 +66,31 @@ static void faults_end_to_end(void **state)
 	run_free(&r);
 }
 
+/* A parent sets CPU and RM fault handlers on its children's sessions
+ * before it starts them: faults in their first steps come to it as
+ * signals and the children are held; without handlers one dies
+ * (components/test_monitor checks itself). */
+static void handlers_before_the_child_starts(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r, "<scenario>\n  <component name=\"monitor\" binary=\"test_monitor\" caps=\"128\" ram=\"8M\"/>\n</scenario>\n",
+			  30);
+	EXPECT(&r, "[monitor] ok: CPU SIGH before it started");
+	EXPECT(&r, "[monitor] ok: RM SIGH before it started");
+	EXPECT(&r, "core: monitor -> cpu.fault killed: killed by its parent");
+	EXPECT(&r, "core: monitor -> rm.fault killed: killed by its parent");
+	EXPECT(&r, "core: monitor -> unwatched killed: SIGSEGV at 0x10");
+	EXPECT_SELF_CHECKS(&r, "monitor", 27);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(faults_end_to_end),
+		cmocka_unit_test(handlers_before_the_child_starts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,7 +189,8 @@ static void malformed_configs(void **state)
 		{ "<start name=\"a\"><route>\n<any-service/></route></start>", ":4: <any-service> needs a target" },
 		{ "<start name=\"a\"><route><service name=\"x\"><parent/>\n<parent/></service></route></start>",
 		  ":4: <service> has more than one target" },
-		{ "<start name=\"A b\"/>", ":3: <start> needs a name" },
+		{ "<start name=\"A b\"/>", ":3: <start> name 'A b': the name has a character other than a-z 0-9 _ - ." },
+		{ "<start name=\".a\"/>", ":3: <start> name '.a': the name starts with a dot" },
 		{ "<start name=\"a\" ram=\"lots\"/>", ":3: ram must be a size" },
 		{ "<default-route/>\n<default-route/>", ":4: more than one <default-route>" },
 		{ "<start name=\"a\"><binary name=\"../x\"/></start>", ":3: <binary> needs the name of a file" },
@@ -217,6 +218,80 @@ static void malformed_configs(void **state)
 	run_free(&r);
 }
 
+/* A start that fails fails the run, also a child's (status 1); a child's
+ * non-zero exit or crash fails it only with --strict (status 4). */
+static void exit_status_reports_failures(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r,
+			  "<scenario>\n"
+			  "  <component name=\"init\" caps=\"64\" ram=\"4M\"><config>\n"
+			  "    <start name=\"gone\" caps=\"16\" ram=\"1M\"><binary name=\"no_such_binary\"/></start>\n"
+			  "  </config></component>\n"
+			  "</scenario>\n",
+			  20);
+	EXPECT(&r, "core: init: cannot create child 'gone': no binary 'no_such_binary'");
+	EXPECT(&r, "[init] all children have ended");
+	assert_int_equal(r.status, 1);
+	run_free(&r);
+
+	static const char exits[] = "<scenario>\n"
+				    "  <component name=\"init\" caps=\"64\" ram=\"4M\"><config>\n"
+				    "    <start name=\"three\" caps=\"16\" ram=\"1M\"><binary name=\"test_exit\"/></start>\n"
+				    "  </config></component>\n"
+				    "</scenario>\n";
+	run_scenario_text(&r, exits, 20);
+	EXPECT(&r, "[init] child three exited with code 3");
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	run_scenario_text_opt(&r, exits, "--strict", 20);
+	EXPECT(&r, "[init] child three exited with code 3");
+	EXPECT(&r, "core: init exited with code 0");
+	assert_int_equal(r.status, 4);
+	run_free(&r);
+
+	static const char crash[] = "<scenario>\n"
+				    "  <component name=\"crash\" binary=\"test_crash\"/>\n"
+				    "</scenario>\n";
+	run_scenario_text_opt(&r, crash, "--strict", 20);
+	EXPECT(&r, "core: crash killed:");
+	assert_int_equal(r.status, 4);
+	run_free(&r);
+
+	static const char fine[] = "<scenario>\n"
+				   "  <component name=\"sheep\" binary=\"sheep_counter\"/>\n"
+				   "</scenario>\n";
+	run_scenario_text_opt(&r, fine, "--strict", 20);
+	EXPECT(&r, "core: sheep exited with code 0");
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+/* Genode names have dots: the names reach the children's labels, and a
+ * route to a dotted name works. */
+static void dotted_names(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r,
+			  "<scenario>\n"
+			  "  <component name=\"init\" caps=\"100\" ram=\"8M\"><config>\n"
+			  "    <start name=\"hello.client\" caps=\"16\" ram=\"1M\"><binary name=\"hello_client\"/>\n"
+			  "      <route><service name=\"hello\"><child name=\"hello.server\"/></service>\n"
+			  "        <any-service><parent/></any-service></route></start>\n"
+			  "    <start name=\"hello.server\" caps=\"16\" ram=\"1M\"><binary name=\"hello_server\"/>\n"
+			  "      <route><any-service><parent/></any-service></route></start>\n"
+			  "  </config></component>\n"
+			  "</scenario>\n",
+			  30);
+	EXPECT(&r, "[init] child hello.server announces service 'hello'");
+	EXPECT(&r, "[init -> hello.client] done (0 failures)");
+	EXPECT(&r, "[init] all children have ended");
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +301,8 @@ int main(void)
 		cmocka_unit_test(crashing_child_is_reported),
 		cmocka_unit_test(quotas),
 		cmocka_unit_test(malformed_configs),
+		cmocka_unit_test(exit_status_reports_failures),
+		cmocka_unit_test(dotted_names),
 	};
 	return cmocka_run_group_tests_name("integration: init", tests, NULL, NULL);
 }

@@ -52,11 +52,31 @@ static void upgrade_refused_when_init_is_full(void **state)
 	run_free(&r);
 }
 
+/* A subtree of three generations killed at its root: the RAM each
+ * generation lent to the next comes back to the top as the caps do
+ * (components/test_nest checks its quotas itself, twice over). */
+static void killed_subtree_gives_all_ram_back(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r,
+			  "<scenario>\n  <component name=\"top\" binary=\"test_nest\" caps=\"256\" ram=\"16M\"/>\n</scenario>\n",
+			  30);
+	EXPECT(&r, "[top -> nest.1 -> nest.2 -> nest.3] leaf with 262144 bytes: announced (0)");
+	EXPECT(&r, "core: top -> nest.1 -> nest.2 -> nest.3 killed: its parent ended");
+	EXPECT(&r, "[top] round 2: RAM quota 16777216 of 16777216, caps quota 256 of 256");
+	EXPECT(&r, "core: top: cannot create child 'Bad name': the name has a character other than a-z 0-9 _ - .");
+	EXPECT_SELF_CHECKS(&r, "top", 17);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(transfer_and_upgrade),
 		cmocka_unit_test(upgrade_refused_when_init_is_full),
+		cmocka_unit_test(killed_subtree_gives_all_ram_back),
 	};
 	return cmocka_run_group_tests_name("integration: quota transfer", tests, NULL, NULL);
 }

@@ -105,6 +105,56 @@ static void ram_quota_from_the_scenario(void **state)
 	}
 }
 
+/* LOG lines are assembled per thread (components/test_log_lines): a
+ * thread's writes continue its own line only, two threads' long lines
+ * never mix, and a line over 1024 bytes is printed in pieces of at most
+ * 1024 bytes, cut between two writes (amber_log writes 496 bytes at most:
+ * pieces of 992). */
+static void log_lines_per_thread(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r, "<scenario>\n  <component name=\"lines\" binary=\"test_log_lines\" caps=\"64\" ram=\"2M\"/>\n</scenario>\n",
+			  30);
+	EXPECT(&r, "[lines] abcdef");
+	EXPECT(&r, "[lines] worker line");
+	EXPECT(&r, "[lines] unfinished by main and finished");
+	const char *left = strstr(r.output, "[lines] left unfinished\n");
+	const char *after = strstr(r.output, "[lines] after the unfinished one\n");
+	assert_non_null(left);
+	assert_non_null(after);
+	assert_true(left < after); /* printed when its thread ended, before the join returned */
+	EXPECT(&r, "[lines] lines: done");
+	size_t total[3] = { 0, 0, 0 }, pieces_x = 0;
+	const char *kinds = "ABx";
+	for (const char *p = r.output; (p = strstr(p, "[lines] ")) != NULL;) {
+		p += strlen("[lines] ");
+		size_t len = strcspn(p, "\n");
+		const char *k = strchr(kinds, *p);
+		if (k && len > 0) {
+			size_t same = strspn(p, (char[]){ *p, 0 });
+			if (same != len) {
+				run_dump(&r);
+				fail_msg("a line mixes writes: %.*s", (int)(len < 80 ? len : 80), p);
+			}
+			assert_true(len <= 1024);
+			total[k - kinds] += len;
+			pieces_x += *p == 'x';
+			if (*p == 'x' && len != 992 && len != 2500 - 2 * 992) {
+				run_dump(&r);
+				fail_msg("a piece of the long line of %zu bytes, not cut between two writes", len);
+			}
+		}
+		p += len;
+	}
+	assert_int_equal(total[0], 30000);
+	assert_int_equal(total[1], 30000);
+	assert_int_equal(total[2], 2500);
+	assert_int_equal(pieces_x, 3);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +162,7 @@ int main(void)
 		cmocka_unit_test(dying_component_is_cleaned_up),
 		cmocka_unit_test(first_thread_exits_alone),
 		cmocka_unit_test(ram_quota_from_the_scenario),
+		cmocka_unit_test(log_lines_per_thread),
 	};
 	return cmocka_run_group_tests_name("integration: core sessions", tests, NULL, NULL);
 }

@@ -100,12 +100,26 @@ static void dying_component_is_cleaned_up(void **state)
 	run_free(&r);
 }
 
+/* Timeouts near UINT64_MAX microseconds (Timer one-shot and periodic,
+ * the kernel's IPC receive timeouts) do not fire within 300 ms; ordinary
+ * ones still do (components/test_timeouts checks itself). */
+static void huge_timeouts_do_not_fire(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r, "<scenario>\n  <component name=\"test_timeouts\" caps=\"32\"/>\n</scenario>\n", 30);
+	EXPECT_SELF_CHECKS(&r, "test_timeouts", 42);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(signals_end_to_end),
 		cmocka_unit_test(sheep_counter_counts),
 		cmocka_unit_test(dying_component_is_cleaned_up),
+		cmocka_unit_test(huge_timeouts_do_not_fire),
 	};
 	return cmocka_run_group_tests_name("integration: signals and timer", tests, NULL, NULL);
 }
