@@ -557,7 +557,7 @@ static int write_scenario(const char *path, unsigned mib, bool probe, uint64_t w
 	fprintf(f, "  <component name=\"bench_mem\" ram=\"%uM\" caps=\"64\">\n", mib + 32);
 	fprintf(f, "    <config><mem mib=\"%u\" dirty=\"%u\"/></config>\n  </component>\n", mib, dirty);
 	if (probe) {
-		fprintf(f, "  <component name=\"rpc_pong\" binary=\"rpc_bench_server\"/>\n");
+		fprintf(f, "  <component name=\"rpc_pong\" binary=\"rpc_bench_server\"><provides><service name=\"rpc_pong\"/></provides></component>\n");
 		fprintf(f, "  <component name=\"rpc_probe\" binary=\"bench_rpc_probe\">\n");
 		fprintf(f, "    <config><probe window_cycles=\"%lu\"/></config>\n  </component>\n",
 			(unsigned long)window_cycles);

@@ -160,8 +160,8 @@ amber_ipc_bench unpinned rpc "$RPC_BENCH_SCENARIO" rpc_ping
 # (tracker issue 10): core prints off the kernel lock and drops what is
 # over the flooder's rate, so the pair should barely notice, even though
 # this script reads core's output line by line (a slow reader). Unpinned
-# only: pinned to one CPU it measures CPU shares, which Amber does not
-# give yet. Target: ratio <= 1.5.
+# only: pinned to one CPU it measures CPU shares (the next section).
+# Target: ratio <= 1.5.
 echo "== Amber RPC next to a LOG flood (ratio to the pair alone)"
 amber_ipc_bench unpinned rpc_log_flood "${AMBER_LOG_FLOOD_SCENARIO:-scenarios/rpc_bench_log_flood.xml}" rpc_ping
 awk -v a="${AMBER_NS[rpc_log_flood unpinned]:-}" -v b="${AMBER_NS[rpc unpinned]:-}" 'BEGIN {
@@ -170,6 +170,23 @@ awk -v a="${AMBER_NS[rpc_log_flood unpinned]:-}" -v b="${AMBER_NS[rpc unpinned]:
 	else
 		printf "amber rpc unpinned next to a LOG flood: no figure\n"
 }'
+
+# ---- CPU shares ---------------------------------------------------------------
+# A component with 16 spinning threads next to a victim that computes a
+# fixed amount (tracker issue 10): the victim's time next to it divided by
+# its time alone, with a cgroup per component (core/cpu_share.c) and with
+# AMBER_NO_CGROUP=1 (nice fallback, equal weights: Linux shares per thread).
+victim_ms() {
+	local out
+	out=$(timeout "$AMBER_BENCH_TIMEOUT" "$AMBER_CORE" --no-control "$1" 2>&1 || true)
+	sed -n 's/.*\[test_cpu_victim\] victim: took \([0-9]*\) ms.*/\1/p' <<<"$out" | head -1
+}
+echo "== CPU shares: a victim next to 16 spinning threads (ratio to the victim alone)"
+cpu_alone=$(victim_ms scenarios/cpu_victim.xml)
+cpu_shared=$(victim_ms scenarios/cpu_share.xml)
+cpu_nocg=$(AMBER_NO_CGROUP=1 victim_ms scenarios/cpu_share.xml)
+cpu_ratio() { awk -v a="${1:-}" -v b="${cpu_alone:-}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "null" }'; }
+echo "victim alone ${cpu_alone:-?} ms; next to the spinner: ${cpu_shared:-?} ms with CPU shares (ratio $(cpu_ratio "$cpu_shared")), ${cpu_nocg:-?} ms without (ratio $(cpu_ratio "$cpu_nocg"))"
 
 # ---- checkpoint/restore -------------------------------------------------------
 # amber KIND PLACEMENT / raw floor, as printed above; null if either is missing.
@@ -202,4 +219,5 @@ echo
 	-x "ipc_pinned_ns=${AMBER_NS[ipc pinned]:-null}" -x "rpc_pinned_ns=${AMBER_NS[rpc pinned]:-null}" \
 	-x "ipc_unpinned_ns=${AMBER_NS[ipc unpinned]:-null}" -x "rpc_unpinned_ns=${AMBER_NS[rpc unpinned]:-null}" \
 	-x "raw_floor_pinned_ns=${RAW_FLOOR[pinned]:-null}" -x "raw_floor_unpinned_ns=${RAW_FLOOR[unpinned]:-null}" \
+	-x "cpu_share_ratio=$(cpu_ratio "$cpu_shared")" -x "cpu_no_share_ratio=$(cpu_ratio "$cpu_nocg")" \
 	${CR_BENCH_ARGS:-}

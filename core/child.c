@@ -226,6 +226,14 @@ static int create(struct component *p, struct kcore_request *req)
 		core_report("%s: cannot create child '%s': its binary is not a plain file name", p->name, name);
 		return AMBER_ERR_INVALID_ARG;
 	}
+	/* Optional after the binary: LOG rate and CPU weight (0: default),
+	 * never more than the parent's own. */
+	unsigned opt_at = bin_at + 1 + (unsigned)((strlen(binary) + 7) / 8);
+	uint64_t log_rate = words > opt_at ? req->mr[opt_at] : 0;
+	uint64_t cpu_weight = words > opt_at + 1 ? req->mr[opt_at + 1] : 0;
+	if (log_rate > (p->log_rate ? p->log_rate : LOG_RATE_DEFAULT) ||
+	    cpu_weight > (p->cpu_weight ? p->cpu_weight : CPU_WEIGHT_DEFAULT))
+		return AMBER_ERR_QUOTA;
 	enum amber_kind kind = AMBER_KIND_NONE;
 	if (!kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) || kind != AMBER_KIND_GATE)
 		return AMBER_ERR_INVALID_ARG;
@@ -243,7 +251,10 @@ static int create(struct component *p, struct kcore_request *req)
 	if (caps == 0 || caps > AMBER_CAP_SLOTS || ram == 0 || ram > (16ull << 30))
 		return AMBER_ERR_INVALID_ARG;
 	ram = (ram + AMBER_PAGE_SIZE - 1) & ~(uint64_t)(AMBER_PAGE_SIZE - 1);
-	if (p->nchildren >= AMBER_CHILD_MAX || ram > p->ram_quota - p->ram_used)
+	/* Its caps and what core keeps for it (CORE_CHILD_COST) come out of the
+	 * parent's unused caps. */
+	if (p->nchildren >= AMBER_CHILD_MAX || ram > p->ram_quota - p->ram_used ||
+	    core_quota_take(p, (unsigned)caps + CORE_CHILD_COST))
 		return AMBER_ERR_QUOTA;
 	struct component *c = calloc(1, sizeof(*c));
 	struct core_child *k = calloc(1, sizeof(*k));
@@ -292,6 +303,8 @@ static int create(struct component *p, struct kcore_request *req)
 	p->ram_quota -= ram;
 	c->kernel_quota = (unsigned)caps;
 	c->ram_quota = ram;
+	c->log_rate = (unsigned)log_rate;
+	c->cpu_weight = (unsigned)cpu_weight;
 	c->parent = p;
 	c->parent_gate = req->items[0];
 	c->parent_gate_id = kernel_object_id(kernel_cap_object(core, c->parent_gate, NULL, NULL));

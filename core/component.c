@@ -41,6 +41,7 @@ static int create_kernel_objects(struct component *c)
 	c->factory_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	if ((err = kernel_create_factory(core, c->factory_sel, c->kernel_quota, NULL)))
 		return err;
+	core_quota_attach(c);
 	if (c->parent_gate != AMBER_SEL_INVALID) {
 		/* A child: its parent's gate for it (child.c), not core's parent. */
 		c->parent_sel = c->parent_gate;
@@ -162,6 +163,7 @@ static int start(struct component *c, bool locked, char *err, size_t errlen)
 		release_memory(c);
 		return -1;
 	}
+	cpu_share_join(c, process_pid(c->process));
 	lock(locked);
 	e = kernel_entry_start(c->thread);
 	c->state = COMPONENT_RUNNING;
@@ -231,6 +233,7 @@ void component_cleanup(struct component *c)
 	kernel_unlock();
 	if (p)
 		process_destroy(p);
+	cpu_share_leave(c);
 	release_memory(c);
 }
 
@@ -246,6 +249,7 @@ void component_stop(struct component *c)
 	kernel_unlock();
 	if (p)
 		process_destroy(p);
+	cpu_share_leave(c);
 	/* The memfds stay (core's views, the kernel's UTCB pointers, the
 	 * dataspaces other components may hold); their pages go. */
 	for (unsigned i = 0; i < c->image.nsegments; i++)
@@ -318,6 +322,12 @@ int component_save(struct cr_save *s, struct component *c, AmberImg__Component *
 	m->rm_sigh = c->rm_sigh;
 	m->fault_seq = c->fault_seq;
 	m->exit_sigh = c->exit_sigh;
+	m->has_log_rate = c->log_rate != 0;
+	m->log_rate = c->log_rate;
+	m->has_cpu_weight = c->cpu_weight != 0;
+	m->cpu_weight = c->cpu_weight;
+	for (unsigned i = 0; i < c->nprovides; i++)
+		CR_APPEND(m, provides, cr_strdup(c->provides[i]));
 	return 0;
 }
 
@@ -336,6 +346,19 @@ int component_load(struct cr_load *l)
 	c->fault_seq = m->fault_seq;
 	c->exit_sigh = m->exit_sigh;
 	c->config_version = m->config_version;
+	/* What the scenario or the parent set: the same after a restore, also
+	 * in a fresh system. */
+	c->log_rate = m->has_log_rate && m->log_rate <= LOG_RATE_MAX ? m->log_rate : 0;
+	c->cpu_weight = m->has_cpu_weight && m->cpu_weight <= CPU_WEIGHT_MAX ? m->cpu_weight : 0;
+	if (m->n_provides > CORE_MAX_PROVIDES)
+		return cr_fail(l->err, l->errlen, "%s: %zu provided services, at most %d", c->name, m->n_provides,
+			       CORE_MAX_PROVIDES);
+	c->nprovides = 0;
+	for (size_t i = 0; i < m->n_provides; i++) {
+		if (strlen(m->provides[i]) >= CORE_SERVICE_NAME_MAX)
+			return cr_fail(l->err, l->errlen, "%s: a provided service's name is too long", c->name);
+		snprintf(c->provides[c->nprovides++], CORE_SERVICE_NAME_MAX, "%s", m->provides[i]);
+	}
 	c->rollback |= m->has_rollback && m->rollback; /* a fresh system takes the policy from the image */
 	c->has_config = m->has_config;
 	free(c->config);
@@ -384,7 +407,9 @@ int component_load(struct cr_load *l)
 	c->factory_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	if (cr_force_id(l, m->factory_id, "factory") < 0)
 		return -1;
-	if ((err = kernel_create_factory(core, c->factory_sel, m->factory_quota, NULL)))
+	if ((err = kernel_create_factory(core, c->factory_sel, m->factory_quota, NULL)) == AMBER_OK)
+		core_quota_attach(c);
+	if (err)
 		return cr_fail(l->err, l->errlen, "%s: cannot create its factory (error %d)", c->name, err);
 	if (!m->parent_id) {
 		c->parent_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);

@@ -29,6 +29,11 @@
 #define CORE_MAX_THREADS 256           /* UTCB slots; slot 0 is the first thread */
 #define CORE_MAX_PENDING_SESSIONS 64   /* SESSION calls waiting for an announcement, per
 					* component: one per thread init serves children with */
+#define CORE_CAP_BUDGET (AMBER_CAP_SLOTS - 64u) /* core's space, less what core keeps for itself */
+#define CORE_MAX_PROVIDES 16           /* services a scenario component may provide */
+#define CORE_SERVICE_NAME_MAX 64       /* a service's name, NUL included */
+#define CPU_WEIGHT_DEFAULT 100u        /* a component's CPU share (cpu_share.c) */
+#define CPU_WEIGHT_MAX 10000u
 
 /* A session of one of core's own services: a gate in core's task whose
  * handler gets the session (session.c). */
@@ -91,8 +96,17 @@ struct component {
 	amber_sel_t task_sel, thread_sel, factory_sel, parent_sel, log_sel;
 	struct process *process;
 
-	/* Parent (parent.c): its SESSION calls waiting for an announcement. */
+	/* Parent (parent.c): its SESSION calls waiting for an announcement, and
+	 * the services the scenario lets it announce (<provides>). */
 	unsigned npending_sessions;
+	char provides[CORE_MAX_PROVIDES][CORE_SERVICE_NAME_MAX];
+	unsigned nprovides;
+	bool announce_refused; /* core said so once */
+	bool caps_exhausted;   /* core_quota_take refused: said once */
+
+	/* CPU share (cpu_share.c): its weight, 0: CPU_WEIGHT_DEFAULT. */
+	unsigned cpu_weight;
+	int cpu_group;         /* joined a cgroup of its own: 1; nice only: 0 */
 
 	/* Core's sessions (session.c) and what they made; every object's
 	 * root capability is in core's task, and component_cleanup deletes
@@ -214,6 +228,33 @@ struct component *child_by_cap(struct component *parent, amber_sel_t item);
 void child_ended(struct component *c, const struct process_exit_info *info);
 /* The parent p ends: its children are killed, its child capabilities go. */
 void child_forget(struct component *p);
+
+/* ---- core_quota.c: what core keeps for a component, paid from its caps ---- */
+#define CORE_CHILD_COST 6 /* the child capability and the child's five roots in core */
+/* The slots of core's space (and records) core holds for c now. */
+unsigned core_quota_held(struct component *c);
+/* Can c pay n more? AMBER_OK or QUOTA (quota - factory's used - held). */
+int core_quota_take(struct component *c, unsigned n);
+/* Make c's factory count what core holds for it (after the factory exists). */
+void core_quota_attach(struct component *c);
+/* Each module's part of the count. */
+unsigned signal_held(const struct component *c);    /* 2 per source, 1 per context */
+unsigned rm_managed_held(const struct component *c); /* 2 per managed map */
+unsigned parent_held(const struct component *c);     /* announced names, waiting SESSIONs */
+
+/* ---- cpu_share.c: a CPU share per component ---- */
+/* Find a cgroup CPU controller amber-core may use; report what it uses. */
+void cpu_share_init(void);
+/* Its new process (stopped, one thread) gets c's weight: a cgroup of its
+ * own, or else a nice value its threads inherit. Without the kernel lock
+ * or with it (no waiting on components). */
+void cpu_share_join(struct component *c, pid_t pid);
+/* Its process is gone: remove its cgroup. */
+void cpu_share_leave(struct component *c);
+/* The end of amber-core: remove what is left. */
+void cpu_share_stop(void);
+/* Which mechanism: "cgroup v2", "cgroup v1", "nice". */
+const char *cpu_share_mechanism(void);
 
 /* ---- log.c ---- */
 enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error);

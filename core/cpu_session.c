@@ -161,7 +161,7 @@ static int create_thread(struct core_session *s, struct kcore_request *req)
 	unsigned index = 1;
 	while (index < CORE_MAX_THREADS && c->threads[index])
 		index++;
-	if (index == CORE_MAX_THREADS)
+	if (index == CORE_MAX_THREADS || core_quota_take(c, 1))
 		return AMBER_ERR_QUOTA;
 	struct ktask *core = kernel_core_task();
 	amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);

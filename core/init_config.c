@@ -9,7 +9,8 @@
  *
  *   <config>
  *     <default-route> ROUTE-ENTRIES </default-route>          at most one
- *     <start name="NAME" caps="N" ram="SIZE">                  any number
+ *     <start name="NAME" caps="N" ram="SIZE"                   any number
+ *            log_rate="N" cpu_weight="N">                     both optional
  *       <binary name="FILE"/>                                  optional, default NAME
  *       <config> ANYTHING </config>                            optional: the child's "config"
  *       <route> ROUTE-ENTRIES </route>                         optional
@@ -22,7 +23,10 @@
  *
  * Checked: element and attribute names; start names ([a-z0-9_.-], no leading dot, unique);
  * binaries (plain file names); caps (1..4096) and ram (sizes as in the
- * scenario), defaults 64 and 4M; the sum of the children's caps and ram
+ * scenario), defaults 64 and 4M (each child costs init CORE_CHILD_COST
+ * caps more, what core keeps for it); log_rate and cpu_weight as in the
+ * scenario, and not above init's own (a parent cannot give a child more
+ * than it has; core checks it again at CREATE_CHILD); the sum of the children's caps and ram
  * within init's own quota; every <child name> names a <start> other than
  * the one whose route it is in. In the tree, caps and ram are decimal
  * numbers, every <start> has a <binary>, and a <start>'s <config> node
@@ -165,6 +169,7 @@ struct ctx {
 	/* <child name> references, checked once all <start>s are known */
 	struct { char name[COMPONENT_NAME_MAX]; char from[COMPONENT_NAME_MAX]; long line; } refs[256];
 	unsigned nrefs;
+	unsigned log_rate, cpu_weight; /* init's own: a child's may not be more */
 };
 
 static int fail(struct ctx *x, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -326,9 +331,27 @@ static int start_config(struct ctx *x, xmlNode *cfg, uint32_t start)
 	return rc;
 }
 
+/* A start's log_rate or cpu_weight: 1 .. max, and at most init's own. */
+static int start_number(struct ctx *x, xmlNode *s, uint32_t node, const char *attr, unsigned max, unsigned own)
+{
+	xmlChar *v = xmlGetProp(s, (const xmlChar *)attr);
+	if (!v)
+		return 0;
+	unsigned n = scenario_parse_number((const char *)v, max);
+	xmlFree(v);
+	if (n == 0)
+		return fail(x, xmlGetLineNo(s), "%s must be a number from 1 to %u", attr, max);
+	if (n > own)
+		return fail(x, xmlGetLineNo(s), "%s %u is more than init's own %u", attr, n, own);
+	char num[32];
+	snprintf(num, sizeof(num), "%u", n);
+	add_attr(&x->b, node, attr, num);
+	return 0;
+}
+
 static int parse_start(struct ctx *x, xmlNode *s, uint64_t *caps_sum, uint64_t *ram_sum)
 {
-	static const char *const attrs[] = { "name", "caps", "ram", NULL };
+	static const char *const attrs[] = { "name", "caps", "ram", "log_rate", "cpu_weight", NULL };
 	long line = xmlGetLineNo(s);
 	if (only_attrs(x, s, attrs) < 0)
 		return -1;
@@ -370,6 +393,9 @@ static int parse_start(struct ctx *x, xmlNode *s, uint64_t *caps_sum, uint64_t *
 	add_attr(&x->b, node, "caps", num);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r);
 	add_attr(&x->b, node, "ram", num);
+	if ((rc = start_number(x, s, node, "log_rate", LOG_RATE_MAX, x->log_rate)) < 0 ||
+	    (rc = start_number(x, s, node, "cpu_weight", CPU_WEIGHT_MAX, x->cpu_weight)) < 0)
+		goto out;
 
 	bool has_binary = false, has_config = false, has_route = false;
 	for (xmlNode *n = s->children; n && rc == 0; n = n->next) {
@@ -429,6 +455,8 @@ int init_config_parse(xmlNode *config, const char *path, struct component *c, ch
 	x->path = path;
 	x->err = err;
 	x->errlen = errlen;
+	x->log_rate = c->log_rate ? c->log_rate : LOG_RATE_DEFAULT;
+	x->cpu_weight = c->cpu_weight ? c->cpu_weight : CPU_WEIGHT_DEFAULT;
 	int rc = 0;
 	static const char *const none[] = { NULL };
 	uint64_t caps_sum = 0, ram_sum = 0;
@@ -443,9 +471,12 @@ int init_config_parse(xmlNode *config, const char *path, struct component *c, ch
 			break;
 		if (strcmp((const char *)n->name, "start") == 0) {
 			rc = parse_start(x, n, &caps_sum, &ram_sum);
+			caps_sum += CORE_CHILD_COST; /* what core keeps for it, paid by init */
 			if (rc == 0 && caps_sum > c->kernel_quota)
-				rc = fail(x, xmlGetLineNo(n), "the children need %llu caps, more than init's %u",
-					  (unsigned long long)caps_sum, c->kernel_quota);
+				rc = fail(x, xmlGetLineNo(n),
+					  "the children need %llu caps (with %d each for what core keeps for a child), "
+					  "more than init's %u",
+					  (unsigned long long)caps_sum, CORE_CHILD_COST, c->kernel_quota);
 			if (rc == 0 && ram_sum > c->ram_quota)
 				rc = fail(x, xmlGetLineNo(n), "the children need %llu KiB of RAM, more than init's %llu KiB",
 					  (unsigned long long)(ram_sum >> 10), (unsigned long long)(c->ram_quota >> 10));

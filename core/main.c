@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 	if (!components_dir)
 		components_dir = default_components;
 	rom_init(components_dir);
+	cpu_share_init();
 
 	char err[512];
 	if (scenario && scenario_load(scenario, components_dir, &components, err, sizeof(err)) < 0) {
@@ -344,6 +345,7 @@ int main(int argc, char **argv)
 	process_system_stop();
 	core_timeouts_stop();
 	kernel_entry_system_stop();
+	cpu_share_stop();
 	free_list(components);
 	free_list(core_components_created());
 	xmlCleanupParser();

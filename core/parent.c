@@ -17,6 +17,9 @@
  *
  * The names of core's own services (PD, CPU, RM, ROM, Timer) are answered
  * by core at once with a new session (session.c) and cannot be announced.
+ * Any other name may be announced only by the component the scenario names
+ * as its provider (<provides><service name=.../></provides>, scenario.c):
+ * without that rule, whoever announced a name first got its clients' calls.
  *
  * A session request may carry a second string after the service's name,
  * the session argument: the module's name for ROM. Core's other services
@@ -36,7 +39,7 @@
 #include "core.h"
 #include "cr_state.h"
 
-#define SERVICE_NAME_MAX 64
+#define SERVICE_NAME_MAX CORE_SERVICE_NAME_MAX
 
 struct service {
 	struct service *next;
@@ -157,6 +160,15 @@ static bool serves_it(const struct component *c, amber_sel_t core_sel)
 	return t && kernel_object_kind(t) == AMBER_KIND_THREAD && kernel_thread_task((struct kthread *)t) == c->task;
 }
 
+/* Does the scenario let c announce `name`? */
+static bool provides(const struct component *c, const char *name)
+{
+	for (unsigned i = 0; i < c->nprovides; i++)
+		if (strcmp(c->provides[i], name) == 0)
+			return true;
+	return false;
+}
+
 static int announce(struct component *c, struct kcore_request *req)
 {
 	char name[SERVICE_NAME_MAX];
@@ -167,10 +179,22 @@ static int announce(struct component *c, struct kcore_request *req)
 	if (req->nitems != 1 || !kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) ||
 	    kind != AMBER_KIND_GATE)
 		return AMBER_ERR_INVALID_ARG;
-	if (name[0] == '\0' || core_service_name(name) || service_find(name))
+	if (name[0] == '\0' || core_service_name(name))
+		return AMBER_ERR_INVALID_ARG;
+	if (!provides(c, name)) {
+		/* Said once per component: a hostile one must not flood core's output. */
+		if (!c->announce_refused)
+			core_report("%s may not announce service '%s': the scenario does not name it its provider "
+				    "(<provides>)", c->name, name);
+		c->announce_refused = true;
+		return AMBER_ERR_RIGHTS;
+	}
+	if (service_find(name))
 		return AMBER_ERR_INVALID_ARG;
 	if (!serves_it(c, req->items[0]))
 		return AMBER_ERR_RIGHTS;
+	if (core_quota_take(c, 1)) /* core's copy of the gate */
+		return AMBER_ERR_QUOTA;
 	struct service *s = calloc(1, sizeof(*s));
 	if (!s)
 		return AMBER_ERR_QUOTA;
@@ -217,8 +241,9 @@ static enum kcore_result session(struct component *c, struct kcore_request *req,
 		session_reply(s, &req->reply_tag, req->reply_mr);
 		return KCORE_REPLY;
 	}
-	struct pending_session *p =
-		c->npending_sessions < CORE_MAX_PENDING_SESSIONS ? calloc(1, sizeof(*p)) : NULL;
+	struct pending_session *p = c->npending_sessions < CORE_MAX_PENDING_SESSIONS && !core_quota_take(c, 1)
+					    ? calloc(1, sizeof(*p))
+					    : NULL;
 	if (!p) {
 		*error = AMBER_ERR_QUOTA;
 		return KCORE_REPLY;
@@ -272,6 +297,14 @@ enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error
 	}
 	service_drop_items(req);
 	return KCORE_REPLY;
+}
+
+unsigned parent_held(const struct component *c)
+{
+	unsigned n = c->npending_sessions;
+	for (const struct service *s = services; s; s = s->next)
+		n += s->server == c;
+	return n;
 }
 
 void parent_forget(struct component *c)

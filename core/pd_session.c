@@ -38,7 +38,8 @@ static int alloc_ram(struct core_session *s, struct kcore_request *req)
 	if (size > c->ram_quota)
 		return AMBER_ERR_QUOTA;
 	uint64_t rounded = (size + AMBER_PAGE_SIZE - 1) & ~(uint64_t)(AMBER_PAGE_SIZE - 1);
-	if (rounded > c->ram_quota - c->ram_used || c->ndataspaces >= AMBER_PD_MAX_DATASPACES)
+	if (rounded > c->ram_quota - c->ram_used || c->ndataspaces >= AMBER_PD_MAX_DATASPACES ||
+	    core_quota_take(c, 1))
 		return AMBER_ERR_QUOTA;
 	struct core_ds *ds;
 	int err = core_ds_alloc(c, rounded, &ds);
@@ -78,7 +79,7 @@ static int alloc_rpc_cap(struct core_session *s, struct kcore_request *req)
 		return AMBER_ERR_INVALID_ARG;
 	if (!(rights & AMBER_RIGHT_CONTROL))
 		return AMBER_ERR_RIGHTS;
-	if (c->nrpc_caps >= AMBER_PD_MAX_RPC_CAPS)
+	if (c->nrpc_caps >= AMBER_PD_MAX_RPC_CAPS || core_quota_take(c, 1))
 		return AMBER_ERR_QUOTA;
 	struct ktask *core = kernel_core_task();
 	amber_sel_t sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
@@ -134,7 +135,7 @@ static void caps_info(const struct component *c, uint64_t *quota, uint64_t *used
 	if (c->state == COMPONENT_RUNNING && !c->ending &&
 	    kernel_factory_info(kernel_core_task(), c->factory_sel, &q, &u) == AMBER_OK) {
 		*quota = q;
-		*used = u;
+		*used = (uint64_t)u + core_quota_held((struct component *)c); /* what core keeps counts too */
 	} else {
 		*quota = c->state == COMPONENT_NEW ? c->kernel_quota : 0;
 		*used = 0;
@@ -174,7 +175,7 @@ static int transfer_quota(struct component *src, struct kcore_request *req)
 	if (ram > src->ram_quota - src->ram_used)
 		return AMBER_ERR_QUOTA;
 	if (caps) {
-		if (src->state != COMPONENT_RUNNING ||
+		if (src->state != COMPONENT_RUNNING || core_quota_take(src, (unsigned)caps) != AMBER_OK ||
 		    kernel_factory_adjust(core, src->factory_sel, -(int64_t)caps) != AMBER_OK)
 			return AMBER_ERR_QUOTA; /* not that much unused */
 		int err = AMBER_OK;

@@ -546,6 +546,7 @@ static int load_process(struct cr_load *l)
 		c->process = NULL;
 		return cr_fail(l->err, l->errlen, "%s: cannot spawn its process: %s", c->name, strerror(-e));
 	}
+	cpu_share_join(c, process_pid(c->process));
 	return cpu_load_process(l) < 0 || rm_load_process(l) < 0 ? -1 : 0;
 }
 

@@ -402,7 +402,7 @@ static int create_managed(struct core_session *s, struct kcore_request *req)
 	unsigned n = 0;
 	for (struct rm_managed *o = managed_all; o; o = o->next)
 		n += o->c == s->c;
-	if (n >= AMBER_RM_MAX_MANAGED)
+	if (n >= AMBER_RM_MAX_MANAGED || core_quota_take(s->c, 2))
 		return AMBER_ERR_QUOTA;
 	struct ktask *core = kernel_core_task();
 	struct rm_managed *m = calloc(1, sizeof(*m));
@@ -464,6 +464,14 @@ static void managed_free_where(const struct component *c, const struct core_sess
 		else
 			pp = &(*pp)->next;
 	}
+}
+
+unsigned rm_managed_held(const struct component *c)
+{
+	unsigned n = 0;
+	for (struct rm_managed *o = managed_all; o; o = o->next)
+		n += 2 * (o->c == c);
+	return n;
 }
 
 enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)

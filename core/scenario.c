@@ -11,8 +11,19 @@
  * PD sessions may allocate, in bytes or with a K, M or G suffix (default
  * 4M, at most 16G, rounded up to whole pages); log_rate: LOG lines per
  * second it may print before core holds it back (default LOG_RATE_DEFAULT,
- * 1 to LOG_RATE_MAX; log.c).
+ * 1 to LOG_RATE_MAX; log.c); cpu_weight: its CPU share relative to the
+ * others' (default CPU_WEIGHT_DEFAULT, 1 to CPU_WEIGHT_MAX; cpu_share.c).
  * Anything else is an error that names the line.
+ *
+ * A <component> may name the services it provides, as in Genode's init:
+ *
+ *     <component name="hello_server">
+ *       <provides> <service name="hello"/> </provides>
+ *     </component>
+ *
+ * Only a component that provides a name may announce it (parent.c), so no
+ * component can take a service's name before its real server announces
+ * it; each name may be provided by one component of the scenario.
  *
  * A <component> may hold one <config> node (no attributes): its children,
  * serialized as XML (xmlNodeDump) with leading and trailing white space
@@ -108,6 +119,13 @@ unsigned scenario_parse_caps(const char *s)
 	return (unsigned)v;
 }
 
+unsigned scenario_parse_number(const char *s, unsigned max)
+{
+	char *end;
+	unsigned long v = s[0] >= '0' && s[0] <= '9' ? strtoul(s, &end, 10) : 0;
+	return v == 0 || *end || v > max ? 0 : (unsigned)v;
+}
+
 static void free_list(struct component *c)
 {
 	while (c) {
@@ -178,7 +196,45 @@ static long content_line(xmlNode *n, long floor)
 	return line < floor ? floor : line;
 }
 
-/* The children of <component>: at most one <config>, comments, white space. */
+/* <provides>: <service name="..."/> nodes, each a name the component may
+ * announce. */
+static int parse_provides(xmlNode *node, const char *path, struct component *c, char *err, size_t errlen)
+{
+	if (node->properties)
+		return fail(err, errlen, path, xmlGetLineNo(node), "unknown attribute '%s' of <provides>",
+			    (const char *)node->properties->name);
+	for (xmlNode *n = node->children; n; n = n->next) {
+		if (n->type == XML_COMMENT_NODE || (n->type == XML_TEXT_NODE && xmlIsBlankNode(n)))
+			continue;
+		long line = xmlGetLineNo(n);
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "service") != 0)
+			return fail(err, errlen, path, line, "<provides> holds only <service name=\"...\"/>");
+		for (xmlAttr *a = n->properties; a; a = a->next)
+			if (strcmp((const char *)a->name, "name") != 0)
+				return fail(err, errlen, path, line, "unknown attribute '%s' of <service>", (const char *)a->name);
+		xmlChar *name = xmlGetProp(n, (const xmlChar *)"name");
+		int rc = 0;
+		if (!name || !name[0] || strlen((const char *)name) >= CORE_SERVICE_NAME_MAX)
+			rc = fail(err, errlen, path, line, "a provided service needs a name of 1 to %d characters",
+				  CORE_SERVICE_NAME_MAX - 1);
+		else if (core_service_name((const char *)name))
+			rc = fail(err, errlen, path, line, "'%s' is one of core's services", (const char *)name);
+		else if (c->nprovides >= CORE_MAX_PROVIDES)
+			rc = fail(err, errlen, path, line, "more than %d provided services", CORE_MAX_PROVIDES);
+		for (unsigned i = 0; rc == 0 && i < c->nprovides; i++)
+			if (strcmp(c->provides[i], (const char *)name) == 0)
+				rc = fail(err, errlen, path, line, "service '%s' provided twice", (const char *)name);
+		if (rc == 0)
+			snprintf(c->provides[c->nprovides++], CORE_SERVICE_NAME_MAX, "%s", (const char *)name);
+		xmlFree(name);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The children of <component>: at most one <config>, <provides>, comments,
+ * white space. */
 static int parse_children(xmlNode *node, const char *path, struct component *c, bool is_init, char *err,
 			  size_t errlen)
 {
@@ -188,6 +244,11 @@ static int parse_children(xmlNode *node, const char *path, struct component *c, 
 		if (n->type != XML_ELEMENT_NODE)
 			return fail(err, errlen, path, content_line(n, xmlGetLineNo(node)),
 				    "unexpected content in <component>");
+		if (strcmp((const char *)n->name, "provides") == 0) {
+			if (parse_provides(n, path, c, err, errlen) < 0)
+				return -1;
+			continue;
+		}
 		if (strcmp((const char *)n->name, "config") != 0)
 			return fail(err, errlen, path, xmlGetLineNo(n), "unexpected element '%s' in <component>",
 				    (const char *)n->name);
@@ -213,7 +274,7 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	for (xmlAttr *a = node->properties; a; a = a->next) {
 		const char *an = (const char *)a->name;
 		if (strcmp(an, "name") && strcmp(an, "binary") && strcmp(an, "caps") && strcmp(an, "ram") &&
-		    strcmp(an, "log_rate"))
+		    strcmp(an, "log_rate") && strcmp(an, "cpu_weight"))
 			return fail(err, errlen, path, line, "unknown attribute '%s'", an);
 	}
 	xmlChar *name = xmlGetProp(node, (const xmlChar *)"name");
@@ -221,6 +282,7 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 	xmlChar *caps = xmlGetProp(node, (const xmlChar *)"caps");
 	xmlChar *ram = xmlGetProp(node, (const xmlChar *)"ram");
 	xmlChar *log_rate = xmlGetProp(node, (const xmlChar *)"log_rate");
+	xmlChar *cpu_weight = xmlGetProp(node, (const xmlChar *)"cpu_weight");
 	int rc = 0;
 	if (!name || !scenario_valid_name((const char *)name)) {
 		rc = fail(err, errlen, path, line, "component name '%s': %s", name ? (const char *)name : "",
@@ -255,16 +317,14 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 			goto out;
 		}
 	}
-	if (log_rate) {
-		char *end;
-		const char *v = (const char *)log_rate;
-		unsigned long r = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
-		if (r == 0 || *end || r > LOG_RATE_MAX) {
-			rc = fail(err, errlen, path, line, "log_rate must be a number of lines per second from 1 to %u",
-				  LOG_RATE_MAX);
-			goto out;
-		}
-		c->log_rate = (unsigned)r;
+	if (log_rate && (c->log_rate = scenario_parse_number((const char *)log_rate, LOG_RATE_MAX)) == 0) {
+		rc = fail(err, errlen, path, line, "log_rate must be a number of lines per second from 1 to %u",
+			  LOG_RATE_MAX);
+		goto out;
+	}
+	if (cpu_weight && (c->cpu_weight = scenario_parse_number((const char *)cpu_weight, CPU_WEIGHT_MAX)) == 0) {
+		rc = fail(err, errlen, path, line, "cpu_weight must be a number from 1 to %u", CPU_WEIGHT_MAX);
+		goto out;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", (const char *)name);
 	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", dir, bin) >= sizeof(c->binary))
@@ -277,6 +337,7 @@ out:
 	xmlFree(caps);
 	xmlFree(ram);
 	xmlFree(log_rate);
+	xmlFree(cpu_weight);
 	return rc;
 }
 
@@ -355,12 +416,33 @@ int scenario_load(const char *path, const char *components_dir, struct component
 			rc = -1;
 			goto out;
 		}
+		for (struct component *o = head; o && rc == 0; o = o->next)
+			for (unsigned i = 0; i < o->nprovides && rc == 0; i++)
+				for (unsigned j = 0; j < c->nprovides && rc == 0; j++)
+					if (strcmp(o->provides[i], c->provides[j]) == 0)
+						rc = fail(err, errlen, path, xmlGetLineNo(n),
+							  "service '%s' is provided by '%s' already", c->provides[j], o->name);
+		if (rc < 0) {
+			free(c->config);
+			free(c);
+			goto out;
+		}
 		*tail = c;
 		tail = &c->next;
 		count++;
 	}
 	if (count == 0)
 		rc = fail(err, errlen, path, xmlGetLineNo(root), "the scenario has no components");
+	/* Everything core keeps for a component is paid from its caps, plus its
+	 * five roots (task, thread, factory, parent, LOG): the caps together
+	 * are what core's capability space must hold. */
+	uint64_t need = 0;
+	for (struct component *c = head; c; c = c->next)
+		need += c->kernel_quota + 5;
+	if (rc == 0 && need > CORE_CAP_BUDGET)
+		rc = fail(err, errlen, path, xmlGetLineNo(root),
+			  "the components' caps together need %llu slots of core's capability space, which has %u",
+			  (unsigned long long)need, CORE_CAP_BUDGET);
 out:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);

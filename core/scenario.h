@@ -24,6 +24,8 @@ bool scenario_valid_name(const char *s);
 const char *scenario_name_problem(const char *s);
 uint64_t scenario_parse_size(const char *s);
 unsigned scenario_parse_caps(const char *s);
+/* A decimal number from 1 to max; 0 if malformed or out of range. */
+unsigned scenario_parse_number(const char *s, unsigned max);
 
 /* init_config.c: check init's <config> node and make c's "config" module
  * the compact tree (amber/config_tree.h). 0, or -1 with "FILE:LINE: reason". */

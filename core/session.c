@@ -89,7 +89,8 @@ int core_session_open_arg(struct component *c, const char *name, const char *arg
 		i++;
 	if (i == NSERVICES)
 		return AMBER_ERR_INVALID_ARG;
-	if (c->ending || c->nsessions >= CORE_MAX_SESSIONS)
+	if (c->ending || c->nsessions >= CORE_MAX_SESSIONS ||
+	    core_quota_take(c, core_services[i].kind == CORE_SERVICE_ROM ? 2 : 1))
 		return AMBER_ERR_QUOTA;
 	/* The state first: it may take slots of core's task itself. */
 	void *data;

@@ -218,6 +218,11 @@ static unsigned count_contexts(const struct component *c)
 	return n;
 }
 
+unsigned signal_held(const struct component *c)
+{
+	return 2 * count_sources(c) + count_contexts(c);
+}
+
 int signal_alloc_source(struct core_session *session, struct kcore_request *req)
 {
 	struct component *c = session->c;
@@ -232,7 +237,7 @@ int signal_alloc_source(struct core_session *session, struct kcore_request *req)
 		return AMBER_ERR_INVALID_ARG;
 	if (!(rights & AMBER_RIGHT_CONTROL))
 		return AMBER_ERR_RIGHTS;
-	if (count_sources(c) >= AMBER_PD_MAX_SIGNAL_SOURCES)
+	if (count_sources(c) >= AMBER_PD_MAX_SIGNAL_SOURCES || core_quota_take(c, 2))
 		return AMBER_ERR_QUOTA;
 	struct signal_source *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -311,7 +316,7 @@ int signal_alloc_context(struct core_session *session, struct kcore_request *req
 	service_drop_items(req);
 	if (!s || s->c != c)
 		return AMBER_ERR_INVALID_ARG;
-	if (count_contexts(c) >= AMBER_PD_MAX_SIGNAL_CONTEXTS)
+	if (count_contexts(c) >= AMBER_PD_MAX_SIGNAL_CONTEXTS || core_quota_take(c, 1))
 		return AMBER_ERR_QUOTA;
 	struct ktask *core = kernel_core_task();
 	struct signal_context *x = calloc(1, sizeof(*x));

@@ -34,7 +34,7 @@ int factory_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in
 		return AMBER_ERR_INVALID_ARG;
 	if (!cap_slot_free(task, dst))
 		return AMBER_ERR_SLOT_BUSY;
-	if (f->used >= f->quota)
+	if ((uint64_t)f->used + (f->held ? f->held(f->held_ctx) : 0) >= f->quota)
 		return AMBER_ERR_QUOTA;
 
 	if (in->mr[0] == AMBER_FACTORY_CREATE_IRQ) {
@@ -109,6 +109,16 @@ int kernel_factory_info(struct ktask *space, amber_sel_t sel, uint32_t *quota, u
 	const struct kfactory *f = (const struct kfactory *)c->obj;
 	*quota = f->quota;
 	*used = f->used;
+	return AMBER_OK;
+}
+
+int kernel_factory_set_held(struct ktask *space, amber_sel_t sel, unsigned (*held)(void *ctx), void *ctx)
+{
+	struct kcap *c = cap_lookup(space, sel);
+	if (!c || c->obj->kind != AMBER_KIND_FACTORY)
+		return AMBER_ERR_INVALID_ARG;
+	((struct kfactory *)c->obj)->held = held;
+	((struct kfactory *)c->obj)->held_ctx = ctx;
 	return AMBER_OK;
 }
 

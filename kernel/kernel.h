@@ -112,6 +112,9 @@ int kernel_create_factory(struct ktask *space, amber_sel_t sel, uint32_t quota, 
 int kernel_factory_adjust(struct ktask *space, amber_sel_t sel, int64_t delta);
 /* The factory's quota and how much of it live objects use (PD QUOTA). */
 int kernel_factory_info(struct ktask *space, amber_sel_t sel, uint32_t *quota, uint32_t *used);
+/* Core charges what it keeps for the factory's component to the same
+ * quota: `held(ctx)` is counted as used when the factory creates. */
+int kernel_factory_set_held(struct ktask *space, amber_sel_t sel, unsigned (*held)(void *ctx), void *ctx);
 /* The context of the core gate in slot `sel` of `space` if `handler` serves
  * it, else NULL: how core recognises its own session objects passed to it. */
 void *kernel_core_gate_ctx(struct ktask *space, amber_sel_t sel, kernel_core_handler handler);

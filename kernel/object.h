@@ -116,6 +116,8 @@ struct kfactory {
 	struct kobj obj;
 	uint32_t quota;           /* objects it may still create */
 	uint32_t used;            /* objects it created that are alive */
+	unsigned (*held)(void *ctx); /* what core holds on the same quota (or NULL) */
+	void *held_ctx;
 };
 
 /* ---- object.c ---- */

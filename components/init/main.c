@@ -31,9 +31,11 @@
  * INVALID_ARG (core says so). A child's UPGRADE (more RAM and caps) is
  * answered from init's own spare quota: init transfers it to the child (PD
  * TRANSFER_QUOTA) and answers QUOTA when it has not that much free; there
- * is no per-child limit. A child's EXIT ends it with its code. Init logs how
- * each child ended ("child X exited with code N", "child X crashed: ..."),
- * keeps the others running, and exits with 0 once all have ended.
+ * is no per-child limit. Each child may announce at most as many services
+ * as its caps quota, and at most MAX_CHILD_SERVICES: the table has room for
+ * every child's, so one child cannot fill it for the others. A child's
+ * EXIT ends it with its code. Init logs how each child ended ("child X
+ * exited with code N", "child X crashed: ..."), keeps the others running, and exits with 0 once all have ended.
  */
 #include <amber/cap_alloc.h>
 #include <amber/child.h>
@@ -54,7 +56,8 @@
 
 #define MAX_CHILDREN 64
 #define MAX_GIVEN 32 /* sessions from the parent side recorded per child */
-#define MAX_SERVICES 128
+#define MAX_CHILD_SERVICES 16 /* names one child may announce (and not above its caps) */
+#define MAX_SERVICES (MAX_CHILDREN * MAX_CHILD_SERVICES)
 #define NAME_MAX 64
 #define GATE_LABEL 0x696e6974000000ull /* "init" + child index */
 #define DONE_LABEL 0x646f6e65u
@@ -67,6 +70,8 @@ struct child {
 	struct amber_signal_context exit_ctx;
 	volatile int alive;       /* created and not yet reported ended */
 	volatile int ended;       /* ended, or could not be created or started */
+	unsigned nservices;       /* names it announced: at most its limit */
+	unsigned max_services;    /* min(MAX_CHILD_SERVICES, its caps) */
 	amber_sel_t given[MAX_GIVEN]; /* sessions passed on from the parent side */
 	int given_core[MAX_GIVEN];    /* ... of core's services (closable) */
 	unsigned ngiven;
@@ -118,6 +123,7 @@ static void child_exited(void *arg, uint32_t count)
 	for (unsigned i = 0; i < MAX_SERVICES; i++)
 		if (services[i].used && services[i].server == ch)
 			services[i].used = 0; /* its gate is revoked anyway */
+	ch->nservices = 0;
 	unsigned left = --live;
 	amber_lock_release(&lock);
 	wake_waiters();
@@ -260,12 +266,15 @@ static int announce(struct child *ch, const char *name, amber_sel_t gate)
 	for (unsigned i = 0; i < MAX_SERVICES; i++)
 		if (services[i].used && services[i].server == ch && strcmp(services[i].name, name) == 0)
 			err = AMBER_ERR_INVALID_ARG;
-	for (unsigned i = 0; i < MAX_SERVICES && err == AMBER_ERR_QUOTA; i++) {
+	/* Its own limit: the table has room for every child's, so no child
+	 * can take the entries another server needs. */
+	for (unsigned i = 0; i < MAX_SERVICES && err == AMBER_ERR_QUOTA && ch->nservices < ch->max_services; i++) {
 		if (!services[i].used) {
 			services[i].used = 1;
 			services[i].server = ch;
 			amber_strlcpy(services[i].name, name, sizeof services[i].name);
 			services[i].gate = gate;
+			ch->nservices++;
 			err = AMBER_OK;
 		}
 	}
@@ -375,6 +384,12 @@ static int start_child(struct child *ch, amber_sel_t pd)
 		return err;
 	}
 	ch->irq = irq;
+	ch->max_services = a.caps < MAX_CHILD_SERVICES ? (unsigned)a.caps : MAX_CHILD_SERVICES;
+	uint64_t v;
+	if (amber_config_attr(&cfg, ch->start, "log_rate") && amber_config_attr_u64(&cfg, ch->start, "log_rate", &v) == AMBER_OK)
+		a.log_rate = (uint32_t)v;
+	if (amber_config_attr(&cfg, ch->start, "cpu_weight") && amber_config_attr_u64(&cfg, ch->start, "cpu_weight", &v) == AMBER_OK)
+		a.cpu_weight = (uint32_t)v;
 	a.parent_gate = ch->gate;
 	a.exit_sigh = ch->exit_ctx.sel;
 	if ((err = amber_pd_create_child(pd, &a, ch->cap))) {

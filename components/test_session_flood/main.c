@@ -1,6 +1,7 @@
 /*
  * test_session_flood: session requests that nobody waits for (tracker
- * issue 10, "Core crashes"). Runs with caps="1" ram="64K" and still used to
+ * issue 10, "Core crashes"). Runs with ram="64K" (and caps="300", which
+ * pay for its threads and waiting requests in core) and still used to
  * grow amber-core without bound: every SESSION request for a name nobody
  * announces left a record in core, also when it was sent with SEND, which
  * takes no reply.

@@ -75,6 +75,7 @@ struct amber_child_args {
 	amber_sel_t parent_gate, exit_sigh;
 	amber_sel_t config_ds; /* AMBER_SEL_INVALID: no config */
 	uint64_t config_offset, config_len;
+	uint32_t log_rate, cpu_weight; /* 0: the default; at most the parent's own */
 };
 /* The child capability lands in `dst`. */
 int amber_pd_create_child(amber_sel_t pd, const struct amber_child_args *a, amber_sel_t dst);

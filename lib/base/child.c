@@ -10,7 +10,7 @@ int amber_pd_create_child(amber_sel_t pd, const struct amber_child_args *a, ambe
 {
 	struct amber_utcb *u = amber_utcb();
 	size_t nlen = strlen(a->name), blen = strlen(a->binary);
-	if (6u + amber_string_words(nlen) + amber_string_words(blen) + 3u > AMBER_MR_COUNT)
+	if (8u + amber_string_words(nlen) + amber_string_words(blen) + 3u > AMBER_MR_COUNT)
 		return AMBER_ERR_INVALID_ARG;
 	u->mr[0] = AMBER_PD_CREATE_CHILD;
 	u->mr[1] = a->caps;
@@ -19,6 +19,8 @@ int amber_pd_create_child(amber_sel_t pd, const struct amber_child_args *a, ambe
 	u->mr[4] = a->config_ds != AMBER_SEL_INVALID ? a->config_len : 0;
 	unsigned words = amber_mr_put_string(u, 5, a->name, nlen);
 	words = amber_mr_put_string(u, words, a->binary, blen);
+	u->mr[words++] = a->log_rate;
+	u->mr[words++] = a->cpu_weight;
 	unsigned items = 0;
 	u->mr[words + items++] = amber_map_item(a->parent_gate, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
 	u->mr[words + items++] = amber_map_item(a->exit_sigh, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);

@@ -169,6 +169,6 @@ void cli_run_dump(const struct cli_run *r);
 
 /* The demo pair: finishing proves amber-core and the other components
  * were not disturbed by whatever else a scenario did. */
-#define HELLO_PAIR "  <component name=\"hello_server\" caps=\"16\"/>\n  <component name=\"hello_client\" caps=\"16\"/>\n"
+#define HELLO_PAIR "  <component name=\"hello_server\" caps=\"16\"><provides><service name=\"hello\"/></provides></component>\n  <component name=\"hello_client\" caps=\"16\"/>\n"
 
 #endif

@@ -38,7 +38,7 @@ static void close_under_init(void **state)
 	struct run r;
 	run_scenario_text(&r,
 			  "<scenario>\n"
-			  "  <component name=\"init\" caps=\"100\" ram=\"8M\">\n"
+			  "  <component name=\"init\" caps=\"160\" ram=\"8M\">\n"
 			  "    <config>\n"
 			  "      <default-route>\n"
 			  "        <service name=\"hello\"><child name=\"hello_server\"/></service>\n"

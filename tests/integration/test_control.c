@@ -33,7 +33,7 @@
  * second top-level component next to it. */
 static const char tree_xml[] =
 	"<scenario>\n"
-	"  <component name=\"init\" caps=\"100\" ram=\"8M\">\n"
+	"  <component name=\"init\" caps=\"200\" ram=\"8M\">\n"
 	"    <config>\n"
 	"      <default-route><any-service><parent/></any-service></default-route>\n"
 	"      <start name=\"idle_a\" caps=\"16\" ram=\"1M\"><binary name=\"test_idle\"/></start>\n"

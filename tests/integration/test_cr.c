@@ -656,9 +656,9 @@ static void dotted_child_names(void **state)
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("<scenario>\n"
-	      "  <component name=\"init\" caps=\"64\" ram=\"4M\"><config>\n"
+	      "  <component name=\"init\" caps=\"200\" ram=\"4M\"><config>\n"
 	      "    <default-route><any-service><parent/></any-service></default-route>\n"
-	      "    <start name=\"idle.a\" caps=\"16\" ram=\"1M\"><binary name=\"cr_idle\"/></start>\n"
+	      "    <start name=\"idle.a\" caps=\"48\" ram=\"1M\"><binary name=\"cr_idle\"/></start>\n"
 	      "  </config></component>\n"
 	      "</scenario>\n",
 	      f);

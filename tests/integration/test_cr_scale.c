@@ -127,9 +127,10 @@ static void components(void **state)
 		fprintf(f,
 			"<scenario>\n  <component name=\"init\" caps=\"%u\" ram=\"%uM\">\n    <config>\n"
 			"      <default-route><any-service><parent/></any-service></default-route>\n",
-			24 * n + 128, 2 * n + 16); /* the children's quotas and init's own per child */
+			64 * n + 256, 2 * n + 16); /* the children's quotas and init's own per child */
 		for (unsigned i = 0; i < n; i++)
-			fprintf(f, "      <start name=\"idle_%u\" caps=\"16\" ram=\"1M\"><binary name=\"cr_idle\"/></start>\n",
+			/* caps: what core keeps for it is paid from them too (cr_idle.xml) */
+			fprintf(f, "      <start name=\"idle_%u\" caps=\"48\" ram=\"1M\"><binary name=\"cr_idle\"/></start>\n",
 				i);
 		fprintf(f, "    </config>\n  </component>\n</scenario>\n");
 		fclose(f);
@@ -162,7 +163,7 @@ static void capabilities(void **state)
 		snprintf(xml, sizeof(xml),
 			 "<scenario>\n  <component name=\"cr_caps\" caps=\"%u\">\n"
 			 "    <config><caps count=\"%u\"/></config>\n  </component>\n</scenario>\n",
-			 n + 16, n);
+			 n + 16, n); /* 4016 at most: the caps of all components must fit in core's 4032 slots */
 		write_scenario(xml);
 		snprintf(ready, sizeof(ready), "cr_caps: holding %u capabilities", n);
 		static struct live_core lc;

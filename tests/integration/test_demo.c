@@ -93,7 +93,7 @@ static void client_before_server(void **state)
 	run_scenario_text(&r,
 			  "<scenario>\n"
 			  "  <component name=\"hello_client\"/>\n"
-			  "  <component name=\"hello_server\"/>\n"
+			  "  <component name=\"hello_server\"><provides><service name=\"hello\"/></provides></component>\n"
 			  "</scenario>\n",
 			  30);
 	EXPECT(&r, "[hello_client] done (0 failures)");

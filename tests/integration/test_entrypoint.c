@@ -57,7 +57,7 @@ static void framework_components_side_by_side(void **state)
 			  "<scenario>\n"
 			  "  <component name=\"test_entrypoint\"/>\n"
 			  "  <component name=\"sheep_counter\"/>\n"
-			  "  <component name=\"hello_server\" caps=\"16\"/>\n"
+			  "  <component name=\"hello_server\" caps=\"16\"><provides><service name=\"hello\"/></provides></component>\n"
 			  "  <component name=\"hello_client\" caps=\"16\"/>\n"
 			  "</scenario>\n",
 			  60);

@@ -23,7 +23,7 @@ static void bad_capabilities_and_messages(void **state)
 {
 	(void)state;
 	struct run r;
-	run_scenario_text(&r, "<scenario>\n  <component name=\"test_badcaps\" caps=\"8\"/>\n</scenario>\n", 30);
+	run_scenario_text(&r, "<scenario>\n  <component name=\"test_badcaps\" caps=\"8\"><provides><service name=\"own\"/></provides></component>\n</scenario>\n", 30);
 	EXPECT_SELF_CHECKS(&r, "test_badcaps", 70);
 	run_free(&r);
 }
@@ -60,7 +60,7 @@ static void receive_window_too_small(void **state)
 	struct run r;
 	run_scenario_text(&r,
 			  "<scenario>\n"
-			  "  <component name=\"test_window_server\"/>\n"
+			  "  <component name=\"test_window_server\"><provides><service name=\"window\"/></provides></component>\n"
 			  "  <component name=\"test_window_client\"/>\n"
 			  "</scenario>\n",
 			  30);
@@ -77,7 +77,7 @@ static void server_dies_while_client_waits(void **state)
 	struct run r;
 	run_scenario_text(&r,
 			  "<scenario>\n"
-			  "  <component name=\"test_dier\"/>\n"
+			  "  <component name=\"test_dier\"><provides><service name=\"dier\"/></provides></component>\n"
 			  "  <component name=\"test_dier_client\"/>\n"
 			  "</scenario>\n",
 			  30);
@@ -95,7 +95,7 @@ static void malformed_scenarios_are_rejected_with_a_line(void **state)
 		const char *xml, *expect;
 	} cases[] = {
 		{ "<scenario>\n  <component name=\"x\"\n</scenario>\n", ":3:" },
-		{ "<scenario>\n  <component name=\"hello_server\" colour=\"red\"/>\n</scenario>\n",
+		{ "<scenario>\n  <component name=\"hello_server\" colour=\"red\"><provides><service name=\"hello\"/></provides></component>\n</scenario>\n",
 		  ":2: unknown attribute 'colour'" },
 		{ "<scenario>\n  <component name=\"a\"/>\n  <component name=\"a\"/>\n</scenario>\n",
 		  ":3: duplicate component name 'a'" },

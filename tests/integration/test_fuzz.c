@@ -94,10 +94,10 @@ static const char *fuzz_one(unsigned seed, unsigned ops)
 	char xml[2048];
 	snprintf(xml, sizeof xml,
 		 "<scenario>\n"
-		 "  <component name=\"hostile_fuzzer\" caps=\"256\" ram=\"32M\">\n"
+		 "  <component name=\"hostile_fuzzer\" caps=\"256\" ram=\"32M\"><provides><service name=\"fz0\"/></provides>\n"
 		 "    <config><fuzz seed=\"%u\" ops=\"%u\"/></config>\n"
 		 "  </component>\n"
-		 "  <component name=\"hostile_fuzzer2\" binary=\"hostile_fuzzer\" caps=\"256\" ram=\"32M\">\n"
+		 "  <component name=\"hostile_fuzzer2\" binary=\"hostile_fuzzer\" caps=\"256\" ram=\"32M\"><provides><service name=\"fz1\"/></provides>\n"
 		 "    <config><fuzz seed=\"%u\" ops=\"%u\"/></config>\n"
 		 "  </component>\n%s</scenario>\n",
 		 seed, ops, second_seed(seed), ops, victims_xml);

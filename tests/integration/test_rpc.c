@@ -72,7 +72,7 @@ static void counter_server_and_client(void **state)
 	/* Start order does not matter: the client waits for the announcement. */
 	run_scenario_text(&r,
 			  "<scenario>\n  <component name=\"rpc_counter_client\"/>\n"
-			  "  <component name=\"rpc_counter_server\"/>\n</scenario>\n",
+			  "  <component name=\"rpc_counter_server\"><provides><service name=\"counter\"/></provides></component>\n</scenario>\n",
 			  60);
 	EXPECT(&r, "[rpc_counter_client] done: 37 ok, 0 failed");
 	EXPECT(&r, "core: rpc_counter_server exited with code 0");

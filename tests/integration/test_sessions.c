@@ -38,7 +38,7 @@ static void dying_component_is_cleaned_up(void **state)
 	struct run r;
 	run_scenario_text(&r,
 			  "<scenario>\n"
-			  "  <component name=\"test_session_crash\" ram=\"1M\"/>\n"
+			  "  <component name=\"test_session_crash\" ram=\"1M\"><provides><service name=\"ramshare\"/></provides></component>\n"
 			  "  <component name=\"test_session_peer\"/>\n" HELLO_PAIR "</scenario>\n",
 			  60);
 	EXPECT(&r, "[test_session_crash] crash: ready with 5 threads");
@@ -93,7 +93,7 @@ static void ram_quota_from_the_scenario(void **state)
 	static const char *const bad[] = { "lots", "0", "17G", "4X", "-1M", "", "4 M", "99999999999999999999" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char xml[256];
-		snprintf(xml, sizeof(xml), "<scenario>\n  <component name=\"hello_server\" ram=\"%s\"/>\n</scenario>\n",
+		snprintf(xml, sizeof(xml), "<scenario>\n  <component name=\"hello_server\" ram=\"%s\"><provides><service name=\"hello\"/></provides></component>\n</scenario>\n",
 			 bad[i]);
 		run_scenario_text(&r, xml, 10);
 		if (r.status != 1 || !run_has(&r, ":2: ram must be a size")) {

@@ -77,9 +77,9 @@ static void dying_component_is_cleaned_up(void **state)
 	run_scenario_text(&r,
 			  "<scenario>\n"
 			  "  <component name=\"test_signal_crash\"/>\n"
-			  "  <component name=\"test_signal_peer\"/>\n"
+			  "  <component name=\"test_signal_peer\"><provides><service name=\"sigpeer\"/></provides></component>\n"
 			  "  <component name=\"sheep_counter\"/>\n"
-			  "  <component name=\"hello_server\" caps=\"16\"/>\n"
+			  "  <component name=\"hello_server\" caps=\"16\"><provides><service name=\"hello\"/></provides></component>\n"
 			  "  <component name=\"hello_client\" caps=\"16\"/>\n"
 			  "</scenario>\n",
 			  60);

@@ -44,7 +44,7 @@ static bool write_scenario(void)
 	char line[1024];
 	while (ok && fgets(line, sizeof(line), in)) {
 		if (strstr(line, "</scenario>"))
-			fputs("  <component name=\"keeper\" binary=\"cr_idle\" caps=\"16\"/>\n", out);
+			fputs("  <component name=\"keeper\" binary=\"cr_idle\" caps=\"48\"/>\n", out);
 		/* example_sessions opens and closes sessions for far longer than
 		 * its 5 rounds, so that a checkpoint finds more than init's end
 		 * even where everything runs slowly (the sanitizers). */
