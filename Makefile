@@ -4,6 +4,8 @@
 #   make check      unit and integration tests, then again under ASan+UBSan
 #   make fuzz       the hostile-component fuzzer for SECONDS (default 300)
 #   make bench      benchmarks (IPC round trip against raw Linux)
+#   make cr-crash   N random kills during checkpoints (default 1000)
+#   make soak       CYCLES checkpoint/restore cycles of the demo (default 10000)
 #   make demo       run the demo scenario
 #
 # Host code (kernel/, platform/, core/, tests/) is ordinary C17 with glibc.
@@ -196,6 +198,19 @@ cr-diff: all
 	$(CR_DIFF) --build $(BUILD) --points $(N) $(CR_WORKLOADS)
 cr-stress: all
 	$(CR_DIFF) --build $(BUILD) --points $(N) $(CR_STRESS_WORKLOADS)
+
+# Trust in checkpoints (docs/trust.md). `make cr-crash N=1000`: amber-core
+# or the amber command killed at N random moments of a checkpoint that
+# replaces an image (tests/integration/test_cr_crash.c; make check runs 16).
+# `make soak CYCLES=10000`: checkpoint/restore cycles of the demo, failing
+# if core's or a component's memory, fds, threads, kernel objects or
+# capabilities grow (tests/integration/test_soak.c; make check runs 50).
+CYCLES ?= 10000
+.PHONY: cr-crash soak
+cr-crash: all
+	AMBER_BUILD=$(BUILD) AMBER_CRASH_POINTS=$(N) $(BUILD)/tests/test_cr_crash
+soak: all
+	AMBER_BUILD=$(BUILD) AMBER_SOAK_CYCLES=$(CYCLES) $(BUILD)/tests/test_soak
 
 # The hostile-component fuzzer (components/hostile_fuzzer, tests/integration/
 # test_fuzz.c): `make check` runs a few fixed seeds; `make fuzz SECONDS=3600`

@@ -194,9 +194,26 @@ ipc_ratio() {
 	awk -v a="${AMBER_NS[$1 $2]:-}" -v f="${RAW_FLOOR[$2]:-}" \
 		'BEGIN { if (a > 0 && f > 0) printf "%.3f", a / f; else printf "null" }'
 }
+# ---- checkpoint/restore at scale -----------------------------------------------
+# 10/25/50 components under init, 1000/2000/4000 capabilities in one
+# component, 256 MiB and 1 GiB (tests/integration/test_cr_scale.c); each
+# "scale-x KEY=VALUE" line becomes a key of results.json.
+echo
+echo "== checkpoint/restore at scale (AMBER_SCALE=full $AMBER_BUILD/tests/test_cr_scale)"
+SCALE_X=()
+if scale_out=$(AMBER_BUILD=$AMBER_BUILD AMBER_SCALE=full "$AMBER_BUILD/tests/test_cr_scale" 2>&1); then
+	printf '%s\n' "$scale_out" | grep '^scale:' || true
+	while read -r tag kv; do
+		[[ $tag == scale-x ]] && SCALE_X+=(-x "$kv")
+	done <<<"$scale_out"
+else
+	printf '%s\n' "$scale_out" | tail -20
+	echo "bench: the scale runs failed"
+fi
+
 echo
 # shellcheck disable=SC2086
-"$CR_BENCH" -b "$AMBER_BUILD" -o "$AMBER_BUILD/bench/results.json" \
+"$CR_BENCH" -b "$AMBER_BUILD" -o "$AMBER_BUILD/bench/results.json" "${SCALE_X[@]}" \
 	-x "ipc_pinned_ratio=$(ipc_ratio ipc pinned)" -x "rpc_pinned_ratio=$(ipc_ratio rpc pinned)" \
 	-x "ipc_unpinned_ratio=$(ipc_ratio ipc unpinned)" -x "rpc_unpinned_ratio=$(ipc_ratio rpc unpinned)" \
 	-x "ipc_pinned_ns=${AMBER_NS[ipc pinned]:-null}" -x "rpc_pinned_ns=${AMBER_NS[rpc pinned]:-null}" \

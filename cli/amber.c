@@ -34,6 +34,7 @@ static const char usage_text[] =
 	"  run [--timeout S] [--strict] [--components DIR] --restore DIR\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
+	"  stats                  core's and the components' memory, fds, threads, objects, caps\n"
 	"  checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
 	"  checkpoint --every PERIOD [--chain N] [--count K] NAME DIR\n"
@@ -361,6 +362,12 @@ int main(int argc, char **argv)
 			return usage_error("ps: takes no arguments, not '%s'", args[0]);
 		return cli_ps(name);
 	}
+	if (strcmp(cmd, "stats") == 0) {
+		if (rest)
+			return usage_error("stats: takes no arguments, not '%s'", args[0]);
+		const char *req[] = { "stats" };
+		return cli_simple_request(name, req, 1);
+	}
 	if (strcmp(cmd, "checkpoint") == 0)
 		return cmd_checkpoint(name, rest, args);
 	if (strcmp(cmd, "restore") == 0)
@@ -371,5 +378,5 @@ int main(int argc, char **argv)
 		return cli_diff(rest + 1, args - 1);
 	if (strcmp(cmd, "merge") == 0)
 		return cmd_merge(rest, args);
-	return usage_error("unknown command '%s' (run, ps, checkpoint, restore, inspect, diff, merge)", cmd);
+	return usage_error("unknown command '%s' (run, ps, stats, checkpoint, restore, inspect, diff, merge)", cmd);
 }

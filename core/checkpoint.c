@@ -100,19 +100,48 @@ struct component *cr_find(const char *name)
 
 /* ---- the kernel's part of a component: its capability space ------------- */
 
+/* Object ids seen (never 0): open addressing, at most half full. An IRQ
+ * named by several slots is saved once; searching the saved list for each
+ * made a component with n IRQs O(n^2) to checkpoint. */
+struct id_set {
+	uint64_t *v;
+	size_t cap, n;
+};
+
+static bool id_set_add(struct id_set *s, uint64_t id)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		struct id_set g = { calloc(s->cap ? 2 * s->cap : 64, sizeof(uint64_t)), s->cap ? 2 * s->cap : 64, 0 };
+		if (!g.v)
+			abort();
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i])
+				id_set_add(&g, s->v[i]);
+		free(s->v);
+		*s = g;
+	}
+	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (s->cap - 1);
+	for (; s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == id)
+			return false;
+	s->v[i] = id;
+	s->n++;
+	return true;
+}
+
 struct caps_ctx {
 	struct cr_save *s;
 	struct component *c;
 	AmberImg__Component *m;
 	int rc;
+	struct id_set irqs; /* saved already */
 };
 
-static void save_irq(AmberImg__Component *m, struct kirq *irq)
+static void save_irq(AmberImg__Component *m, struct id_set *saved, struct kirq *irq)
 {
 	uint64_t id = kernel_object_id(irq);
-	for (size_t i = 0; i < m->n_irqs; i++)
-		if (m->irqs[i]->irq_id == id)
-			return;
+	if (!id_set_add(saved, id))
+		return;
 	struct kernel_irq_state st;
 	kernel_irq_export(irq, &st);
 	AmberImg__IrqState *x = CR_NEW(AmberImg__IrqState, amber_img__irq_state__init);
@@ -139,7 +168,7 @@ static void save_cap(void *arg, const struct kernel_cap_info *info)
 
 	struct kobj *o = kernel_cap_object(x->c->task, info->sel, NULL, NULL);
 	if (info->kind == AMBER_KIND_IRQ)
-		save_irq(x->m, (struct kirq *)o);
+		save_irq(x->m, &x->irqs, (struct kirq *)o);
 	if (info->parent_task_id)
 		return;
 	/* A root in its own space: an object it made through its factory. */
@@ -165,8 +194,9 @@ static void save_cap(void *arg, const struct kernel_cap_info *info)
 
 static int save_kernel(struct cr_save *s, struct component *c, AmberImg__Component *m)
 {
-	struct caps_ctx x = { s, c, m, 0 };
+	struct caps_ctx x = { s, c, m, 0, { 0 } };
 	kernel_space_enumerate(c->task, save_cap, &x);
+	free(x.irqs.v);
 	return x.rc;
 }
 

@@ -399,6 +399,14 @@ static void handle_request(int fd, FILE *out)
 		free(text);
 		snprintf(msg, sizeof(msg), "%zu component%s", lines, lines == 1 ? "" : "s");
 		finish(out, "OK", msg);
+	} else if (strcmp(f[0], "stats") == 0) {
+		if (n != 1) {
+			finish(out, "ERR", "malformed request: stats takes no arguments");
+			return;
+		}
+		size_t k = cr_stats(out);
+		snprintf(msg, sizeof(msg), "core and %zu running component%s", k, k == 1 ? "" : "s");
+		finish(out, "OK", msg);
 	} else if (strcmp(f[0], "checkpoint") == 0) {
 		struct cr_options o = { 0 };
 		bool bad = n < 3 || n > 6;
@@ -452,7 +460,7 @@ static void handle_request(int fd, FILE *out)
 			snprintf(msg, sizeof(msg), "restored %.500s", f[1]);
 		finish(out, rc == 0 ? "OK" : "ERR", *msg ? msg : "restore failed");
 	} else {
-		snprintf(msg, sizeof(msg), "malformed request: unknown request '%.64s' (ps, checkpoint, restore)", f[0]);
+		snprintf(msg, sizeof(msg), "malformed request: unknown request '%.64s' (ps, stats, checkpoint, restore)", f[0]);
 		finish(out, "ERR", msg);
 	}
 }

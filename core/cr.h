@@ -51,4 +51,11 @@ int cr_boot(const char *dir, char *msg, size_t msglen);
  * crashed, exited or new. */
 void cr_ps(FILE *out);
 
+/* `amber stats`: what must not grow over checkpoints and restores.
+ * "core<TAB>PID<TAB>RSS_KIB<TAB>FDS<TAB>THREADS<TAB>KERNEL_OBJECTS<TAB>CAPS", then
+ * per running component
+ * "ID<TAB>NAME<TAB>PID<TAB>RSS_KIB<TAB>FDS<TAB>THREADS<TAB>CAPS"
+ * (-1 for what /proc no longer has). Returns the number of components. */
+size_t cr_stats(FILE *out);
+
 #endif

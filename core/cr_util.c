@@ -21,12 +21,18 @@ int cr_fail(char *err, size_t errlen, const char *fmt, ...)
 
 void *cr_append(void *array_ptr, size_t *n, void *item)
 {
+	/* The capacity is the next power of two at or above n, so it need not
+	 * be kept: grow when n reaches one. One realloc per item made a
+	 * component's thousands of capabilities quadratic to save. */
 	void **array = array_ptr;
-	void **grown = realloc(array, (*n + 1) * sizeof(*array));
-	if (!grown)
-		abort(); /* core's own memory: as for any malloc in core */
-	grown[(*n)++] = item;
-	return grown;
+	if ((*n & (*n - 1)) == 0) {
+		void **grown = realloc(array, (*n ? 2 * *n : 1) * sizeof(*array));
+		if (!grown)
+			abort(); /* core's own memory: as for any malloc in core */
+		array = grown;
+	}
+	array[(*n)++] = item;
+	return array;
 }
 
 void *cr_new(size_t size, void (*init)(void *))

@@ -331,46 +331,88 @@ static int find_parent(const AmberImg__Image *img, uint64_t task_id, amber_sel_t
 	return kernel_object_id(o) == object_id ? 1 : -1;
 }
 
+/* The root slot of each object id (parent_task_id 0), by open addressing:
+ * a search of all slots per object made restoring a component with n
+ * objects O(n^2). */
+struct root_index {
+	const AmberImg__Cap **v;
+	size_t cap;
+};
+
+static size_t root_hash(uint64_t id, size_t cap) { return (size_t)(id * 0x9e3779b97f4a7c15ull) & (cap - 1); }
+
+static void root_index_build(struct root_index *r, const AmberImg__Component *m)
+{
+	for (r->cap = 64; r->cap < 2 * m->n_caps + 2; r->cap *= 2)
+		;
+	r->v = calloc(r->cap, sizeof(*r->v));
+	if (!r->v)
+		abort();
+	for (size_t j = 0; j < m->n_caps; j++) {
+		const AmberImg__Cap *c = m->caps[j];
+		if (c->parent_task_id)
+			continue;
+		size_t i = root_hash(c->object_id, r->cap);
+		while (r->v[i] && r->v[i]->object_id != c->object_id)
+			i = (i + 1) & (r->cap - 1);
+		if (!r->v[i])
+			r->v[i] = c; /* the first, as the search in slot order found */
+	}
+}
+
+static const AmberImg__Cap *root_of(const struct root_index *r, uint64_t id)
+{
+	for (size_t i = root_hash(id, r->cap); r->v[i]; i = (i + 1) & (r->cap - 1))
+		if (r->v[i]->object_id == id)
+			return r->v[i];
+	return NULL;
+}
+
+/* One of them, made again in its root slot. */
+static int load_object(struct cr_load *l, const AmberImg__Cap *cap, const AmberImg__KernelObject *x)
+{
+	struct component *c = l->c;
+	if (!cap)
+		return cr_fail(l->err, l->errlen, "%s: object %llu has no root slot", c->name,
+			       (unsigned long long)x->id);
+	if (cr_force_id(l, x->id, "kernel object") < 0)
+		return -1;
+	int err;
+	struct kobj *o = NULL;
+	if (x->kind == AMBER_KIND_IRQ) {
+		struct kirq *irq;
+		err = kernel_create_irq(c->task, cap->sel, &irq);
+		o = (struct kobj *)irq;
+	} else if (x->kind == AMBER_KIND_GATE) {
+		struct kobj *bound = x->bound_thread_id ? cr_object(x->bound_thread_id, AMBER_KIND_THREAD) : NULL;
+		struct kgate *g;
+		err = x->bound_thread_id && !bound ? AMBER_ERR_INVALID_ARG
+						   : kernel_create_gate(c->task, cap->sel, x->label,
+								       (struct kthread *)bound, &g);
+		o = err ? NULL : (struct kobj *)g;
+	} else {
+		err = AMBER_ERR_INVALID_ARG;
+	}
+	if (err)
+		return cr_fail(l->err, l->errlen, "%s: cannot make object %llu in slot %u again (error %d)", c->name,
+			       (unsigned long long)x->id, cap->sel, err);
+	if (x->charged_factory_id && kernel_factory_charge(kernel_core_task(), c->factory_sel, o) != AMBER_OK)
+		return cr_fail(l->err, l->errlen, "%s: cannot charge object %llu to its factory", c->name,
+			       (unsigned long long)x->id);
+	return 0;
+}
+
 /* Objects the component made through its factory, roots in its space. */
 static int load_objects(struct cr_load *l)
 {
 	const AmberImg__Component *m = l->m;
-	struct component *c = l->c;
-	for (size_t i = 0; i < m->n_objects; i++) {
-		const AmberImg__KernelObject *x = m->objects[i];
-		const AmberImg__Cap *cap = NULL;
-		for (size_t j = 0; j < m->n_caps && !cap; j++)
-			if (m->caps[j]->object_id == x->id && !m->caps[j]->parent_task_id)
-				cap = m->caps[j];
-		if (!cap)
-			return cr_fail(l->err, l->errlen, "%s: object %llu has no root slot", c->name,
-				       (unsigned long long)x->id);
-		if (cr_force_id(l, x->id, "kernel object") < 0)
-			return -1;
-		int err;
-		struct kobj *o = NULL;
-		if (x->kind == AMBER_KIND_IRQ) {
-			struct kirq *irq;
-			err = kernel_create_irq(c->task, cap->sel, &irq);
-			o = (struct kobj *)irq;
-		} else if (x->kind == AMBER_KIND_GATE) {
-			struct kobj *bound = x->bound_thread_id ? cr_object(x->bound_thread_id, AMBER_KIND_THREAD) : NULL;
-			struct kgate *g;
-			err = x->bound_thread_id && !bound ? AMBER_ERR_INVALID_ARG
-							   : kernel_create_gate(c->task, cap->sel, x->label,
-									       (struct kthread *)bound, &g);
-			o = err ? NULL : (struct kobj *)g;
-		} else {
-			err = AMBER_ERR_INVALID_ARG;
-		}
-		if (err)
-			return cr_fail(l->err, l->errlen, "%s: cannot make object %llu in slot %u again (error %d)", c->name,
-				       (unsigned long long)x->id, cap->sel, err);
-		if (x->charged_factory_id && kernel_factory_charge(kernel_core_task(), c->factory_sel, o) != AMBER_OK)
-			return cr_fail(l->err, l->errlen, "%s: cannot charge object %llu to its factory", c->name,
-				       (unsigned long long)x->id);
-	}
-	return 0;
+	struct root_index roots;
+	root_index_build(&roots, m);
+	int rc = 0;
+	for (size_t i = 0; i < m->n_objects && rc == 0; i++)
+		rc = load_object(l, root_of(&roots, m->objects[i]->id), m->objects[i]);
+	free(roots.v);
+	return rc;
 }
 
 /* --partial: a slot that cannot come back stays empty (as if revoked);

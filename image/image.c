@@ -27,6 +27,7 @@
 #include <xxhash.h>
 
 #include "image/internal.h"
+#include "image/io.h"
 
 const char img_magic_meta[8] = "AMBRIMG";
 const char img_magic_pages[8] = "AMBRPGS";
@@ -269,10 +270,10 @@ static void remove_others(const char *dir, const char *keep)
 
 static int fsync_path(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = img_io_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return img_fail(err, errlen, "%s: %s", path, strerror(errno));
-	int rc = fsync(fd);
+		return img_fail(err, errlen, "%s: opening it to fsync: %s", path, strerror(errno));
+	int rc = img_io_fsync(fd);
 	int e = errno;
 	close(fd);
 	return rc < 0 ? img_fail(err, errlen, "%s: fsync: %s", path, strerror(e)) : 0;
@@ -293,11 +294,11 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		if (img_io_mkdir(p, 0755) < 0 && errno != EEXIST)
 			return img_fail(err, errlen, "cannot create %s: %s", p, strerror(errno));
 		*s = '/';
 	}
-	bool created = mkdir(p, 0755) == 0;
+	bool created = img_io_mkdir(p, 0755) == 0;
 	if (!created && errno != EEXIST)
 		return img_fail(err, errlen, "cannot create %s: %s", p, strerror(errno));
 	struct stat st;
@@ -327,7 +328,7 @@ static void extents_free(AmberImg__Extent **e, size_t n)
 
 static int create_file(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = img_io_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return img_fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
 	return fd;
@@ -339,9 +340,9 @@ static int finish_file(int fd, const char *path, const struct img_header *h, cha
 	uint8_t raw[IMG_HEADER_SIZE];
 	img_header_encode(raw, h);
 	int rc = 0;
-	if (img_write_full(fd, raw, sizeof(raw), 0) < 0)
+	if (img_io_write_full(fd, raw, sizeof(raw), 0) < 0)
 		rc = img_fail(err, errlen, "%s: %s", path, strerror(errno));
-	else if (fsync(fd) < 0)
+	else if (img_io_fsync(fd) < 0)
 		rc = img_fail(err, errlen, "%s: fsync: %s", path, strerror(errno));
 	if (close(fd) < 0 && rc == 0)
 		rc = img_fail(err, errlen, "%s: %s", path, strerror(errno));
@@ -414,7 +415,7 @@ static int add_bytes(struct image_writer *w, struct run_builder *b, uint64_t off
 		for (; end < len && !img_page_zero(bytes + end); end += IMG_PAGE)
 			if (run_page(w, b, off + end, bytes + end) < 0)
 				return img_fail(err, errlen, "%s: out of memory", w->pages);
-		if (img_write_full(w->fd, bytes + at, end - at, w->pos) < 0)
+		if (img_io_write_full(w->fd, bytes + at, end - at, w->pos) < 0)
 			return img_fail(err, errlen, "%s: %s", w->pages, strerror(errno));
 		w->pos += end - at;
 		at = end;
@@ -453,7 +454,7 @@ static int add_wanted(struct image_writer *w, struct run_builder *b, const struc
 		for (size_t k = 0; k < want; k += IMG_PAGE)
 			if (run_page(w, b, off + k, w->buf + k) < 0)
 				return img_fail(err, errlen, "%s: out of memory", w->pages);
-		if (img_write_full(w->fd, w->buf, want, w->pos) < 0)
+		if (img_io_write_full(w->fd, w->buf, want, w->pos) < 0)
 			return img_fail(err, errlen, "%s: %s", w->pages, strerror(errno));
 		w->pos += want;
 		p = end;
@@ -527,6 +528,7 @@ int image_begin(const char *dir, struct image_writer **out, char *err, size_t er
 		return img_fail(err, errlen, "%s: out of memory", dir);
 	}
 	w->fd = -1;
+	img_io_begin();
 	snprintf(w->dir, sizeof(w->dir), "%s", dir);
 	if (make_dirs(dir, err, errlen) < 0) {
 		image_abort(w);
@@ -545,7 +547,7 @@ int image_begin(const char *dir, struct image_writer **out, char *err, size_t er
 		return img_fail(err, errlen, "%s: holds a copied image (" IMG_META "); write into another directory",
 				dir);
 	}
-	if (!mkdtemp(w->tmp)) {
+	if (!img_io_mkdtemp(w->tmp)) {
 		img_fail(err, errlen, "cannot create %s: %s", w->tmp, strerror(errno));
 		w->tmp[0] = '\0';
 		image_abort(w);
@@ -621,7 +623,7 @@ static int write_meta(const char *tmp, AmberImg__Image *img, char *err, size_t e
 		return -1;
 	}
 	int rc = 0;
-	if (img_write_full(fd, buf, len, IMG_HEADER_SIZE) < 0) {
+	if (img_io_write_full(fd, buf, len, IMG_HEADER_SIZE) < 0) {
 		rc = img_fail(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 	} else
@@ -666,7 +668,7 @@ int image_commit(struct image_writer *w, AmberImg__Image *img, char *err, size_t
 	}
 	snprintf(name, sizeof(name), GEN_PREFIX "%06u", n + 1);
 	if (img_join(gen, sizeof(gen), dir, name) < 0 || img_join(cur, sizeof(cur), dir, "current") < 0 ||
-	    rename(w->tmp, gen) < 0) {
+	    img_io_rename(w->tmp, gen) < 0) {
 		img_fail(err, errlen, "cannot rename %s to %s: %s", w->tmp, name, strerror(errno));
 		goto fail_tmp;
 	}
@@ -681,21 +683,30 @@ int image_commit(struct image_writer *w, AmberImg__Image *img, char *err, size_t
 		goto fail_gen;
 	}
 	unlink(link_tmp); /* a crashed writer's of the same pid */
-	if (symlink(name, link_tmp) < 0) {
+	if (img_io_symlink(name, link_tmp) < 0) {
 		img_fail(err, errlen, "cannot create %s: %s", link_tmp, strerror(errno));
 		goto fail_gen;
 	}
-	if (rename(link_tmp, cur) < 0) {
+	if (img_io_rename(link_tmp, cur) < 0) {
 		img_fail(err, errlen, "cannot replace %s: %s", cur, strerror(errno));
 		unlink(link_tmp);
 		goto fail_gen;
 	}
 	/* `current` is switched; from here on the new image is the image even
-	 * if making that durable fails. */
-	int rc = fsync_path(dir, err, errlen);
+	 * if making that durable fails. Then the switch may not survive a
+	 * crash: the old generations stay, so that `current` names a complete
+	 * one whichever way it comes back, and the checkpoint is reported
+	 * failed. */
+	char why[PATH_MAX + 64];
+	if (fsync_path(dir, why, sizeof(why)) < 0) {
+		img_fail(err, errlen, "%s/%s is current but may not survive a crash (the previous image is kept): %s",
+			 dir, name, why);
+		image_abort(w);
+		return -1;
+	}
 	remove_others(dir, name);
 	image_abort(w);
-	return rc;
+	return 0;
 
 fail_gen:
 	rm_tree(gen);

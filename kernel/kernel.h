@@ -234,6 +234,7 @@ int kernel_thread_ipc_import(struct kthread *t, const struct kernel_thread_ipc_s
  * (AMBER_ERR_SLOT_BUSY); fresh ids continue above it. */
 int kernel_object_id_force(uint64_t id);
 uint64_t kernel_object_id_next(void);      /* the id a fresh object would get */
+size_t kernel_object_count(void);         /* live objects: what a leak makes grow */
 void kernel_object_ids_above(uint64_t id); /* fresh ids from now on are > id */
 /* The factory an object is charged to (0: none), and charging a restored
  * object to the restored factory in slot `sel` of `space`. */

@@ -11,6 +11,13 @@
 
 static struct kobj *all_objects;
 static uint64_t next_id = 1;
+/* Objects by id: a restore looks up every object it makes (ids must be
+ * free) and every one it refers to, so a walk of all objects per lookup
+ * made restoring n objects O(n^2). */
+#define ID_BUCKETS 4096u
+static struct kobj *by_id[ID_BUCKETS];
+
+static struct kobj **bucket(uint64_t id) { return &by_id[id % ID_BUCKETS]; }
 /* Restore: the id the next object gets (0: the next fresh one). */
 static uint64_t forced_id;
 
@@ -30,6 +37,8 @@ void *kobj_alloc(enum amber_kind kind, size_t size)
 	if (all_objects)
 		all_objects->prev = o;
 	all_objects = o;
+	o->id_next = *bucket(o->id);
+	*bucket(o->id) = o;
 	return o;
 }
 
@@ -53,6 +62,12 @@ void kobj_destroy(struct kobj *o)
 		all_objects = o->next;
 	if (o->next)
 		o->next->prev = o->prev;
+	for (struct kobj **pp = bucket(o->id); *pp; pp = &(*pp)->id_next) {
+		if (*pp == o) {
+			*pp = o->id_next;
+			break;
+		}
+	}
 	free(o);
 }
 
@@ -71,6 +86,14 @@ int kernel_object_id_force(uint64_t id)
 
 uint64_t kernel_object_id_next(void) { return next_id; }
 
+size_t kernel_object_count(void)
+{
+	size_t n = 0;
+	for (struct kobj *o = all_objects; o; o = o->next)
+		n++;
+	return n;
+}
+
 void kernel_object_ids_above(uint64_t id)
 {
 	if (id >= next_id)
@@ -81,7 +104,7 @@ uint64_t kernel_object_factory_id(const struct kobj *o) { return o && o->charged
 
 struct kobj *kernel_object_by_id(uint64_t id)
 {
-	for (struct kobj *o = all_objects; o; o = o->next)
+	for (struct kobj *o = *bucket(id); o; o = o->id_next)
 		if (o->id == id)
 			return o;
 	return NULL;

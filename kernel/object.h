@@ -26,6 +26,7 @@ struct kobj {
 	uint32_t ncaps;           /* capabilities naming this object */
 	struct kfactory *charged; /* factory whose quota this object uses, if any */
 	struct kobj *next, *prev; /* all live objects */
+	struct kobj *id_next;     /* the same bucket of the id index (object.c) */
 };
 
 struct kcap {

@@ -12,8 +12,13 @@
 
 static amber_sel_t irq[2];
 
+/* Only the attached thread may receive (else INVALID_ARG at once, and the
+ * loop would spin): each thread attaches its own IRQ first. */
 _Noreturn static void wait_forever(unsigned i)
 {
+	int err = amber_irq_attach(irq[i], amber_thread_self(), 1);
+	if (err)
+		amber_log("test_idle: cannot attach an IRQ: %d", err);
 	for (;;)
 		amber_irq_receive(irq[i], AMBER_TIMEOUT_NEVER);
 }

@@ -466,3 +466,43 @@ void expect_victims_intact(struct run *r)
 	EXPECT(r, "[hello_client] done (0 failures)");
 	EXPECT(r, "core: hello_server exited with code 0");
 }
+
+/* ---- long runs: counting lines, and output not kept ----------------------- */
+
+bool live_wait_count(struct live_core *lc, const char *text, int count, int seconds)
+{
+	time_t deadline = time(NULL) + seconds;
+	char buf[4096];
+	while (run_count(&lc->r, text) < count) {
+		if (lc->fd < 0 || time(NULL) > deadline)
+			return false;
+		struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		ssize_t k = read(lc->fd, buf, sizeof(buf));
+		if (k <= 0) {
+			close(lc->fd);
+			lc->fd = -1;
+			continue;
+		}
+		append(&lc->r, buf, (size_t)k);
+	}
+	return true;
+}
+
+void live_discard(struct live_core *lc)
+{
+	char buf[65536];
+	struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+	while (lc->fd >= 0 && poll(&p, 1, 0) > 0) {
+		ssize_t k = read(lc->fd, buf, sizeof(buf));
+		if (k <= 0) {
+			close(lc->fd);
+			lc->fd = -1;
+			break;
+		}
+	}
+	free(lc->r.output);
+	memset(&lc->r, 0, sizeof(lc->r));
+	append(&lc->r, "", 0);
+}

@@ -81,6 +81,12 @@ bool live_wait_for(struct live_core *lc, const char *text, int seconds);
 bool live_ended(struct live_core *lc, int seconds);
 /* SIGTERM, the rest of its output, its status (then run_free(&lc->r)). */
 void live_stop(struct live_core *lc);
+/* Read more output until `text` is on `count` lines (true) or `seconds`
+ * pass. */
+bool live_wait_count(struct live_core *lc, const char *text, int count, int seconds);
+/* Read what output there is now and forget all of it: a long run must
+ * neither keep megabytes of lines nor let amber-core block on a full pipe. */
+void live_discard(struct live_core *lc);
 /* Stop every live_core still running and free its output: a test's
  * teardown, so that a failed check leaves no amber-core behind. */
 void live_stop_all(void);
