@@ -319,6 +319,21 @@ static struct thread *ctl_thread(struct request *r, int *rc)
 
 /* Stop every thread, noting which ran: one request for the whole process,
  * so a checkpoint's pause does not pay a round trip per thread. */
+/* A freeze given up half-way: the first n threads it stopped that ran
+ * run again, or the caller, told only of the failure, would leave them
+ * stopped for good. */
+static void ctl_unfreeze(struct process *p, const struct process_frozen *out, int n)
+{
+	for (int j = 0; j < n; j++) {
+		if (!out[j].was_running)
+			continue;
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (t->tid == out[j].tid && t->state != THREAD_RUNNING && t->state != THREAD_GONE &&
+			    ptrace(PTRACE_CONT, t->tid, 0, 0) == 0)
+				t->state = THREAD_RUNNING;
+	}
+}
+
 static int ctl_freeze(struct process *p, struct process_frozen *out, uint64_t max)
 {
 	if (!p->linked || p->dying || p->dead)
@@ -327,13 +342,17 @@ static int ctl_freeze(struct process *p, struct process_frozen *out, uint64_t ma
 	for (struct thread *t = p->threads; t; t = t->next) {
 		if (t->state == THREAD_GONE)
 			continue;
-		if (t->exiting || (uint64_t)n >= max)
+		if (t->exiting || (uint64_t)n >= max) {
+			ctl_unfreeze(p, out, n);
 			return t->exiting ? -EAGAIN : -E2BIG;
+		}
 		out[n].tid = t->tid;
 		out[n].was_running = t->state == THREAD_RUNNING;
 		int rc = tracee_stop(p, t);
-		if (rc < 0)
+		if (rc < 0) {
+			ctl_unfreeze(p, out, n);
 			return p->dying ? -ESRCH : -EAGAIN;
+		}
 		n++;
 	}
 	return n;

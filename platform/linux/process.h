@@ -173,9 +173,8 @@ int process_scan_written(struct process *p, uint64_t addr, uint64_t size, proces
 /* Stop every thread of the process (a checkpoint's freeze): out[i] gets
  * each live thread and whether it ran before (else core held it: paused,
  * not started, or on a fault). Returns how many, or -ESRCH (gone or dying),
- * -EAGAIN (a thread is exiting: try again), -E2BIG (more than max). Threads
- * stopped before an error stay stopped; resume them with
- * process_thread_resume. */
+ * -EAGAIN (a thread is exiting: try again), -E2BIG (more than max). On an
+ * error the threads it stopped that ran run again: nothing stays stopped. */
 struct process_frozen {
 	pid_t tid;
 	int was_running;
