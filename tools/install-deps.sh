@@ -14,6 +14,8 @@ PACKAGES=(
 	libxxhash-dev
 	libprotobuf-c-dev
 	protobuf-c-compiler
+	clang               # the image fuzzer (make fuzz-image) is built by clang ...
+	libclang-rt-14-dev  # ... with libFuzzer and the sanitizers' runtimes
 	util-linux # taskset
 	procps
 )
