@@ -16,7 +16,7 @@ SAN ?= 0
 
 CC ?= cc
 HOST_CFLAGS := -std=c17 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Iinclude -I. -pthread
-HOST_LDLIBS := -lseccomp -lelf -lxml2 -lprotobuf-c -lxxhash -pthread
+HOST_LDLIBS := -lseccomp -lelf -lxml2 -lprotobuf-c -lxxhash -lsodium -pthread
 ifeq ($(SAN),1)
   BUILD := build-san
   HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -224,7 +224,7 @@ $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard image/*.h core/*.h include/amber/*.h) $(IMAG
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude -I. -I$(BUILD)/gen $(XML_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DIMG_CHUNK=4096 \
-		$(FUZZ_SRC) -o $@ -lprotobuf-c -lxxhash $(FUZZ_LDLIBS)
+		$(FUZZ_SRC) -o $@ -lprotobuf-c -lxxhash -lsodium
 .PHONY: fuzz-image fuzz-image-check
 fuzz-image: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts

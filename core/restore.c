@@ -891,13 +891,16 @@ static int run_load(const char *dir, AmberImg__Image *img, struct dataspace *mem
 }
 
 /* The image of dir's current generation (its directory into gen, so that
- * the pages are read from the same one), read and checked: image_read's
- * checks of the files, then core's own (cr_image_validate). */
-static int read_image(const char *dir, char *gen, size_t genlen, AmberImg__Image **out, char *err, size_t errlen)
+ * the pages are read from the same one), read and checked: its signature
+ * (with a key), image_read's checks of the files, then core's own
+ * (cr_image_validate). */
+static int read_image(const char *dir, const struct image_key *key, char *gen, size_t genlen, AmberImg__Image **out,
+		      char *err, size_t errlen)
 {
 	char msg[512];
 	*out = NULL;
-	if (image_current(dir, gen, genlen, err, errlen) < 0 || image_read(gen, out, err, errlen) < 0)
+	/* With a key, nothing of the files is decoded before they are verified. */
+	if (image_current(dir, gen, genlen, err, errlen) < 0 || image_read_signed(gen, key, out, err, errlen) < 0)
 		return -1;
 	if (cr_image_validate(*out, msg, sizeof(msg)) < 0) {
 		cr_fail(err, errlen, "%s/image.pb: %s", gen, msg);
@@ -915,7 +918,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	AmberImg__Image *img;
 	char gen[PATH_MAX]; /* one generation throughout, even if DIR gets a new one meanwhile */
-	if (read_image(dir, gen, sizeof(gen), &img, err, sizeof(err)) < 0) {
+	if (read_image(dir, o->key, gen, sizeof(gen), &img, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		return -1;
 	}
@@ -1044,8 +1047,10 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 			core_component_live();
 		else if (!running && was_live[i])
 			core_component_ended();
-		if (running)
+		if (running) {
 			snprintf(set[i]->image_dir, sizeof(set[i]->image_dir), "%s", dir);
+			cr_remember_key(set[i], o->key);
+		}
 	}
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -1064,12 +1069,12 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	return rc;
 }
 
-int cr_boot(const char *dir, char *msg, size_t msglen)
+int cr_boot(const char *dir, const struct image_key *key, char *msg, size_t msglen)
 {
 	char err[512] = "";
 	AmberImg__Image *img;
 	char gen[PATH_MAX]; /* one generation throughout, even if DIR gets a new one meanwhile */
-	if (read_image(dir, gen, sizeof(gen), &img, err, sizeof(err)) < 0) {
+	if (read_image(dir, key, gen, sizeof(gen), &img, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		return -1;
 	}
@@ -1108,6 +1113,7 @@ int cr_boot(const char *dir, char *msg, size_t msglen)
 		if (rc == 0 && !img->components[i]->ended) {
 			core_component_live();
 			snprintf(set[i]->image_dir, sizeof(set[i]->image_dir), "%s", dir);
+			cr_remember_key(set[i], key);
 		}
 	}
 	if (rc == 0)
@@ -1130,6 +1136,9 @@ int cr_rollback_on_crash(struct component *c, const char *reason)
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s", c->image_dir);
+	struct image_key key; /* a signed image is verified again, with its key */
+	bool signed_image = c->image_signed;
+	memcpy(key.k, c->image_key, sizeof(key.k));
 	c->restoring = true; /* ended here, quietly: its parent is not told */
 	c->line_len = 0;
 	kernel_unlock();
@@ -1140,8 +1149,10 @@ int cr_rollback_on_crash(struct component *c, const char *reason)
 	c->stopped = true; /* its place is kept, as after checkpoint --kill */
 	kernel_unlock();
 	char msg[1024];
-	struct cr_options o = { 0 };
-	if (cr_restore(dir, &o, msg, sizeof(msg)) == 0) {
+	struct cr_options o = { .key = signed_image ? &key : NULL };
+	int rc = cr_restore(dir, &o, msg, sizeof(msg));
+	image_key_clear(&key);
+	if (rc == 0) {
 		core_report("%s rolled back to its checkpoint %s", c->name, dir);
 		return 1;
 	}

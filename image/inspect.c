@@ -27,7 +27,7 @@
 int img_view_load(const char *dir, struct img_view *v, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
-	if (img_read_info(dir, &v->img, &v->info, err, errlen) < 0)
+	if (img_read_info(dir, NULL, &v->img, &v->info, err, errlen) < 0)
 		return -1;
 	size_t n = v->img->n_dataspaces;
 	v->content = calloc(n ? n : 1, sizeof(*v->content));
