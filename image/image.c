@@ -123,22 +123,34 @@ int img_open_checked(const char *path, const char magic[8], struct img_header *h
 	return img_open_checked_flags(path, magic, 0, h, err, errlen);
 }
 
+int img_open_regular(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	/* O_NONBLOCK: a FIFO in an image's place would block open() until a
+	 * writer came, and a restore with it. No effect on a regular file. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return img_fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, st) < 0) {
+		img_fail(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		img_fail(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int img_open_checked_flags(const char *path, const char magic[8], uint32_t flags, struct img_header *h, char *err,
 			   size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return img_fail(err, errlen, "%s: %s", path, strerror(errno));
 	struct stat st;
 	uint8_t raw[IMG_HEADER_SIZE];
-	if (fstat(fd, &st) < 0) {
-		img_fail(err, errlen, "%s: %s", path, strerror(errno));
-		goto bad;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		img_fail(err, errlen, "%s: not a regular file", path);
-		goto bad;
-	}
+	int fd = img_open_regular(path, &st, err, errlen);
+	if (fd < 0)
+		return -1;
 	ssize_t n = read_full(fd, raw, sizeof(raw), 0);
 	if (n < 0) {
 		img_fail(err, errlen, "%s: %s", path, strerror(errno));
@@ -724,11 +736,11 @@ static int verify_files(const struct verify *v, const struct img_header *h, cons
 	img_header_encode(raw, h); /* the bytes the header was decoded from */
 	crypto_generichash_update(&st, raw, sizeof(raw));
 	crypto_generichash_update(&st, payload, h->length);
-	int fd = img_join(p, sizeof(p), v->gen, IMG_PAGES) < 0 ? -1 : open(p, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	int fd = img_join(p, sizeof(p), v->gen, IMG_PAGES) < 0 ? img_fail(err, errlen, "%s: path too long", v->gen)
+								 : img_open_regular(p, &sb, err, errlen);
 	if (fd < 0 || img_mac_file(&st, fd, p, err, errlen) < 0) {
-		if (fd < 0)
-			img_fail(err, errlen, "%s: %s", p, strerror(errno));
-		else
+		if (fd >= 0)
 			close(fd);
 		sodium_memzero(&st, sizeof(st));
 		return -1;

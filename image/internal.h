@@ -38,6 +38,10 @@ void img_header_encode(uint8_t out[IMG_HEADER_SIZE], const struct img_header *h)
  * file holds exactly `length` bytes after it. Fills h; returns the fd, or
  * -1 with err naming the file. */
 int img_open_checked(const char *path, const char magic[8], struct img_header *h, char *err, size_t errlen);
+/* Open a regular file for reading, never blocking (a FIFO is refused,
+ * not waited on); its stat into st. fd, or -1 with err naming it. */
+struct stat;
+int img_open_regular(const char *path, struct stat *st, char *err, size_t errlen);
 /* The same for a file whose flags field must be `flags` (the signature's
  * names its MAC). */
 int img_open_checked_flags(const char *path, const char magic[8], uint32_t flags, struct img_header *h, char *err,

@@ -32,7 +32,7 @@ int image_key_load(const char *path, struct image_key *key, char *err, size_t er
 {
 	if (sodium_ready(err, errlen) < 0)
 		return -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO: refused below, not waited on */
 	if (fd < 0)
 		return img_fail(err, errlen, "key file %s: %s", path, strerror(errno));
 	struct stat st;
@@ -117,9 +117,10 @@ static int mac_path(crypto_generichash_state *h, const char *gen, const char *na
 	char p[PATH_MAX];
 	if (img_join(p, sizeof(p), gen, name) < 0)
 		return img_fail(err, errlen, "%s: path too long", gen);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = img_open_regular(p, &st, err, errlen);
 	if (fd < 0)
-		return img_fail(err, errlen, "%s: %s", p, strerror(errno));
+		return -1;
 	int rc = img_mac_file(h, fd, p, err, errlen);
 	close(fd);
 	return rc;

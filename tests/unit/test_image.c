@@ -1241,6 +1241,35 @@ static void test_diff(void **state)
 	expect_err("none: No such file or directory");
 }
 
+/* A FIFO in place of a file is refused at once, not waited on (open()
+ * of a FIFO blocks until a writer comes: it used to hang a restore).
+ * alarm() turns a hang into a failure. */
+static void test_fifo_refused(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir);
+	char path[600];
+	alarm(10);
+	const char *files[] = { "pages.bin", "image.pb" };
+	for (size_t i = 0; i < 2; i++) {
+		path_of(path, sizeof(path), f, files[i]);
+		char saved[700];
+		snprintf(saved, sizeof(saved), "%s.saved", path);
+		assert_int_equal(rename(path, saved), 0);
+		assert_int_equal(mkfifo(path, 0600), 0);
+		read_fails(f->dir, files[i], "not a regular file");
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(rename(saved, path), 0);
+	}
+	snprintf(path, sizeof(path), "%s/keyfifo", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	struct image_key key;
+	assert_int_equal(image_key_load(path, &key, err, sizeof(err)), -1);
+	expect_err("not a regular file");
+	alarm(0);
+	image_free(read_ok(f->dir));
+}
+
 /* ---- signed images ---------------------------------------------------------- */
 
 static void key_file(const char *path, const char *text, mode_t mode)
@@ -1360,6 +1389,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inspect_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }
