@@ -65,6 +65,11 @@ static int check_layout(struct vc *v, const AmberImg__Image *img, const AmberImg
 			return bad(v, "segment %zu: [0x%llx, +0x%llx) lies outside the ELF image area [0x%llx, 0x%llx)", k,
 				   (unsigned long long)s->addr, (unsigned long long)s->size,
 				   (unsigned long long)AMBER_IMAGE_BASE, (unsigned long long)AMBER_IMAGE_END);
+		/* Its memory file is made at the dataspace's size: no larger than
+		 * the area a segment can be in. */
+		if (img->dataspaces[s->dataspace]->size > AMBER_IMAGE_END - AMBER_IMAGE_BASE)
+			return bad(v, "segment %zu: dataspace %u of 0x%llx bytes, larger than the ELF image area", k,
+				   s->dataspace, (unsigned long long)img->dataspaces[s->dataspace]->size);
 		for (size_t j = 0; j < k; j++) {
 			const AmberImg__Segment *o = m->segments[j];
 			if (s->addr < o->addr + o->size && o->addr < s->addr + s->size)
