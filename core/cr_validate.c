@@ -211,6 +211,14 @@ int cr_image_validate(const AmberImg__Image *img, char *err, size_t errlen)
 		if (ram > m->ram_quota)
 			return bad(&v, "%llu bytes of RAM dataspaces exceed its RAM quota of %llu", (unsigned long long)ram,
 				   (unsigned long long)m->ram_quota);
+		/* The factory is made with factory_quota and the objects charged
+		 * to it again: more than it holds would fail half-way. */
+		size_t charged = 0;
+		for (size_t k = 0; k < m->n_objects; k++)
+			charged += m->objects[k]->charged_factory_id != 0;
+		if (m->factory_used > m->factory_quota || charged > m->factory_quota)
+			return bad(&v, "factory quota %u, yet %u used and %zu objects charged to it", m->factory_quota,
+				   m->factory_used, charged);
 		if (m->log_line.len > LOG_LINE_MAX)
 			return bad(&v, "unfinished LOG line of %zu bytes, at most %d", m->log_line.len, LOG_LINE_MAX);
 		if (check_layout(&v, img, m) < 0 || check_threads(&v, m) < 0 || check_sessions(&v, m) < 0 ||
