@@ -3,6 +3,7 @@
 #   make            amber-core, the launcher, the runtime and the components
 #   make check      unit and integration tests, then again under ASan+UBSan
 #   make fuzz       the hostile-component fuzzer for SECONDS (default 300)
+#   make fuzz-image the checkpoint image fuzzer (libFuzzer) for SECONDS
 #   make bench      benchmarks (IPC round trip against raw Linux)
 #   make cr-crash   N random kills during checkpoints (default 1000)
 #   make soak       CYCLES checkpoint/restore cycles of the demo (default 10000)
@@ -17,7 +18,7 @@ SAN ?= 0
 
 CC ?= cc
 HOST_CFLAGS := -std=c17 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Iinclude -I. -pthread
-HOST_LDLIBS := -lseccomp -lelf -lxml2 -lprotobuf-c -lxxhash -pthread
+HOST_LDLIBS := -lseccomp -lelf -lxml2 -lprotobuf-c -lxxhash -lsodium -pthread
 ifeq ($(SAN),1)
   BUILD := build-san
   HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -222,7 +223,33 @@ FUZZ_OPS ?= 5000
 fuzz: all
 	AMBER_BUILD=$(BUILD) AMBER_FUZZ_SECONDS=$(SECONDS) AMBER_FUZZ_OPS=$(FUZZ_OPS) $(BUILD)/tests/test_fuzz
 
-check-plain: unit integration
+# The image fuzzer (tests/fuzz/fuzz_image.c, docs/image-format.md "Fuzzing
+# the reader"): libFuzzer over packed images, built by clang with ASan and
+# UBSan from the image reader, core's image checks and the generated
+# schema code. `make fuzz-image SECONDS=N` fuzzes for N seconds (one job),
+# starting from the committed corpus (real images and every input that
+# once found a bug) and keeping what it finds new in $(BUILD)/fuzz/corpus;
+# `make check` runs every committed input once and then FUZZ_CHECK_SECONDS.
+FUZZ_CC ?= clang
+FUZZ_BIN := $(BUILD)/fuzz/fuzz_image
+FUZZ_CORPUS := tests/fuzz/corpus/image
+FUZZ_CHECK_SECONDS ?= 30
+FUZZ_SRC := tests/fuzz/fuzz_image.c $(IMAGE_SRC) core/cr_validate.c core/rules.c $(IMAGE_GEN_C)
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard image/*.h core/*.h include/amber/*.h) $(IMAGE_GEN_H)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude -I. -I$(BUILD)/gen $(XML_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DIMG_CHUNK=4096 \
+		$(FUZZ_SRC) -o $@ -lprotobuf-c -lxxhash -lsodium
+.PHONY: fuzz-image fuzz-image-check
+fuzz-image: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
+	$(FUZZ_BIN) -max_total_time=$(SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/artifacts/ $(BUILD)/fuzz/corpus $(FUZZ_CORPUS)
+fuzz-image-check: $(FUZZ_BIN)
+	$(FUZZ_BIN) -runs=0 $(FUZZ_CORPUS)
+	$(MAKE) --no-print-directory fuzz-image SECONDS=$(FUZZ_CHECK_SECONDS)
+
+check-plain: unit integration fuzz-image-check
 
 check-san:
 	$(MAKE) SAN=1 check-plain

@@ -31,18 +31,19 @@ static const char usage_text[] =
 	"\n"
 	"  run [--timeout S] [--strict] [--components DIR] SCENARIO.xml\n"
 	"                         run a system in the foreground (amber-core)\n"
-	"  run [--timeout S] [--strict] [--components DIR] --restore DIR\n"
+	"  run [--timeout S] [--strict] [--components DIR] --restore DIR [--key FILE]\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
 	"  stats                  core's and the components' memory, fds, threads, objects, caps\n"
-	"  checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR\n"
+	"  checkpoint [--kill] [--rollback] [--parent PDIR] [--key FILE] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
 	"  checkpoint --every PERIOD [--chain N] [--count K] NAME DIR\n"
 	"                         checkpoint NAME every PERIOD (10ms, 1s) into DIR/ckpt-N,\n"
 	"                         chains of N images (default 10): a full one, then incremental\n"
-	"  restore [--partial] DIR\n"
+	"  restore [--partial] [--key FILE] DIR\n"
 	"                         put the components saved in DIR back in place\n"
-	"  inspect [--json] DIR   describe the image in DIR\n"
+	"  inspect [--json] [--key FILE] DIR\n"
+	"                         describe the image in DIR\n"
 	"  merge DIR OUT          write the incremental image DIR and its parents as one full image\n"
 	"  inspect --diff DIR DIR2\n"
 	"                         compare two images\n"
@@ -50,6 +51,8 @@ static const char usage_text[] =
 	"                         compare an image with component NAME as it is now\n"
 	"\n"
 	"  -s NAME      the system to address (default: " CONTROL_NAME_DEFAULT "); `amber -s NAME run` names it\n"
+	"  --key FILE   sign the image (checkpoint) or accept only an image signed with\n"
+	"               this key (restore, run --restore, inspect); FILE: 32+ bytes, mode 0600\n"
 	"  -h, --help   show this text\n"
 	"\n"
 	"Exit status: 0 done, 1 failed (amber-core's answer was ERR, or no system runs), 2 usage error;\n"
@@ -74,8 +77,14 @@ static int cmd_run(const char *name, int argc, char **argv)
 	/* Checked here so that mistakes are amber's usage errors (2), not
 	 * amber-core's (1, which means a start failed). */
 	const char *target = NULL;
+	bool restore = false, key = false;
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--timeout") == 0 || strcmp(argv[i], "--components") == 0) {
+		if (strcmp(argv[i], "--key") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("run: %s needs a key file", argv[i]);
+			key = true;
+			i++;
+		} else if (strcmp(argv[i], "--timeout") == 0 || strcmp(argv[i], "--components") == 0) {
 			if (i + 1 >= argc)
 				return usage_error("run: %s needs a value", argv[i]);
 			if (strcmp(argv[i], "--timeout") == 0) {
@@ -93,6 +102,7 @@ static int cmd_run(const char *name, int argc, char **argv)
 			if (target)
 				return usage_error("run: a scenario or --restore DIR, only one: '%s'", argv[i + 1]);
 			target = argv[++i];
+			restore = true;
 		} else if (argv[i][0] == '-') {
 			return usage_error("run: unknown option '%s'", argv[i]);
 		} else if (target) {
@@ -103,6 +113,8 @@ static int cmd_run(const char *name, int argc, char **argv)
 	}
 	if (!target)
 		return usage_error("run: %s", "which scenario? (run SCENARIO.xml or run --restore DIR)");
+	if (key && !restore)
+		return usage_error("run: %s", "--key goes with --restore DIR (a scenario is not signed)");
 
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -134,16 +146,39 @@ static int cmd_run(const char *name, int argc, char **argv)
 
 /* ---- checkpoint, restore --------------------------------------------------- */
 
+/* "--key=/absolute/path" for a request: amber-core reads the key file
+ * itself (it is the one that signs and verifies) and has a working
+ * directory of its own. The key never passes through the socket. */
+static int key_field(const char *file, char *out, size_t outlen)
+{
+	char abs[PATH_MAX];
+	if (!realpath(file, abs)) {
+		fprintf(stderr, "amber: key file %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	int w = snprintf(out, outlen, "--key=%s", abs);
+	if (w < 0 || (size_t)w >= outlen) {
+		fprintf(stderr, "amber: key file %s: path too long\n", file);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_checkpoint(const char *name, int argc, char **argv)
 {
 	bool kill = false, rollback = false;
 	char parent[PATH_MAX + 16] = "";
 	long long every = 0;
 	unsigned long chain = 10, count = 0;
+	const char *key = NULL;
 	int i = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		char *end;
-		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--key") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("checkpoint: %s", "--key needs a key file");
+			key = argv[++i];
+		} else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
 			if (cli_parse_period(argv[++i], &every) < 0)
 				return usage_error("checkpoint: --every '%s': a period from 100us to 1 day (10ms, 1s, 500us)",
 						   argv[i]);
@@ -171,18 +206,19 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 	}
 	if (argc - i != 2)
 		return usage_error("checkpoint: %s",
-				   "wants NAME and DIR (checkpoint [--kill] [--rollback] [--parent PDIR] NAME DIR)");
-	char dir[PATH_MAX];
-	if (cli_absolute_dir(argv[i + 1], dir, sizeof(dir)) < 0)
+				   "wants NAME and DIR (checkpoint [--kill] [--rollback] [--parent PDIR] [--key FILE] NAME DIR)");
+	char dir[PATH_MAX], keyf[PATH_MAX + 8];
+	if (cli_absolute_dir(argv[i + 1], dir, sizeof(dir)) < 0 || (key && key_field(key, keyf, sizeof(keyf)) < 0))
 		return CLI_EXIT_FAIL;
 	if (every) {
-		if (kill || rollback || parent[0])
-			return usage_error("checkpoint: %s", "--every goes with neither --kill, --rollback nor --parent");
+		if (kill || rollback || parent[0] || key)
+			return usage_error("checkpoint: %s",
+					   "--every goes with none of --kill, --rollback, --parent and --key");
 		if (strchr(dir, '\''))
 			return usage_error("checkpoint: --every: DIR '%s' has a quote in it", dir);
 		return cli_periodic(name, argv[i], dir, every, (unsigned)chain, count);
 	}
-	const char *req[6] = { "checkpoint", argv[i], dir };
+	const char *req[7] = { "checkpoint", argv[i], dir };
 	size_t n = 3;
 	if (kill)
 		req[n++] = "--kill";
@@ -190,15 +226,22 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 		req[n++] = "--rollback";
 	if (parent[0])
 		req[n++] = parent;
+	if (key)
+		req[n++] = keyf;
 	return cli_simple_request(name, req, n);
 }
 
 static int cmd_restore(const char *name, int argc, char **argv)
 {
 	bool partial = false;
+	const char *key = NULL;
 	int i = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (strcmp(argv[i], "--partial") == 0)
+		if (strcmp(argv[i], "--key") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("restore: %s", "--key needs a key file");
+			key = argv[++i];
+		} else if (strcmp(argv[i], "--partial") == 0)
 			partial = true;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
@@ -207,12 +250,17 @@ static int cmd_restore(const char *name, int argc, char **argv)
 			return usage_error("restore: unknown option '%s'", argv[i]);
 	}
 	if (argc - i != 1)
-		return usage_error("restore: %s", "wants one DIR (restore [--partial] DIR)");
-	char dir[PATH_MAX];
-	if (cli_absolute_dir(argv[i], dir, sizeof(dir)) < 0)
+		return usage_error("restore: %s", "wants one DIR (restore [--partial] [--key FILE] DIR)");
+	char dir[PATH_MAX], keyf[PATH_MAX + 8];
+	if (cli_absolute_dir(argv[i], dir, sizeof(dir)) < 0 || (key && key_field(key, keyf, sizeof(keyf)) < 0))
 		return CLI_EXIT_FAIL;
-	const char *req[] = { "restore", dir, "--partial" };
-	return cli_simple_request(name, req, partial ? 3 : 2);
+	const char *req[4] = { "restore", dir };
+	size_t n = 2;
+	if (partial)
+		req[n++] = "--partial";
+	if (key)
+		req[n++] = keyf;
+	return cli_simple_request(name, req, n);
 }
 
 /* ---- inspect ----------------------------------------------------------------- */
@@ -262,12 +310,35 @@ static int diff_live(const char *name, const char *image, const char *component)
 	return status;
 }
 
+/* inspect --key: the image is described only if its signature holds;
+ * "signature: good" comes first (on stderr with --json), so a script can tell. */
+static int verify_image(const char *dir, const char *keyfile, bool json)
+{
+	struct image_key key;
+	char err[512] = "";
+	int rc = image_key_load(keyfile, &key, err, sizeof(err));
+	if (rc == 0)
+		rc = image_verify(dir, &key, err, sizeof(err));
+	image_key_clear(&key);
+	if (rc < 0) {
+		fprintf(stderr, "amber: %s\n", err);
+		return -1;
+	}
+	fprintf(json ? stderr : stdout, "signature: good (keyed BLAKE2b-256 over image.pb and pages.bin)\n");
+	return 0;
+}
+
 static int cmd_inspect(const char *name, int argc, char **argv)
 {
 	bool json = false, diff = false;
+	const char *key = NULL;
 	int i = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--key") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("inspect: %s", "--key needs a key file");
+			key = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0)
 			json = true;
 		else if (strcmp(argv[i], "--diff") == 0)
 			diff = true;
@@ -280,7 +351,9 @@ static int cmd_inspect(const char *name, int argc, char **argv)
 	char err[512] = "";
 	if (!diff) {
 		if (argc - i != 1)
-			return usage_error("inspect: %s", "wants one DIR (inspect [--json] DIR)");
+			return usage_error("inspect: %s", "wants one DIR (inspect [--json] [--key FILE] DIR)");
+		if (key && verify_image(argv[i], key, json) < 0)
+			return CLI_EXIT_FAIL;
 		if (image_inspect(argv[i], json, stdout, err, sizeof(err)) < 0) {
 			fflush(stdout);
 			fprintf(stderr, "amber: %s\n", err);
@@ -290,6 +363,8 @@ static int cmd_inspect(const char *name, int argc, char **argv)
 	}
 	if (json)
 		return usage_error("inspect: %s", "--json and --diff do not go together");
+	if (key)
+		return usage_error("inspect: %s", "--key and --diff do not go together");
 	if (argc - i != 2)
 		return usage_error("inspect: %s", "--diff wants DIR and DIR2 or NAME (inspect --diff DIR DIR2|NAME)");
 	struct stat st;

@@ -351,6 +351,8 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		snprintf(msg, msglen, "cannot checkpoint %s: %s", name, err);
 		return -1;
 	}
+	if (o->key)
+		image_writer_sign(w, o->key);
 	kernel_lock();
 	struct component *root = cr_find(name);
 	if (!root) {
@@ -531,8 +533,10 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 
 	if (rc == 0) {
 		kernel_lock();
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			snprintf(set[i]->image_dir, sizeof(set[i]->image_dir), "%s", dir);
+			cr_remember_key(set[i], o->key);
+		}
 		if (o->rollback)
 			root->rollback = true; /* later checkpoints move its image_dir on */
 		kernel_unlock();

@@ -34,6 +34,7 @@
 #include "control.h"
 #include "core.h"
 #include "cr.h"
+#include "image/image.h"
 
 #define CONTROL_MSG_MAX 1024
 #define CONTROL_MAX_FIELDS 8
@@ -363,8 +364,24 @@ static bool absolute_dir(const char *dir, char *msg, size_t msglen)
 	return false;
 }
 
+/* --key=FILE: amber-core reads the key file itself (same uid as the
+ * client), so the key never passes through the socket. NULL: no key. */
+#define KEY_FLAG "--key="
+
+static bool load_key(const char *file, struct image_key *key, char *msg, size_t msglen)
+{
+	if (!file)
+		return true;
+	if (file[0] != '/') {
+		snprintf(msg, msglen, "malformed request: the key file must be an absolute path, not '%.200s'", file);
+		return false;
+	}
+	return image_key_load(file, key, msg, msglen) == 0;
+}
+
 static void handle_request(int fd, FILE *out)
 {
+	struct image_key key = { { 0 } };
 	char buf[CONTROL_REQUEST_MAX + 2], msg[CONTROL_MSG_MAX] = "";
 	size_t len;
 	char *f[CONTROL_MAX_FIELDS];
@@ -409,7 +426,8 @@ static void handle_request(int fd, FILE *out)
 		finish(out, "OK", msg);
 	} else if (strcmp(f[0], "checkpoint") == 0) {
 		struct cr_options o = { 0 };
-		bool bad = n < 3 || n > 6;
+		const char *keyfile = NULL;
+		bool bad = n < 3 || n > 7;
 		for (int k = 3; k < n && !bad; k++) {
 			if (strcmp(f[k], "--kill") == 0 && !o.kill)
 				o.kill = true;
@@ -417,23 +435,27 @@ static void handle_request(int fd, FILE *out)
 				o.rollback = true;
 			else if (strncmp(f[k], "--parent=", 9) == 0 && !o.parent)
 				o.parent = f[k] + 9;
+			else if (!strncmp(f[k], KEY_FLAG, strlen(KEY_FLAG)) && !keyfile)
+				keyfile = f[k] + strlen(KEY_FLAG);
 			else
 				bad = true;
 		}
 		if (bad) {
 			finish(out, "ERR", "malformed request: checkpoint<TAB>NAME<TAB>DIR[<TAB>--kill][<TAB>--rollback]"
-					   "[<TAB>--parent=DIR]");
+					   "[<TAB>--parent=DIR][<TAB>--key=FILE]");
 			return;
 		}
 		if (o.parent && !absolute_dir(o.parent, msg, sizeof(msg))) {
 			finish(out, "ERR", msg);
 			return;
 		}
-		if (!absolute_dir(f[2], msg, sizeof(msg))) {
+		if (!absolute_dir(f[2], msg, sizeof(msg)) || !load_key(keyfile, &key, msg, sizeof(msg))) {
 			finish(out, "ERR", msg);
 			return;
 		}
+		o.key = keyfile ? &key : NULL;
 		int rc = cr_checkpoint(f[1], f[2], &o, msg, sizeof(msg));
+		image_key_clear(&key);
 		msg[sizeof(msg) - 1] = '\0';
 		core_report("control: checkpoint %s into %s%s%s: %s", f[1], f[2], o.kill ? " (--kill)" : "",
 			    o.rollback ? " (--rollback)" : "",
@@ -443,16 +465,27 @@ static void handle_request(int fd, FILE *out)
 		finish(out, rc == 0 ? "OK" : "ERR", *msg ? msg : "checkpoint failed");
 	} else if (strcmp(f[0], "restore") == 0) {
 		struct cr_options o = { 0 };
-		if (n < 2 || n > 3 || (n == 3 && strcmp(f[2], "--partial") != 0)) {
-			finish(out, "ERR", "malformed request: restore<TAB>DIR[<TAB>--partial]");
+		const char *keyfile = NULL;
+		bool bad = n < 2 || n > 4;
+		for (int k = 2; k < n && !bad; k++) {
+			if (strcmp(f[k], "--partial") == 0 && !o.partial)
+				o.partial = true;
+			else if (!strncmp(f[k], KEY_FLAG, strlen(KEY_FLAG)) && !keyfile)
+				keyfile = f[k] + strlen(KEY_FLAG);
+			else
+				bad = true;
+		}
+		if (bad) {
+			finish(out, "ERR", "malformed request: restore<TAB>DIR[<TAB>--partial][<TAB>--key=FILE]");
 			return;
 		}
-		if (!absolute_dir(f[1], msg, sizeof(msg))) {
+		if (!absolute_dir(f[1], msg, sizeof(msg)) || !load_key(keyfile, &key, msg, sizeof(msg))) {
 			finish(out, "ERR", msg);
 			return;
 		}
-		o.partial = n == 3;
+		o.key = keyfile ? &key : NULL;
 		int rc = cr_restore(f[1], &o, msg, sizeof(msg));
+		image_key_clear(&key);
 		msg[sizeof(msg) - 1] = '\0';
 		core_report("control: restore %s%s: %s", f[1], o.partial ? " (--partial)" : "",
 			    *msg ? msg : rc == 0 ? "done" : "failed");

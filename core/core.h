@@ -149,6 +149,10 @@ struct component {
 	bool crashed;          /* ended by a fault, a forbidden call or a kill */
 	char image_dir[256];   /* its last image (ps), "" if none */
 	bool rollback;         /* checkpoint --rollback: a crash restores image_dir instead */
+	/* image_dir was signed with (checkpoint) or verified against (restore)
+	 * this key (struct image_key's bytes): a rollback verifies it too. */
+	bool image_signed;
+	unsigned char image_key[32];
 
 	/* How it ended. */
 	bool exit_requested;

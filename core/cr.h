@@ -16,12 +16,16 @@
 #include <stdio.h>
 
 struct component;
+struct image_key;
 
 struct cr_options {
 	bool kill;    /* checkpoint --kill: end the processes after the capture, keep their place */
 	bool rollback; /* checkpoint --rollback: should it crash later, roll it back to its last image */
 	bool partial; /* restore --partial: restore what can be, revoke the rest, report it */
 	const char *parent; /* checkpoint --parent DIR: store only what changed since that image */
+	/* --key: checkpoint signs the image with it; restore accepts only an
+	 * image signed with it. NULL: no signature written, none checked. */
+	const struct image_key *key;
 };
 
 /* Checkpoint the component `name` and all its descendants into image
@@ -40,10 +44,10 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
  * tell its parent. Called by the event thread, kernel lock NOT held. */
 int cr_rollback_on_crash(struct component *c, const char *reason);
 
-/* amber-core --restore DIR: the image of a whole scenario (a top-level
+/* amber-core --restore DIR [--key FILE]: the image of a whole scenario (a top-level
  * component and its descendants) becomes the running system. Called once
  * at start-up instead of loading a scenario. */
-int cr_boot(const char *dir, char *msg, size_t msglen);
+int cr_boot(const char *dir, const struct image_key *key, char *msg, size_t msglen);
 
 /* `amber ps`: the component tree, one line per component, written to out:
  * "ID<TAB>DEPTH<TAB>NAME<TAB>STATE<TAB>THREADS<TAB>CAPS<TAB>MEMORY_BYTES<TAB>IMAGE"

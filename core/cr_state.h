@@ -40,6 +40,9 @@ int cr_save_ds(struct cr_save *s, const void *key, const struct dataspace *mem, 
 unsigned cr_session_index(const struct component *c, const struct core_session *ss);
 
 int cr_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* c's image_dir was signed with (or verified against) key, NULL: none;
+ * a rollback to it verifies the same. */
+void cr_remember_key(struct component *c, const struct image_key *key);
 
 /* Append item to a repeated field (n_field, field) of a protobuf-c message. */
 void *cr_append(void *array_ptr, size_t *n, void *item);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cr_state.h"
+#include "image/image.h"
 
 int cr_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -146,4 +147,13 @@ struct core_session *cr_load_session(struct cr_load *l, unsigned i, const char *
 		return NULL;
 	}
 	return l->sessions[i];
+}
+
+void cr_remember_key(struct component *c, const struct image_key *key)
+{
+	c->image_signed = key != NULL;
+	if (key)
+		memcpy(c->image_key, key->k, sizeof(c->image_key));
+	else
+		memset(c->image_key, 0, sizeof(c->image_key));
 }

@@ -41,6 +41,7 @@
 #include "control.h"
 #include "core.h"
 #include "cr.h"
+#include "image/image.h"
 #include "platform/linux/kernel_entry.h"
 #include "scenario.h"
 
@@ -173,14 +174,14 @@ static void reload(const char *scenario, const char *components_dir)
 static void usage(void)
 {
 	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--strict] [--components DIR] [--control NAME | --no-control]\n"
-			"                  (SCENARIO.xml | --restore DIR)\n");
+			"                  (SCENARIO.xml | --restore DIR [--key FILE])\n");
 	exit(1);
 }
 
 int main(int argc, char **argv)
 {
 	long timeout_s = 0;
-	const char *components_dir = NULL, *scenario = NULL, *restore_dir = NULL;
+	const char *components_dir = NULL, *scenario = NULL, *restore_dir = NULL, *key_file = NULL;
 	const char *control_name = CONTROL_NAME_DEFAULT;
 	bool control = true, strict = false;
 	for (int i = 1; i < argc; i++) {
@@ -199,14 +200,23 @@ int main(int argc, char **argv)
 			strict = true;
 		} else if (strcmp(argv[i], "--restore") == 0 && i + 1 < argc && !restore_dir) {
 			restore_dir = argv[++i];
+		} else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc && !key_file) {
+			key_file = argv[++i];
 		} else if (argv[i][0] == '-' || scenario) {
 			usage();
 		} else {
 			scenario = argv[i];
 		}
 	}
-	if (!scenario == !restore_dir)
+	if (!scenario == !restore_dir || (key_file && !restore_dir))
 		usage();
+	/* The key first: a key file that will not do stops everything. */
+	struct image_key key = { { 0 } };
+	char keyerr[512];
+	if (key_file && image_key_load(key_file, &key, keyerr, sizeof(keyerr)) < 0) {
+		fprintf(stderr, "amber-core: %s\n", keyerr);
+		return 1;
+	}
 
 	core_components_init();
 
@@ -277,12 +287,13 @@ int main(int argc, char **argv)
 		control_stop();
 	}
 	bool run = true;
-	if (restore_dir && cr_boot(restore_dir, err, sizeof(err)) < 0) {
+	if (restore_dir && cr_boot(restore_dir, key_file ? &key : NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "amber-core: %s\n", err);
 		kill_all("restore failed"); /* whatever it started */
 		status = 1;
 		run = false;
 	}
+	image_key_clear(&key);
 	for (struct component *c = components; c; c = c->next) {
 		core_component_live();
 		if (component_start(c, err, sizeof(err)) < 0) {

@@ -42,6 +42,7 @@
 
 #include "amber/child.h"
 #include "cr_state.h"
+#include "cr_validate.h"
 #include "image/image.h"
 #include "platform/linux/kernel_entry.h"
 
@@ -842,15 +843,6 @@ static struct component *by_id(unsigned id, const char *name)
 	return x.found;
 }
 
-static int check_image(const AmberImg__Image *img, char *err, size_t errlen)
-{
-	if (!img->n_components)
-		return cr_fail(err, errlen, "the image holds no component");
-	if (img->components[0]->ended)
-		return cr_fail(err, errlen, "its root %s had ended", img->components[0]->name);
-	return 0;
-}
-
 /* After a failed load: end what was made, so that nothing half-made runs. */
 static void undo(struct component **set, size_t n)
 {
@@ -888,23 +880,8 @@ static void preload_free(struct dataspace *mem, size_t n)
 static struct dataspace *preload(const char *dir, const AmberImg__Image *img, char *err, size_t errlen)
 {
 	size_t n = img->n_dataspaces;
-	/* The quotas first: memory is read before the load charges it, so an
-	 * image may not hold more RAM for a component than the quota it says
-	 * the component has (whose own check against its parent came before). */
-	for (size_t c = 0; c < img->n_components; c++) {
-		const AmberImg__Component *m = img->components[c];
-		uint64_t ram = 0;
-		for (size_t i = 0; i < n; i++) {
-			const AmberImg__Dataspace *d = img->dataspaces[i];
-			if (d->kind == AMBER_IMG__DATASPACE_KIND__DS_RAM && d->owner == m->id)
-				ram += d->size;
-		}
-		if (ram > m->ram_quota) {
-			cr_fail(err, errlen, "%s: %llu bytes of RAM dataspaces exceed its RAM quota of %llu", m->name,
-				(unsigned long long)ram, (unsigned long long)m->ram_quota);
-			return NULL;
-		}
-	}
+	/* cr_image_validate checked that no component holds more RAM than its
+	 * quota says: memory is read here, before the load charges it. */
 	struct dataspace *mem = calloc(n + 1, sizeof(*mem));
 	int *fds = calloc(n + 1, sizeof(*fds));
 	if (!mem || !fds)
@@ -962,6 +939,27 @@ static int run_load(const char *dir, AmberImg__Image *img, struct dataspace *mem
 	return rc;
 }
 
+/* The image of dir's current generation (its directory into gen, so that
+ * the pages are read from the same one), read and checked: its signature
+ * (with a key), image_read's checks of the files, then core's own
+ * (cr_image_validate). */
+static int read_image(const char *dir, const struct image_key *key, char *gen, size_t genlen, AmberImg__Image **out,
+		      char *err, size_t errlen)
+{
+	char msg[512];
+	*out = NULL;
+	/* With a key, nothing of the files is decoded before they are verified. */
+	if (image_current(dir, gen, genlen, err, errlen) < 0 || image_read_signed(gen, key, out, err, errlen) < 0)
+		return -1;
+	if (cr_image_validate(*out, msg, sizeof(msg)) < 0) {
+		cr_fail(err, errlen, "%s/image.pb: %s", gen, msg);
+		image_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t msglen)
 {
 	char err[512] = "";
@@ -969,8 +967,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	AmberImg__Image *img;
 	char gen[PATH_MAX]; /* one generation throughout, even if DIR gets a new one meanwhile */
-	if (image_current(dir, gen, sizeof(gen), err, sizeof(err)) < 0 || image_read(gen, &img, err, sizeof(err)) < 0 ||
-	    check_image(img, err, sizeof(err)) < 0) {
+	if (read_image(dir, o->key, gen, sizeof(gen), &img, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		return -1;
 	}
@@ -1099,8 +1096,10 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 			core_component_live();
 		else if (!running && was_live[i])
 			core_component_ended();
-		if (running)
+		if (running) {
 			snprintf(set[i]->image_dir, sizeof(set[i]->image_dir), "%s", dir);
+			cr_remember_key(set[i], o->key);
+		}
 	}
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -1119,13 +1118,12 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	return rc;
 }
 
-int cr_boot(const char *dir, char *msg, size_t msglen)
+int cr_boot(const char *dir, const struct image_key *key, char *msg, size_t msglen)
 {
 	char err[512] = "";
 	AmberImg__Image *img;
 	char gen[PATH_MAX]; /* one generation throughout, even if DIR gets a new one meanwhile */
-	if (image_current(dir, gen, sizeof(gen), err, sizeof(err)) < 0 || image_read(gen, &img, err, sizeof(err)) < 0 ||
-	    check_image(img, err, sizeof(err)) < 0) {
+	if (read_image(dir, key, gen, sizeof(gen), &img, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		return -1;
 	}
@@ -1164,6 +1162,7 @@ int cr_boot(const char *dir, char *msg, size_t msglen)
 		if (rc == 0 && !img->components[i]->ended) {
 			core_component_live();
 			snprintf(set[i]->image_dir, sizeof(set[i]->image_dir), "%s", dir);
+			cr_remember_key(set[i], key);
 		}
 	}
 	if (rc == 0)
@@ -1186,6 +1185,9 @@ int cr_rollback_on_crash(struct component *c, const char *reason)
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s", c->image_dir);
+	struct image_key key; /* a signed image is verified again, with its key */
+	bool signed_image = c->image_signed;
+	memcpy(key.k, c->image_key, sizeof(key.k));
 	c->restoring = true; /* ended here, quietly: its parent is not told */
 	log_discard(c);
 	kernel_unlock();
@@ -1196,8 +1198,10 @@ int cr_rollback_on_crash(struct component *c, const char *reason)
 	c->stopped = true; /* its place is kept, as after checkpoint --kill */
 	kernel_unlock();
 	char msg[1024];
-	struct cr_options o = { 0 };
-	if (cr_restore(dir, &o, msg, sizeof(msg)) == 0) {
+	struct cr_options o = { .key = signed_image ? &key : NULL };
+	int rc = cr_restore(dir, &o, msg, sizeof(msg));
+	image_key_clear(&key);
+	if (rc == 0) {
 		core_report("%s rolled back to its checkpoint %s", c->name, dir);
 		return 1;
 	}

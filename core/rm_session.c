@@ -30,6 +30,7 @@
 
 #include "amber/rm_session.h"
 #include "core.h"
+#include "rules.h"
 #include "cr_copy.h"
 #include "cr_state.h"
 
@@ -58,25 +59,6 @@ struct rm_managed {
 static struct rm_managed *managed_all;
 
 #define PAGE ((uint64_t)AMBER_PAGE_SIZE)
-
-static const struct {
-	uint64_t start, end;
-} reserved[] = {
-	{ AMBER_IMAGE_BASE, AMBER_IMAGE_END },
-	{ AMBER_UTCB_AREA, AMBER_UTCB_AREA + AMBER_UTCB_AREA_SIZE },
-	{ AMBER_TRAMPOLINE_ADDR, AMBER_TRAMPOLINE_ADDR + AMBER_PAGE_SIZE },
-	{ AMBER_STACK_AREA - AMBER_STACK_SIZE, AMBER_STACK_AREA },
-};
-
-static bool attachable(uint64_t addr, uint64_t size)
-{
-	if (addr < AMBER_RM_MIN || addr >= AMBER_RM_END || size > AMBER_RM_END - addr)
-		return false;
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (addr < reserved[i].end && reserved[i].start < addr + size)
-			return false;
-	return true;
-}
 
 static struct rm_region *region_at(struct component *c, uint64_t addr, uint64_t size)
 {
@@ -228,7 +210,7 @@ static int attach(struct core_session *s, struct kcore_request *req)
 		addr = choose(c, size);
 		if (addr == 0)
 			return AMBER_ERR_QUOTA;
-	} else if (!attachable(addr, size)) {
+	} else if (!core_attachable(addr, size)) {
 		return AMBER_ERR_INVALID_ARG;
 	} else if (region_at(c, addr, size)) {
 		return AMBER_ERR_SLOT_BUSY;
@@ -272,7 +254,7 @@ static int attach(struct core_session *s, struct kcore_request *req)
 
 bool rm_fault_unattached(struct component *c, uint64_t addr)
 {
-	if (!attachable(addr & ~(PAGE - 1), PAGE))
+	if (!core_attachable(addr & ~(PAGE - 1), PAGE))
 		return false;
 	struct rm_region *r = region_at(c, addr, 1);
 	struct rm_managed *m = r ? core_ds_managed(r->ds) : NULL;
@@ -636,7 +618,7 @@ int rm_load(struct cr_load *l)
 					       c->name, (unsigned long long)x->managed_gate_id);
 		}
 		if (x->size == 0 || x->offset > core_ds_memory(ds)->size || x->size > core_ds_memory(ds)->size - x->offset ||
-		    (!in && !attachable(x->addr, x->size)) || ((x->flags & AMBER_RM_WRITABLE) && !core_ds_writable(ds)))
+		    (!in && !core_attachable(x->addr, x->size)) || ((x->flags & AMBER_RM_WRITABLE) && !core_ds_writable(ds)))
 			return cr_fail(l->err, l->errlen, "%s: attachment at 0x%llx does not fit its dataspace or layout",
 				       c->name, (unsigned long long)x->addr);
 		struct rm_region *r = calloc(1, sizeof(*r));

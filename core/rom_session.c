@@ -37,6 +37,7 @@
 
 #include "amber/rom_session.h"
 #include "core.h"
+#include "rules.h"
 #include "cr_state.h"
 
 struct rom_session {
@@ -57,21 +58,6 @@ void rom_init(const char *components_dir)
 }
 
 const char *rom_dir(void) { return modules_dir; }
-
-/* [A-Za-z0-9._-], not starting with '.', no "..": a plain file name. */
-static bool valid_module_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n >= AMBER_ROM_NAME_MAX || s[0] == '.' || strstr(s, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-		      ch == '_' || ch == '-'))
-			return false;
-	}
-	return true;
-}
 
 static int refuse(struct component *c, const char *name, int error, const char *why)
 {
@@ -134,7 +120,7 @@ static int copy_file(struct component *c, const char *name, struct core_ds **out
 
 int rom_session_create(struct component *c, const char *name, void **data)
 {
-	if (!valid_module_name(name))
+	if (!core_module_name_ok(name))
 		return refuse(c, name, AMBER_ERR_INVALID_ARG, "not a valid module name");
 	struct rom_session *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -269,8 +255,7 @@ int rom_session_save(struct cr_save *s, void *data, AmberImg__Session *m)
 
 int rom_session_load(struct cr_load *l, const AmberImg__RomSession *m, void **data)
 {
-	if (!valid_module_name(m->module) && strcmp(m->module, AMBER_ROM_CONFIG) != 0)
-		return cr_fail(l->err, l->errlen, "%s: ROM session for '%s': not a module name", l->c->name, m->module);
+	/* cr_image_validate: m->module is a module name. */
 	struct rom_session *r = calloc(1, sizeof(*r));
 	if (!r)
 		return cr_fail(l->err, l->errlen, "%s: no memory for a ROM session", l->c->name);

@@ -148,9 +148,6 @@ int timer_session_load(struct cr_load *l, const AmberImg__TimerSession *m, void 
 	if (m->elapsed_us > now)
 		return cr_fail(l->err, l->errlen, "%s: Timer session opened %llu us ago, before this system's clock began",
 			       l->c->name, (unsigned long long)m->elapsed_us);
-	if (m->period_us && m->period_us < AMBER_TIMER_MIN_PERIOD_US)
-		return cr_fail(l->err, l->errlen, "%s: Timer period of %llu us", l->c->name,
-			       (unsigned long long)m->period_us);
 	struct timer_session *ts = calloc(1, sizeof(*ts));
 	if (!ts)
 		return cr_fail(l->err, l->errlen, "%s: no memory for a Timer session", l->c->name);

@@ -122,19 +122,37 @@ int img_write_full(int fd, const void *buf, size_t len, uint64_t off)
 
 int img_open_checked(const char *path, const char magic[8], struct img_header *h, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return img_open_checked_flags(path, magic, 0, h, err, errlen);
+}
+
+int img_open_regular(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	/* O_NONBLOCK: a FIFO in an image's place would block open() until a
+	 * writer came, and a restore with it. No effect on a regular file. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return img_fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, st) < 0) {
+		img_fail(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		img_fail(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int img_open_checked_flags(const char *path, const char magic[8], uint32_t flags, struct img_header *h, char *err,
+			   size_t errlen)
+{
 	struct stat st;
 	uint8_t raw[IMG_HEADER_SIZE];
-	if (fstat(fd, &st) < 0) {
-		img_fail(err, errlen, "%s: %s", path, strerror(errno));
-		goto bad;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		img_fail(err, errlen, "%s: not a regular file", path);
-		goto bad;
-	}
+	int fd = img_open_regular(path, &st, err, errlen);
+	if (fd < 0)
+		return -1;
 	ssize_t n = read_full(fd, raw, sizeof(raw), 0);
 	if (n < 0) {
 		img_fail(err, errlen, "%s: %s", path, strerror(errno));
@@ -152,7 +170,7 @@ int img_open_checked(const char *path, const char magic[8], struct img_header *h
 	else if (h->format != IMAGE_FORMAT_VERSION)
 		img_fail(err, errlen, "%s: format version %u, this amber reads %u", path, h->format,
 			 IMAGE_FORMAT_VERSION);
-	else if (h->flags != 0)
+	else if (h->flags != flags)
 		img_fail(err, errlen, "%s: unknown flags 0x%x in the header", path, h->flags);
 	else if (h->length > have)
 		img_fail(err, errlen, "%s: truncated: header says %llu bytes, file has %llu", path,
@@ -359,7 +377,15 @@ struct image_writer {
 	uint64_t pos; /* where the next run goes in it */
 	uint8_t *buf; /* WRITE_CHUNK bytes: a file's pages pass through it */
 	XXH3_state_t *hash;
+	bool sign;    /* image_writer_sign: a signature file with this key */
+	struct image_key key;
 };
+
+void image_writer_sign(struct image_writer *w, const struct image_key *key)
+{
+	w->key = *key;
+	w->sign = true;
+}
 
 /* The extents of one dataspace as they are found: runs of non-zero pages,
  * each appended to pages.bin. A run may span several reads. */
@@ -514,6 +540,7 @@ void image_abort(struct image_writer *w)
 		rm_tree(w->tmp);
 	XXH3_freeState(w->hash);
 	free(w->buf);
+	image_key_clear(&w->key);
 	free(w);
 }
 
@@ -652,6 +679,9 @@ static int write_generation(struct image_writer *w, AmberImg__Image *img, char *
 		return img_fail(err, errlen, "%s: refusing to write an image with a required field unset", w->tmp);
 	if (write_meta(w->tmp, img, err, errlen) < 0)
 		return -1;
+	/* Signed before `current` switches: a signed image is never seen unsigned. */
+	if (w->sign && img_sign_generation(w->tmp, &w->key, err, errlen) < 0)
+		return -1;
 	return fsync_path(w->tmp, err, errlen);
 }
 
@@ -737,7 +767,7 @@ int image_merge(const char *dir, const char *out, char *err, size_t errlen)
 {
 	AmberImg__Image *img = NULL;
 	struct img_info info;
-	if (img_read_info(dir, &img, &info, err, errlen) < 0)
+	if (img_read_info(dir, NULL, &img, &info, err, errlen) < 0)
 		return -1;
 	size_t n = img->n_dataspaces;
 	int *fds = malloc((n + 1) * sizeof(*fds));
@@ -798,7 +828,39 @@ int image_identity(const char *dir, char *gen, size_t genlen, uint64_t *meta_xxh
 	return 0;
 }
 
-static int read_meta(const char *path, AmberImg__Image **out, struct img_info *info, char *err, size_t errlen)
+/* With a key: the MAC over image.pb's bytes as read (header and payload)
+ * and pages.bin's, compared with the signature, before either is decoded. */
+struct verify {
+	const char *gen;
+	const struct image_key *key;
+	unsigned char want[IMG_MAC_BYTES];
+};
+
+static int verify_files(const struct verify *v, const struct img_header *h, const uint8_t *payload, char *err,
+			size_t errlen)
+{
+	crypto_generichash_state st;
+	uint8_t raw[IMG_HEADER_SIZE];
+	char p[PATH_MAX];
+	img_mac_init(&st, v->key);
+	img_header_encode(raw, h); /* the bytes the header was decoded from */
+	crypto_generichash_update(&st, raw, sizeof(raw));
+	crypto_generichash_update(&st, payload, h->length);
+	struct stat sb;
+	int fd = img_join(p, sizeof(p), v->gen, IMG_PAGES) < 0 ? img_fail(err, errlen, "%s: path too long", v->gen)
+								 : img_open_regular(p, &sb, err, errlen);
+	if (fd < 0 || img_mac_file(&st, fd, p, err, errlen) < 0) {
+		if (fd >= 0)
+			close(fd);
+		sodium_memzero(&st, sizeof(st));
+		return -1;
+	}
+	close(fd);
+	return img_mac_check(&st, v->gen, v->want, err, errlen);
+}
+
+static int read_meta(const char *path, const struct verify *v, AmberImg__Image **out, struct img_info *info,
+		     char *err, size_t errlen)
 {
 	struct img_header h;
 	int fd = img_open_checked(path, img_magic_meta, &h, err, errlen);
@@ -823,6 +885,8 @@ static int read_meta(const char *path, AmberImg__Image **out, struct img_info *i
 	else if ((uint64_t)n < h.length)
 		rc = img_fail(err, errlen, "%s: truncated: header says %llu bytes, file has %zd", path,
 			      (unsigned long long)h.length, n);
+	else if (v && verify_files(v, &h, buf, err, errlen) < 0)
+		rc = -1;
 	else {
 		uint64_t sum = XXH3_64bits(buf, h.length);
 		if (sum != h.xxh3)
@@ -837,16 +901,22 @@ static int read_meta(const char *path, AmberImg__Image **out, struct img_info *i
 	return rc;
 }
 
-int img_read_info(const char *dir, AmberImg__Image **out, struct img_info *info, char *err, size_t errlen)
+int img_read_info(const char *dir, const struct image_key *key, AmberImg__Image **out, struct img_info *info,
+		  char *err, size_t errlen)
 {
 	char meta[PATH_MAX], msg[512];
+	struct verify v = { .gen = info->gen, .key = key };
 	*out = NULL;
 	if (image_current(dir, info->gen, sizeof(info->gen), err, errlen) < 0)
 		return -1;
 	if (img_join(meta, sizeof(meta), info->gen, IMG_META) < 0)
 		return img_fail(err, errlen, "%s: path too long", info->gen);
+	if (key && sodium_init() < 0)
+		return img_fail(err, errlen, "libsodium cannot be initialised");
+	if (key && img_sig_read(info->gen, v.want, err, errlen) < 0)
+		return -1;
 	AmberImg__Image *img = NULL;
-	if (read_meta(meta, &img, info, err, errlen) < 0)
+	if (read_meta(meta, key ? &v : NULL, &img, info, err, errlen) < 0)
 		return -1;
 	struct img_pages p;
 	if (img_pages_open(info->gen, &p, err, errlen) < 0) {
@@ -866,7 +936,14 @@ int img_read_info(const char *dir, AmberImg__Image **out, struct img_info *info,
 int image_read(const char *dir, AmberImg__Image **out, char *err, size_t errlen)
 {
 	struct img_info info;
-	return img_read_info(dir, out, &info, err, errlen);
+	return img_read_info(dir, NULL, out, &info, err, errlen);
+}
+
+int image_read_signed(const char *dir, const struct image_key *key, AmberImg__Image **out, char *err,
+		      size_t errlen)
+{
+	struct img_info info;
+	return img_read_info(dir, key, out, &info, err, errlen);
 }
 
 void image_free(AmberImg__Image *img)

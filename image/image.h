@@ -90,6 +90,28 @@ int image_identity(const char *dir, char *gen, size_t genlen, uint64_t *meta_xxh
 int image_read(const char *dir, AmberImg__Image **out, char *err, size_t errlen);
 void image_free(AmberImg__Image *img);
 
+/* ---- signed images (image/sign.c, docs/image-format.md "Signatures") ----
+ * A generation may hold a third file, `signature`: a keyed BLAKE2b-256
+ * over image.pb and pages.bin, byte for byte. The key comes from a key
+ * file (32 to 4096 bytes, a regular file of this user that group and
+ * others cannot read or write) and is never printed. */
+#define IMAGE_KEY_FILE_MIN 32u
+#define IMAGE_KEY_FILE_MAX 4096u
+struct image_key {
+	unsigned char k[32];
+};
+int image_key_load(const char *path, struct image_key *key, char *err, size_t errlen);
+void image_key_clear(struct image_key *key);
+/* image_read, but with key (not NULL) the files are first verified
+ * against the generation's signature: an unsigned image, another key's,
+ * or a changed byte is refused before anything is decoded. */
+int image_read_signed(const char *dir, const struct image_key *key, AmberImg__Image **out, char *err,
+		      size_t errlen);
+/* Only the verification: 0, or -1 with the reason. */
+int image_verify(const char *dir, const struct image_key *key, char *err, size_t errlen);
+/* Sign the generation image_commit writes with key (copied). */
+void image_writer_sign(struct image_writer *w, const struct image_key *key);
+
 /* Copy dataspace i's stored pages into dst (its size bytes, zeroed by the
  * caller), checking every extent's checksum before anything is copied. */
 int image_read_pages(const char *dir, const AmberImg__Image *img, unsigned i, uint8_t *dst, char *err,

@@ -69,7 +69,7 @@ static int chain_content(const char *dir, struct img_view *v, char *err, size_t 
 int img_view_load(const char *dir, struct img_view *v, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
-	if (img_read_info(dir, &v->img, &v->info, err, errlen) < 0)
+	if (img_read_info(dir, NULL, &v->img, &v->info, err, errlen) < 0)
 		return -1;
 	size_t n = v->img->n_dataspaces;
 	v->content = calloc(n ? n : 1, sizeof(*v->content));
@@ -297,7 +297,7 @@ static void print_chain(const AmberImg__Image *img, FILE *out)
 		struct img_info info;
 		fprintf(out, "  parent         ");
 		put_str(out, at);
-		if (img_read_info(at, &p, &info, err, sizeof(err)) < 0) {
+		if (img_read_info(at, NULL, &p, &info, err, sizeof(err)) < 0) {
 			fprintf(out, ": cannot read it: %s\n", err);
 			return;
 		}

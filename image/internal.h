@@ -12,15 +12,20 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "image/image.h"
 
 #define IMG_HEADER_SIZE 32u
 #define IMG_PAGE 4096u
 #define IMG_META "image.pb"
 #define IMG_PAGES "pages.bin"
+#define IMG_SIG "signature"
+#define IMG_MAC_BYTES 32u
 
 extern const char img_magic_meta[8];  /* "AMBRIMG\0" */
 extern const char img_magic_pages[8]; /* "AMBRPGS\0" */
+extern const char img_magic_sig[8];   /* "AMBRSIG\0" */
 
 struct img_header {
 	char magic[8];
@@ -34,6 +39,14 @@ void img_header_encode(uint8_t out[IMG_HEADER_SIZE], const struct img_header *h)
  * file holds exactly `length` bytes after it. Fills h; returns the fd, or
  * -1 with err naming the file. */
 int img_open_checked(const char *path, const char magic[8], struct img_header *h, char *err, size_t errlen);
+/* Open a regular file for reading, never blocking (a FIFO is refused,
+ * not waited on); its stat into st. fd, or -1 with err naming it. */
+struct stat;
+int img_open_regular(const char *path, struct stat *st, char *err, size_t errlen);
+/* The same for a file whose flags field must be `flags` (the signature's
+ * names its MAC). */
+int img_open_checked_flags(const char *path, const char magic[8], uint32_t flags, struct img_header *h, char *err,
+			   size_t errlen);
 
 /* snprintf into err; returns -1 so that failures read `return img_fail(...)`. */
 int img_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -50,6 +63,17 @@ void img_ds_label(char *out, size_t outlen, const AmberImg__Image *img, unsigned
  * image_check). Message without the dataspace's label. */
 int img_extents_check(const AmberImg__Dataspace *d, uint64_t pages_size, char *err, size_t errlen);
 
+/* ---- sign.c: the keyed BLAKE2b over a generation's files ---- */
+void img_mac_init(crypto_generichash_state *h, const struct image_key *key);
+int img_mac_file(crypto_generichash_state *h, int fd, const char *path, char *err, size_t errlen);
+/* Write gen/signature for gen's image.pb and pages.bin. */
+int img_sign_generation(const char *gen, const struct image_key *key, char *err, size_t errlen);
+/* gen's stored MAC ("not signed" when there is no signature file). */
+int img_sig_read(const char *gen, unsigned char mac[IMG_MAC_BYTES], char *err, size_t errlen);
+/* Finish h and compare it with want in constant time; h is wiped. */
+int img_mac_check(crypto_generichash_state *h, const char *gen, const unsigned char want[IMG_MAC_BYTES],
+		  char *err, size_t errlen);
+
 /* ---- image.c: a generation read with the facts about its files ---- */
 struct img_info {
 	char gen[PATH_MAX];   /* the generation's directory */
@@ -57,7 +81,10 @@ struct img_info {
 	uint64_t meta_xxh3;
 	uint64_t pages_length; /* pages.bin's payload */
 };
-int img_read_info(const char *dir, AmberImg__Image **out, struct img_info *info, char *err, size_t errlen);
+/* key NULL: no verification; else the files are verified against the
+ * signature before a byte of them is decoded (image_read_signed). */
+int img_read_info(const char *dir, const struct image_key *key, AmberImg__Image **out, struct img_info *info,
+		  char *err, size_t errlen);
 
 /* ---- pages.c: an open pages.bin ---- */
 struct img_pages {

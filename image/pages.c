@@ -25,7 +25,12 @@
 
 #include "image/internal.h"
 
-#define CHUNK (1u << 20)
+/* The fuzzer builds with a smaller one: chunk boundaries inside runs get
+ * exercised, and ASan does not map and unmap 1 MiB per call. */
+#ifndef IMG_CHUNK
+#define IMG_CHUNK (1u << 20)
+#endif
+#define CHUNK IMG_CHUNK
 
 void img_ds_label(char *out, size_t outlen, const AmberImg__Image *img, unsigned i)
 {
@@ -308,7 +313,7 @@ static int load_parent(const char *gen, const AmberImg__Image *img, const int *f
 	AmberImg__Image *parent = NULL;
 	struct img_info info;
 	char msg[512];
-	if (img_read_info(img->parent_image, &parent, &info, msg, sizeof(msg)) < 0)
+	if (img_read_info(img->parent_image, NULL, &parent, &info, msg, sizeof(msg)) < 0)
 		return img_fail(err, errlen, "%s: its parent image: %s", gen, msg);
 	int rc = 0;
 	if (info.meta_xxh3 != img->parent_meta_xxh3)

@@ -14,6 +14,9 @@ PACKAGES=(
 	libxxhash-dev
 	libprotobuf-c-dev
 	protobuf-c-compiler
+	libsodium-dev       # keyed BLAKE2b: signed checkpoint images
+	clang               # the image fuzzer (make fuzz-image) is built by clang ...
+	libclang-rt-14-dev  # ... with libFuzzer and the sanitizers' runtimes
 	util-linux # taskset
 	procps
 )

@@ -282,6 +282,10 @@ static void malformed_requests_get_err(void **state)
 		{ "checkpoint\tinit\t/tmp/x\t--kil\n", 29, false, "ERR malformed request: checkpoint<TAB>NAME" },
 		{ "restore\n", 8, false, "ERR malformed request: restore<TAB>DIR[<TAB>--partial]" },
 		{ "restore\t/tmp/x\t--all\n", 21, false, "ERR malformed request: restore<TAB>DIR" },
+		{ "restore\t/tmp/x\t--key=k\n", 23, false, "ERR malformed request: the key file must be an absolute path" },
+		{ "restore\t/tmp/x\t--key=/a\t--key=/b\n", 33, false, "ERR malformed request: restore<TAB>DIR" },
+		{ "checkpoint\tinit\t/tmp/x\t--key=/nonexistent-key\n", 46, false,
+		  "ERR key file /nonexistent-key: No such file or directory" },
 		{ "ps\nps\n", 6, false, "ERR malformed request: more than one line" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -280,6 +280,42 @@ static unsigned shrink_quota(AmberImg__Image *img)
 	return 0;
 }
 
+/* What image_check lets through but a restore cannot use (core's
+ * cr_image_validate): no first thread, an ELF segment outside the image
+ * area, an attachment over the stack. */
+static unsigned drop_first_thread(AmberImg__Image *img)
+{
+	AmberImg__Component *m = img->components[0];
+	for (size_t i = 0; i < m->n_threads; i++)
+		if (m->threads[i]->index == 0) {
+			amber_img__thread__free_unpacked(m->threads[i], NULL);
+			m->threads[i] = m->threads[--m->n_threads];
+			return 0;
+		}
+	fail_msg("no first thread in the image");
+	return 0;
+}
+
+static unsigned segment_elsewhere(AmberImg__Image *img)
+{
+	assert_true(img->components[0]->n_segments > 0);
+	img->components[0]->segments[0]->addr = 0x70000000; /* above AMBER_IMAGE_END */
+	return 0;
+}
+
+static unsigned region_over_stack(AmberImg__Image *img)
+{
+	AmberImg__Component *m = img->components[0];
+	for (size_t i = 0; i < m->n_regions; i++)
+		if (!m->regions[i]->managed_gate_id) {
+			m->regions[i]->addr = 0x50000000 - 0x1000; /* the stack's last page */
+			m->regions[i]->size = 0x1000;
+			return 0;
+		}
+	fail_msg("no attachment in the image");
+	return 0;
+}
+
 static void bad_images_change_nothing(void **state)
 {
 	(void)state;
@@ -308,6 +344,20 @@ static void bad_images_change_nothing(void **state)
 	amber(&r, "-s", lc.name, "restore", img_b, NULL);
 	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "exceed its RAM quota"));
 	cli_run_free(&r);
+	struct {
+		unsigned (*change)(AmberImg__Image *img);
+		const char *why;
+	} bad[] = {
+		{ drop_first_thread, "no first thread" },
+		{ segment_elsewhere, "lies outside the ELF image area" },
+		{ region_over_stack, "is not attachable" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rewrite_image(img_a, img_b, bad[i].change);
+		amber(&r, "-s", lc.name, "restore", img_b, NULL);
+		CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "image.pb: component ") && strstr(r.err, bad[i].why));
+		cli_run_free(&r);
+	}
 	/* Nobody was torn down for it: solo still runs and still answers. */
 	amber(&r, "-s", lc.name, "ps", NULL);
 	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "solo") && strstr(r.out, "running"));

@@ -1241,6 +1241,133 @@ static void test_diff(void **state)
 	expect_err("none: No such file or directory");
 }
 
+/* A FIFO in place of a file is refused at once, not waited on (open()
+ * of a FIFO blocks until a writer comes: it used to hang a restore).
+ * alarm() turns a hang into a failure. */
+static void test_fifo_refused(void **state)
+{
+	struct fixture *f = *state;
+	write_ok(f, f->dir);
+	char path[600];
+	alarm(10);
+	const char *files[] = { "pages.bin", "image.pb" };
+	for (size_t i = 0; i < 2; i++) {
+		path_of(path, sizeof(path), f, files[i]);
+		char saved[700];
+		snprintf(saved, sizeof(saved), "%s.saved", path);
+		assert_int_equal(rename(path, saved), 0);
+		assert_int_equal(mkfifo(path, 0600), 0);
+		read_fails(f->dir, files[i], "not a regular file");
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(rename(saved, path), 0);
+	}
+	snprintf(path, sizeof(path), "%s/keyfifo", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	struct image_key key;
+	assert_int_equal(image_key_load(path, &key, err, sizeof(err)), -1);
+	expect_err("not a regular file");
+	alarm(0);
+	image_free(read_ok(f->dir));
+}
+
+/* ---- signed images ---------------------------------------------------------- */
+
+static void key_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *k = fopen(path, "w");
+	assert_non_null(k);
+	fputs(text, k);
+	fclose(k);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Written with a writer told to sign: verified by its key, refused by
+ * another, refused unsigned, refused after a changed byte in any of the
+ * three files; key files checked; the key never in a message. */
+static void test_signed(void **state)
+{
+	struct fixture *f = *state;
+	char k1[600], k2[600], path[700], unsigned_dir[600];
+	snprintf(k1, sizeof(k1), "%s/k1", f->dir);
+	snprintf(k2, sizeof(k2), "%s/k2", f->dir);
+	key_file(k1, "secret-one-0123456789abcdefghijklmn", 0600);
+	key_file(k2, "secret-two-0123456789abcdefghijklmn", 0400);
+	struct image_key key1, key2;
+	assert_int_equal(image_key_load(k1, &key1, err, sizeof(err)), 0);
+	assert_int_equal(image_key_load(k2, &key2, err, sizeof(err)), 0);
+	assert_memory_not_equal(key1.k, key2.k, sizeof(key1.k));
+
+	char img_dir[600];
+	snprintf(img_dir, sizeof(img_dir), "%s/img", f->dir);
+	struct image_writer *w;
+	assert_int_equal(image_begin(img_dir, &w, err, sizeof(err)), 0);
+	image_writer_sign(w, &key1);
+	for (unsigned i = 0; i < f->img->n_dataspaces; i++)
+		assert_int_equal(image_add_memory(w, f->img, i, &f->mem[i], err, sizeof(err)), 0);
+	if (image_commit(w, f->img, err, sizeof(err)) != 0)
+		fail_msg("image_commit: %s", err);
+	snprintf(path, sizeof(path), "%s/gen-000001/signature", img_dir);
+	assert_int_equal(file_size(path), 64);
+
+	AmberImg__Image *img = NULL;
+	assert_int_equal(image_verify(img_dir, &key1, err, sizeof(err)), 0);
+	if (image_read_signed(img_dir, &key1, &img, err, sizeof(err)) != 0)
+		fail_msg("image_read_signed: %s", err);
+	assert_string_equal(img->root, "init -> hello");
+	image_free(img);
+	img = NULL;
+	assert_int_equal(image_read_signed(img_dir, &key2, &img, err, sizeof(err)), -1);
+	assert_null(img);
+	expect_err("/gen-000001/signature: the signature does not match");
+	/* Unsigned, with a key; without a key a signed image reads as any. */
+	snprintf(unsigned_dir, sizeof(unsigned_dir), "%s/plain", f->dir);
+	write_ok(f, unsigned_dir);
+	assert_int_equal(image_read_signed(unsigned_dir, &key1, &img, err, sizeof(err)), -1);
+	expect_err("the image is not signed");
+	image_free(read_ok(img_dir));
+
+	/* One byte changed anywhere, even where the checksums would not look
+	 * (the header's unused field of pages.bin is checked, but the
+	 * signature comes first and says so). */
+	const char *files[] = { "image.pb", "pages.bin", "signature" };
+	const long at[] = { 40, 32 + 100, 40 };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/gen-000001/%s", img_dir, files[i]);
+		flip_byte(path, at[i]);
+		assert_int_equal(image_read_signed(img_dir, &key1, &img, err, sizeof(err)), -1);
+		expect_err("the signature does not match");
+		assert_int_equal(image_verify(img_dir, &key1, err, sizeof(err)), -1);
+		flip_byte(path, at[i]);
+	}
+	assert_int_equal(image_verify(img_dir, &key1, err, sizeof(err)), 0);
+	/* A signature file that is not one. */
+	snprintf(path, sizeof(path), "%s/gen-000001/signature", img_dir);
+	put_u32(path, 12, 2);
+	assert_int_equal(image_verify(img_dir, &key1, err, sizeof(err)), -1);
+	expect_err("signature: unknown flags 0x2");
+
+	/* Key files: too short, too long, open to others, not a file. */
+	key_file(k2, "short", 0600);
+	assert_int_equal(image_key_load(k2, &key2, err, sizeof(err)), -1);
+	expect_err("5 bytes, a key needs at least 32");
+	key_file(k2, "secret-two-0123456789abcdefghijklmn", 0644);
+	assert_int_equal(image_key_load(k2, &key2, err, sizeof(err)), -1);
+	expect_err("mode 0644 lets group or others at it");
+	assert_null(strstr(err, "secret"));
+	key_file(k2, "secret-two-0123456789abcdefghijklmn", 0604);
+	assert_int_equal(image_key_load(k2, &key2, err, sizeof(err)), -1);
+	expect_err("mode 0604");
+	char big[IMAGE_KEY_FILE_MAX + 2];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	key_file(k2, big, 0600);
+	assert_int_equal(image_key_load(k2, &key2, err, sizeof(err)), -1);
+	expect_err("not a key file");
+	assert_int_equal(image_key_load(f->dir, &key2, err, sizeof(err)), -1);
+	expect_err("not a regular file");
+	image_key_clear(&key1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1261,6 +1388,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inspect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inspect_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }
