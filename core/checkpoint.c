@@ -315,7 +315,7 @@ static void track(struct cr_copy *cc, struct component **set, size_t n, const ch
 		all_run = set[i]->state == COMPONENT_RUNNING && set[i]->process && !set[i]->ending &&
 			  !set[i]->restoring && !set[i]->cr_busy;
 	cr_copy_end(cc, cow_pages, all_run ? image : NULL, image_xxh3);
-	if (!all_run) {
+	if (!all_run || cr_copy_async(cc)) { /* ended, or protected asynchronously already */
 		kernel_unlock();
 		return;
 	}

@@ -758,6 +758,8 @@ void cr_copy_forget(unsigned component_id, const struct cr_copy *keep)
 	pthread_mutex_unlock(&running_lock);
 }
 
+bool cr_copy_async(const struct cr_copy *cc) { return cc && cc->async; }
+
 void cr_copy_go_async(struct cr_copy *cc, struct component **set, size_t n)
 {
 	if (!cc || cc->async)

@@ -58,6 +58,9 @@ void cr_copy_end(struct cr_copy *cc, size_t *cow_pages, const char *image, uint6
  * cost no round trip, and the next cut reads them with PAGEMAP_SCAN. The
  * set frozen, kernel lock held. */
 void cr_copy_go_async(struct cr_copy *cc, struct component **set, size_t n);
+/* Protected asynchronously already (an incremental cut's copy): no
+ * cr_copy_go_async, and no second stop for it. */
+bool cr_copy_async(const struct cr_copy *cc);
 /* Stop tracking: lift the protection, free. NULL is fine. */
 void cr_copy_drop(struct cr_copy *cc);
 /* The tracker of root_id relative to that image, taken off the list of
