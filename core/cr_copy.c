@@ -318,14 +318,28 @@ static void copy_free(struct cr_copy *cc)
 	free(cc);
 }
 
+/* Lift r's protection and forget its registration. */
+static void release_range(const struct range *r)
+{
+	protect(r->uffd, r->addr, r->size, false);
+	struct uffdio_range u = { r->addr, r->size };
+	(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+}
+
+/* The member of the set that mapped r, if it still runs. */
+static struct component *running_member(struct component **set, size_t n, const struct range *r)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i]->id == r->comp && set[i]->state == COMPONENT_RUNNING && set[i]->process)
+			return set[i];
+	return NULL;
+}
+
 /* Lift every protection, forget every registration. */
 static void unprotect_all(struct cr_copy *cc)
 {
 	for (size_t i = 0; i < cc->nr; i++) {
-		struct range *r = &cc->r[i];
-		protect(r->uffd, r->addr, r->size, false);
-		struct uffdio_range u = { r->addr, r->size };
-		(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+		release_range(&cc->r[i]);
 	}
 }
 
@@ -392,11 +406,8 @@ static void release_others(struct cr_copy *base, const struct cr_copy *cc)
 				p = base->uffds[k].p;
 		for (size_t k = 0; k < cc->nuffds && p; k++)
 			watched |= cc->uffds[k].p == p;
-		if (watched)
-			continue;
-		protect(r->uffd, r->addr, r->size, false);
-		struct uffdio_range u = { r->addr, r->size };
-		(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+		if (!watched)
+			release_range(r);
 	}
 }
 
@@ -464,9 +475,7 @@ static struct cr_copy *adopt_async(struct cr_copy *cc, struct cr_copy *base, str
 		struct range r = base->r[k];
 		int i = ds_index(cc, base->ds[r.ds].mem);
 		if (i < 0 || cc->ds[i].id != base->ds[r.ds].id) { /* gone, or stored in the pause now */
-			protect(r.uffd, r.addr, r.size, false);
-			struct uffdio_range u = { r.addr, r.size };
-			(void)ioctl(r.uffd, UFFDIO_UNREGISTER, &u);
+			release_range(&r);
 			continue;
 		}
 		r.ds = (unsigned)i;
@@ -480,10 +489,7 @@ static struct cr_copy *adopt_async(struct cr_copy *cc, struct cr_copy *base, str
 	copy_free(base);
 	for (size_t k = 0; k < cc->nr; k++) {
 		const struct range *r = &cc->r[k];
-		struct component *c = NULL;
-		for (size_t i = 0; i < n && !c; i++)
-			if (set[i]->id == r->comp && set[i]->state == COMPONENT_RUNNING && set[i]->process)
-				c = set[i];
+		struct component *c = running_member(set, n, r);
 		struct scan_ctx x = { cc, r };
 		if (!c || process_scan_written(c->process, r->addr, r->size, mark_written, &x) < 0)
 			cc->ds[r->ds].untracked = true; /* what it wrote is not known */
@@ -522,24 +528,17 @@ static int go_async(struct cr_copy *cc, struct component **set, size_t n)
 {
 	for (size_t k = 0; k < cc->nr; k++) {
 		struct range *r = &cc->r[k];
-		struct component *c = NULL;
-		for (size_t i = 0; i < n && !c; i++)
-			if (set[i]->id == r->comp && set[i]->state == COMPONENT_RUNNING && set[i]->process)
-				c = set[i];
+		struct component *c = running_member(set, n, r);
 		if (!c) { /* outside the set, or gone: its dataspace is whole next time */
 			cc->ds[r->ds].untracked = true;
-			protect(r->uffd, r->addr, r->size, false);
-			struct uffdio_range u = { r->addr, r->size };
-			(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+			release_range(r);
 			r->size = 0;
 			continue;
 		}
 		int afd = uffd_of(cc, c->process, true);
 		if (afd < 0)
 			return k == 0 ? 0 : -1;
-		struct uffdio_range u = { r->addr, r->size };
-		protect(r->uffd, r->addr, r->size, false);
-		(void)ioctl(r->uffd, UFFDIO_UNREGISTER, &u);
+		release_range(r);
 		struct uffdio_register reg = { .range = { r->addr, r->size }, .mode = UFFDIO_REGISTER_MODE_WP };
 		if (ioctl(afd, UFFDIO_REGISTER, &reg) < 0)
 			return -1;

@@ -108,9 +108,15 @@ static ssize_t read_full(int fd, void *buf, size_t len, uint64_t off)
 
 int img_write_full(int fd, const void *buf, size_t len, uint64_t off)
 {
+	return img_write_with(pwrite, fd, buf, len, off);
+}
+
+int img_write_with(ssize_t (*write_at)(int, const void *, size_t, off_t), int fd, const void *buf, size_t len,
+		   uint64_t off)
+{
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
+		ssize_t n = write_at(fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

@@ -53,6 +53,10 @@ int img_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((form
 /* "dir/name" into out (a trailing '/' of dir dropped); -1 if it does not fit. */
 /* pwrite all of buf at off, again after EINTR. 0, or -1 with errno. */
 int img_write_full(int fd, const void *buf, size_t len, uint64_t off);
+/* The same through write_at (pwrite, or the fault layer's, image/io.c):
+ * short writes continue, EINTR is retried. */
+int img_write_with(ssize_t (*write_at)(int, const void *, size_t, off_t), int fd, const void *buf, size_t len,
+		   uint64_t off);
 int img_join(char *out, size_t outlen, const char *dir, const char *name);
 
 /* How a dataspace is named in messages: "dataspace 5 (ram:hello)". */

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/internal.h"
 #include "image/io.h"
 
 enum io_op { OP_OPEN, OP_MKDIR, OP_WRITE, OP_FSYNC, OP_RENAME, OP_SYMLINK };
@@ -113,16 +114,7 @@ static ssize_t io_pwrite(int fd, const void *buf, size_t len, off_t off)
 /* A short write is not an error: the rest goes in the next call. */
 int img_io_write_full(int fd, const void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = io_pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
+	return img_write_with(io_pwrite, fd, buf, len, off);
 }
 
 int img_io_fsync(int fd)

@@ -207,27 +207,34 @@ void run_dump(const struct run *r)
 
 static struct live_core *live_list; /* for live_stop_all */
 
+/* Whatever amber-core wrote within poll_ms goes into lc->r; its end of
+ * output closes lc->fd. */
+static void live_read_some(struct live_core *lc, int poll_ms)
+{
+	char buf[4096];
+	struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+	if (poll(&p, 1, poll_ms) <= 0)
+		return;
+	ssize_t k = read(lc->fd, buf, sizeof(buf));
+	if (k <= 0) {
+		close(lc->fd);
+		lc->fd = -1;
+		return;
+	}
+	append(&lc->r, buf, (size_t)k);
+}
+
 /* Read what amber-core wrote until `text` is in it, it closed its output,
  * or `seconds` passed. */
 static bool live_read(struct live_core *lc, const char *text, int seconds)
 {
 	time_t deadline = time(NULL) + seconds;
-	char buf[4096];
 	for (;;) {
 		if (text && run_has(&lc->r, text))
 			return true;
 		if (lc->fd < 0 || time(NULL) > deadline)
 			return false;
-		struct pollfd p = { .fd = lc->fd, .events = POLLIN };
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		ssize_t k = read(lc->fd, buf, sizeof(buf));
-		if (k <= 0) {
-			close(lc->fd);
-			lc->fd = -1;
-			continue;
-		}
-		append(&lc->r, buf, (size_t)k);
+		live_read_some(lc, 200);
 	}
 }
 
@@ -472,20 +479,10 @@ void expect_victims_intact(struct run *r)
 bool live_wait_count(struct live_core *lc, const char *text, int count, int seconds)
 {
 	time_t deadline = time(NULL) + seconds;
-	char buf[4096];
 	while (run_count(&lc->r, text) < count) {
 		if (lc->fd < 0 || time(NULL) > deadline)
 			return false;
-		struct pollfd p = { .fd = lc->fd, .events = POLLIN };
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		ssize_t k = read(lc->fd, buf, sizeof(buf));
-		if (k <= 0) {
-			close(lc->fd);
-			lc->fd = -1;
-			continue;
-		}
-		append(&lc->r, buf, (size_t)k);
+		live_read_some(lc, 50);
 	}
 	return true;
 }
