@@ -37,7 +37,7 @@ static const char usage_text[] =
 	"  stats                  core's and the components' memory, fds, threads, objects, caps\n"
 	"  checkpoint [--kill] [--rollback] [--parent PDIR] [--key FILE] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
-	"  checkpoint --every PERIOD [--chain N] [--count K] NAME DIR\n"
+	"  checkpoint --every PERIOD [--chain N] [--count K] [--key FILE] NAME DIR\n"
 	"                         checkpoint NAME every PERIOD (10ms, 1s) into DIR/ckpt-N,\n"
 	"                         chains of N images (default 10): a full one, then incremental\n"
 	"  restore [--partial] [--key FILE] DIR\n"
@@ -211,12 +211,11 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 	if (cli_absolute_dir(argv[i + 1], dir, sizeof(dir)) < 0 || (key && key_field(key, keyf, sizeof(keyf)) < 0))
 		return CLI_EXIT_FAIL;
 	if (every) {
-		if (kill || rollback || parent[0] || key)
-			return usage_error("checkpoint: %s",
-					   "--every goes with none of --kill, --rollback, --parent and --key");
+		if (kill || rollback || parent[0])
+			return usage_error("checkpoint: %s", "--every goes with none of --kill, --rollback and --parent");
 		if (strchr(dir, '\''))
 			return usage_error("checkpoint: --every: DIR '%s' has a quote in it", dir);
-		return cli_periodic(name, argv[i], dir, every, (unsigned)chain, count);
+		return cli_periodic(name, argv[i], dir, every, (unsigned)chain, count, key ? keyf : NULL);
 	}
 	const char *req[7] = { "checkpoint", argv[i], dir };
 	size_t n = 3;

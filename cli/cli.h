@@ -45,9 +45,10 @@ int cli_parse_period(const char *text, long long *us);
 
 /* `amber checkpoint --every`: checkpoints of component into DIR/ckpt-N
  * every every_us, chains of `chain` images (a full one, then incremental
- * ones), `count` of them (0: until SIGINT/SIGTERM). An exit status. */
+ * ones), `count` of them (0: until SIGINT/SIGTERM), each signed when
+ * key_field ("--key=FILE") is not NULL. An exit status. */
 int cli_periodic(const char *name, const char *component, const char *dir, long long every_us, unsigned chain,
-		 unsigned long count);
+		 unsigned long count, const char *key_field);
 
 /* `amber ps`: an exit status. */
 int cli_ps(const char *name);

@@ -107,7 +107,7 @@ static void report(const char *image, const char *msg, bool incremental)
 }
 
 int cli_periodic(const char *name, const char *component, const char *dir, long long every_us, unsigned chain,
-		 unsigned long count)
+		 unsigned long count, const char *key_field)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigaction(SIGINT, &sa, NULL);
@@ -137,6 +137,8 @@ int cli_periodic(const char *name, const char *component, const char *dir, long 
 			snprintf(parent, sizeof(parent), "--parent=%s", prev);
 			fields[nf++] = parent;
 		}
+		if (key_field)
+			fields[nf++] = key_field;
 		struct cli_answer a;
 		if (cli_request(name, fields, nf, 0, &a) < 0)
 			return CLI_EXIT_FAIL;

@@ -951,6 +951,11 @@ static int read_image(const char *dir, const struct image_key *key, char *gen, s
 	/* With a key, nothing of the files is decoded before they are verified. */
 	if (image_current(dir, gen, genlen, err, errlen) < 0 || image_read_signed(gen, key, out, err, errlen) < 0)
 		return -1;
+	if (key && image_verify_parents(*out, gen, key, err, errlen) < 0) {
+		image_free(*out);
+		*out = NULL;
+		return -1;
+	}
 	if (cr_image_validate(*out, msg, sizeof(msg)) < 0) {
 		cr_fail(err, errlen, "%s/image.pb: %s", gen, msg);
 		image_free(*out);

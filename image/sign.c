@@ -192,6 +192,41 @@ int img_mac_check(crypto_generichash_state *h, const char *gen, const unsigned c
 	return 0;
 }
 
+/* A chain is as long as image.c's loader allows: a loop never ends. */
+#define PARENTS_MAX 64
+
+int image_verify_parents(const AmberImg__Image *img, const char *gen, const struct image_key *key, char *err,
+			 size_t errlen)
+{
+	/* The child names its parent by path and by the XXH3 of its image.pb.
+	 * XXH3 is no cryptographic hash, so a parent could be forged to match:
+	 * every generation of the chain must carry a signature with the key. */
+	AmberImg__Image *cur = NULL;
+	const AmberImg__Image *child = img;
+	char child_gen[PATH_MAX];
+	snprintf(child_gen, sizeof(child_gen), "%s", gen);
+	int rc = 0;
+	for (unsigned depth = 0; rc == 0 && child->parent_image && child->parent_image[0]; depth++) {
+		struct img_info info;
+		AmberImg__Image *parent = NULL;
+		char msg[512];
+		if (depth >= PARENTS_MAX)
+			rc = img_fail(err, errlen, "%s: more than %u parent images: a loop?", gen, PARENTS_MAX);
+		else if (img_read_info(child->parent_image, key, &parent, &info, msg, sizeof(msg)) < 0)
+			rc = img_fail(err, errlen, "%s: its parent image: %s", child_gen, msg);
+		else if (info.meta_xxh3 != child->parent_meta_xxh3)
+			rc = img_fail(err, errlen, "%s: parent image %s is not the one it was taken against", child_gen,
+				      child->parent_image);
+		if (rc == 0)
+			snprintf(child_gen, sizeof(child_gen), "%s", info.gen);
+		image_free(cur);
+		cur = parent;
+		child = parent;
+	}
+	image_free(cur);
+	return rc;
+}
+
 int image_verify(const char *dir, const struct image_key *key, char *err, size_t errlen)
 {
 	char gen[PATH_MAX];
@@ -205,5 +240,14 @@ int image_verify(const char *dir, const struct image_key *key, char *err, size_t
 		sodium_memzero(&h, sizeof(h));
 		return -1;
 	}
-	return img_mac_check(&h, gen, want, err, errlen);
+	if (img_mac_check(&h, gen, want, err, errlen) < 0)
+		return -1;
+	/* An incremental image is good only if its parents are. */
+	AmberImg__Image *img = NULL;
+	struct img_info info;
+	if (img_read_info(dir, key, &img, &info, err, errlen) < 0)
+		return -1;
+	int rc = image_verify_parents(img, info.gen, key, err, errlen);
+	image_free(img);
+	return rc;
 }

@@ -323,6 +323,58 @@ static void rollback_verifies_with_its_key(void **state)
 	run_free(&lc.r);
 }
 
+/* A chain is trusted only as a whole: an incremental image signed with
+ * the key over an unsigned parent is refused by restore and inspect,
+ * naming the parent; a chain signed throughout restores. `checkpoint
+ * --every --key` signs every image of its chains. */
+static void chains_are_verified_whole(void **state)
+{
+	(void)state;
+	static struct live_core lc;
+	up(&lc, "scenarios/cr_counter_long.xml", "] step 5:");
+	char child[240], periodic[160], last[240];
+	snprintf(child, sizeof(child), "%s/child", tmp);
+	snprintf(periodic, sizeof(periodic), "%s/every", tmp);
+	struct cli_run r;
+	amber(&r, "-s", lc.name, "checkpoint", "cr_counter", img_b, NULL);
+	CLI_EXPECT(&r, r.status == 0);
+	cli_run_free(&r);
+	amber(&r, "-s", lc.name, "checkpoint", "--parent", img_b, "--key", key1, "cr_counter", child, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "incremental"));
+	cli_run_free(&r);
+	amber(&r, "-s", lc.name, "restore", "--key", key1, child, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "its parent image") && strstr(r.err, "not signed"));
+	expect_no_key(&r);
+	cli_run_free(&r);
+	amber(&r, "inspect", "--key", key1, child, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "its parent image") && !strstr(r.out, "cr_counter"));
+	cli_run_free(&r);
+
+	amber(&r, "-s", lc.name, "checkpoint", "--every", "20ms", "--count", "3", "--chain", "3", "--key", key1,
+	      "cr_counter", periodic, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "ckpt-000003") && strstr(r.out, "incremental"));
+	cli_run_free(&r);
+	for (int n = 1; n <= 3; n++) {
+		snprintf(last, sizeof(last), "%s/ckpt-%06d/current/signature", periodic, n);
+		assert_int_equal(file_size(last), 64);
+	}
+	snprintf(last, sizeof(last), "%s/ckpt-000003", periodic);
+	amber(&r, "inspect", "--key", key1, last, NULL);
+	CLI_EXPECT(&r, r.status == 0 && !strncmp(r.out, "signature: good", 15));
+	cli_run_free(&r);
+	amber(&r, "-s", lc.name, "restore", "--key", key1, last, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, "restored cr_counter"));
+	cli_run_free(&r);
+	/* The middle image changed: the last one's parent no longer verifies. */
+	snprintf(child, sizeof(child), "%s/ckpt-000002/current/pages.bin", periodic);
+	flip_byte(child, file_size(child) - 20);
+	amber(&r, "-s", lc.name, "restore", "--key", key1, last, NULL);
+	CLI_EXPECT(&r, r.status == 1 && strstr(r.err, "its parent image") && strstr(r.err, "signature does not match"));
+	cli_run_free(&r);
+	stop_clean(&lc);
+	run_free(&lc.r);
+}
+
 int main(void)
 {
 	char xdg[64];
@@ -333,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(refused_images_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(key_files_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_verifies_with_its_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(chains_are_verified_whole, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
