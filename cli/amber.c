@@ -35,11 +35,12 @@ static const char usage_text[] =
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
 	"  stats                  core's and the components' memory, fds, threads, objects, caps\n"
-	"  checkpoint [--kill] [--rollback] [--parent PDIR] [--key FILE] NAME DIR\n"
+	"  checkpoint [--kill] [--rollback] [--hold-output] [--parent PDIR] [--key FILE] NAME DIR\n"
 	"                         save component NAME and its descendants into DIR\n"
-	"  checkpoint --every PERIOD [--chain N] [--count K] [--key FILE] NAME DIR\n"
+	"  checkpoint --every PERIOD [--chain N] [--count K] [--hold-output] [--key FILE] NAME DIR\n"
 	"                         checkpoint NAME every PERIOD (10ms, 1s) into DIR/ckpt-N,\n"
 	"                         chains of N images (default 10): a full one, then incremental\n"
+	"  release NAME           stop holding NAME's output (--hold-output): print what it holds\n"
 	"  restore [--partial] [--key FILE] DIR\n"
 	"                         put the components saved in DIR back in place\n"
 	"  inspect [--json] [--key FILE] DIR\n"
@@ -50,6 +51,8 @@ static const char usage_text[] =
 	"  inspect --diff DIR NAME\n"
 	"                         compare an image with component NAME as it is now\n"
 	"\n"
+	"  --hold-output  from this checkpoint on, NAME's LOG lines are printed only once a later\n"
+	"               checkpoint has committed, so that a rollback neither repeats nor loses one\n"
 	"  -s NAME      the system to address (default: " CONTROL_NAME_DEFAULT "); `amber -s NAME run` names it\n"
 	"  --key FILE   sign the image (checkpoint) or accept only an image signed with\n"
 	"               this key (restore, run --restore, inspect); FILE: 32+ bytes, mode 0600\n"
@@ -166,7 +169,7 @@ static int key_field(const char *file, char *out, size_t outlen)
 
 static int cmd_checkpoint(const char *name, int argc, char **argv)
 {
-	bool kill = false, rollback = false;
+	bool kill = false, rollback = false, hold = false;
 	char parent[PATH_MAX + 16] = "";
 	long long every = 0;
 	unsigned long chain = 10, count = 0;
@@ -198,6 +201,8 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 			kill = true;
 		else if (strcmp(argv[i], "--rollback") == 0)
 			rollback = true;
+		else if (strcmp(argv[i], "--hold-output") == 0)
+			hold = true;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -215,10 +220,12 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 			return usage_error("checkpoint: %s", "--every goes with none of --kill, --rollback and --parent");
 		if (strchr(dir, '\''))
 			return usage_error("checkpoint: --every: DIR '%s' has a quote in it", dir);
-		return cli_periodic(name, argv[i], dir, every, (unsigned)chain, count, key ? keyf : NULL);
+		return cli_periodic(name, argv[i], dir, every, (unsigned)chain, count, key ? keyf : NULL, hold);
 	}
-	const char *req[7] = { "checkpoint", argv[i], dir };
+	const char *req[8] = { "checkpoint", argv[i], dir };
 	size_t n = 3;
+	if (hold)
+		req[n++] = "--hold-output";
 	if (kill)
 		req[n++] = "--kill";
 	if (rollback)
@@ -452,5 +459,12 @@ int main(int argc, char **argv)
 		return cli_diff(rest + 1, args - 1);
 	if (strcmp(cmd, "merge") == 0)
 		return cmd_merge(rest, args);
-	return usage_error("unknown command '%s' (run, ps, stats, checkpoint, restore, inspect, diff, merge)", cmd);
+	if (strcmp(cmd, "release") == 0) {
+		if (rest != 1)
+			return usage_error("release: %s", "wants one NAME (release NAME)");
+		const char *req[] = { "release", args[0] };
+		return cli_simple_request(name, req, 2);
+	}
+	return usage_error("unknown command '%s' (run, ps, stats, checkpoint, release, restore, inspect, diff, merge)",
+			   cmd);
 }

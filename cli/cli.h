@@ -46,9 +46,11 @@ int cli_parse_period(const char *text, long long *us);
 /* `amber checkpoint --every`: checkpoints of component into DIR/ckpt-N
  * every every_us, chains of `chain` images (a full one, then incremental
  * ones), `count` of them (0: until SIGINT/SIGTERM), each signed when
- * key_field ("--key=FILE") is not NULL. An exit status. */
+ * key_field ("--key=FILE") is not NULL; with hold_output, NAME's output
+ * is held from the first checkpoint until the run ends (then released).
+ * An exit status. */
 int cli_periodic(const char *name, const char *component, const char *dir, long long every_us, unsigned chain,
-		 unsigned long count, const char *key_field);
+		 unsigned long count, const char *key_field, bool hold_output);
 
 /* `amber ps`: an exit status. */
 int cli_ps(const char *name);

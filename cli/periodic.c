@@ -106,8 +106,24 @@ static void report(const char *image, const char *msg, bool incremental)
 	fflush(stdout);
 }
 
+/* The run is over: nothing checkpoints NAME now to let its held output out. */
+static int release(const char *name, const char *component, bool held)
+{
+	if (!held)
+		return 0;
+	const char *fields[2] = { "release", component };
+	struct cli_answer a;
+	if (cli_request(name, fields, 2, 0, &a) < 0)
+		return -1;
+	int rc = a.ok ? 0 : -1;
+	if (!a.ok)
+		fprintf(stderr, "amber: release %s: %s\n", component, a.message);
+	cli_answer_free(&a);
+	return rc;
+}
+
 int cli_periodic(const char *name, const char *component, const char *dir, long long every_us, unsigned chain,
-		 unsigned long count, const char *key_field)
+		 unsigned long count, const char *key_field, bool hold_output)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigaction(SIGINT, &sa, NULL);
@@ -131,7 +147,7 @@ int cli_periodic(const char *name, const char *component, const char *dir, long 
 		char image[PATH_MAX + 32];
 		bool starts_chain = n == 0 || n + 1 - chain_start >= chain;
 		image_path(image, sizeof(image), dir, n + 1);
-		const char *fields[5] = { "checkpoint", component, image };
+		const char *fields[6] = { "checkpoint", component, image };
 		size_t nf = 3;
 		if (!starts_chain) {
 			snprintf(parent, sizeof(parent), "--parent=%s", prev);
@@ -139,6 +155,8 @@ int cli_periodic(const char *name, const char *component, const char *dir, long 
 		}
 		if (key_field)
 			fields[nf++] = key_field;
+		if (hold_output)
+			fields[nf++] = "--hold-output";
 		struct cli_answer a;
 		if (cli_request(name, fields, nf, 0, &a) < 0)
 			return CLI_EXIT_FAIL;
@@ -149,6 +167,7 @@ int cli_periodic(const char *name, const char *component, const char *dir, long 
 		if (!a.ok) {
 			fprintf(stderr, "amber: %s: %s\n", image, a.message);
 			cli_answer_free(&a);
+			release(name, component, hold_output && taken);
 			return CLI_EXIT_FAIL;
 		}
 		n++;
@@ -165,5 +184,5 @@ int cli_periodic(const char *name, const char *component, const char *dir, long 
 			chain_start = prev_chain = 1;
 		}
 	}
-	return CLI_EXIT_OK;
+	return release(name, component, hold_output && taken) < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -289,6 +289,13 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* Output commit: where the cut stood in a member's held lines, and whether
+ * it held them before this checkpoint (a failed one undoes --hold-output). */
+struct held_cut {
+	uint64_t mark;
+	bool was_holding;
+};
+
 /* image_add_memory reads a dataspace stored after the thaw through here. */
 struct lazy_read {
 	struct cr_copy *cc;
@@ -380,7 +387,8 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	for (size_t i = 0; i < n; i++)
 		cr_copy_forget(set[i]->id, base);
 	struct frozen_set *fz = calloc(n, sizeof(*fz));
-	if (!fz)
+	struct held_cut *held = calloc(n, sizeof(*held));
+	if (!fz || !held)
 		abort();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = 0;
@@ -399,6 +407,14 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		fz[i].n = k;
 		kernel_task_set_frozen(c->task, true);
 		c->cr_busy = true;
+	}
+
+	/* Output commit: the lines held before the cut go out when this image
+	 * has committed; --hold-output starts holding here. */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		held[i].was_holding = set[i]->hold_output;
+		set[i]->hold_output |= o->hold_output;
+		held[i].mark = log_held_mark(set[i]);
 	}
 
 	AmberImg__Image *img = CR_NEW(AmberImg__Image, amber_img__image__init);
@@ -539,22 +555,53 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		}
 		if (o->rollback)
 			root->rollback = true; /* later checkpoints move its image_dir on */
+		for (size_t i = 0; i < n; i++)
+			log_release(set[i], held[i].mark);
 		kernel_unlock();
 		if (o->kill)
 			cr_stop(set, n);
 		snprintf(msg, msglen,
 			 "checkpointed %s: %zu component%s, %zu thread%s, %.1f MiB stored; paused %.2f ms (cut and copy "
-			 "%.2f ms), total %.2f ms, %s%s%s%s",
+			 "%.2f ms), total %.2f ms, %s%s%s%s%s",
 			 img->root, n, n == 1 ? "" : "s", nthreads, nthreads == 1 ? "" : "s", (double)bytes / (1 << 20),
 			 pause_ms, copied_ms, ms_since(&t0), cow, incr, o->kill ? "; stopped" : "",
-			 o->rollback ? "; rolls back to it should it crash" : "");
+			 o->rollback ? "; rolls back to it should it crash" : "",
+			 root->hold_output ? "; its output is held until the next checkpoint" : "");
 	} else {
 		if (o->kill) /* never leave it frozen: it runs on */
 			thaw(set, n, fz, true);
+		kernel_lock(); /* what this checkpoint began to hold waits for the next one */
+		for (size_t i = 0; i < n; i++)
+			if (!held[i].was_holding && set[i]->hold_output && set[i]->state == COMPONENT_RUNNING)
+				log_hold_stop(set[i]);
+		kernel_unlock();
 		snprintf(msg, msglen, "cannot checkpoint %s: %s", name, err);
 	}
 	protobuf_c_message_free_unpacked(&img->base, NULL);
+	free(held);
 	free(fz);
 	free(set);
 	return rc;
+}
+
+int cr_release_output(const char *name, char *msg, size_t msglen)
+{
+	kernel_lock();
+	struct component *root = cr_find(name);
+	if (!root) {
+		kernel_unlock();
+		snprintf(msg, msglen, "cannot release %s's output: no component of that name runs here", name);
+		return -1;
+	}
+	struct component **set;
+	size_t n, held = 0;
+	cr_collect(root, &set, &n);
+	for (size_t i = 0; i < n; i++) {
+		held += set[i]->hold_output;
+		log_hold_stop(set[i]);
+	}
+	snprintf(msg, msglen, "%s: output of %zu component%s no longer held", root->name, held, held == 1 ? "" : "s");
+	kernel_unlock();
+	free(set);
+	return 0;
 }

@@ -427,12 +427,14 @@ static void handle_request(int fd, FILE *out)
 	} else if (strcmp(f[0], "checkpoint") == 0) {
 		struct cr_options o = { 0 };
 		const char *keyfile = NULL;
-		bool bad = n < 3 || n > 7;
+		bool bad = n < 3 || n > 8;
 		for (int k = 3; k < n && !bad; k++) {
 			if (strcmp(f[k], "--kill") == 0 && !o.kill)
 				o.kill = true;
 			else if (strcmp(f[k], "--rollback") == 0 && !o.rollback)
 				o.rollback = true;
+			else if (strcmp(f[k], "--hold-output") == 0 && !o.hold_output)
+				o.hold_output = true;
 			else if (strncmp(f[k], "--parent=", 9) == 0 && !o.parent)
 				o.parent = f[k] + 9;
 			else if (!strncmp(f[k], KEY_FLAG, strlen(KEY_FLAG)) && !keyfile)
@@ -442,7 +444,7 @@ static void handle_request(int fd, FILE *out)
 		}
 		if (bad) {
 			finish(out, "ERR", "malformed request: checkpoint<TAB>NAME<TAB>DIR[<TAB>--kill][<TAB>--rollback]"
-					   "[<TAB>--parent=DIR][<TAB>--key=FILE]");
+					   "[<TAB>--hold-output][<TAB>--parent=DIR][<TAB>--key=FILE]");
 			return;
 		}
 		if (o.parent && !absolute_dir(o.parent, msg, sizeof(msg))) {
@@ -463,6 +465,14 @@ static void handle_request(int fd, FILE *out)
 		if (rc == 0 && !*msg)
 			snprintf(msg, sizeof(msg), "checkpointed %.200s into %.500s", f[1], f[2]);
 		finish(out, rc == 0 ? "OK" : "ERR", *msg ? msg : "checkpoint failed");
+	} else if (strcmp(f[0], "release") == 0) {
+		if (n != 2) {
+			finish(out, "ERR", "malformed request: release<TAB>NAME");
+			return;
+		}
+		int rc = cr_release_output(f[1], msg, sizeof(msg));
+		core_report("control: release %s: %s", f[1], msg);
+		finish(out, rc == 0 ? "OK" : "ERR", msg);
 	} else if (strcmp(f[0], "restore") == 0) {
 		struct cr_options o = { 0 };
 		const char *keyfile = NULL;
@@ -493,7 +503,7 @@ static void handle_request(int fd, FILE *out)
 			snprintf(msg, sizeof(msg), "restored %.500s", f[1]);
 		finish(out, rc == 0 ? "OK" : "ERR", *msg ? msg : "restore failed");
 	} else {
-		snprintf(msg, sizeof(msg), "malformed request: unknown request '%.64s' (ps, stats, checkpoint, restore)", f[0]);
+		snprintf(msg, sizeof(msg), "malformed request: unknown request '%.64s' (ps, stats, checkpoint, release, restore)", f[0]);
 		finish(out, "ERR", msg);
 	}
 }

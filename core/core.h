@@ -24,6 +24,7 @@
 #define LOG_BURST_SECONDS 1u            /* ... and at once: this many seconds' worth */
 #define LOG_LINE_UNIT 128u              /* a line counts once per this many bytes begun */
 #define LOG_RATE_MAX 1000000u
+#define LOG_HELD_MAX (256u << 10)       /* held output (--hold-output) past which writers wait */
 #define DEFAULT_RAM_QUOTA (4ull << 20) /* the scenario's `ram` default */
 #define CORE_MAX_SESSIONS 32           /* PD, CPU and RM sessions per component */
 #define CORE_MAX_THREADS 256           /* UTCB slots; slot 0 is the first thread */
@@ -140,6 +141,15 @@ struct component {
 	uint64_t log_dropped;       /* SENT lines over its rate, not yet reported */
 	struct log_wait *log_waits; /* calls held back until its rate allows them */
 	uint64_t log_dropped_full;  /* lines core's output had no room for, not yet reported */
+	uint64_t log_dropped_held;  /* SENT lines its full held output had no room for */
+	/* Output commit (checkpoint --hold-output, log.c): whole lines wait in
+	 * `held` until a checkpoint that covers them has committed, so that a
+	 * rollback neither repeats nor loses a line. Positions count every byte
+	 * ever held: held_base is where held[0] stands. */
+	bool hold_output;
+	char *held;
+	size_t held_len, held_cap;
+	uint64_t held_base;
 	uint64_t log_note_us;       /* when it was last reported */
 
 	/* Checkpoint/restore (checkpoint.c, restore.c). */
@@ -268,6 +278,11 @@ void log_flush(struct component *c);
 void log_discard(struct component *c);
 /* A thread ended: its unfinished line is printed as it stands. */
 void log_thread_ended(struct component *c, uint64_t thread_id);
+/* Output commit: where a checkpoint's cut stands in c's held lines; print
+ * those before `mark` (the checkpoint committed); stop holding (print all). */
+uint64_t log_held_mark(const struct component *c);
+void log_release(struct component *c, uint64_t mark);
+void log_hold_stop(struct component *c);
 
 /* ---- output.c: core's stdout, written by a thread of its own ---- */
 /* Queue `n` bytes (whole lines) for stdout; any lock may be held. false if

@@ -21,6 +21,7 @@ struct image_key;
 struct cr_options {
 	bool kill;    /* checkpoint --kill: end the processes after the capture, keep their place */
 	bool rollback; /* checkpoint --rollback: should it crash later, roll it back to its last image */
+	bool hold_output; /* checkpoint --hold-output: LOG lines wait for the next committed checkpoint */
 	bool partial; /* restore --partial: restore what can be, revoke the rest, report it */
 	const char *parent; /* checkpoint --parent DIR: store only what changed since that image */
 	/* --key: checkpoint signs the image with it; restore accepts only an
@@ -32,6 +33,10 @@ struct cr_options {
  * directory dir. `name` is a component's label ("init -> hello") or its
  * path of start names ("init/hello"). */
 int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o, char *msg, size_t msglen);
+
+/* `amber release NAME`: NAME and its descendants stop holding their
+ * output (checkpoint --hold-output); what they hold is printed. */
+int cr_release_output(const char *name, char *msg, size_t msglen);
 
 /* Restore the image in dir in place of the component of its root's name:
  * running, stopped by --kill, or ended after the checkpoint. */

@@ -21,6 +21,14 @@
  * compared from there (cr_diff). A held call is a call core deferred:
  * a checkpoint restarts it, and as it was not looked at, nothing is
  * printed twice.
+ *
+ * Output commit (checkpoint --hold-output, as TreeSLS does for external
+ * output): a component's whole lines are held instead of printed until a
+ * checkpoint whose cut comes after them has committed; a restore or
+ * rollback throws away what is still held, since the restored run prints
+ * it again. So a rollback never repeats a line and never loses one. Held
+ * bytes are bounded (LOG_HELD_MAX): a writer past it waits like one over
+ * its rate, until a checkpoint commits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +42,7 @@
 
 static void note_dropped(struct component *c, uint64_t now, bool end)
 {
-	if (!c->log_dropped && !c->log_dropped_full)
+	if (!c->log_dropped && !c->log_dropped_full && !c->log_dropped_held)
 		return;
 	if (!end && now - c->log_note_us < LOG_NOTE_US)
 		return;
@@ -45,7 +53,10 @@ static void note_dropped(struct component *c, uint64_t now, bool end)
 	if (c->log_dropped_full)
 		core_report("%s: %llu LOG line%s dropped: core's output is behind", c->name,
 			    (unsigned long long)c->log_dropped_full, c->log_dropped_full == 1 ? "" : "s");
-	c->log_dropped = c->log_dropped_full = 0;
+	if (c->log_dropped_held)
+		core_report("%s: %llu LOG line%s dropped: sent while its held output was full", c->name,
+			    (unsigned long long)c->log_dropped_held, c->log_dropped_held == 1 ? "" : "s");
+	c->log_dropped = c->log_dropped_full = c->log_dropped_held = 0;
 	c->log_note_us = now;
 }
 
@@ -67,7 +78,56 @@ static void charge(struct component *c, uint64_t now, size_t len)
 	c->log_tat_us = (c->log_tat_us > now ? c->log_tat_us : now) + units * 1000000u / rate;
 }
 
-/* One line printed (or dropped: no room). */
+/* A whole line into c's held output. A write adds a bounded amount past
+ * LOG_HELD_MAX (writers wait there); only no memory loses the line. */
+static bool hold(struct component *c, const char *line, size_t len)
+{
+	if (c->held_len + len > c->held_cap) {
+		size_t cap = c->held_cap ? c->held_cap : 4096;
+		while (cap < c->held_len + len)
+			cap *= 2;
+		char *p = realloc(c->held, cap);
+		if (!p)
+			return false;
+		c->held = p;
+		c->held_cap = cap;
+	}
+	memcpy(c->held + c->held_len, line, len);
+	c->held_len += len;
+	return true;
+}
+
+static bool held_full(const struct component *c) { return c->hold_output && c->held_len >= LOG_HELD_MAX; }
+
+uint64_t log_held_mark(const struct component *c) { return c->held_base + c->held_len; }
+
+void log_release(struct component *c, uint64_t mark)
+{
+	if (mark <= c->held_base)
+		return; /* released or thrown away already */
+	size_t n = mark - c->held_base < c->held_len ? (size_t)(mark - c->held_base) : c->held_len;
+	for (size_t at = 0; at < n;) { /* line by line: core's output takes whole lines */
+		const char *nl = memchr(c->held + at, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - (c->held + at)) + 1 : n - at;
+		if (!core_output(c->held + at, len, false))
+			c->log_dropped_full++;
+		at += len;
+	}
+	memmove(c->held, c->held + n, c->held_len - n);
+	c->held_len -= n;
+	c->held_base += n;
+}
+
+void log_hold_stop(struct component *c)
+{
+	log_release(c, log_held_mark(c));
+	c->hold_output = false;
+	free(c->held);
+	c->held = NULL;
+	c->held_cap = 0;
+}
+
+/* One line printed, or held (or dropped: no room). */
 static void emit(struct component *c, const char *text, size_t len)
 {
 	uint64_t now = core_time_us();
@@ -76,7 +136,12 @@ static void emit(struct component *c, const char *text, size_t len)
 	char out[COMPONENT_LABEL_MAX + LOG_LINE_MAX + 8];
 	int n = len ? snprintf(out, sizeof(out), "[%s] %.*s\n", c->name, (int)len, text)
 		    : snprintf(out, sizeof(out), "[%s]\n", c->name);
-	if (!core_output(out, (size_t)n, false)) {
+	if (c->hold_output) {
+		if (!hold(c, out, (size_t)n)) {
+			c->log_dropped_held++;
+			return;
+		}
+	} else if (!core_output(out, (size_t)n, false)) {
 		c->log_dropped_full++;
 		return;
 	}
@@ -108,15 +173,27 @@ static struct log_pending *pending_of(struct component *c, uint64_t thread_id, b
 	return p;
 }
 
+/* Its end: nothing will print these lines again, so held ones go out too. */
 void log_flush(struct component *c)
 {
+	bool held = c->hold_output;
+	c->hold_output = false;
 	for (unsigned i = 0; i < c->nlines; i++)
 		emit(c, c->line[i].text, c->line[i].len);
 	c->nlines = 0;
+	log_hold_stop(c);
+	c->hold_output = held; /* the policy stays for a restore in its place */
 	note_dropped(c, core_time_us(), true);
 }
 
-void log_discard(struct component *c) { c->nlines = 0; }
+/* A restore: the image has the unfinished lines, and the restored run
+ * prints what is held again. */
+void log_discard(struct component *c)
+{
+	c->nlines = 0;
+	c->held_base += c->held_len;
+	c->held_len = 0;
+}
 
 void log_thread_ended(struct component *c, uint64_t thread_id)
 {
@@ -200,10 +277,13 @@ static void wait_unlink(struct log_wait *w)
 	}
 }
 
+#define HELD_RETRY_US 5000u /* a writer waiting for a commit looks again this often */
+
 static void wait_fire(struct core_timeout *t, uint64_t now)
 {
-	(void)now;
 	struct log_wait *w = (struct log_wait *)t;
+	if (held_full(w->c) && !w->c->ending && core_timeout_schedule(&w->timeout, now + HELD_RETRY_US) == AMBER_OK)
+		return; /* still no checkpoint has committed: on waiting */
 	wait_unlink(w);
 	struct kobj *o = kernel_object_by_id(w->caller_id);
 	if (o && kernel_object_kind(o) == AMBER_KIND_THREAD) {
@@ -229,6 +309,8 @@ enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error)
 	req->reply_tag = amber_tag(AMBER_PROTO_LOG, 0, 0);
 	service_drop_items(req);
 	uint64_t now = core_time_us(), back = budget_back_us(c);
+	if (held_full(c) && back <= now)
+		back = now + HELD_RETRY_US;
 	if (back > now && req->is_call && !c->ending) {
 		struct log_wait *w = calloc(1, sizeof(*w));
 		if (w) {
@@ -254,7 +336,10 @@ enum kcore_result log_handle(void *ctx, struct kcore_request *req, int *error)
 		const char *bytes = (const char *)&req->mr[2];
 		for (uint64_t i = 0; i < len && i < (uint64_t)(words - 2) * sizeof(amber_word_t); i++)
 			lines += bytes[i] == '\n';
-		c->log_dropped += lines ? lines : 1;
+		if (held_full(c))
+			c->log_dropped_held += lines ? lines : 1;
+		else
+			c->log_dropped += lines ? lines : 1;
 		note_dropped(c, now, false);
 		*error = AMBER_OK;
 		return KCORE_REPLY;
@@ -287,6 +372,7 @@ int log_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
 		CR_APPEND(m, log_pending, x);
 	}
 	m->log_lines = c->log_lines;
+	m->has_hold_output = m->hold_output = c->hold_output;
 	return 0;
 }
 
@@ -316,5 +402,6 @@ int log_load(struct cr_load *l)
 		if (load_line(l, l->m->log_pending[i]->thread_id, &l->m->log_pending[i]->text) < 0)
 			return -1;
 	c->log_lines = l->m->log_lines;
+	c->hold_output |= l->m->has_hold_output && l->m->hold_output; /* a fresh system keeps the policy */
 	return 0;
 }

@@ -51,6 +51,7 @@ static void free_list(struct component *c)
 	while (c) {
 		struct component *next = c->next;
 		free(c->config);
+		free(c->held);
 		free(c);
 		c = next;
 	}

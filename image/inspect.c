@@ -561,6 +561,8 @@ static void print_component(const AmberImg__Image *img, const struct refs *refs,
 		(unsigned long long)co->ram_used, (unsigned long long)co->ram_quota, co->ndataspaces);
 	if (co->rollback)
 		fprintf(out, "  policy: rolled back to its image should it crash (checkpoint --rollback)\n");
+	if (co->has_hold_output && co->hold_output)
+		fprintf(out, "  policy: LOG output held until a later checkpoint commits (checkpoint --hold-output)\n");
 	fprintf(out, "  signal handlers: CPU %llu, RM %llu, exit %llu; faults so far %llu\n",
 		(unsigned long long)co->cpu_sigh, (unsigned long long)co->rm_sigh, (unsigned long long)co->exit_sigh,
 		(unsigned long long)co->fault_seq);
