@@ -20,6 +20,7 @@
 #include "core.h"
 #include "cr_copy.h"
 #include "cr_state.h"
+#include "scenario.h"
 #include "platform/linux/kernel_entry.h"
 
 #define COMPONENT_CAP_RIGHTS AMBER_RIGHTS_ALL
@@ -328,6 +329,35 @@ int component_save(struct cr_save *s, struct component *c, AmberImg__Component *
 	m->cpu_weight = c->cpu_weight;
 	for (unsigned i = 0; i < c->nprovides; i++)
 		CR_APPEND(m, provides, cr_strdup(c->provides[i]));
+	m->has_has_routes = m->has_routes = c->has_routes;
+	for (unsigned i = 0; i < c->nroutes; i++) {
+		AmberImg__Route *r = CR_NEW(AmberImg__Route, amber_img__route__init);
+		r->service = cr_strdup(c->routes[i].service);
+		r->child = cr_strdup(c->routes[i].child);
+		CR_APPEND(m, routes, r);
+	}
+	return 0;
+}
+
+/* The scenario's <route>, as scenario.c would have read it. */
+static int load_routes(struct cr_load *l, struct component *c)
+{
+	const AmberImg__Component *m = l->m;
+	if (m->n_routes > CORE_MAX_ROUTES)
+		return cr_fail(l->err, l->errlen, "%s: %zu route entries, at most %d", c->name, m->n_routes, CORE_MAX_ROUTES);
+	c->has_routes = m->has_has_routes && m->has_routes;
+	c->nroutes = 0;
+	for (size_t i = 0; i < m->n_routes; i++) {
+		const char *service = m->routes[i]->service ? m->routes[i]->service : "";
+		const char *child = m->routes[i]->child ? m->routes[i]->child : "";
+		if (strlen(service) >= CORE_SERVICE_NAME_MAX || strlen(child) >= COMPONENT_NAME_MAX ||
+		    (child[0] && !scenario_valid_name(child)))
+			return cr_fail(l->err, l->errlen, "%s: route entry %zu is malformed", c->name, i);
+		struct core_route *r = &c->routes[c->nroutes++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->service, sizeof(r->service), "%s", service);
+		snprintf(r->child, sizeof(r->child), "%s", child);
+	}
 	return 0;
 }
 
@@ -359,6 +389,8 @@ int component_load(struct cr_load *l)
 			return cr_fail(l->err, l->errlen, "%s: a provided service's name is too long", c->name);
 		snprintf(c->provides[c->nprovides++], CORE_SERVICE_NAME_MAX, "%s", m->provides[i]);
 	}
+	if (load_routes(l, c) < 0)
+		return -1;
 	c->rollback |= m->has_rollback && m->rollback; /* a fresh system takes the policy from the image */
 	c->has_config = m->has_config;
 	free(c->config);

@@ -32,6 +32,7 @@
 					* component: one per thread init serves children with */
 #define CORE_CAP_BUDGET (AMBER_CAP_SLOTS - 64u) /* core's space, less what core keeps for itself */
 #define CORE_MAX_PROVIDES 16           /* services a scenario component may provide */
+#define CORE_MAX_ROUTES 16             /* entries of a scenario component's <route> */
 #define CORE_SERVICE_NAME_MAX 64       /* a service's name, NUL included */
 #define CPU_WEIGHT_DEFAULT 100u        /* a component's CPU share (cpu_share.c) */
 #define CPU_WEIGHT_MAX 10000u
@@ -72,6 +73,15 @@ struct core_fault {
 	uint64_t seq;    /* the component's fault counter: oldest first */
 };
 
+/* One entry of a scenario component's <route>: which service (""
+ * for <any-service>) goes where: a sibling that provides it (<child
+ * name=.../>), or core (<parent/>: child[0] == '\0'). */
+struct core_route {
+	char service[CORE_SERVICE_NAME_MAX];
+	char child[COMPONENT_NAME_MAX];
+	int line; /* in the scenario file, for the checks after parsing */
+};
+
 struct component {
 	struct component *next;
 	unsigned id;
@@ -103,6 +113,12 @@ struct component {
 	char provides[CORE_MAX_PROVIDES][CORE_SERVICE_NAME_MAX];
 	unsigned nprovides;
 	bool announce_refused; /* core said so once */
+	/* Its <route> (scenario.c), if it has one: the services it may ask for,
+	 * first match. Without one it may ask for any. */
+	struct core_route routes[CORE_MAX_ROUTES];
+	unsigned nroutes;
+	bool has_routes;
+	bool route_refused;    /* core said so once */
 	bool caps_exhausted;   /* core_quota_take refused: said once */
 
 	/* CPU share (cpu_share.c): its weight, 0: CPU_WEIGHT_DEFAULT. */

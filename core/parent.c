@@ -20,6 +20,8 @@
  * Any other name may be announced only by the component the scenario names
  * as its provider (<provides><service name=.../></provides>, scenario.c):
  * without that rule, whoever announced a name first got its clients' calls.
+ * A component with a <route> may ask only for what an entry of it allows
+ * (RIGHTS otherwise, as under init).
  *
  * A session request may carry a second string after the service's name,
  * the session argument: the module's name for ROM. Core's other services
@@ -210,6 +212,28 @@ static int announce(struct component *c, struct kcore_request *req)
 	return AMBER_OK;
 }
 
+/* Does c's <route> (scenario.c) let it ask for `name`? The first entry
+ * that matches decides: core's own services from <parent/>, any other from
+ * the sibling it names, which the scenario made that name's only provider
+ * (so whoever announces it is that sibling). No <route>: anything. */
+static bool routed(const struct component *c, const char *name)
+{
+	if (!c->has_routes)
+		return true;
+	for (unsigned i = 0; i < c->nroutes; i++) {
+		const struct core_route *r = &c->routes[i];
+		if (r->service[0] && strcmp(r->service, name) != 0)
+			continue;
+		if (!r->child[0])
+			return core_service_name(name);
+		for (const struct component *o = core_components_scenario(); o; o = o->next)
+			if (strcmp(o->name, r->child) == 0)
+				return provides(o, name);
+		return false;
+	}
+	return false;
+}
+
 static enum kcore_result session(struct component *c, struct kcore_request *req, int *error)
 {
 	char name[SERVICE_NAME_MAX], arg[SERVICE_NAME_MAX];
@@ -226,6 +250,14 @@ static enum kcore_result session(struct component *c, struct kcore_request *req,
 	bool has_arg = amber_tag_words(req->tag) > arg_at;
 	if (has_arg && (*error = service_string(req, arg_at, arg, sizeof(arg))))
 		return KCORE_REPLY;
+	if (!routed(c, name)) {
+		/* Said once per component: a hostile one must not flood core's output. */
+		if (!c->route_refused)
+			core_report("%s may not ask for service '%s': no entry of its <route> allows it", c->name, name);
+		c->route_refused = true;
+		*error = AMBER_ERR_RIGHTS;
+		return KCORE_REPLY;
+	}
 	if (core_service_name(name)) {
 		/* Core's own services: a new session for this component. */
 		amber_sel_t sel;

@@ -25,6 +25,21 @@
  * component can take a service's name before its real server announces
  * it; each name may be provided by one component of the scenario.
  *
+ * A <component> may restrict the services it may ask for with a <route>,
+ * as a <start> in init's configuration does: the first entry that matches
+ * the name (<service name="..."> or <any-service>) says where the session
+ * comes from, <parent/> (core's services: PD, CPU, RM, ROM, Timer) or
+ * <child name="..."/> (the sibling that provides it). A request that no
+ * entry allows is refused (parent.c). Without a <route> a component may
+ * ask for any service:
+ *
+ *     <component name="hello_client">
+ *       <route>
+ *         <service name="hello"> <child name="hello_server"/> </service>
+ *         <any-service> <parent/> </any-service>
+ *       </route>
+ *     </component>
+ *
  * A <component> may hold one <config> node (no attributes): its children,
  * serialized as XML (xmlNodeDump) with leading and trailing white space
  * removed, become the component's "config" ROM module (rom_session.c), at
@@ -233,8 +248,129 @@ static int parse_provides(xmlNode *node, const char *path, struct component *c, 
 	return 0;
 }
 
-/* The children of <component>: at most one <config>, <provides>, comments,
- * white space. */
+/* Only `allowed` (NULL-terminated) attributes on n: 0, or -1 naming the first other. */
+static int only_attributes(xmlNode *n, const char *const *allowed, const char *path, char *err, size_t errlen)
+{
+	for (xmlAttr *a = n->properties; a; a = a->next) {
+		bool ok = false;
+		for (const char *const *w = allowed; *w && !ok; w++)
+			ok = strcmp((const char *)a->name, *w) == 0;
+		if (!ok)
+			return fail(err, errlen, path, xmlGetLineNo(n), "unknown attribute '%s' of <%s>",
+				    (const char *)a->name, (const char *)n->name);
+	}
+	return 0;
+}
+
+static bool ignorable(const xmlNode *n)
+{
+	return n->type == XML_COMMENT_NODE || (n->type == XML_TEXT_NODE && xmlIsBlankNode((xmlNode *)n));
+}
+
+/* One <service name="..."> or <any-service> of a <route>, and its one target. */
+static int parse_route_entry(xmlNode *n, const char *path, struct component *c, char *err, size_t errlen)
+{
+	static const char *const named[] = { "name", NULL }, *const none[] = { NULL };
+	long line = xmlGetLineNo(n);
+	bool any = strcmp((const char *)n->name, "any-service") == 0;
+	if (n->type != XML_ELEMENT_NODE || (!any && strcmp((const char *)n->name, "service") != 0))
+		return fail(err, errlen, path, line, "<route> holds only <service name=\"...\"> and <any-service>");
+	if (only_attributes(n, any ? none : named, path, err, errlen) < 0)
+		return -1;
+	if (c->nroutes >= CORE_MAX_ROUTES)
+		return fail(err, errlen, path, line, "more than %d route entries", CORE_MAX_ROUTES);
+	struct core_route *r = &c->routes[c->nroutes];
+	memset(r, 0, sizeof(*r));
+	r->line = (int)line;
+	if (!any) {
+		xmlChar *name = xmlGetProp(n, (const xmlChar *)"name");
+		bool ok = name && name[0] && strlen((const char *)name) < CORE_SERVICE_NAME_MAX;
+		if (ok)
+			snprintf(r->service, sizeof(r->service), "%s", (const char *)name);
+		xmlFree(name);
+		if (!ok)
+			return fail(err, errlen, path, line, "a routed service needs a name of 1 to %d characters",
+				    CORE_SERVICE_NAME_MAX - 1);
+	}
+	xmlNode *target = NULL;
+	for (xmlNode *t = n->children; t; t = t->next) {
+		if (ignorable(t))
+			continue;
+		if (target || t->type != XML_ELEMENT_NODE)
+			return fail(err, errlen, path, xmlGetLineNo(t), "a route entry holds one target, <parent/> or <child name=\"...\"/>");
+		target = t;
+	}
+	if (!target)
+		return fail(err, errlen, path, line, "a route entry needs a target, <parent/> or <child name=\"...\"/>");
+	if (strcmp((const char *)target->name, "parent") == 0) {
+		if (only_attributes(target, none, path, err, errlen) < 0)
+			return -1;
+		if (!any && !core_service_name(r->service))
+			return fail(err, errlen, path, line, "'%s' is none of core's services: route it to the <child> that provides it",
+				    r->service);
+	} else if (strcmp((const char *)target->name, "child") == 0) {
+		if (only_attributes(target, named, path, err, errlen) < 0)
+			return -1;
+		xmlChar *child = xmlGetProp(target, (const xmlChar *)"name");
+		bool ok = child && scenario_valid_name((const char *)child);
+		if (ok)
+			snprintf(r->child, sizeof(r->child), "%s", (const char *)child);
+		xmlFree(child);
+		if (!ok)
+			return fail(err, errlen, path, xmlGetLineNo(target), "<child> needs the name of a component");
+	} else {
+		return fail(err, errlen, path, xmlGetLineNo(target), "unknown route target <%s>",
+			    (const char *)target->name);
+	}
+	c->nroutes++;
+	return 0;
+}
+
+static int parse_route(xmlNode *node, const char *path, struct component *c, char *err, size_t errlen)
+{
+	static const char *const none[] = { NULL };
+	if (c->has_routes)
+		return fail(err, errlen, path, xmlGetLineNo(node), "more than one <route> in component '%s'", c->name);
+	if (only_attributes(node, none, path, err, errlen) < 0)
+		return -1;
+	c->has_routes = true;
+	for (xmlNode *n = node->children; n; n = n->next)
+		if (!ignorable(n) && parse_route_entry(n, path, c, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* After all components are read: a route to a sibling names one that
+ * provides what is routed to it. */
+static int check_routes(const struct component *head, const char *path, char *err, size_t errlen)
+{
+	for (const struct component *c = head; c; c = c->next) {
+		for (unsigned i = 0; i < c->nroutes; i++) {
+			const struct core_route *r = &c->routes[i];
+			if (!r->child[0])
+				continue;
+			const struct component *to = head;
+			while (to && strcmp(to->name, r->child) != 0)
+				to = to->next;
+			if (!to)
+				return fail(err, errlen, path, r->line, "component '%s' routes to '%s', which the scenario does not have",
+					    c->name, r->child);
+			if (to == c)
+				return fail(err, errlen, path, r->line, "component '%s' routes to itself", c->name);
+			bool provided = !r->service[0];
+			for (unsigned k = 0; k < to->nprovides && !provided; k++)
+				provided = strcmp(to->provides[k], r->service) == 0;
+			if (!provided)
+				return fail(err, errlen, path, r->line,
+					    "component '%s' routes '%s' to '%s', which does not provide it (<provides>)", c->name,
+					    r->service, r->child);
+		}
+	}
+	return 0;
+}
+
+/* The children of <component>: at most one <config>, <provides>, <route>,
+ * comments, white space. */
 static int parse_children(xmlNode *node, const char *path, struct component *c, bool is_init, char *err,
 			  size_t errlen)
 {
@@ -246,6 +382,11 @@ static int parse_children(xmlNode *node, const char *path, struct component *c, 
 				    "unexpected content in <component>");
 		if (strcmp((const char *)n->name, "provides") == 0) {
 			if (parse_provides(n, path, c, err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		if (strcmp((const char *)n->name, "route") == 0) {
+			if (parse_route(n, path, c, err, errlen) < 0)
 				return -1;
 			continue;
 		}
@@ -433,6 +574,8 @@ int scenario_load(const char *path, const char *components_dir, struct component
 	}
 	if (count == 0)
 		rc = fail(err, errlen, path, xmlGetLineNo(root), "the scenario has no components");
+	if (rc == 0)
+		rc = check_routes(head, path, err, errlen);
 	/* Everything core keeps for a component is paid from its caps, plus its
 	 * five roots (task, thread, factory, parent, LOG): the caps together
 	 * are what core's capability space must hold. */

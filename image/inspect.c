@@ -561,6 +561,23 @@ static void print_component(const AmberImg__Image *img, const struct refs *refs,
 		(unsigned long long)co->ram_used, (unsigned long long)co->ram_quota, co->ndataspaces);
 	if (co->rollback)
 		fprintf(out, "  policy: rolled back to its image should it crash (checkpoint --rollback)\n");
+	if (co->n_provides) {
+		fprintf(out, "  provides:");
+		for (size_t i = 0; i < co->n_provides; i++)
+			fprintf(out, " %s", co->provides[i]);
+		fprintf(out, "\n");
+	}
+	if (co->has_routes && co->routes) {
+		fprintf(out, "  route (first match):");
+		for (size_t i = 0; i < co->n_routes; i++) {
+			const AmberImg__Route *r = co->routes[i];
+			fprintf(out, "%s %s -> %s", i ? "," : "", r->service && r->service[0] ? r->service : "*",
+				r->child && r->child[0] ? r->child : "core");
+		}
+		fprintf(out, "\n");
+	} else if (co->has_routes) {
+		fprintf(out, "  route: none (no service may be asked for)\n");
+	}
 	if (co->has_hold_output && co->hold_output)
 		fprintf(out, "  policy: LOG output held until a later checkpoint commits (checkpoint --hold-output)\n");
 	fprintf(out, "  signal handlers: CPU %llu, RM %llu, exit %llu; faults so far %llu\n",

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -83,6 +84,97 @@ static void provides_is_checked(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct run r;
 		run_scenario_text(&r, cases[i].xml, 10);
+		EXPECT(&r, cases[i].error);
+		assert_int_equal(r.status, 1);
+		run_free(&r);
+	}
+}
+
+/* A top-level <route>, as a <start> has under init: the client whose route
+ * names the server gets it; one whose route allows only core's services
+ * is refused "hello" (RIGHTS, said once), and everyone else runs on. */
+static void routes_are_enforced(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text(&r,
+			  "<scenario>\n"
+			  "  <component name=\"example_threads\" caps=\"32\" ram=\"2M\"/>\n"
+			  "  <component name=\"hello_server\" caps=\"16\"><provides><service name=\"hello\"/></provides></component>\n"
+			  "  <component name=\"hello_client\" caps=\"16\">\n"
+			  "    <route> <service name=\"hello\"><child name=\"hello_server\"/></service>\n"
+			  "            <any-service><parent/></any-service> </route>\n"
+			  "  </component>\n"
+			  "</scenario>\n",
+			  60);
+	EXPECT_CLEAN(&r);
+	expect_victims_intact(&r);
+	EXPECT_NOT(&r, "may not ask for service");
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+
+	run_scenario_text(&r,
+			  "<scenario>\n"
+			  "  <component name=\"hello_server\" caps=\"16\"><provides><service name=\"hello\"/></provides></component>\n"
+			  "  <component name=\"hello_client\" caps=\"16\">\n"
+			  "    <route> <any-service><parent/></any-service> </route>\n"
+			  "  </component>\n"
+			  "</scenario>\n",
+			  30);
+	EXPECT(&r, "core: hello_client may not ask for service 'hello': no entry of its <route> allows it");
+	EXPECT(&r, "[hello_client] FAIL: session \"hello\" (RIGHTS)");
+	EXPECT(&r, "core: hello_server announces service 'hello'");
+	assert_int_equal(run_count(&r, "may not ask for service"), 1);
+	run_free(&r);
+
+	/* The route is part of the component's checkpoint. */
+	static struct live_core lc;
+	if (!live_start(&lc, "scenarios/hello_routed.xml", NULL, NULL, "[hello_client] got a session to \"hello\"", 60)) {
+		run_dump(&lc.r);
+		fail_msg("the routed hello pair did not come up");
+	}
+	char dir[96];
+	snprintf(dir, sizeof(dir), "/tmp/amber-test-routes-%d", (int)getpid());
+	struct cli_run c;
+	amber(&c, "-s", lc.name, "checkpoint", "hello_client", dir, NULL);
+	CLI_EXPECT(&c, c.status == 0);
+	cli_run_free(&c);
+	amber(&c, "inspect", dir, NULL);
+	CLI_EXPECT(&c, c.status == 0 && strstr(c.out, "route (first match): hello -> hello_server, * -> core"));
+	cli_run_free(&c);
+	harness_remove_tree(dir);
+	live_stop(&lc);
+	run_free(&lc.r);
+}
+
+static void routes_are_checked(void **state)
+{
+	(void)state;
+	static const char server[] =
+		"<scenario>\n  <component name=\"hello_server\"><provides><service name=\"hello\"/></provides></component>\n";
+	static const struct {
+		const char *component, *error;
+	} cases[] = {
+		{ "  <component name=\"hello_client\"><route><service name=\"hello\"><child name=\"nobody\"/></service></route></component>\n",
+		  ":3: component 'hello_client' routes to 'nobody', which the scenario does not have" },
+		{ "  <component name=\"hello_client\"><route><service name=\"echo\"><child name=\"hello_server\"/></service></route></component>\n",
+		  ":3: component 'hello_client' routes 'echo' to 'hello_server', which does not provide it" },
+		{ "  <component name=\"hello_client\"><route><service name=\"hello\"><parent/></service></route></component>\n",
+		  ":3: 'hello' is none of core's services" },
+		{ "  <component name=\"hello_client\"><route><any-service><sibling/></any-service></route></component>\n",
+		  ":3: unknown route target <sibling>" },
+		{ "  <component name=\"hello_client\"><route><any-service/></route></component>\n",
+		  ":3: a route entry needs a target" },
+		{ "  <component name=\"hello_client\"><route><default/></route></component>\n",
+		  ":3: <route> holds only <service name=\"...\"> and <any-service>" },
+		{ "  <component name=\"hello_client\"><route/><route/></component>\n",
+		  ":3: more than one <route> in component 'hello_client'" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char xml[1024];
+		snprintf(xml, sizeof(xml), "%s%s</scenario>\n", server, cases[i].component);
+		struct run r;
+		run_scenario_text(&r, xml, 10);
 		EXPECT(&r, cases[i].error);
 		assert_int_equal(r.status, 1);
 		run_free(&r);
@@ -275,6 +367,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(squatter_cannot_take_a_name),
 		cmocka_unit_test(provides_is_checked),
+		cmocka_unit_test(routes_are_enforced),
+		cmocka_unit_test(routes_are_checked),
 		cmocka_unit_test(init_service_table_is_per_child),
 		cmocka_unit_test(core_space_is_paid_from_caps),
 		cmocka_unit_test(init_start_sets_log_rate),
