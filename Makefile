@@ -157,7 +157,7 @@ $(BUILD)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c te
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $< -o $@ $(HOST_LDLIBS)
+	$(CC) $(HOST_CFLAGS) $< -o $@ $(HOST_LDLIBS) -lm
 
 # ---- platform test programs -----------------------------------------------
 # Tiny freestanding programs (no libc, static, non-PIE, at AMBER_IMAGE_BASE)

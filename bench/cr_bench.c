@@ -1356,8 +1356,8 @@ int main(int argc, char **argv)
 			       get("cr_pause_ms_%u", m), get("cr_total_ms_%u", m), get("cr_restore_ms_%u", m),
 			       get("memcpy_ms_%u", m));
 	}
-	static const unsigned incr_sizes[] = { 256, 1024 }, incr_dirty[] = { 1, 10 };
-	for (size_t i = 0; i < 2 && rc == 0 && incremental; i++)
+	static const unsigned incr_sizes[] = { 16, 64, 256, 1024 }, incr_dirty[] = { 1, 10 };
+	for (size_t i = 0; i < sizeof(incr_sizes) / sizeof(incr_sizes[0]) && rc == 0 && incremental; i++)
 		for (size_t k = 0; k < 2 && rc == 0; k++)
 			rc = amber_incr(incr_sizes[i], incr_dirty[k]);
 	if (rc == 0 && incremental)

@@ -221,3 +221,8 @@ echo
 	-x "raw_floor_pinned_ns=${RAW_FLOOR[pinned]:-null}" -x "raw_floor_unpinned_ns=${RAW_FLOOR[unpinned]:-null}" \
 	-x "cpu_share_ratio=$(cpu_ratio "$cpu_shared")" -x "cpu_no_share_ratio=$(cpu_ratio "$cpu_nocg")" \
 	${CR_BENCH_ARGS:-}
+
+# The pause against memory size, one line per kind of checkpoint, CRIU
+# beside it (bench/pause_plot.c).
+echo
+"$AMBER_BUILD/bench/pause_plot" "$AMBER_BUILD/bench/results.json" "$AMBER_BUILD/bench/pause.svg"
