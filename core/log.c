@@ -177,11 +177,10 @@ static struct log_pending *pending_of(struct component *c, uint64_t thread_id, b
 void log_flush(struct component *c)
 {
 	bool held = c->hold_output;
-	c->hold_output = false;
+	log_hold_stop(c); /* the held lines came first */
 	for (unsigned i = 0; i < c->nlines; i++)
 		emit(c, c->line[i].text, c->line[i].len);
 	c->nlines = 0;
-	log_hold_stop(c);
 	c->hold_output = held; /* the policy stays for a restore in its place */
 	note_dropped(c, core_time_us(), true);
 }
