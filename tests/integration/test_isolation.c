@@ -127,22 +127,32 @@ static void routes_are_enforced(void **state)
 	assert_int_equal(run_count(&r, "may not ask for service"), 1);
 	run_free(&r);
 
-	/* The route is part of the component's checkpoint. */
-	static struct live_core lc;
-	if (!live_start(&lc, "scenarios/hello_routed.xml", NULL, NULL, "[hello_client] got a session to \"hello\"", 60)) {
-		run_dump(&lc.r);
-		fail_msg("the routed hello pair did not come up");
-	}
-	char dir[96];
+	/* The route is part of the component's checkpoint (a counter that
+	 * runs long enough to be checkpointed, allowed core's services). */
+	char dir[96], scenario[112];
 	snprintf(dir, sizeof(dir), "/tmp/amber-test-routes-%d", (int)getpid());
+	snprintf(scenario, sizeof(scenario), "%s.xml", dir);
+	FILE *f = fopen(scenario, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n  <component name=\"cr_counter\">\n    <config><counter steps=\"3000\"/></config>\n"
+	      "    <route> <service name=\"Timer\"><parent/></service> <any-service><parent/></any-service> </route>\n"
+	      "  </component>\n</scenario>\n",
+	      f);
+	fclose(f);
+	static struct live_core lc;
+	if (!live_start(&lc, scenario, NULL, NULL, "[cr_counter] step 2:", 60)) {
+		run_dump(&lc.r);
+		fail_msg("the routed counter did not come up");
+	}
 	struct cli_run c;
-	amber(&c, "-s", lc.name, "checkpoint", "hello_client", dir, NULL);
+	amber(&c, "-s", lc.name, "checkpoint", "cr_counter", dir, NULL);
 	CLI_EXPECT(&c, c.status == 0);
 	cli_run_free(&c);
 	amber(&c, "inspect", dir, NULL);
-	CLI_EXPECT(&c, c.status == 0 && strstr(c.out, "route (first match): hello -> hello_server, * -> core"));
+	CLI_EXPECT(&c, c.status == 0 && strstr(c.out, "route (first match): Timer -> core, * -> core"));
 	cli_run_free(&c);
 	harness_remove_tree(dir);
+	unlink(scenario);
 	live_stop(&lc);
 	run_free(&lc.r);
 }
