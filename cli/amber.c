@@ -29,9 +29,9 @@
 static const char usage_text[] =
 	"usage: amber [-s NAME] COMMAND [ARGS]\n"
 	"\n"
-	"  run [--timeout S] [--strict] [--components DIR] SCENARIO.xml\n"
+	"  run [--timeout S] [--strict] [--components DIR[:DIR...]] SCENARIO.xml\n"
 	"                         run a system in the foreground (amber-core)\n"
-	"  run [--timeout S] [--strict] [--components DIR] --restore DIR [--key FILE]\n"
+	"  run [--timeout S] [--strict] [--components DIR[:DIR...]] --restore DIR [--key FILE]\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
 	"  stats                  core's and the components' memory, fds, threads, objects, caps\n"

@@ -264,8 +264,7 @@ static int create(struct component *p, struct kcore_request *req)
 		return AMBER_ERR_QUOTA;
 	}
 	snprintf(c->name, sizeof(c->name), "%.36s -> %.31s", p->name, name);
-	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", rom_dir(), binary) >= sizeof(c->binary) ||
-	    access(c->binary, R_OK) != 0) {
+	if (components_path_find(rom_dir(), binary, c->binary, sizeof(c->binary)) < 0 || access(c->binary, R_OK) != 0) {
 		core_report("%s: cannot create child '%s': no binary '%s'", p->name, name, binary);
 		core_note_start_failure();
 		free(c);

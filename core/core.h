@@ -387,8 +387,13 @@ void rm_close(struct core_session *s);
 
 /* ---- rom_session.c ---- */
 /* Where binary modules come from (main.c; NULL: none). */
-void rom_init(const char *components_dir);
-const char *rom_dir(void); /* that directory ("" if none) */
+/* The components path: folders searched in order for binaries and ROM
+ * modules (`--components DIR[:DIR...]`). */
+void rom_init(const char *components_path);
+const char *rom_dir(void); /* that path as given ("" if none) */
+/* The first file `name` in path's folders: 0 and its path in out, or -1
+ * (out then names it in the first folder, for messages). */
+int components_path_find(const char *path, const char *name, char *out, size_t outlen);
 /* A new ROM session's state for module `name` of c: AMBER_OK or an
  * amber_error (core reports why it refused). */
 int rom_session_create(struct component *c, const char *name, void **data);

@@ -2,7 +2,7 @@
  * amber-core: the kernel, core's services and the component processes in
  * one trusted host process.
  *
- *   amber-core [--timeout SECONDS] [--components DIR] [--control NAME | --no-control]
+ *   amber-core [--timeout SECONDS] [--components DIR[:DIR...]] [--control NAME | --no-control]
  *              (SCENARIO.xml | --restore DIR)
  *
  * Starts every component of the scenario and runs until all of them have
@@ -174,7 +174,7 @@ static void reload(const char *scenario, const char *components_dir)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--strict] [--components DIR] [--control NAME | --no-control]\n"
+	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--strict] [--components DIR[:DIR...]] [--control NAME | --no-control]\n"
 			"                  (SCENARIO.xml | --restore DIR [--key FILE])\n");
 	exit(1);
 }

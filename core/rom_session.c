@@ -50,14 +50,35 @@ struct rom_session {
 	uint64_t sigh;        /* the signal context's id (signal.c), or 0 */
 };
 
-static char modules_dir[PATH_MAX];
+static char modules_dir[PATH_MAX]; /* the components path: DIR[:DIR...] */
 
-void rom_init(const char *components_dir)
+void rom_init(const char *components_path)
 {
-	snprintf(modules_dir, sizeof(modules_dir), "%s", components_dir ? components_dir : "");
+	snprintf(modules_dir, sizeof(modules_dir), "%s", components_path ? components_path : "");
 }
 
 const char *rom_dir(void) { return modules_dir; }
+
+int components_path_find(const char *path, const char *name, char *out, size_t outlen)
+{
+	bool first = true;
+	for (const char *dir = path; *dir;) {
+		size_t len = strcspn(dir, ":");
+		char file[PATH_MAX];
+		if (len && (size_t)snprintf(file, sizeof(file), "%.*s/%s", (int)len, dir, name) < sizeof(file)) {
+			struct stat st;
+			if (first)
+				snprintf(out, outlen, "%s", file);
+			first = false;
+			if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && (size_t)snprintf(out, outlen, "%s", file) < outlen)
+				return 0;
+		}
+		dir += len + (dir[len] == ':');
+	}
+	if (first)
+		snprintf(out, outlen, "%s", name);
+	return -1;
+}
 
 static int refuse(struct component *c, const char *name, int error, const char *why)
 {
@@ -87,7 +108,7 @@ static int copy_file(struct component *c, const char *name, struct core_ds **out
 	char path[PATH_MAX + AMBER_ROM_NAME_MAX + 1];
 	if (!modules_dir[0])
 		return refuse(c, name, AMBER_ERR_INVALID_ARG, "no components directory");
-	snprintf(path, sizeof(path), "%s/%s", modules_dir, name);
+	components_path_find(modules_dir, name, path, sizeof(path)); /* not there: open says so */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block core */
 	if (fd < 0)
 		return refuse(c, name, AMBER_ERR_INVALID_ARG, errno == ENOENT ? "no such module" : strerror(errno));

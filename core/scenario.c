@@ -468,7 +468,9 @@ static int parse_component(xmlNode *node, const char *path, const char *dir, str
 		goto out;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", (const char *)name);
-	if ((size_t)snprintf(c->binary, sizeof(c->binary), "%s/%s", dir, bin) >= sizeof(c->binary))
+	/* The first folder of the components path that has it; if none has,
+	 * starting it fails later and names the file in the first folder. */
+	if (components_path_find(dir, bin, c->binary, sizeof(c->binary)) < 0 && strlen(c->binary) + 1 >= sizeof(c->binary))
 		rc = fail(err, errlen, path, line, "binary path too long");
 	else
 		rc = parse_children(node, path, c, strcmp(bin, "init") == 0, err, errlen);

@@ -4,6 +4,6 @@
 #
 # In:  AMBER_INCLUDE  the folder that holds amber/*.h
 #      AMBER_LDSCRIPT the component linker script
-AMBER_COMPONENT_CFLAGS = -std=c17 -Wall -Wextra -O2 -g -I$(AMBER_INCLUDE) -ffreestanding -fno-builtin \
+AMBER_COMPONENT_CFLAGS = -std=c17 -Wall -Wextra -Werror -O2 -g -I$(AMBER_INCLUDE) -ffreestanding -fno-builtin \
 	-fno-stack-protector -fno-pic -fno-pie -fcf-protection=none
 AMBER_COMPONENT_LDFLAGS = -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(AMBER_LDSCRIPT)
