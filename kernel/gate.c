@@ -46,8 +46,9 @@ int gate_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, s
 
 static int gate_new(struct ktask *space, amber_sel_t sel, uint64_t label, struct kgate **out)
 {
-	if (!cap_slot_free(space, sel))
-		return cap_slot_valid(sel) ? AMBER_ERR_SLOT_BUSY : AMBER_ERR_INVALID_ARG;
+	int claimed = cap_slot_claim(space, sel);
+	if (claimed != AMBER_OK)
+		return claimed;
 	struct kgate *g = kobj_alloc(AMBER_KIND_GATE, sizeof(*g));
 	if (!g)
 		return AMBER_ERR_QUOTA;

@@ -34,10 +34,10 @@ int task_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, s
 			return AMBER_ERR_RIGHTS;
 		if (!cap_slot_valid(sel))
 			return AMBER_ERR_INVALID_ARG;
-		struct kcap *x = &t->slots[sel];
-		out->mr[0] = x->obj ? x->obj->kind : AMBER_KIND_NONE;
-		out->mr[1] = x->obj ? x->rights : 0;
-		out->mr[2] = x->obj ? x->obj->id : 0;
+		struct kcap *x = cap_lookup(t, sel);
+		out->mr[0] = x ? x->obj->kind : AMBER_KIND_NONE;
+		out->mr[1] = x ? x->rights : 0;
+		out->mr[2] = x ? x->obj->id : 0;
 		out->tag = amber_tag(AMBER_PROTO_TASK, 3, 0);
 		return AMBER_OK;
 	}
@@ -50,10 +50,9 @@ int task_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, s
 			return AMBER_ERR_INVALID_CAP;
 		if (!(src->rights & AMBER_RIGHT_GRANT))
 			return AMBER_ERR_RIGHTS;
-		if (!cap_slot_valid(dst))
-			return AMBER_ERR_INVALID_ARG;
-		if (!cap_slot_free(t, dst))
-			return AMBER_ERR_SLOT_BUSY;
+		int claimed = cap_slot_claim(t, dst);
+		if (claimed != AMBER_OK)
+			return claimed;
 		cap_install(t, dst, src->obj, src->rights & (unsigned)in->mr[3], src);
 		return AMBER_OK;
 	}
@@ -77,17 +76,32 @@ int task_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, s
 
 int kernel_create_task(struct ktask *space, amber_sel_t sel, const char *name, struct ktask **out)
 {
-	if (!cap_slot_free(space, sel))
-		return cap_slot_valid(sel) ? AMBER_ERR_SLOT_BUSY : AMBER_ERR_INVALID_ARG;
+	int claimed = cap_slot_claim(space, sel);
+	if (claimed != AMBER_OK)
+		return claimed;
 	struct ktask *t = kobj_alloc(AMBER_KIND_TASK, sizeof(*t));
 	if (!t)
 		return AMBER_ERR_QUOTA;
 	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+	cap_space_init(t);
 	cap_install(space, sel, &t->obj, AMBER_RIGHTS_ALL, NULL);
 	if (out)
 		*out = t;
 	return AMBER_OK;
 }
+
+void kernel_task_limit_slots(struct ktask *t, unsigned slots)
+{
+	/* One leaf more than the slots fill: a component may put a few
+	 * capabilities at selectors of its choosing anywhere in its space. */
+	unsigned leaves = (slots + AMBER_CAP_LEAF_SLOTS - 1) / AMBER_CAP_LEAF_SLOTS + 1;
+	if (leaves > KCAP_LEAVES)
+		leaves = KCAP_LEAVES;
+	t->leaf_limit = leaves > t->nleaves ? leaves : t->nleaves;
+}
+
+unsigned kernel_task_leaves(const struct ktask *t) { return t->nleaves; }
+uint64_t kernel_task_installs(const struct ktask *t) { return t->installs; }
 
 void kernel_task_set_platform(struct ktask *t, void *p) { t->platform = p; }
 void *kernel_task_platform(const struct ktask *t) { return t->platform; }
