@@ -6,7 +6,8 @@
  * object and byte. The times are printed so that growth can be judged
  * ("scale: ..." lines; docs/trust.md).
  *
- * AMBER_SCALE=check (the default, make check): 10 and 25 components,
+ * AMBER_SCALE_ONLY=NAME runs only that case (components, capabilities,
+ * core_roots or memory). AMBER_SCALE=check (the default, make check): 10 and 25 components,
  * 1000 and 10,000 capabilities, 64 MiB, and core's own space past its
  * first 4096 slots. AMBER_SCALE=full (make bench, bench/run.sh): 10, 25
  * and 50 components, 1000, 2000, 4000 and 10,000 capabilities, 256 MiB
@@ -29,6 +30,14 @@
 
 static char img_a[128], img_b[128], scenario[128];
 static bool full;
+
+/* AMBER_SCALE_ONLY names one case: the others are skipped. */
+static void only(const char *name)
+{
+	const char *want = getenv("AMBER_SCALE_ONLY");
+	if (want && *want && strcmp(want, name))
+		skip();
+}
 
 static int setup(void **state)
 {
@@ -141,6 +150,7 @@ static unsigned caps_of(struct live_core *lc, const char *name)
 static void components(void **state)
 {
 	(void)state;
+	only("components");
 	static const unsigned check_sizes[] = { 10, 25 }, full_sizes[] = { 10, 25, 50 };
 	const unsigned *sizes = full ? full_sizes : check_sizes;
 	size_t nsizes = full ? 3 : 2;
@@ -179,6 +189,7 @@ static void components(void **state)
 static void capabilities(void **state)
 {
 	(void)state;
+	only("capabilities");
 	static const unsigned check_sizes[] = { 1000, 10000 }, full_sizes[] = { 1000, 2000, 4000, 10000 };
 	const unsigned *sizes = full ? full_sizes : check_sizes;
 	size_t nsizes = full ? 4 : 2;
@@ -214,6 +225,7 @@ static void capabilities(void **state)
 static void core_roots(void **state)
 {
 	(void)state;
+	only("core_roots");
 	enum { CHILDREN = 17, RPC = 256, CHILD_CAPS = RPC + 64 };
 	char *xml = NULL;
 	size_t len = 0;
@@ -255,6 +267,7 @@ static void core_roots(void **state)
 static void memory(void **state)
 {
 	(void)state;
+	only("memory");
 	static const unsigned check_sizes[] = { 64 }, full_sizes[] = { 256, 1024 };
 	const unsigned *sizes = full ? full_sizes : check_sizes;
 	size_t nsizes = full ? 2 : 1;
