@@ -82,8 +82,11 @@ struct kcap *cap_install(struct ktask *t, amber_sel_t sel, struct kobj *obj, uns
 	c->parent = parent;
 	c->child = NULL;
 	c->sibling = NULL;
+	c->prev_sibling = NULL;
 	if (parent) {
 		c->sibling = parent->child;
+		if (parent->child)
+			parent->child->prev_sibling = c;
 		parent->child = c;
 	}
 	t->leaf[leaf_of(sel)]->used++;
@@ -92,17 +95,21 @@ struct kcap *cap_install(struct ktask *t, amber_sel_t sel, struct kobj *obj, uns
 	return c;
 }
 
+/* Doubly linked: a capability with thousands of copies (one per slot of a
+ * big space) loses them one by one in O(1) each, in any order. */
 static void unlink_from_parent(struct kcap *c)
 {
 	if (!c->parent)
 		return;
-	struct kcap **pp = &c->parent->child;
-	while (*pp && *pp != c)
-		pp = &(*pp)->sibling;
-	if (*pp)
-		*pp = c->sibling;
+	if (c->prev_sibling)
+		c->prev_sibling->sibling = c->sibling;
+	else
+		c->parent->child = c->sibling;
+	if (c->sibling)
+		c->sibling->prev_sibling = c->prev_sibling;
 	c->parent = NULL;
 	c->sibling = NULL;
+	c->prev_sibling = NULL;
 }
 
 void cap_revoke_children(struct kcap *c)

@@ -10,11 +10,9 @@
 void gate_destroy(struct kgate *g)
 {
 	/* Senders queued through this gate lose their way to the receiver. */
-	for (struct kobj *o = kobj_first(); o; o = o->next) {
-		struct kthread *t = (struct kthread *)o;
-		if (o->kind == AMBER_KIND_THREAD && t->state == KTHREAD_SEND && t->send_gate == g)
+	for (struct kthread *t = kthread_first(); t; t = t->thread_next)
+		if (t->state == KTHREAD_SEND && t->send_gate == g)
 			thread_abort_ipc(t, AMBER_ERR_NO_PARTNER);
-	}
 	g->bound = NULL;
 }
 

@@ -37,6 +37,7 @@ struct kcap {
 	struct kcap *parent;   /* capability this one was derived from */
 	struct kcap *child;    /* first derived capability */
 	struct kcap *sibling;  /* next capability derived from the same parent */
+	struct kcap *prev_sibling; /* the one before it (NULL: first child); unlinking is O(1) */
 };
 
 /* A capability space grows in leaves of AMBER_CAP_LEAF_SLOTS slots, made
@@ -108,6 +109,7 @@ struct kthread {
 	bool on_timeout_list;
 
 	void *platform;           /* the entry thread in core, owned by the platform layer */
+	struct kthread *thread_next, *thread_prev; /* all live threads (kthread_first) */
 };
 
 struct kgate {
@@ -138,6 +140,10 @@ struct kfactory {
 void *kobj_alloc(enum amber_kind kind, size_t size);
 void kobj_destroy(struct kobj *o);       /* called when ncaps drops to zero */
 struct kobj *kobj_first(void);
+/* All live threads: the walks that look for threads (a task's, those
+ * queued at a gate) visit these, not every object, so destroying n gates
+ * or tasks does not cost n times all objects. */
+struct kthread *kthread_first(void);
 
 /* ---- cap_space.c ---- */
 struct kcap *cap_lookup(struct ktask *t, amber_sel_t sel); /* NULL if out of range or free */

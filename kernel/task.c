@@ -10,9 +10,8 @@
 void task_destroy(struct ktask *t)
 {
 	/* Threads running in this task have nowhere to go. */
-	for (struct kobj *o = kobj_first(); o; o = o->next) {
-		struct kthread *th = (struct kthread *)o;
-		if (o->kind == AMBER_KIND_THREAD && th->task == t) {
+	for (struct kthread *th = kthread_first(); th; th = th->thread_next) {
+		if (th->task == t) {
 			thread_abort_ipc(th, AMBER_ERR_CANCELED);
 			th->task = NULL;
 			th->state = KTHREAD_DEAD;
@@ -117,8 +116,8 @@ void kernel_task_set_frozen(struct ktask *t, bool frozen)
 
 void kernel_task_deliver_held(struct ktask *t)
 {
-	for (struct kobj *o = kobj_first(); o; o = o->next)
-		if (o->kind == AMBER_KIND_THREAD && ((struct kthread *)o)->task == t)
-			ipc_deliver_held((struct kthread *)o);
+	for (struct kthread *th = kthread_first(); th; th = th->thread_next)
+		if (th->task == t)
+			ipc_deliver_held(th);
 }
 bool kernel_thread_frozen(const struct kthread *t) { return t->task && t->task->frozen; }

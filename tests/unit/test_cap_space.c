@@ -564,6 +564,15 @@ static void test_ten_thousand(void **state)
 	assert_int_equal(r.n, N);
 	/* 5000 was given last, so it comes last, and the rest in slot order. */
 	assert_int_equal(r.last, 5000);
+	/* Copies go one by one, oldest first (the end of the sibling list):
+	 * the rest stay linked, in order. */
+	for (amber_sel_t s = first; s < first + N / 2; s++)
+		if (s != 5000)
+			assert_int_equal(kernel_cap_delete(a, s), AMBER_OK);
+	r = (struct walk_rec){ 0, 0, true };
+	kernel_cap_walk_derived(fx_core(), is, edge_count, &r);
+	assert_int_equal(r.n, N / 2 + 1);
+	assert_int_equal(r.last, 5000);
 	assert_int_equal(kernel_cap_delete(fx_core(), is), AMBER_OK);
 	r = (struct walk_rec){ 0, 0, true };
 	kernel_space_enumerate(a, count_visit, &r);
