@@ -102,6 +102,13 @@ int kernel_create_task(struct ktask *space, amber_sel_t sel, const char *name, s
  * `slots` slots fill, and one more (never fewer than it has). A task not
  * limited may grow to AMBER_CAP_SLOTS; core's own task is never limited. */
 void kernel_task_limit_slots(struct ktask *t, unsigned slots);
+/* The leaves kernel_task_limit_slots lets a task with `slots` make (also
+ * for checks of an image before any task exists, core/cr_validate.c). */
+static inline unsigned kernel_space_leaves_for(unsigned slots)
+{
+	unsigned leaves = (unsigned)(((uint64_t)slots + AMBER_CAP_LEAF_SLOTS - 1) / AMBER_CAP_LEAF_SLOTS) + 1;
+	return leaves < AMBER_CAP_SLOTS / AMBER_CAP_LEAF_SLOTS ? leaves : AMBER_CAP_SLOTS / AMBER_CAP_LEAF_SLOTS;
+}
 unsigned kernel_task_leaves(const struct ktask *t); /* leaves of slots made */
 /* Capabilities ever installed in t: unchanged means no slot was filled
  * since (an index of t's slots need not be built again). */

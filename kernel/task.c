@@ -93,9 +93,7 @@ void kernel_task_limit_slots(struct ktask *t, unsigned slots)
 {
 	/* One leaf more than the slots fill: a component may put a few
 	 * capabilities at selectors of its choosing anywhere in its space. */
-	unsigned leaves = (slots + AMBER_CAP_LEAF_SLOTS - 1) / AMBER_CAP_LEAF_SLOTS + 1;
-	if (leaves > KCAP_LEAVES)
-		leaves = KCAP_LEAVES;
+	unsigned leaves = kernel_space_leaves_for(slots);
 	t->leaf_limit = leaves > t->nleaves ? leaves : t->nleaves;
 }
 
