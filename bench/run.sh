@@ -195,9 +195,11 @@ ipc_ratio() {
 		'BEGIN { if (a > 0 && f > 0) printf "%.3f", a / f; else printf "null" }'
 }
 # ---- checkpoint/restore at scale -----------------------------------------------
-# 10/25/50 components under init, 1000/2000/4000 capabilities in one
-# component, 256 MiB and 1 GiB (tests/integration/test_cr_scale.c); each
-# "scale-x KEY=VALUE" line becomes a key of results.json.
+# 10/25/50 components under init, 1000/2000/4000/10000 capabilities in one
+# component, 4352 roots in core's own space (17 components under init),
+# 256 MiB and 1 GiB (tests/integration/test_cr_scale.c); each line shows
+# the time per unit, so that growth is visible; each "scale-x KEY=VALUE"
+# line becomes a key of results.json.
 echo
 echo "== checkpoint/restore at scale (AMBER_SCALE=full $AMBER_BUILD/tests/test_cr_scale)"
 SCALE_X=()

@@ -35,6 +35,7 @@ static int create_kernel_objects(struct component *c)
 	if ((err = kernel_create_task(core, c->task_sel, c->name, &c->task)))
 		return err;
 	kernel_task_set_platform(c->task, c);
+	kernel_task_limit_slots(c->task, c->kernel_quota);
 	c->thread_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	if ((err = kernel_create_thread(core, c->thread_sel, c->task, c->name, (struct amber_utcb *)c->utcbs.local,
 					AMBER_UTCB_AREA, &c->thread)))
@@ -436,6 +437,7 @@ int component_load(struct cr_load *l)
 	if ((err = kernel_create_task(core, c->task_sel, c->name, &c->task)))
 		return cr_fail(l->err, l->errlen, "%s: cannot create its task (error %d)", c->name, err);
 	kernel_task_set_platform(c->task, c);
+	kernel_task_limit_slots(c->task, c->kernel_quota);
 	c->factory_sel = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE);
 	if (cr_force_id(l, m->factory_id, "factory") < 0)
 		return -1;

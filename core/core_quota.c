@@ -1,9 +1,10 @@
 /*
  * What core keeps for a component is paid from the component's caps quota
  * (tracker issue 10, "core's capability space"): every object core makes
- * on its behalf takes slots of core's own capability space (4096, shared
- * by all components), and one component with caps="1" used to fill it by
- * announcing one gate under 4049 names.
+ * on its behalf takes slots of core's own capability space (shared by all
+ * components; 4096 slots then, now growing in leaves up to 65536), and one
+ * component with caps="1" used to fill it by announcing one gate under
+ * 4049 names.
  *
  * The charge is not tracked by increments but counted from what core
  * holds for the component, so it is exact after any release path and

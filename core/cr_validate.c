@@ -219,6 +219,18 @@ int cr_image_validate(const AmberImg__Image *img, char *err, size_t errlen)
 		if (m->factory_used > m->factory_quota || charged > m->factory_quota)
 			return bad(&v, "factory quota %u, yet %u used and %zu objects charged to it", m->factory_quota,
 				   m->factory_used, charged);
+		/* The restored task may make the leaves its caps allow: an image
+		 * whose slots spread over more would fail half-way. Slots are in
+		 * order (image_check). */
+		unsigned leaves = 0, last_leaf = UINT32_MAX;
+		for (size_t k = 0; k < m->n_caps; k++) {
+			unsigned leaf = m->caps[k]->sel / AMBER_CAP_LEAF_SLOTS;
+			leaves += leaf != last_leaf;
+			last_leaf = leaf;
+		}
+		if (leaves > kernel_space_leaves_for(m->kernel_quota))
+			return bad(&v, "its slots are in %u leaves of %u, its caps quota of %u allows %u", leaves,
+				   AMBER_CAP_LEAF_SLOTS, m->kernel_quota, kernel_space_leaves_for(m->kernel_quota));
 		if (m->log_line.len > LOG_LINE_MAX)
 			return bad(&v, "unfinished LOG line of %zu bytes, at most %d", m->log_line.len, LOG_LINE_MAX);
 		if (check_layout(&v, img, m) < 0 || check_threads(&v, m) < 0 || check_sessions(&v, m) < 0 ||

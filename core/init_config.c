@@ -22,7 +22,7 @@
  *   TARGET:        <parent/> or <child name="NAME"/>
  *
  * Checked: element and attribute names; start names ([a-z0-9_.-], no leading dot, unique);
- * binaries (plain file names); caps (1..4096) and ram (sizes as in the
+ * binaries (plain file names); caps (1..AMBER_CAP_SLOTS) and ram (sizes as in the
  * scenario), defaults 64 and 4M (each child costs init CORE_CHILD_COST
  * caps more, what core keeps for it); log_rate and cpu_weight as in the
  * scenario, and not above init's own (a parent cannot give a child more

@@ -148,9 +148,12 @@ static void caps_info(const struct component *c, uint64_t *quota, uint64_t *used
  * ancestors cancel out), so every give_back stays exact. */
 static void caps_total_adjust(struct component *c, uint64_t caps, bool add)
 {
-	for (; c; c = c->parent)
+	for (; c; c = c->parent) {
 		c->kernel_quota = add ? c->kernel_quota + (unsigned)caps
 				      : c->kernel_quota >= caps ? c->kernel_quota - (unsigned)caps : 0;
+		if (c->task) /* its space may grow as far as its caps do */
+			kernel_task_limit_slots(c->task, c->kernel_quota);
+	}
 }
 
 static int transfer_quota(struct component *src, struct kcore_request *req)

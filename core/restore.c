@@ -299,16 +299,95 @@ static void unpark(struct kept *k, bool ok)
 
 /* ---- loading ------------------------------------------------------------- */
 
-/* Core's slot that holds object `id` (its root or core's only copy). */
-static amber_sel_t core_slot_of(uint64_t id)
+/* Core's slot that holds object `id` (its root or core's only copy).
+ * Every capability of a component derived from core's space asks, so a
+ * search of core's space each time made a restore O(n^2) in the roots core
+ * holds (thousands once it hosts many components). An index by id, built
+ * from one walk of core's space, answers instead; core's space changes
+ * while a set is loaded, so an answer is checked against the slot, and a
+ * miss builds the index again once before it is believed. */
+struct core_slot_index {
+	uint64_t *id;
+	amber_sel_t *sel;
+	size_t cap, n;
+	bool built;
+	uint64_t installs; /* core's kernel_task_installs() when it was built */
+};
+static struct core_slot_index core_slots;
+
+static size_t id_hash(uint64_t id, size_t cap) { return (size_t)(id * 0x9e3779b97f4a7c15ull) & (cap - 1); }
+
+static void core_slot_put(struct core_slot_index *x, uint64_t id, amber_sel_t sel, bool root)
+{
+	size_t i = id_hash(id, x->cap);
+	while (x->id[i] && x->id[i] != id)
+		i = (i + 1) & (x->cap - 1);
+	if (!x->id[i]) {
+		x->id[i] = id;
+		x->sel[i] = sel;
+		x->n++;
+	} else if (root) {
+		x->sel[i] = sel; /* a root rather than a copy */
+	}
+}
+
+static void count_core_slot(void *ctx, const struct kernel_cap_info *info)
+{
+	(void)info;
+	(*(size_t *)ctx)++;
+}
+
+static void index_core_slot(void *ctx, const struct kernel_cap_info *info)
+{
+	core_slot_put(ctx, info->object_id, info->sel, info->parent_task_id == 0);
+}
+
+static void core_slot_index_drop(void)
+{
+	free(core_slots.id);
+	free(core_slots.sel);
+	core_slots = (struct core_slot_index){ 0 };
+}
+
+static void core_slot_index_build(void)
 {
 	struct ktask *core = kernel_core_task();
-	for (amber_sel_t s = 1; s < AMBER_CAP_SLOTS; s++) {
-		struct kobj *o = kernel_cap_object(core, s, NULL, NULL);
-		if (o && kernel_object_id(o) == id)
-			return s;
+	size_t used = 0;
+	kernel_space_enumerate(core, count_core_slot, &used);
+	core_slot_index_drop();
+	for (core_slots.cap = 64; core_slots.cap < 2 * used + 2; core_slots.cap *= 2)
+		;
+	core_slots.id = calloc(core_slots.cap, sizeof(*core_slots.id));
+	core_slots.sel = calloc(core_slots.cap, sizeof(*core_slots.sel));
+	if (!core_slots.id || !core_slots.sel)
+		abort();
+	kernel_space_enumerate(core, index_core_slot, &core_slots);
+	core_slots.built = true;
+	core_slots.installs = kernel_task_installs(core);
+}
+
+static amber_sel_t core_slot_lookup(uint64_t id)
+{
+	if (!core_slots.built)
+		return AMBER_SEL_INVALID;
+	for (size_t i = id_hash(id, core_slots.cap); core_slots.id[i]; i = (i + 1) & (core_slots.cap - 1)) {
+		if (core_slots.id[i] != id)
+			continue;
+		struct kobj *o = kernel_cap_object(kernel_core_task(), core_slots.sel[i], NULL, NULL);
+		return o && kernel_object_id(o) == id ? core_slots.sel[i] : AMBER_SEL_INVALID;
 	}
 	return AMBER_SEL_INVALID;
+}
+
+static amber_sel_t core_slot_of(uint64_t id)
+{
+	amber_sel_t s = core_slot_lookup(id);
+	if (s == AMBER_SEL_INVALID &&
+	    (!core_slots.built || core_slots.installs != kernel_task_installs(kernel_core_task()))) {
+		core_slot_index_build();
+		s = core_slot_lookup(id);
+	}
+	return s;
 }
 
 /* The parent of a capability being installed: (task, slot) now. 1: exists,
@@ -340,7 +419,7 @@ struct root_index {
 	size_t cap;
 };
 
-static size_t root_hash(uint64_t id, size_t cap) { return (size_t)(id * 0x9e3779b97f4a7c15ull) & (cap - 1); }
+static size_t root_hash(uint64_t id, size_t cap) { return id_hash(id, cap); }
 
 static void root_index_build(struct root_index *r, const AmberImg__Component *m)
 {
@@ -690,6 +769,7 @@ static int restore_set(struct cr_load *l)
 	struct edges *outside = l->kept ? &l->kept->edges : NULL;
 	const AmberImg__Image *img = l->img;
 	size_t n = img->n_components;
+	core_slot_index_drop(); /* from an earlier restore: built again when first asked */
 	for (size_t i = 0; i < n; i++) {
 		load_init(l, i);
 		if (load_component_objects(l) < 0)
@@ -923,6 +1003,7 @@ static int run_load(const char *dir, AmberImg__Image *img, struct dataspace *mem
 	core_badges_above(img->next_badge);
 	core_component_ids_above(img->next_component_id);
 	int rc = restore_set(&l);
+	core_slot_index_drop();
 	if (rc < 0)
 		unpark(kept, false); /* no-op if restore_set got that far */
 	else /* before its threads' first line: output stays in order */

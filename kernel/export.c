@@ -149,9 +149,8 @@ void kernel_thread_unpark_error(struct kthread *t, int error)
 
 void kernel_threads_waiting_on(struct ktask *task, void (*visit)(void *ctx, struct kthread *t), void *ctx)
 {
-	for (struct kobj *o = kobj_first(); o; o = o->next) {
-		struct kthread *t = (struct kthread *)o;
-		if (o->kind != AMBER_KIND_THREAD || t->task == task || !t->partner || t->partner->task != task)
+	for (struct kthread *t = kthread_first(); t; t = t->thread_next) {
+		if (t->task == task || !t->partner || t->partner->task != task)
 			continue;
 		if (t->state == KTHREAD_SEND || (t->state == KTHREAD_REPLY_WAIT && t->partner->reply_to == t))
 			visit(ctx, t);

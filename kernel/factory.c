@@ -30,10 +30,9 @@ int factory_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in
 		return AMBER_ERR_OPCODE;
 	if (!(c->rights & AMBER_RIGHT_CONTROL))
 		return AMBER_ERR_RIGHTS;
-	if (!cap_slot_valid(dst))
-		return AMBER_ERR_INVALID_ARG;
-	if (!cap_slot_free(task, dst))
-		return AMBER_ERR_SLOT_BUSY;
+	int claimed = cap_slot_claim(task, dst);
+	if (claimed != AMBER_OK)
+		return claimed;
 	if ((uint64_t)f->used + (f->held ? f->held(f->held_ctx) : 0) >= f->quota)
 		return AMBER_ERR_QUOTA;
 
@@ -66,8 +65,9 @@ int factory_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in
 
 int kernel_create_factory(struct ktask *space, amber_sel_t sel, uint32_t quota, struct kfactory **out)
 {
-	if (!cap_slot_free(space, sel))
-		return cap_slot_valid(sel) ? AMBER_ERR_SLOT_BUSY : AMBER_ERR_INVALID_ARG;
+	int claimed = cap_slot_claim(space, sel);
+	if (claimed != AMBER_OK)
+		return claimed;
 	struct kfactory *f = kobj_alloc(AMBER_KIND_FACTORY, sizeof(*f));
 	if (!f)
 		return AMBER_ERR_QUOTA;

@@ -10,11 +10,9 @@
 void gate_destroy(struct kgate *g)
 {
 	/* Senders queued through this gate lose their way to the receiver. */
-	for (struct kobj *o = kobj_first(); o; o = o->next) {
-		struct kthread *t = (struct kthread *)o;
-		if (o->kind == AMBER_KIND_THREAD && t->state == KTHREAD_SEND && t->send_gate == g)
+	for (struct kthread *t = kthread_first(); t; t = t->thread_next)
+		if (t->state == KTHREAD_SEND && t->send_gate == g)
 			thread_abort_ipc(t, AMBER_ERR_NO_PARTNER);
-	}
 	g->bound = NULL;
 }
 
@@ -46,8 +44,9 @@ int gate_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, s
 
 static int gate_new(struct ktask *space, amber_sel_t sel, uint64_t label, struct kgate **out)
 {
-	if (!cap_slot_free(space, sel))
-		return cap_slot_valid(sel) ? AMBER_ERR_SLOT_BUSY : AMBER_ERR_INVALID_ARG;
+	int claimed = cap_slot_claim(space, sel);
+	if (claimed != AMBER_OK)
+		return claimed;
 	struct kgate *g = kobj_alloc(AMBER_KIND_GATE, sizeof(*g));
 	if (!g)
 		return AMBER_ERR_QUOTA;

@@ -56,9 +56,10 @@ int ipc_transfer_items(struct ktask *from, const struct kmsg *m, struct ktask *t
 	}
 	amber_sel_t base = amber_rcv_window_base(window);
 	for (unsigned i = 0; i < items; i++) {
-		if (!cap_slot_free(to, base + i)) {
+		int claimed = cap_slot_claim(to, base + i);
+		if (claimed != AMBER_OK) {
 			*receivers_fault = true;
-			return AMBER_ERR_SLOT_BUSY;
+			return claimed;
 		}
 	}
 
@@ -286,13 +287,13 @@ static amber_word_t core_rcv_window(unsigned n)
 	struct ktask *core = kernel_core_task();
 	amber_sel_t run = 0;
 	unsigned len = 0;
-	for (amber_sel_t s = AMBER_SEL_FIRST_FREE; s < AMBER_CAP_SLOTS && len < n; s++) {
-		if (core->slots[s].obj) {
-			len = 0;
-			continue;
-		}
+	/* From the lowest free slot on: below it every slot is in use. */
+	for (amber_sel_t s = kernel_cap_alloc(core, AMBER_SEL_FIRST_FREE); s != AMBER_SEL_INVALID && len < n;) {
+		if (len > 0 && s != run + len)
+			len = 0; /* a slot in use broke the run */
 		if (len++ == 0)
 			run = s;
+		s = len < n ? kernel_cap_alloc(core, s + 1) : s;
 	}
 	return len == n ? amber_rcv_window(run, n) : 0;
 }

@@ -118,8 +118,9 @@ int irq_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, st
 
 int kernel_create_irq(struct ktask *space, amber_sel_t sel, struct kirq **out)
 {
-	if (!cap_slot_free(space, sel))
-		return cap_slot_valid(sel) ? AMBER_ERR_SLOT_BUSY : AMBER_ERR_INVALID_ARG;
+	int claimed = cap_slot_claim(space, sel);
+	if (claimed != AMBER_OK)
+		return claimed;
 	struct kirq *irq = kobj_alloc(AMBER_KIND_IRQ, sizeof(*irq));
 	if (!irq)
 		return AMBER_ERR_QUOTA;

@@ -27,6 +27,7 @@ void kernel_init(const struct kernel_platform *plat)
 			abort();
 		}
 		snprintf(core_task->name, sizeof(core_task->name), "core");
+		cap_space_init(core_task); /* no limit: it grows with what core hosts */
 	}
 	kernel_unlock();
 }

@@ -98,6 +98,21 @@ typedef enum kcore_result (*kernel_core_handler)(void *ctx, struct kcore_request
  * `sel` of `space` (which must be free). Return 0 or an amber_error. */
 struct ktask *kernel_core_task(void);
 int kernel_create_task(struct ktask *space, amber_sel_t sel, const char *name, struct ktask **out);
+/* Bound t's capability space by its caps quota: it may make the leaves
+ * `slots` slots fill, and one more (never fewer than it has). A task not
+ * limited may grow to AMBER_CAP_SLOTS; core's own task is never limited. */
+void kernel_task_limit_slots(struct ktask *t, unsigned slots);
+/* The leaves kernel_task_limit_slots lets a task with `slots` make (also
+ * for checks of an image before any task exists, core/cr_validate.c). */
+static inline unsigned kernel_space_leaves_for(unsigned slots)
+{
+	unsigned leaves = (unsigned)(((uint64_t)slots + AMBER_CAP_LEAF_SLOTS - 1) / AMBER_CAP_LEAF_SLOTS) + 1;
+	return leaves < AMBER_CAP_SLOTS / AMBER_CAP_LEAF_SLOTS ? leaves : AMBER_CAP_SLOTS / AMBER_CAP_LEAF_SLOTS;
+}
+unsigned kernel_task_leaves(const struct ktask *t); /* leaves of slots made */
+/* Capabilities ever installed in t: unchanged means no slot was filled
+ * since (an index of t's slots need not be built again). */
+uint64_t kernel_task_installs(const struct ktask *t);
 int kernel_create_thread(struct ktask *space, amber_sel_t sel, struct ktask *task, const char *name,
 			 struct amber_utcb *utcb, uint64_t utcb_addr, struct kthread **out);
 int kernel_create_gate(struct ktask *space, amber_sel_t sel, uint64_t label, struct kthread *bound,

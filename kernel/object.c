@@ -10,6 +10,7 @@
 #include "object.h"
 
 static struct kobj *all_objects;
+static struct kthread *all_threads;
 static uint64_t next_id = 1;
 /* Objects by id: a restore looks up every object it makes (ids must be
  * free) and every one it refers to, so a walk of all objects per lookup
@@ -39,10 +40,18 @@ void *kobj_alloc(enum amber_kind kind, size_t size)
 	all_objects = o;
 	o->id_next = *bucket(o->id);
 	*bucket(o->id) = o;
+	if (kind == AMBER_KIND_THREAD) {
+		struct kthread *t = (struct kthread *)o;
+		t->thread_next = all_threads;
+		if (all_threads)
+			all_threads->thread_prev = t;
+		all_threads = t;
+	}
 	return o;
 }
 
 struct kobj *kobj_first(void) { return all_objects; }
+struct kthread *kthread_first(void) { return all_threads; }
 
 void kobj_destroy(struct kobj *o)
 {
@@ -56,6 +65,15 @@ void kobj_destroy(struct kobj *o)
 	}
 	if (o->charged)
 		o->charged->used--;
+	if (o->kind == AMBER_KIND_THREAD) {
+		struct kthread *t = (struct kthread *)o;
+		if (t->thread_prev)
+			t->thread_prev->thread_next = t->thread_next;
+		else
+			all_threads = t->thread_next;
+		if (t->thread_next)
+			t->thread_next->thread_prev = t->thread_prev;
+	}
 	if (o->prev)
 		o->prev->next = o->next;
 	else

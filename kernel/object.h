@@ -32,16 +32,31 @@ struct kobj {
 struct kcap {
 	struct kobj *obj;      /* NULL: free slot */
 	uint8_t rights;        /* enum amber_rights */
+	amber_sel_t sel;       /* this slot's selector */
 	struct ktask *owner;   /* task whose space holds this slot */
 	struct kcap *parent;   /* capability this one was derived from */
 	struct kcap *child;    /* first derived capability */
 	struct kcap *sibling;  /* next capability derived from the same parent */
+	struct kcap *prev_sibling; /* the one before it (NULL: first child); unlinking is O(1) */
+};
+
+/* A capability space grows in leaves of AMBER_CAP_LEAF_SLOTS slots, made
+ * when a slot in them is first claimed and kept until the task ends (a
+ * kcap is pointed to by its parent and children, so it never moves). */
+#define KCAP_LEAVES (AMBER_CAP_SLOTS / AMBER_CAP_LEAF_SLOTS)
+struct kcap_leaf {
+	unsigned used; /* slots holding a capability */
+	struct kcap slot[AMBER_CAP_LEAF_SLOTS];
 };
 
 struct ktask {
 	struct kobj obj;
 	char name[KERNEL_NAME_MAX];
-	struct kcap slots[AMBER_CAP_SLOTS];
+	struct kcap_leaf *leaf[KCAP_LEAVES];
+	unsigned nleaves;     /* leaves made */
+	unsigned leaf_limit;  /* leaves it may have (kernel_task_limit_slots) */
+	amber_sel_t free_hint; /* every slot from AMBER_SEL_FIRST_FREE up to it is in use */
+	uint64_t installs;     /* capabilities ever installed (kernel_task_installs) */
 	bool frozen;    /* a checkpoint holds it: its threads' calls wait */
 	void *platform; /* the Linux process, owned by the platform layer */
 };
@@ -94,6 +109,7 @@ struct kthread {
 	bool on_timeout_list;
 
 	void *platform;           /* the entry thread in core, owned by the platform layer */
+	struct kthread *thread_next, *thread_prev; /* all live threads (kthread_first) */
 };
 
 struct kgate {
@@ -124,17 +140,26 @@ struct kfactory {
 void *kobj_alloc(enum amber_kind kind, size_t size);
 void kobj_destroy(struct kobj *o);       /* called when ncaps drops to zero */
 struct kobj *kobj_first(void);
+/* All live threads: the walks that look for threads (a task's, those
+ * queued at a gate) visit these, not every object, so destroying n gates
+ * or tasks does not cost n times all objects. */
+struct kthread *kthread_first(void);
 
 /* ---- cap_space.c ---- */
 struct kcap *cap_lookup(struct ktask *t, amber_sel_t sel); /* NULL if out of range or free */
+struct kcap *cap_slot(struct ktask *t, amber_sel_t sel);   /* the slot, NULL if its leaf is not made */
 bool cap_slot_valid(amber_sel_t sel);
 bool cap_slot_free(struct ktask *t, amber_sel_t sel);
-/* Put obj into a free slot; parent may be NULL (a root capability). */
+/* Make sel installable: AMBER_OK, or INVALID_ARG (out of range), SLOT_BUSY,
+ * or QUOTA (its leaf would exceed the task's limit or memory). */
+int cap_slot_claim(struct ktask *t, amber_sel_t sel);
+void cap_space_init(struct ktask *t);
+/* Put obj into a claimed free slot; parent may be NULL (a root capability). */
 struct kcap *cap_install(struct ktask *t, amber_sel_t sel, struct kobj *obj, unsigned rights,
 			 struct kcap *parent);
 void cap_delete(struct kcap *c);          /* the slot and everything derived from it */
 void cap_revoke_children(struct kcap *c); /* only what was derived from it */
-void cap_space_clear(struct ktask *t);
+void cap_space_clear(struct ktask *t); /* delete every slot and free the leaves */
 
 /* ---- thread.c ---- */
 void thread_complete(struct kthread *t, int error); /* finish the operation in progress */

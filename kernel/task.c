@@ -10,9 +10,8 @@
 void task_destroy(struct ktask *t)
 {
 	/* Threads running in this task have nowhere to go. */
-	for (struct kobj *o = kobj_first(); o; o = o->next) {
-		struct kthread *th = (struct kthread *)o;
-		if (o->kind == AMBER_KIND_THREAD && th->task == t) {
+	for (struct kthread *th = kthread_first(); th; th = th->thread_next) {
+		if (th->task == t) {
 			thread_abort_ipc(th, AMBER_ERR_CANCELED);
 			th->task = NULL;
 			th->state = KTHREAD_DEAD;
@@ -34,10 +33,10 @@ int task_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, s
 			return AMBER_ERR_RIGHTS;
 		if (!cap_slot_valid(sel))
 			return AMBER_ERR_INVALID_ARG;
-		struct kcap *x = &t->slots[sel];
-		out->mr[0] = x->obj ? x->obj->kind : AMBER_KIND_NONE;
-		out->mr[1] = x->obj ? x->rights : 0;
-		out->mr[2] = x->obj ? x->obj->id : 0;
+		struct kcap *x = cap_lookup(t, sel);
+		out->mr[0] = x ? x->obj->kind : AMBER_KIND_NONE;
+		out->mr[1] = x ? x->rights : 0;
+		out->mr[2] = x ? x->obj->id : 0;
 		out->tag = amber_tag(AMBER_PROTO_TASK, 3, 0);
 		return AMBER_OK;
 	}
@@ -50,10 +49,9 @@ int task_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, s
 			return AMBER_ERR_INVALID_CAP;
 		if (!(src->rights & AMBER_RIGHT_GRANT))
 			return AMBER_ERR_RIGHTS;
-		if (!cap_slot_valid(dst))
-			return AMBER_ERR_INVALID_ARG;
-		if (!cap_slot_free(t, dst))
-			return AMBER_ERR_SLOT_BUSY;
+		int claimed = cap_slot_claim(t, dst);
+		if (claimed != AMBER_OK)
+			return claimed;
 		cap_install(t, dst, src->obj, src->rights & (unsigned)in->mr[3], src);
 		return AMBER_OK;
 	}
@@ -77,17 +75,30 @@ int task_invoke(struct kthread *caller, struct kcap *c, const struct kmsg *in, s
 
 int kernel_create_task(struct ktask *space, amber_sel_t sel, const char *name, struct ktask **out)
 {
-	if (!cap_slot_free(space, sel))
-		return cap_slot_valid(sel) ? AMBER_ERR_SLOT_BUSY : AMBER_ERR_INVALID_ARG;
+	int claimed = cap_slot_claim(space, sel);
+	if (claimed != AMBER_OK)
+		return claimed;
 	struct ktask *t = kobj_alloc(AMBER_KIND_TASK, sizeof(*t));
 	if (!t)
 		return AMBER_ERR_QUOTA;
 	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+	cap_space_init(t);
 	cap_install(space, sel, &t->obj, AMBER_RIGHTS_ALL, NULL);
 	if (out)
 		*out = t;
 	return AMBER_OK;
 }
+
+void kernel_task_limit_slots(struct ktask *t, unsigned slots)
+{
+	/* One leaf more than the slots fill: a component may put a few
+	 * capabilities at selectors of its choosing anywhere in its space. */
+	unsigned leaves = kernel_space_leaves_for(slots);
+	t->leaf_limit = leaves > t->nleaves ? leaves : t->nleaves;
+}
+
+unsigned kernel_task_leaves(const struct ktask *t) { return t->nleaves; }
+uint64_t kernel_task_installs(const struct ktask *t) { return t->installs; }
 
 void kernel_task_set_platform(struct ktask *t, void *p) { t->platform = p; }
 void *kernel_task_platform(const struct ktask *t) { return t->platform; }
@@ -103,8 +114,8 @@ void kernel_task_set_frozen(struct ktask *t, bool frozen)
 
 void kernel_task_deliver_held(struct ktask *t)
 {
-	for (struct kobj *o = kobj_first(); o; o = o->next)
-		if (o->kind == AMBER_KIND_THREAD && ((struct kthread *)o)->task == t)
-			ipc_deliver_held((struct kthread *)o);
+	for (struct kthread *th = kthread_first(); th; th = th->thread_next)
+		if (th->task == t)
+			ipc_deliver_held(th);
 }
 bool kernel_thread_frozen(const struct kthread *t) { return t->task && t->task->frozen; }

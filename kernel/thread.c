@@ -127,8 +127,9 @@ int thread_invoke(struct kthread *caller, struct kthread *t, const struct kmsg *
 int kernel_create_thread(struct ktask *space, amber_sel_t sel, struct ktask *task, const char *name,
 			 struct amber_utcb *utcb, uint64_t utcb_addr, struct kthread **out)
 {
-	if (!cap_slot_free(space, sel))
-		return cap_slot_valid(sel) ? AMBER_ERR_SLOT_BUSY : AMBER_ERR_INVALID_ARG;
+	int claimed = cap_slot_claim(space, sel);
+	if (claimed != AMBER_OK)
+		return claimed;
 	struct kthread *t = kobj_alloc(AMBER_KIND_THREAD, sizeof(*t));
 	if (!t)
 		return AMBER_ERR_QUOTA;

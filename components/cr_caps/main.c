@@ -5,16 +5,27 @@
  * own, says how many it holds, and waits. That a restore brings back every
  * one of them, slot by slot, the test checks with `amber diff`. Its caps
  * quota must be above N: every IRQ is charged to it.
+ *
+ * <caps rpc="M"/> also allocates M RPC capabilities (at most
+ * AMBER_PD_MAX_RPC_CAPS) from its PD session: each is a gate whose root
+ * lives in core's own capability space, so many of these components make
+ * core's space grow past its first leaf.
  */
 #include <amber/cap_alloc.h>
+#include <amber/env.h>
 #include <amber/kobj.h>
 #include <amber/log.h>
+#include <amber/pd.h>
 #include <amber/rom.h>
 
 int main(void)
 {
 	const char *config = 0;
-	unsigned n = amber_rom_config(&config, 0) == AMBER_OK ? amber_config_number(config, "count", 100) : 100;
+	unsigned n = 100, rpc = 0;
+	if (amber_rom_config(&config, 0) == AMBER_OK) {
+		n = amber_config_number(config, "count", 100);
+		rpc = amber_config_number(config, "rpc", 0);
+	}
 	amber_sel_t first = AMBER_SEL_INVALID, wait = amber_cap_alloc();
 	/* The IRQ it waits on, attached so that the wait blocks. */
 	int err = amber_factory_create_irq(AMBER_SEL_FACTORY, wait);
@@ -38,6 +49,18 @@ int main(void)
 			return 1;
 		}
 	}
+	for (unsigned i = 0; i < rpc; i++) {
+		amber_sel_t sel = amber_cap_alloc();
+		amber_word_t badge;
+		err = sel == AMBER_SEL_INVALID ? AMBER_ERR_QUOTA
+					       : amber_pd_alloc_rpc_cap(amber_env_pd(), AMBER_SEL_THREAD, sel, &badge);
+		if (err) {
+			amber_log("cr_caps: RPC capability %u failed: %d", i, err);
+			return 1;
+		}
+	}
+	if (rpc)
+		amber_log("cr_caps: holding %u RPC capabilities", rpc);
 	amber_log("cr_caps: holding %u capabilities from slot %u", n, first);
 	for (;;)
 		amber_irq_receive(wait, AMBER_TIMEOUT_NEVER);

@@ -43,8 +43,9 @@
 #include <amber/thread.h>
 #include <amber/timer_session.h>
 
-#define POOL_BASE 3840u /* the fuzzer's own slots: [POOL_BASE, AMBER_CAP_SLOTS) */
-#define POOL_N (AMBER_CAP_SLOTS - POOL_BASE)
+#define POOL_BASE 3840u /* the fuzzer's own slots: [POOL_BASE, POOL_END) */
+#define POOL_END 4096u
+#define POOL_N (POOL_END - POOL_BASE)
 #define SRV_BASE 3800u /* the server thread's receive window */
 #define SRV_N 8u
 #define SPINNERS 24u
@@ -288,7 +289,7 @@ static void note_received(struct amber_utcb *u, amber_word_t win, uint32_t proto
 	unsigned n = amber_tag_items(u->tag);
 	amber_sel_t base = amber_rcv_window_base(win);
 	for (unsigned i = 0; i < n && i < 8; i++)
-		if (base + i >= POOL_BASE && base + i < AMBER_CAP_SLOTS)
+		if (base + i >= POOL_BASE && base + i < POOL_END)
 			hint[base + i - POOL_BASE] = proto;
 }
 
@@ -376,7 +377,7 @@ static void request(amber_sel_t sel, uint32_t label, int scribble)
 	int thread_items = label != AMBER_PROTO_CPU && !(label == AMBER_PROTO_PARENT || label == AMBER_PROTO_LOG ||
 							 label >= 0x2000u);
 	for (unsigned i = 0; i < items; i++)
-		u->mr[words + i] = item(&rs, thread_items && label == AMBER_PROTO_PD && hint[sel >= POOL_BASE && sel < AMBER_CAP_SLOTS ? sel - POOL_BASE : 0] == AMBER_PROTO_PD && sel >= POOL_BASE && sel < AMBER_CAP_SLOTS);
+		u->mr[words + i] = item(&rs, thread_items && label == AMBER_PROTO_PD && hint[sel >= POOL_BASE && sel < POOL_END ? sel - POOL_BASE : 0] == AMBER_PROTO_PD && sel >= POOL_BASE && sel < POOL_END);
 	tame(u, label, words);
 	amber_tag_t tag = amber_tag(label, words, items);
 	if (below(&rs, 25) == 0)
@@ -464,8 +465,8 @@ static void op_kernel_object(int scribble)
 		if (own_thread_sel((amber_sel_t)u->mr[2]) && method != AMBER_TASK_MAP)
 			u->mr[2] = 0;
 	}
-	if (label == AMBER_PROTO_TASK && method == AMBER_TASK_MAP && u->mr[2] >= POOL_BASE && u->mr[2] < AMBER_CAP_SLOTS &&
-	    u->mr[1] >= POOL_BASE && u->mr[1] < AMBER_CAP_SLOTS)
+	if (label == AMBER_PROTO_TASK && method == AMBER_TASK_MAP && u->mr[2] >= POOL_BASE && u->mr[2] < POOL_END &&
+	    u->mr[1] >= POOL_BASE && u->mr[1] < POOL_END)
 		hint[u->mr[2] - POOL_BASE] = hint[u->mr[1] - POOL_BASE];
 	unsigned words = below(&rs, 16) ? 1 + below(&rs, 4) : below(&rs, 70);
 	u->op = below(&rs, 10) ? AMBER_OP_CALL : AMBER_OP_SEND;
@@ -480,10 +481,10 @@ static void op_kernel_object(int scribble)
 	int err = enter(u, scribble);
 	if (err == AMBER_OK)
 		count_ok(label);
-	if (err == AMBER_OK && label == AMBER_PROTO_FACTORY && a1 >= POOL_BASE && a1 < AMBER_CAP_SLOTS)
+	if (err == AMBER_OK && label == AMBER_PROTO_FACTORY && a1 >= POOL_BASE && a1 < POOL_END)
 		hint[a1 - POOL_BASE] = method == AMBER_FACTORY_CREATE_IRQ ? AMBER_PROTO_IRQ : AMBER_PROTO_GATE;
 	if (err == AMBER_OK && label == AMBER_PROTO_TASK && method == AMBER_TASK_DELETE && a1 >= POOL_BASE &&
-	    a1 < AMBER_CAP_SLOTS)
+	    a1 < POOL_END)
 		hint[a1 - POOL_BASE] = 0;
 	(void)a2;
 }
@@ -610,7 +611,7 @@ static void op_start_thread(void)
 static amber_sel_t pool_with(uint32_t proto)
 {
 	amber_sel_t sel = POOL_BASE + below(&rs, POOL_N);
-	for (unsigned i = 0; i < POOL_N; i++, sel = sel + 1 < AMBER_CAP_SLOTS ? sel + 1 : POOL_BASE)
+	for (unsigned i = 0; i < POOL_N; i++, sel = sel + 1 < POOL_END ? sel + 1 : POOL_BASE)
 		if (hint[sel - POOL_BASE] == proto)
 			return sel;
 	return AMBER_SEL_INVALID;
@@ -803,7 +804,7 @@ static void op_announce(void)
 static void op_sweep(void)
 {
 	st.sweeps++;
-	for (amber_sel_t sel = POOL_BASE; sel < AMBER_CAP_SLOTS; sel++) {
+	for (amber_sel_t sel = POOL_BASE; sel < POOL_END; sel++) {
 		if (!hint[sel - POOL_BASE])
 			continue;
 		count(amber_parent_close(sel)); /* a slot deleted unclosed keeps its session */
@@ -966,7 +967,7 @@ int main(void)
 	}
 	rs = ((uint64_t)seed << 1 | 1) * 0x9e3779b97f4a7c15ull;
 	main_utcb = amber_utcb();
-	int err = amber_cap_reserve(SRV_BASE, AMBER_CAP_SLOTS - SRV_BASE);
+	int err = amber_cap_reserve(SRV_BASE, POOL_END - SRV_BASE);
 	if (!err)
 		err = amber_thread_create(&server, serve, 0);
 	if (!err)

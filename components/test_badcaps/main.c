@@ -55,9 +55,9 @@ static void check_kind(const char *what, amber_sel_t sel, unsigned kind)
 static void invalid_selectors(void)
 {
 	amber_check_err("invoke slot 0 -> INVALID_CAP", task_info_with_tag(0, task_tag), AMBER_ERR_INVALID_CAP);
-	amber_check_err("invoke empty slot 4095 -> INVALID_CAP", task_info_with_tag(LAST_SEL, task_tag),
+	amber_check_err("invoke the last slot (empty) -> INVALID_CAP", task_info_with_tag(LAST_SEL, task_tag),
 			AMBER_ERR_INVALID_CAP);
-	amber_check_err("invoke slot 4096 (out of range) -> INVALID_CAP",
+	amber_check_err("invoke slot AMBER_CAP_SLOTS (out of range) -> INVALID_CAP",
 			task_info_with_tag(AMBER_CAP_SLOTS, task_tag), AMBER_ERR_INVALID_CAP);
 	amber_check_err("invoke slot 99999 (out of range) -> INVALID_CAP", task_info_with_tag(FAR_SEL, task_tag),
 			AMBER_ERR_INVALID_CAP);

@@ -1,7 +1,7 @@
 /*
  * test_core_fill: tries to fill core's capability space (tracker issue 10,
  * "core's capability space"). Every object core makes for a component
- * keeps a root capability in core's one space of 4096 slots; core's own
+ * keeps a root capability in core's one space (then 4096 slots); core's own
  * per-kind limits (32 sessions, 256 RPC capabilities, 256 dataspaces, ...)
  * let one component hold over a thousand of them whatever its caps, so
  * four such components filled core, and nobody could open a session.

@@ -265,6 +265,23 @@ static void cap_map(void)
 	amber_check_val("deletes it", amber_cap_info_of(q).kind, AMBER_KIND_NONE);
 	amber_cap_free(c);
 
+	/* A slot past the first leaf: the kernel makes a leaf of its space
+	 * (its caps quota allows one more), the map one of entries on the heap. */
+	const amber_sel_t high = AMBER_CAP_LEAF_SLOTS + 904u;
+	unsigned chunks0 = amber_heap_chunks();
+	amber_check_err("reserve a slot past the first leaf", amber_cap_reserve(high, 1), AMBER_OK);
+	amber_check_err("a gate in it", amber_factory_create_gate(AMBER_SEL_FACTORY, high, 0, 0), AMBER_OK);
+	amber_check_err("insert it into the map", amber_cap_map_insert(B2, high), AMBER_OK);
+	amber_check_val("the map's entries for that leaf came from the heap", amber_heap_chunks(), chunks0 + 1);
+	amber_check_val("found by badge", amber_cap_map_find(B2), high);
+	amber_check_val("with its badge", amber_cap_map_badge(high), B2);
+	amber_check_val("a neighbour of it is not in the map", amber_cap_map_badge(high + 1), 0);
+	amber_check_err("the last unref", amber_cap_map_unref(high), AMBER_OK);
+	amber_check_val("deletes the capability", amber_cap_info_of(high).kind, AMBER_KIND_NONE);
+	amber_check_val("the map is as before", amber_cap_map_count(), count0);
+	amber_check_val("and the slot is free again", amber_cap_reserve(high, 1), AMBER_OK);
+	amber_cap_free(high);
+
 	/* Many entries, long chains. */
 	enum { N = 600 };
 	static amber_sel_t many[N];

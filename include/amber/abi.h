@@ -29,7 +29,11 @@ typedef uint32_t amber_sel_t; /* capability selector: a slot in the caller's cap
 #define AMBER_BR_COUNT 4u     /* buffer registers (receive descriptors) */
 #define AMBER_TLS_WORDS 16u   /* words reserved for the runtime's thread-local data */
 #define AMBER_MAX_ITEMS 8u    /* map items per message */
-#define AMBER_CAP_SLOTS 4096u /* slots in every capability space */
+/* Selectors run from 1 to AMBER_CAP_SLOTS - 1: the most slots a capability
+ * space can have. The kernel makes them in leaves of AMBER_CAP_LEAF_SLOTS
+ * when first used, as far as the task's caps quota allows (docs/abi.md). */
+#define AMBER_CAP_SLOTS 65536u
+#define AMBER_CAP_LEAF_SLOTS 4096u
 
 /* ---- Capability selectors ------------------------------------------ */
 

@@ -1,7 +1,9 @@
 /*
  * Allocating slots of the component's own capability space.
  *
- * Slots from AMBER_SEL_FIRST_FREE up belong to the component; the runtime
+ * Slots from AMBER_SEL_FIRST_FREE up to AMBER_CAP_SLOTS - 1 belong to the
+ * component (the kernel limits how many leaves of them its caps quota
+ * lets it fill, docs/abi.md); the runtime
  * hands them out from a bitmap in component memory (so a checkpoint of the
  * memory restores the allocator too). A component that also picks fixed
  * slot numbers itself reserves them first with amber_cap_reserve.
@@ -19,5 +21,7 @@ void amber_cap_free(amber_sel_t sel);
 /* Mark [first, first+count) as taken. AMBER_ERR_SLOT_BUSY if one already
  * was (nothing is changed then), AMBER_ERR_INVALID_ARG if out of range. */
 int amber_cap_reserve(amber_sel_t first, unsigned count);
+/* Slots allocated or reserved now. */
+unsigned amber_cap_in_use(void);
 
 #endif

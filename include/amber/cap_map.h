@@ -15,15 +15,20 @@
  * that both slots name the same kernel object (Genode checks
  * l4_task_cap_equal in the same place).
  *
- * Layout (all of it in the component's .bss, in one object,
- * amber_cap_map_table, so a checkpoint of the component's memory restores
- * it byte for byte: restore puts every capability back into the slot it
- * had with the badge it had, and the table holds no pointers):
+ * Layout (in the component's memory, in one object, amber_cap_map_table,
+ * so a checkpoint of the component's memory restores it byte for byte:
+ * restore puts every capability back into the slot it had with the badge
+ * it had, and memory back at the addresses it had):
  *
- *   entry[sel]    one 16-byte struct amber_cap_index per capability slot
- *                 (4096), indexed by the selector itself, as Genode on
- *                 Fiasco derives a Cap_index from its kernel capability
- *                 selector: { badge (0 = slot not in the map), refs, next }
+ *   entry[sel]    one 16-byte struct amber_cap_index per capability slot of
+ *                 the first leaf (AMBER_CAP_LEAF_SLOTS, in .bss), indexed
+ *                 by the selector itself, as Genode on Fiasco derives a
+ *                 Cap_index from its kernel capability selector:
+ *                 { badge (0 = slot not in the map), refs, next }
+ *   leaf[l]       the entries of slots l * AMBER_CAP_LEAF_SLOTS and up, for
+ *                 l >= 1: allocated from the component's heap when a slot
+ *                 there first enters the map, so a component that never
+ *                 uses those slots does not pay 1 MiB of .bss for them
  *   bucket[256]   16-bit selectors, the first entry of each hash chain;
  *                 chains are linked through entry[].next (0 = end, slot 0
  *                 is never valid); bucket = (badge * 0x9e3779b97f4a7c15)
@@ -64,7 +69,8 @@ struct amber_cap_map {
 	struct amber_lock lock;
 	uint32_t count;
 	uint16_t bucket[AMBER_CAP_MAP_BUCKETS];
-	struct amber_cap_index entry[AMBER_CAP_SLOTS];
+	struct amber_cap_index entry[AMBER_CAP_LEAF_SLOTS];
+	struct amber_cap_index *leaf[AMBER_CAP_SLOTS / AMBER_CAP_LEAF_SLOTS]; /* leaf[0]: unused */
 };
 
 _Static_assert(sizeof(struct amber_cap_index) == 16, "entry layout");
@@ -76,7 +82,8 @@ extern struct amber_cap_map amber_cap_map_table;
 
 /* Record that slot `sel` holds the capability with `badge`, with one
  * reference. INVALID_ARG for badge 0 or a selector outside the
- * component's slots, SLOT_BUSY if `sel` is in the map already. */
+ * component's slots, SLOT_BUSY if `sel` is in the map already, QUOTA if
+ * the entries for a slot above the first leaf cannot be allocated. */
 int amber_cap_map_insert(uint64_t badge, amber_sel_t sel);
 
 /* The slot of (the first entry with) `badge`, or AMBER_SEL_INVALID. */

@@ -3,10 +3,11 @@
  *
  * Why indexed by slot: every entry owns exactly one slot, so the entry
  * can live at entry[sel] and needs no allocator of its own; the hash
- * chains only add the lookup by badge. Why no pointers: the table is
- * plain component memory that a checkpoint saves and a restore writes
- * back unchanged, so it must mean the same thing after a restore, and
- * selectors and badges are exactly what restore preserves.
+ * chains only add the lookup by badge. Why selectors, not pointers, in
+ * the chains: the table is plain component memory that a checkpoint saves
+ * and a restore writes back unchanged, and selectors and badges are
+ * exactly what restore preserves. The leaves above the first are heap
+ * blocks, which a restore puts back at the same addresses.
  *
  * The kernel calls a hit needs (TASK_CAP_INFO on both slots) are made
  * with the lock held so that the entry cannot go away meanwhile; deleting
@@ -14,7 +15,9 @@
  */
 #include <amber/cap_alloc.h>
 #include <amber/cap_map.h>
+#include <amber/heap.h>
 #include <amber/kobj.h>
+#include <amber/string.h>
 
 struct amber_cap_map amber_cap_map_table;
 
@@ -27,28 +30,66 @@ static unsigned bucket_of(uint64_t badge)
 
 static int valid_sel(amber_sel_t sel) { return sel >= AMBER_SEL_FIRST_FREE && sel < AMBER_CAP_SLOTS; }
 
+/* The entry of a valid slot, NULL if its leaf was never needed (then the
+ * slot is not in the map). */
+static struct amber_cap_index *entry(amber_sel_t sel)
+{
+	if (sel < AMBER_CAP_LEAF_SLOTS)
+		return &M.entry[sel];
+	struct amber_cap_index *l = M.leaf[sel / AMBER_CAP_LEAF_SLOTS];
+	return l ? &l[sel % AMBER_CAP_LEAF_SLOTS] : 0;
+}
+
+/* Make the leaf of `sel`, without the lock held: the heap may get a
+ * dataspace from core, and the reply's capability may pass the map. */
+static int ensure_leaf(amber_sel_t sel)
+{
+	unsigned l = sel / AMBER_CAP_LEAF_SLOTS;
+	if (l == 0)
+		return AMBER_OK;
+	amber_lock_acquire(&M.lock);
+	int have = M.leaf[l] != 0;
+	amber_lock_release(&M.lock);
+	if (have)
+		return AMBER_OK;
+	struct amber_cap_index *made = amber_malloc(AMBER_CAP_LEAF_SLOTS * sizeof(*made));
+	if (!made)
+		return AMBER_ERR_QUOTA;
+	memset(made, 0, AMBER_CAP_LEAF_SLOTS * sizeof(*made));
+	amber_lock_acquire(&M.lock);
+	if (!M.leaf[l]) {
+		M.leaf[l] = made;
+		made = 0;
+	}
+	amber_lock_release(&M.lock);
+	amber_free(made); /* another thread made it meanwhile */
+	return AMBER_OK;
+}
+
 static void link_entry(uint64_t badge, amber_sel_t sel)
 {
 	unsigned b = bucket_of(badge);
-	M.entry[sel].badge = badge;
-	M.entry[sel].refs = 1;
-	M.entry[sel].next = M.bucket[b];
+	struct amber_cap_index *e = entry(sel);
+	e->badge = badge;
+	e->refs = 1;
+	e->next = M.bucket[b];
 	M.bucket[b] = (uint16_t)sel;
 	M.count++;
 }
 
 static void unlink_entry(amber_sel_t sel)
 {
-	unsigned b = bucket_of(M.entry[sel].badge);
-	for (uint16_t *pp = &M.bucket[b]; *pp; pp = &M.entry[*pp].next) {
+	struct amber_cap_index *e = entry(sel);
+	unsigned b = bucket_of(e->badge);
+	for (uint16_t *pp = &M.bucket[b]; *pp; pp = &entry(*pp)->next) {
 		if (*pp == sel) {
-			*pp = M.entry[sel].next;
+			*pp = e->next;
 			break;
 		}
 	}
-	M.entry[sel].badge = 0;
-	M.entry[sel].refs = 0;
-	M.entry[sel].next = 0;
+	e->badge = 0;
+	e->refs = 0;
+	e->next = 0;
 	M.count--;
 }
 
@@ -56,9 +97,11 @@ int amber_cap_map_insert(uint64_t badge, amber_sel_t sel)
 {
 	if (badge == 0 || !valid_sel(sel))
 		return AMBER_ERR_INVALID_ARG;
-	int err = AMBER_OK;
+	int err = ensure_leaf(sel);
+	if (err)
+		return err;
 	amber_lock_acquire(&M.lock);
-	if (M.entry[sel].badge)
+	if (entry(sel)->badge)
 		err = AMBER_ERR_SLOT_BUSY;
 	else
 		link_entry(badge, sel);
@@ -72,8 +115,8 @@ amber_sel_t amber_cap_map_find(uint64_t badge)
 	if (badge == 0)
 		return found;
 	amber_lock_acquire(&M.lock);
-	for (uint16_t s = M.bucket[bucket_of(badge)]; s; s = M.entry[s].next) {
-		if (M.entry[s].badge == badge) {
+	for (uint16_t s = M.bucket[bucket_of(badge)]; s; s = entry(s)->next) {
+		if (entry(s)->badge == badge) {
 			found = s;
 			break;
 		}
@@ -87,7 +130,8 @@ uint64_t amber_cap_map_badge(amber_sel_t sel)
 	if (!valid_sel(sel))
 		return 0;
 	amber_lock_acquire(&M.lock);
-	uint64_t badge = M.entry[sel].badge;
+	const struct amber_cap_index *e = entry(sel);
+	uint64_t badge = e ? e->badge : 0;
 	amber_lock_release(&M.lock);
 	return badge;
 }
@@ -97,7 +141,8 @@ unsigned amber_cap_map_refs(amber_sel_t sel)
 	if (!valid_sel(sel))
 		return 0;
 	amber_lock_acquire(&M.lock);
-	unsigned refs = M.entry[sel].badge ? M.entry[sel].refs : 0;
+	const struct amber_cap_index *e = entry(sel);
+	unsigned refs = e && e->badge ? e->refs : 0;
 	amber_lock_release(&M.lock);
 	return refs;
 }
@@ -108,10 +153,11 @@ int amber_cap_map_ref(amber_sel_t sel)
 		return AMBER_ERR_INVALID_ARG;
 	int err = AMBER_OK;
 	amber_lock_acquire(&M.lock);
-	if (!M.entry[sel].badge || M.entry[sel].refs == UINT32_MAX)
+	struct amber_cap_index *e = entry(sel);
+	if (!e || !e->badge || e->refs == UINT32_MAX)
 		err = AMBER_ERR_INVALID_ARG;
 	else
-		M.entry[sel].refs++;
+		e->refs++;
 	amber_lock_release(&M.lock);
 	return err;
 }
@@ -131,9 +177,10 @@ int amber_cap_map_unref(amber_sel_t sel)
 		return AMBER_ERR_INVALID_ARG;
 	int last = 0, err = AMBER_OK;
 	amber_lock_acquire(&M.lock);
-	if (!M.entry[sel].badge) {
+	struct amber_cap_index *e = entry(sel);
+	if (!e || !e->badge) {
 		err = AMBER_ERR_INVALID_ARG;
-	} else if (--M.entry[sel].refs == 0) {
+	} else if (--e->refs == 0) {
 		unlink_entry(sel);
 		last = 1;
 	}
@@ -169,16 +216,18 @@ amber_sel_t amber_cap_map_receive(uint64_t badge, amber_sel_t sel, int *kept)
 	*kept = 1;
 	if (badge == 0 || !valid_sel(sel))
 		return sel;
+	int can_link = ensure_leaf(sel) == AMBER_OK; /* if not: kept, but not in the map */
 	amber_sel_t have = AMBER_SEL_INVALID;
 	amber_lock_acquire(&M.lock);
-	for (uint16_t s = M.bucket[bucket_of(badge)]; s; s = M.entry[s].next) {
-		if (M.entry[s].badge == badge && s != sel && M.entry[s].refs < UINT32_MAX && same_object(s, sel)) {
+	for (uint16_t s = M.bucket[bucket_of(badge)]; s; s = entry(s)->next) {
+		struct amber_cap_index *e = entry(s);
+		if (e->badge == badge && s != sel && e->refs < UINT32_MAX && same_object(s, sel)) {
 			have = s;
-			M.entry[s].refs++;
+			e->refs++;
 			break;
 		}
 	}
-	if (have == AMBER_SEL_INVALID && !M.entry[sel].badge)
+	if (have == AMBER_SEL_INVALID && can_link && !entry(sel)->badge)
 		link_entry(badge, sel);
 	amber_lock_release(&M.lock);
 	if (have == AMBER_SEL_INVALID)
@@ -203,7 +252,7 @@ amber_sel_t amber_cap_alloc_run(unsigned count)
 	/* The allocator hands out slots upwards from a hint, so a slot whose
 	 * successors are free is usually found at once; every miss moves the
 	 * hint on, and a full round ends the search. */
-	for (unsigned tries = 0; tries < AMBER_CAP_SLOTS; tries++) {
+	for (unsigned tries = 0; tries < AMBER_CAP_SLOTS; tries++) { /* rarely more than one */
 		amber_sel_t s = amber_cap_alloc();
 		if (s == AMBER_SEL_INVALID)
 			return s;

@@ -324,6 +324,17 @@ static unsigned region_over_stack(AmberImg__Image *img)
 	return 0;
 }
 
+/* Slots spread over more leaves of the space than the component's caps
+ * quota lets its task make (docs/abi.md). */
+static unsigned spread_slots(AmberImg__Image *img)
+{
+	AmberImg__Component *m = img->components[0];
+	assert_true(m->n_caps >= 2 && m->kernel_quota < 4096);
+	m->caps[m->n_caps - 2]->sel = 30000;
+	m->caps[m->n_caps - 1]->sel = 50000;
+	return 0;
+}
+
 static void bad_images_change_nothing(void **state)
 {
 	(void)state;
@@ -359,6 +370,7 @@ static void bad_images_change_nothing(void **state)
 		{ drop_first_thread, "no first thread" },
 		{ segment_elsewhere, "lies outside the ELF image area" },
 		{ region_over_stack, "is not attachable" },
+		{ spread_slots, "its slots are in 3 leaves of 4096, its caps quota of 48 allows 2" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		rewrite_image(img_a, img_b, bad[i].change);

@@ -6,11 +6,13 @@
  * object and byte. The times are printed so that growth can be judged
  * ("scale: ..." lines; docs/trust.md).
  *
- * AMBER_SCALE=check (the default, make check): 10 and 25 components,
- * 1000 and 4000 capabilities, 64 MiB. AMBER_SCALE=full (make bench,
- * bench/run.sh): 10, 25 and 50 components, 1000, 2000 and 4000
- * capabilities (a capability space has AMBER_CAP_SLOTS = 4096 slots, so
- * 10,000 in one component cannot be had; docs/trust.md), 256 MiB and 1 GiB.
+ * AMBER_SCALE_ONLY=NAME runs only that case (components, capabilities,
+ * core_roots or memory). AMBER_SCALE=check (the default, make check): 10 and 25 components,
+ * 1000 and 10,000 capabilities, 64 MiB, and core's own space past its
+ * first 4096 slots. AMBER_SCALE=full (make bench, bench/run.sh): 10, 25
+ * and 50 components, 1000, 2000, 4000 and 10,000 capabilities, 256 MiB
+ * and 1 GiB. A capability space grows in leaves of 4096 slots up to
+ * AMBER_CAP_SLOTS (docs/abi.md), so 10,000 crosses two leaf boundaries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,14 @@
 
 static char img_a[128], img_b[128], scenario[128];
 static bool full;
+
+/* AMBER_SCALE_ONLY names one case: the others are skipped. */
+static void only(const char *name)
+{
+	const char *want = getenv("AMBER_SCALE_ONLY");
+	if (want && *want && strcmp(want, name))
+		skip();
+}
 
 static int setup(void **state)
 {
@@ -112,10 +122,35 @@ static void report(const char *what, unsigned n, const char *unit, const struct 
 	       what, n, t->restore_ms);
 }
 
+/* `amber stats`: the capabilities of component `name`, or with NULL those
+ * of core's own space. */
+static unsigned caps_of(struct live_core *lc, const char *name)
+{
+	struct cli_run r;
+	amber(&r, "-s", lc->name, "stats", NULL);
+	CLI_EXPECT(&r, r.status == 0);
+	unsigned found = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char who[80];
+		unsigned caps, threads;
+		long x;
+		if (!name && sscanf(line, "core\t%ld\t%ld\t%ld\t%ld\t%ld\t%u", &x, &x, &x, &x, &x, &caps) == 6)
+			found = caps;
+		/* a component: id, name, pid, RSS, fds, threads, caps */
+		if (name && sscanf(line, "%ld\t%79[^\t]\t%ld\t%ld\t%ld\t%u\t%u", &x, who, &x, &x, &x, &threads, &caps) == 7 &&
+		    !strcmp(who, name))
+			found = caps;
+	}
+	cli_run_free(&r);
+	return found;
+}
+
 /* init with n idle children. */
 static void components(void **state)
 {
 	(void)state;
+	only("components");
 	static const unsigned check_sizes[] = { 10, 25 }, full_sizes[] = { 10, 25, 50 };
 	const unsigned *sizes = full ? full_sizes : check_sizes;
 	size_t nsizes = full ? 3 : 2;
@@ -154,16 +189,17 @@ static void components(void **state)
 static void capabilities(void **state)
 {
 	(void)state;
-	static const unsigned check_sizes[] = { 1000, 4000 }, full_sizes[] = { 1000, 2000, 4000 };
+	only("capabilities");
+	static const unsigned check_sizes[] = { 1000, 10000 }, full_sizes[] = { 1000, 2000, 4000, 10000 };
 	const unsigned *sizes = full ? full_sizes : check_sizes;
-	size_t nsizes = full ? 3 : 2;
+	size_t nsizes = full ? 4 : 2;
 	for (size_t s = 0; s < nsizes; s++) {
 		unsigned n = sizes[s];
 		char xml[512], ready[64];
 		snprintf(xml, sizeof(xml),
 			 "<scenario>\n  <component name=\"cr_caps\" caps=\"%u\">\n"
 			 "    <config><caps count=\"%u\"/></config>\n  </component>\n</scenario>\n",
-			 n + 16, n); /* 4016 at most: the caps of all components must fit in core's 4032 slots */
+			 n + 16, n);
 		write_scenario(xml);
 		snprintf(ready, sizeof(ready), "cr_caps: holding %u capabilities", n);
 		static struct live_core lc;
@@ -173,16 +209,65 @@ static void capabilities(void **state)
 		}
 		struct times t = round_trip(&lc, "cr_caps", true);
 		report("caps", n, "", &t);
+		/* The restored component is running with all of them. */
+		unsigned have = caps_of(&lc, "cr_caps");
+		if (have < n + 1)
+			fail_msg("after the restore cr_caps holds %u capabilities, expected at least %u", have, n + 1);
 		live_stop(&lc);
 		EXPECT_CLEAN(&lc.r);
 		run_free(&lc.r);
 	}
 }
 
+/* Core's own space past its first leaf: 17 children, each holding 256
+ * RPC capabilities whose roots are in core's space, checkpointed and
+ * restored together. */
+static void core_roots(void **state)
+{
+	(void)state;
+	only("core_roots");
+	enum { CHILDREN = 17, RPC = 256, CHILD_CAPS = RPC + 64 };
+	char *xml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&xml, &len);
+	fprintf(f,
+		"<scenario>\n  <component name=\"init\" caps=\"%u\" ram=\"%uM\">\n    <config>\n"
+		"      <default-route><any-service><parent/></any-service></default-route>\n",
+		CHILDREN * (CHILD_CAPS + 8) + 256, 2 * CHILDREN + 16);
+	for (unsigned i = 0; i < CHILDREN; i++)
+		fprintf(f,
+			"      <start name=\"caps_%u\" caps=\"%u\" ram=\"1M\"><binary name=\"cr_caps\"/>\n"
+			"        <config><caps count=\"1\" rpc=\"%u\"/></config></start>\n",
+			i, CHILD_CAPS, RPC);
+	fprintf(f, "    </config>\n  </component>\n</scenario>\n");
+	fclose(f);
+	write_scenario(xml);
+	free(xml);
+	static struct live_core lc;
+	if (!live_start(&lc, scenario, NULL, NULL, "cr_caps: holding 1 capabilities", 300) ||
+	    !live_wait_count(&lc, "cr_caps: holding 1 capabilities", CHILDREN, 120)) {
+		run_dump(&lc.r);
+		fail_msg("%u cr_caps children did not come up", CHILDREN);
+	}
+	unsigned before = caps_of(&lc, NULL);
+	if (before <= CHILDREN * RPC || before <= 4096)
+		fail_msg("core holds %u capabilities, expected more than %u", before, CHILDREN * RPC);
+	struct times t = round_trip(&lc, "init", true);
+	printf("scale: core's own space holds %u capabilities\n", before);
+	report("core_roots", CHILDREN * RPC, "", &t); /* per RPC capability: each a root in core */
+	unsigned after = caps_of(&lc, NULL);
+	if (after != before)
+		fail_msg("core held %u capabilities before the restore, %u after", before, after);
+	live_stop(&lc);
+	EXPECT_CLEAN(&lc.r);
+	run_free(&lc.r);
+}
+
 /* One component with n MiB of non-zero memory, which it keeps checking. */
 static void memory(void **state)
 {
 	(void)state;
+	only("memory");
 	static const unsigned check_sizes[] = { 64 }, full_sizes[] = { 256, 1024 };
 	const unsigned *sizes = full ? full_sizes : check_sizes;
 	size_t nsizes = full ? 2 : 1;
@@ -221,6 +306,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(components, setup, teardown),
 		cmocka_unit_test_setup_teardown(capabilities, setup, teardown),
+		cmocka_unit_test_setup_teardown(core_roots, setup, teardown),
 		cmocka_unit_test_setup_teardown(memory, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,7 +156,7 @@ static void test_task_map_rights(void **state)
 	assert_int_equal(fx_invoke(t, 20, AMBER_PROTO_TASK, 4, AMBER_TASK_MAP, 30, 50, AMBER_RIGHT_INVOKE), AMBER_OK);
 	assert_int_equal(fx_kind(b, 50), AMBER_KIND_GATE);
 	assert_int_equal(fx_rights(b, 50), AMBER_RIGHT_INVOKE);
-	assert_ptr_equal(b->slots[50].parent, &a->slots[30]);
+	assert_ptr_equal(cap_slot(b, 50)->parent, cap_slot(a, 30));
 	assert_int_equal(fx_invoke(t, 20, AMBER_PROTO_TASK, 4, AMBER_TASK_MAP, 30, 50, AMBER_RIGHTS_ALL),
 			 AMBER_ERR_SLOT_BUSY);
 	assert_int_equal(fx_rights(b, 50), AMBER_RIGHT_INVOKE);
@@ -200,7 +200,7 @@ static void test_unmap_transitive(void **state)
 	assert_int_equal(fx_kind(b, 31), AMBER_KIND_NONE);
 	assert_int_equal(fx_kind(c, 32), AMBER_KIND_NONE);
 	assert_int_equal(fx_kind(a, 33), AMBER_KIND_NONE);
-	assert_null(a->slots[30].child);
+	assert_null(cap_slot(a, 30)->child);
 	assert_int_equal(g->obj.ncaps, 2);
 	assert_true(fx_alive(kernel_object_id(g)));
 }
@@ -331,7 +331,7 @@ static void test_kernel_cap_map_and_install(void **state)
 	assert_int_equal(kernel_cap_install(a, 22, NULL, AMBER_RIGHTS_ALL, NULL, 0), AMBER_ERR_INVALID_ARG);
 	assert_int_equal(fx_kind(a, 22), AMBER_KIND_NONE);
 	assert_int_equal(kernel_cap_install(a, 22, &g->obj, AMBER_RIGHTS_ALL, a, 21), AMBER_OK);
-	assert_ptr_equal(a->slots[22].parent, &a->slots[21]);
+	assert_ptr_equal(cap_slot(a, 22)->parent, cap_slot(a, 21));
 	/* It is a real child: deleting core's root takes it along. */
 	assert_int_equal(kernel_cap_delete(fx_core(), gs), AMBER_OK);
 	assert_int_equal(fx_kind(a, 22), AMBER_KIND_NONE);
@@ -433,6 +433,152 @@ static void test_enumerate(void **state)
 	assert_int_equal(rc.info[0].kind, AMBER_KIND_TASK);
 }
 
+/* ---- a space that grows ---- */
+
+struct walk_rec {
+	unsigned n;
+	amber_sel_t last;
+	bool ordered;
+};
+static void count_visit(void *ctx, const struct kernel_cap_info *info)
+{
+	struct walk_rec *r = ctx;
+	r->ordered = r->ordered && info->sel > r->last;
+	r->last = info->sel;
+	r->n++;
+}
+
+/* Leaves are made on first use, anywhere up to the maximum selector, and
+ * every walk sees the slots in all of them, in selector order. */
+static void test_space_grows(void **state)
+{
+	(void)state;
+	amber_sel_t is;
+	struct ktask *a = fx_task("a");
+	fx_irq(&is);
+	assert_int_equal(kernel_task_leaves(a), 0);
+	assert_null(cap_slot(a, 20));
+	const amber_sel_t far[] = { 20, AMBER_CAP_LEAF_SLOTS - 1, AMBER_CAP_LEAF_SLOTS, 10000,
+				    AMBER_CAP_SLOTS - 1 };
+	for (unsigned i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+		fx_give(is, a, far[i], AMBER_RIGHTS_ALL);
+		assert_int_equal(fx_kind(a, far[i]), AMBER_KIND_IRQ);
+		assert_int_equal(cap_slot(a, far[i])->sel, far[i]);
+	}
+	assert_int_equal(kernel_task_leaves(a), 4); /* leaves 0, 1, 2 and the last */
+	assert_null(cap_slot(a, 3 * AMBER_CAP_LEAF_SLOTS)); /* never used: never made */
+	assert_int_equal(kernel_cap_map(fx_core(), is, a, AMBER_CAP_SLOTS, AMBER_RIGHTS_ALL), AMBER_ERR_INVALID_ARG);
+
+	struct walk_rec r = { 0, 0, true };
+	kernel_space_enumerate(a, count_visit, &r);
+	assert_int_equal(r.n, 5);
+	assert_true(r.ordered);
+	assert_int_equal(r.last, AMBER_CAP_SLOTS - 1);
+
+	/* A slot above the first leaf works as any other: derive from it. */
+	assert_int_equal(kernel_cap_map(a, 10000, a, 10001, AMBER_RIGHT_INVOKE), AMBER_OK);
+	assert_ptr_equal(cap_slot(a, 10001)->parent, cap_slot(a, 10000));
+	struct kernel_cap_info info;
+	assert_int_equal(kernel_cap_info_of(a, 10001, &info), AMBER_OK);
+	assert_int_equal(info.parent_sel, 10000);
+	assert_int_equal(kernel_cap_delete(a, 10000), AMBER_OK);
+	assert_int_equal(fx_kind(a, 10001), AMBER_KIND_NONE);
+	/* Deleting the root takes the copies in every leaf. */
+	assert_int_equal(kernel_cap_delete(fx_core(), is), AMBER_OK);
+	r = (struct walk_rec){ 0, 0, true };
+	kernel_space_enumerate(a, count_visit, &r);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(kernel_task_leaves(a), 4); /* kept until the task ends */
+}
+
+/* A task limited by its caps quota makes the leaves those fill and one
+ * more; past that, every way into a new leaf is refused with QUOTA. */
+static void test_space_limit(void **state)
+{
+	(void)state;
+	amber_sel_t is, ts;
+	struct ktask *a = fx_task_sel("a", &ts);
+	struct fx_thread *t = fx_thread(a, "t");
+	fx_irq(&is);
+	fx_give(ts, a, SEL_TASK, AMBER_RIGHTS_ALL);
+	kernel_task_limit_slots(a, 64);
+	fx_give(is, a, 30, AMBER_RIGHTS_ALL);
+	fx_give(is, a, 50000, AMBER_RIGHTS_ALL); /* the one leaf more */
+	assert_int_equal(kernel_task_leaves(a), 2);
+	assert_int_equal(kernel_cap_map(fx_core(), is, a, 20000, AMBER_RIGHTS_ALL), AMBER_ERR_QUOTA);
+	assert_int_equal(fx_invoke(t, SEL_TASK, AMBER_PROTO_TASK, 4, AMBER_TASK_MAP, 30, 20000, AMBER_RIGHTS_ALL),
+			 AMBER_ERR_QUOTA);
+	assert_int_equal(kernel_create_irq(a, 20000, NULL), AMBER_ERR_QUOTA);
+	/* Slots in leaves it has are still free to use. */
+	assert_int_equal(fx_invoke(t, SEL_TASK, AMBER_PROTO_TASK, 4, AMBER_TASK_MAP, 30, 50001, AMBER_RIGHTS_ALL),
+			 AMBER_OK);
+	/* More quota, more leaves; less never takes leaves away. */
+	kernel_task_limit_slots(a, 3 * AMBER_CAP_LEAF_SLOTS);
+	fx_give(is, a, 20000, AMBER_RIGHTS_ALL);
+	assert_int_equal(kernel_task_leaves(a), 3);
+	kernel_task_limit_slots(a, 1);
+	assert_int_equal(fx_kind(a, 20000), AMBER_KIND_IRQ);
+	assert_int_equal(kernel_cap_map(fx_core(), is, a, 30000, AMBER_RIGHTS_ALL), AMBER_ERR_QUOTA);
+	assert_int_equal(kernel_cap_map(fx_core(), is, a, 20001, AMBER_RIGHTS_ALL), AMBER_OK);
+}
+
+static void edge_count(void *ctx, struct ktask *owner, const struct kernel_cap_info *info)
+{
+	(void)owner;
+	struct walk_rec *r = ctx;
+	r->ordered = r->ordered && info->sel > r->last;
+	r->last = info->sel;
+	r->n++;
+}
+
+/* 10,000 capabilities in one space: the allocator hands out slots in
+ * order across leaves and finds a freed one again, and the derivation
+ * walk visits every child, oldest first. */
+static void test_ten_thousand(void **state)
+{
+	(void)state;
+	enum { N = 10000 };
+	amber_sel_t is;
+	struct ktask *a = fx_task("a");
+	fx_irq(&is);
+	amber_sel_t first = kernel_cap_alloc(a, AMBER_SEL_FIRST_FREE);
+	assert_int_equal(first, AMBER_SEL_FIRST_FREE);
+	for (unsigned i = 0; i < N; i++) {
+		amber_sel_t s = kernel_cap_alloc(a, AMBER_SEL_FIRST_FREE);
+		assert_int_equal(s, first + i);
+		fx_give(is, a, s, AMBER_RIGHTS_ALL);
+	}
+	assert_int_equal(kernel_task_leaves(a), (first + N) / AMBER_CAP_LEAF_SLOTS + 1);
+	assert_int_equal(kernel_cap_delete(a, 5000), AMBER_OK);
+	assert_int_equal(kernel_cap_alloc(a, AMBER_SEL_FIRST_FREE), 5000);
+	assert_int_equal(kernel_cap_alloc(a, 5001), first + N);
+	fx_give(is, a, 5000, AMBER_RIGHTS_ALL);
+	assert_int_equal(kernel_cap_alloc(a, AMBER_SEL_FIRST_FREE), first + N);
+
+	struct walk_rec r = { 0, 0, true };
+	kernel_space_enumerate(a, count_visit, &r);
+	assert_int_equal(r.n, N);
+	assert_true(r.ordered);
+	r = (struct walk_rec){ 0, 0, true };
+	kernel_cap_walk_derived(fx_core(), is, edge_count, &r);
+	assert_int_equal(r.n, N);
+	/* 5000 was given last, so it comes last, and the rest in slot order. */
+	assert_int_equal(r.last, 5000);
+	/* Copies go one by one, oldest first (the end of the sibling list):
+	 * the rest stay linked, in order. */
+	for (amber_sel_t s = first; s < first + N / 2; s++)
+		if (s != 5000)
+			assert_int_equal(kernel_cap_delete(a, s), AMBER_OK);
+	r = (struct walk_rec){ 0, 0, true };
+	kernel_cap_walk_derived(fx_core(), is, edge_count, &r);
+	assert_int_equal(r.n, N / 2 + 1);
+	assert_int_equal(r.last, 5000);
+	assert_int_equal(kernel_cap_delete(fx_core(), is), AMBER_OK);
+	r = (struct walk_rec){ 0, 0, true };
+	kernel_space_enumerate(a, count_visit, &r);
+	assert_int_equal(r.n, 0);
+}
+
 /* ---- factories ---- */
 
 static void test_factory(void **state)
@@ -496,11 +642,11 @@ static void test_factory(void **state)
 	assert_int_equal(fx_invoke(t, SEL_FACTORY, AMBER_PROTO_FACTORY, 2, AMBER_FACTORY_CREATE_IRQ, 32, 0, 0), AMBER_OK);
 	assert_int_equal(f->used, 2);
 	/* A factory destroyed before its objects: the objects stay valid. */
-	uint64_t irq_id = kernel_object_id(a->slots[32].obj);
+	uint64_t irq_id = kernel_object_id(cap_slot(a, 32)->obj);
 	assert_int_equal(kernel_cap_delete(fx_core(), fs), AMBER_OK);
 	assert_int_equal(fx_kind(a, SEL_FACTORY), AMBER_KIND_NONE);
 	assert_true(fx_alive(irq_id));
-	assert_null(a->slots[32].obj->charged);
+	assert_null(cap_slot(a, 32)->obj->charged);
 	assert_int_equal(kernel_cap_delete(a, 32), AMBER_OK);
 	assert_false(fx_alive(irq_id));
 }
@@ -521,6 +667,9 @@ int main(void)
 		FX_TEST(test_kernel_cap_map_and_install),
 		FX_TEST(test_create_slot_checks),
 		FX_TEST(test_enumerate),
+		FX_TEST(test_space_grows),
+		FX_TEST(test_space_limit),
+		FX_TEST(test_ten_thousand),
 		FX_TEST(test_factory),
 	};
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);

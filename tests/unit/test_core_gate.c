@@ -87,8 +87,8 @@ static void test_immediate_reply(void **state)
 	assert_int_equal(x.c->u->mr[0], 100);
 	assert_int_equal(x.c->u->mr[1], 200);
 	assert_int_equal(x.c->u->mr[2], amber_map_item(64, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT));
-	assert_ptr_equal(x.a->slots[64].obj, &g->obj);
-	assert_ptr_equal(x.a->slots[64].parent, &fx_core()->slots[gs]);
+	assert_ptr_equal(cap_slot(x.a, 64)->obj, &g->obj);
+	assert_ptr_equal(cap_slot(x.a, 64)->parent, cap_slot(fx_core(), gs));
 	assert_int_equal(x.c->u->label, 0);
 	assert_false(kernel_thread_awaits_core(x.c->k));
 }
@@ -148,7 +148,7 @@ static void test_deferred_reply(void **state)
 	assert_int_equal(x.c->u->mr[0], 9);
 	assert_int_equal(x.c->u->mr[1], 8);
 	assert_int_equal(x.c->u->mr[2], amber_map_item(70, AMBER_RIGHT_INVOKE));
-	assert_ptr_equal(x.a->slots[70].obj, &irq->obj);
+	assert_ptr_equal(cap_slot(x.a, 70)->obj, &irq->obj);
 	assert_false(kernel_thread_awaits_core(x.c->k));
 	/* Only once. */
 	assert_int_equal(kernel_core_reply(x.c->k, AMBER_OK, amber_tag(3, 2, 0), mr), AMBER_ERR_NO_PARTNER);
@@ -279,12 +279,12 @@ static void test_caps_to_core(void **state)
 	struct ktask *core = fx_core();
 	amber_sel_t a0 = s.last.items[0], a1 = s.last.items[1];
 	assert_true(a0 >= AMBER_SEL_FIRST_FREE);
-	assert_ptr_equal(core->slots[a0].obj, &g->obj);
-	assert_ptr_equal(core->slots[a1].obj, &irq->obj);
+	assert_ptr_equal(cap_slot(core, a0)->obj, &g->obj);
+	assert_ptr_equal(cap_slot(core, a1)->obj, &irq->obj);
 	assert_int_equal(fx_rights(core, a0), AMBER_RIGHT_INVOKE);
 	assert_int_equal(fx_rights(core, a1), AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
-	assert_ptr_equal(core->slots[a0].parent, &x.a->slots[30]);
-	assert_ptr_equal(core->slots[a1].parent, &x.a->slots[31]);
+	assert_ptr_equal(cap_slot(core, a0)->parent, cap_slot(x.a, 30));
+	assert_ptr_equal(cap_slot(core, a1)->parent, cap_slot(x.a, 31));
 	assert_true(a0 != gs && a0 != is && a0 != x.gate_core);
 	/* The sender keeps its own. */
 	assert_int_equal(fx_rights(x.a, 30), AMBER_RIGHTS_ALL);

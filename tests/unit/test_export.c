@@ -146,9 +146,11 @@ static struct kobj *restored(const struct snap *sn, struct kobj *const nobj[R_CO
 
 static amber_sel_t core_root_slot(const struct kobj *o)
 {
-	for (amber_sel_t s = 1; s < AMBER_CAP_SLOTS; s++)
-		if (fx_core()->slots[s].obj == o && !fx_core()->slots[s].parent)
+	for (amber_sel_t s = 1; s < AMBER_CAP_SLOTS; s++) {
+		const struct kcap *k = cap_lookup(fx_core(), s);
+		if (k && k->obj == o && !k->parent)
 			return s;
+	}
 	fail_msg("no root capability in core");
 	return 0;
 }
@@ -360,8 +362,8 @@ static void cont_queued(struct world *x, struct obs *o)
 	assert_int_equal(x->s->u->tag, amber_tag(0x600d, 2, 1));
 	assert_int_equal(x->s->u->mr[0], 0xc1);
 	assert_int_equal(x->s->u->mr[2], amber_map_item(100, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT));
-	assert_ptr_equal(x->tb->slots[100].obj, &x->g3->obj);
-	assert_ptr_equal(x->tb->slots[100].parent, &x->ta->slots[30]);
+	assert_ptr_equal(cap_slot(x->tb, 100)->obj, &x->g3->obj);
+	assert_ptr_equal(cap_slot(x->tb, 100)->parent, cap_slot(x->ta, 30));
 	assert_int_equal(kernel_thread_state(x->c1->k), KTHREAD_REPLY_WAIT);
 	ob_thread(o, x->s);
 	ob_caps(o, x, x->tb);
@@ -493,7 +495,7 @@ static void cont_reply_wait(struct world *x, struct obs *o)
 	assert_int_equal(fx_err(x->c1), AMBER_OK);
 	assert_int_equal(x->c1->u->mr[0], 0xdef);
 	assert_int_equal(x->c1->u->mr[1], amber_map_item(300, AMBER_RIGHT_INVOKE));
-	assert_ptr_equal(x->ta->slots[300].obj, &x->s->k->obj);
+	assert_ptr_equal(cap_slot(x->ta, 300)->obj, &x->s->k->obj);
 	ob_all(o, x);
 
 	assert_int_equal(fx_invoke(x->c2, 41, AMBER_PROTO_IRQ, 1, AMBER_IRQ_TRIGGER, 0, 0, 0), AMBER_OK);
@@ -569,7 +571,7 @@ static void cont_recv(struct world *x, struct obs *o)
 	assert_int_equal(fx_err(x->s), AMBER_OK);
 	assert_int_equal(x->s->u->label, 0x2222);
 	assert_int_equal(x->s->u->mr[1], amber_map_item(100, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT));
-	assert_ptr_equal(x->tb->slots[100].parent, &x->ta->slots[31]);
+	assert_ptr_equal(cap_slot(x->tb, 100)->parent, cap_slot(x->ta, 31));
 	ob_all(o, x);
 	/* The reply owed to c1 survived. */
 	fx_reply(x->s, amber_tag(0x23, 0, 0));

@@ -889,7 +889,7 @@ static void dmg_dup_id(AmberImg__Image *i) { i->components[2]->id = 3; }
 static void dmg_zero_id(AmberImg__Image *i) { i->components[1]->id = 0; }
 static void dmg_parent(AmberImg__Image *i) { i->components[1]->parent_id = 4; }
 static void dmg_root(AmberImg__Image *i) { i->components[0]->name[0] = 'x'; }
-static void dmg_sel(AmberImg__Image *i) { i->components[1]->caps[4]->sel = 4096; }
+static void dmg_sel(AmberImg__Image *i) { i->components[1]->caps[4]->sel = 65536; }
 static void dmg_dup_sel(AmberImg__Image *i) { i->components[1]->caps[4]->sel = 4; }
 static void dmg_cap_kind(AmberImg__Image *i) { i->components[1]->caps[0]->kind = 9; }
 static void dmg_thread_idx(AmberImg__Image *i) { i->components[0]->threads[1]->index = 256; }
@@ -930,7 +930,7 @@ static const struct bad_case bad_cases[] = {
 	{ "zero id", dmg_zero_id, "component 0 (init -> hello -> worker): id 0" },
 	{ "parent", dmg_parent, "component 3 (init -> hello -> worker): parent 4 is not a component before it" },
 	{ "root", dmg_root, "the first component is not the root 'init -> hello'" },
-	{ "sel", dmg_sel, "component 3 (init -> hello -> worker): slot 4096 out of range [1, 4096)" },
+	{ "sel", dmg_sel, "component 3 (init -> hello -> worker): slot 65536 out of range [1, 65536)" },
 	{ "dup sel", dmg_dup_sel, "component 3 (init -> hello -> worker): slot 4 twice" },
 	{ "cap kind", dmg_cap_kind, "slot 1: unknown kind 9" },
 	{ "thread index", dmg_thread_idx, "component 2 (init -> hello): thread 256: index out of range [0, 256)" },

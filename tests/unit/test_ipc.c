@@ -88,7 +88,7 @@ static void test_gate_needs_invoke(void **state)
 {
 	(void)state;
 	struct pair p = mkpair(1);
-	amber_sel_t gs = p.ct->slots[GATE].parent - fx_core()->slots;
+	amber_sel_t gs = cap_slot(p.ct, GATE)->parent->sel;
 	fx_give(gs, p.ct, 21, AMBER_RIGHT_GRANT | AMBER_RIGHT_CONTROL);
 	fx_wait(p.s, FX_NEVER);
 	fx_call(p.c, 21, amber_tag(1, 0, 0), FX_NEVER, FX_NEVER);
@@ -520,14 +520,14 @@ static void test_map_items_transfer(void **state)
 	/* The items are rewritten to name the receiver's slots and rights. */
 	assert_int_equal(p->s->u->mr[1], amber_map_item(100, AMBER_RIGHT_INVOKE));
 	assert_int_equal(p->s->u->mr[2], amber_map_item(101, AMBER_RIGHTS_ALL));
-	assert_ptr_equal(p->st->slots[100].obj, &x.g[0]->obj);
-	assert_ptr_equal(p->st->slots[101].obj, &x.g[2]->obj);
+	assert_ptr_equal(cap_slot(p->st, 100)->obj, &x.g[0]->obj);
+	assert_ptr_equal(cap_slot(p->st, 101)->obj, &x.g[2]->obj);
 	assert_int_equal(fx_rights(p->st, 100), AMBER_RIGHT_INVOKE);
 	assert_int_equal(fx_rights(p->st, 101), AMBER_RIGHTS_ALL);
 	assert_int_equal(fx_kind(p->st, 102), AMBER_KIND_NONE);
 	/* Derived in the mapping database: the sender's slots are the parents. */
-	assert_ptr_equal(p->st->slots[100].parent, &p->ct->slots[30]);
-	assert_ptr_equal(p->st->slots[101].parent, &p->ct->slots[32]);
+	assert_ptr_equal(cap_slot(p->st, 100)->parent, cap_slot(p->ct, 30));
+	assert_ptr_equal(cap_slot(p->st, 101)->parent, cap_slot(p->ct, 32));
 	/* The sender keeps its capabilities. */
 	assert_int_equal(fx_rights(p->ct, 30), AMBER_RIGHTS_ALL);
 
@@ -612,7 +612,7 @@ static void test_rcv_window_errors(void **state)
 	assert_int_equal(fx_err(p->c), AMBER_ERR_SLOT_BUSY);
 	assert_false(fx_done(p->s));
 	assert_int_equal(fx_kind(p->st, 100), AMBER_KIND_NONE);
-	assert_ptr_equal(p->st->slots[101].obj, &x.g[2]->obj);
+	assert_ptr_equal(cap_slot(p->st, 101)->obj, &x.g[2]->obj);
 	/* The exact size fits. */
 	p->s->u->br[0] = amber_rcv_window(AMBER_CAP_SLOTS - 2, 2);
 	kernel_thread_cancel(p->s->k);
@@ -652,8 +652,8 @@ static void test_queued_items(void **state)
 	assert_int_equal(fx_err(p->s), AMBER_OK);
 	assert_int_equal(p->s->u->label, 2);
 	assert_int_equal(p->s->u->mr[0], amber_map_item(200, AMBER_RIGHT_GRANT));
-	assert_ptr_equal(p->st->slots[200].obj, &x.g[2]->obj);
-	assert_ptr_equal(p->st->slots[200].parent, &t2->slots[30]);
+	assert_ptr_equal(cap_slot(p->st, 200)->obj, &x.g[2]->obj);
+	assert_ptr_equal(cap_slot(p->st, 200)->parent, cap_slot(t2, 30));
 	assert_int_equal(fx_kind(p->st, 201), AMBER_KIND_NONE);
 }
 
@@ -686,8 +686,8 @@ static void test_caps_in_reply(void **state)
 	assert_int_equal(fx_err(p.c), AMBER_OK);
 	assert_int_equal(p.c->u->mr[0], 123);
 	assert_int_equal(p.c->u->mr[1], amber_map_item(300, AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT));
-	assert_ptr_equal(p.ct->slots[300].obj, &g->obj);
-	assert_ptr_equal(p.ct->slots[300].parent, &p.st->slots[60]);
+	assert_ptr_equal(cap_slot(p.ct, 300)->obj, &g->obj);
+	assert_ptr_equal(cap_slot(p.ct, 300)->parent, cap_slot(p.st, 60));
 
 	/* A reply that does not fit the caller's window fails both. */
 	fx_wait(p.s, FX_NEVER);
@@ -871,7 +871,7 @@ static void test_destroy_gate_with_queued_senders(void **state)
 	fx_call(p.c, GATE, amber_tag(1, 0, 0), FX_NEVER, FX_NEVER);
 	fx_send(c2, GATE, amber_tag(2, 0, 0), FX_NEVER);
 	uint64_t gid = kernel_object_id(p.g);
-	assert_int_equal(kernel_cap_delete(fx_core(), p.ct->slots[GATE].parent - fx_core()->slots), AMBER_OK);
+	assert_int_equal(kernel_cap_delete(fx_core(), cap_slot(p.ct, GATE)->parent->sel), AMBER_OK);
 	assert_false(fx_alive(gid));
 	assert_int_equal(fx_err(p.c), AMBER_ERR_NO_PARTNER);
 	assert_false(fx_done(c2));
