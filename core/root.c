@@ -438,12 +438,11 @@ void root_forget(struct component *c)
 		next = x->next;
 		if (x->client_id != c->id)
 			continue;
-		if (c->restoring) {
-			if (x->state == ROOT_CREATING)
-				x->waiter_id = 0;
-			continue;
-		}
-		x->waiter_id = 0;
+		if (c->restoring)
+			continue; /* a waiting call: the kernel tells create_abandoned */
+		/* Answered, so the kernel forgets the call and never reports it
+		 * abandoned after the record is gone. */
+		answer_waiter(x, AMBER_ERR_NO_PARTNER, 0, NULL);
 		start_close(x);
 	}
 	/* As a server: its services go. Its sessions go too, unless it is

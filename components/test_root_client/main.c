@@ -21,6 +21,7 @@
 #include <amber/rpc.h>
 #include <amber/test_root.h>
 #include <amber/syscall.h>
+#include <amber/thread.h>
 #include <amber/timer.h>
 
 static uint64_t add(amber_sel_t session, uint64_t n, int *err)
@@ -37,12 +38,40 @@ static uint64_t ram_quota(void)
 	return quota;
 }
 
+/* <client impatient="1"/>: against a slow server, a SESSION call that
+ * times out, then one the component ends during (another thread exits
+ * it): the parent closes both sessions at the server once they are made. */
+static void leave_soon(void *arg)
+{
+	(void)arg;
+	struct amber_timer timer;
+	if (amber_timer_open(&timer) == AMBER_OK)
+		amber_timer_sleep_us(&timer, 100000);
+	amber_log("client: leaving while a SESSION call waits");
+	amber_exit(0);
+}
+
+static int impatient(void)
+{
+	amber_sel_t a = amber_check_slot();
+	amber_check_err("a SESSION call that stops waiting -> TIMEOUT",
+			amber_parent_session_arg(AMBER_TEST_ROOT_SERVICE, "ram_quota=4K", a, 100000), AMBER_ERR_TIMEOUT);
+	static struct amber_thread t;
+	amber_check_err("a thread that ends the component", amber_thread_create(&t, leave_soon, 0), AMBER_OK);
+	amber_parent_session_arg(AMBER_TEST_ROOT_SERVICE, "ram_quota=4K", a, AMBER_TIMEOUT_NEVER);
+	amber_log("client: FAIL: the SESSION call came back");
+	return 1;
+}
+
 int main(void)
 {
 	const char *config = 0;
 	unsigned hold_ms = 0;
-	if (amber_rom_config(&config, 0) == AMBER_OK)
+	if (amber_rom_config(&config, 0) == AMBER_OK) {
 		hold_ms = amber_config_number(config, "hold_ms", 0);
+		if (amber_config_number(config, "impatient", 0))
+			return impatient();
+	}
 	amber_sel_t a = amber_check_slot(), b = amber_check_slot(), x = amber_check_slot();
 	int err;
 	uint64_t q0 = ram_quota();

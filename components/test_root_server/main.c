@@ -12,7 +12,8 @@
  * object and the buffer. Every event logs how many sessions are open.
  * Once <server closes="N"/> sessions have closed and none is open, it
  * ends (exit code 0). <server delay_ms="N"/> makes it announce only after
- * N ms, so that clients ask before the announcement.
+ * N ms, so that clients ask before the announcement; <server slow_ms="N"/>
+ * takes N ms to make each session.
  */
 #include <amber/component.h>
 #include <amber/error.h>
@@ -39,7 +40,7 @@ static struct {
 	struct amber_env *env;
 	struct amber_root root;
 	struct amber_signal_context requests;
-	unsigned made, closed, expected_closes, buffers_live;
+	unsigned made, closed, expected_closes, buffers_live, slow_ms;
 } s;
 
 static int dispatch(struct amber_rpc_object *obj, amber_word_t op, struct amber_rpc_msg *args,
@@ -78,6 +79,15 @@ static int open_session(void *ctx, const struct amber_root_request *r, amber_sel
 		amber_log("server: session for %s refused: %lu bytes donated, 4096 needed", r->label,
 			  (unsigned long)r->ram);
 		return AMBER_ERR_QUOTA;
+	}
+	if (s.slow_ms) {
+		/* A slow server: clients that stop waiting get their session
+		 * closed by the parent once it is made. */
+		struct amber_timer timer;
+		if (amber_timer_open(&timer) == AMBER_OK) {
+			amber_timer_sleep_us(&timer, (uint64_t)s.slow_ms * 1000);
+			amber_timer_close(&timer);
+		}
 	}
 	struct session *x = amber_malloc(sizeof(*x));
 	uint8_t *buffer = amber_malloc(BUFFER_BYTES);
@@ -148,6 +158,7 @@ void component_construct(struct amber_env *env)
 	if (amber_rom_config(&config, 0) == AMBER_OK) {
 		s.expected_closes = amber_config_number(config, "closes", 2);
 		delay_ms = amber_config_number(config, "delay_ms", 0);
+		s.slow_ms = amber_config_number(config, "slow_ms", 0);
 	}
 	if (delay_ms) {
 		/* Clients that ask meanwhile wait for the announcement. */

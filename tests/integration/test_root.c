@@ -108,6 +108,37 @@ static void server_with_open_sessions_is_restored(void **state)
 	harness_remove_tree(dir);
 }
 
+/* Against a slow server, a client whose SESSION call times out, and which
+ * then ends while its next SESSION call waits: the first session, made
+ * after its client stopped waiting, is closed at the server at once; the
+ * second, not yet fetched by the busy server, is dropped without it. */
+static void clients_that_stop_waiting(void **state)
+{
+	(void)state;
+	struct run r;
+	run_scenario_text_opt(&r,
+			      "<scenario>\n"
+			      "  <component name=\"test_root_server\" caps=\"48\" ram=\"1M\">\n"
+			      "    <provides> <service name=\"sessions\"/> </provides>\n"
+			      "    <config><server closes=\"1\" slow_ms=\"400\"/></config>\n"
+			      "  </component>\n"
+			      "  <component name=\"test_root_client\" caps=\"32\" ram=\"1M\">\n"
+			      "    <config><client impatient=\"1\"/></config>\n"
+			      "  </component>\n"
+			      "</scenario>\n",
+			      "--strict", 60);
+	EXPECT(&r, "[test_root_client] ok: a SESSION call that stops waiting -> TIMEOUT");
+	EXPECT(&r, "[test_root_client] client: leaving while a SESSION call waits");
+	EXPECT(&r, "[test_root_server] server: session 1 of test_root_client closed (sum 0, 4096 bytes go back), 0 open");
+	EXPECT(&r, "[test_root_server] server: 1 sessions closed, 0 buffers left");
+	EXPECT(&r, "core: test_root_server exited with code 0");
+	EXPECT_NOT(&r, "server: session 2 for");
+	EXPECT_NOT(&r, "FAIL");
+	EXPECT_CLEAN(&r);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -124,6 +155,7 @@ int main(void)
 		cmocka_unit_test_teardown(sessions_are_known_to_the_server, teardown),
 		cmocka_unit_test_teardown(sessions_asked_for_before_the_announcement, teardown),
 		cmocka_unit_test_teardown(server_with_open_sessions_is_restored, teardown),
+		cmocka_unit_test_teardown(clients_that_stop_waiting, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("integration: the root interface", tests, NULL, NULL);
 	harness_remove_tree(xdg);
