@@ -229,7 +229,7 @@ static int save_component(struct cr_save *s, struct component *c, const struct p
 	if (c->state == COMPONENT_ENDED)
 		return save_ended(c, m);
 	if (component_save(s, c, m) < 0 || session_save(s, c, m) < 0 || cpu_save(s, c, m, frozen, nfrozen) < 0 ||
-	    pd_save(s, c, m) < 0 || rm_save(s, c, m) < 0 || parent_save(s, c, m) < 0 || child_save(s, c, m) < 0 ||
+	    pd_save(s, c, m) < 0 || rm_save(s, c, m) < 0 || parent_save(s, c, m) < 0 || root_save(s, c, m) < 0 || child_save(s, c, m) < 0 ||
 	    log_save(s, c, m) < 0 || save_kernel(s, c, m) < 0)
 		return -1;
 	return 0;

@@ -117,6 +117,37 @@ static void unlock(bool locked)
 		kernel_unlock();
 }
 
+/* The first thread's TCB and TLS block at the top of its stack (abi.h,
+ * struct amber_tcb), written before its first instruction: its fs base
+ * and stack pointer into *start. The TLS limits were checked with the
+ * ELF, so the layout fits a stack of AMBER_STACK_SIZE. */
+static int lay_out_first_tls(struct component *c, struct thread_start *start)
+{
+	const struct elf_tls *tls = &c->image.tls;
+	uint64_t tcb, sp;
+	if (!amber_tls_layout(AMBER_STACK_AREA - AMBER_STACK_SIZE, AMBER_STACK_AREA, tls->memsz, tls->align,
+			      AMBER_STACK_SIZE / 2, &tcb, &sp))
+		return -1;
+	uint8_t *stack = c->stack.local - (AMBER_STACK_AREA - AMBER_STACK_SIZE);
+	uint64_t block = tcb - ((tls->memsz + tls->align - 1) & ~(tls->align - 1));
+	for (unsigned i = 0; tls->filesz && i < c->image.nsegments; i++) {
+		const struct elf_segment *s = &c->image.segments[i];
+		if (tls->image >= s->addr && tls->image - s->addr <= s->size - tls->filesz)
+			memcpy(stack + block, s->ds.local + (tls->image - s->addr), tls->filesz);
+	}
+	/* .tbss: the stack dataspace is zero-filled */
+	struct amber_tcb t = { .self = (struct amber_tcb *)(uintptr_t)tcb,
+			       .utcb = (struct amber_utcb *)(uintptr_t)AMBER_UTCB_AREA,
+			       .tls_image = tls->image,
+			       .tls_filesz = tls->filesz,
+			       .tls_memsz = tls->memsz,
+			       .tls_align = tls->align ? tls->align : 1 };
+	memcpy(stack + tcb, &t, sizeof(t));
+	start->sp = sp;
+	start->tls_base = tcb;
+	return 0;
+}
+
 static int start(struct component *c, bool locked, char *err, size_t errlen)
 {
 	int e;
@@ -128,6 +159,12 @@ static int start(struct component *c, bool locked, char *err, size_t errlen)
 	if ((e = dataspace_create(&c->stack, AMBER_STACK_SIZE, "stack")) < 0 ||
 	    (e = dataspace_create(&c->utcbs, AMBER_UTCB_AREA_SIZE, "utcb")) < 0) {
 		snprintf(err, errlen, "cannot create dataspaces: %s", strerror(-e));
+		release_memory(c);
+		return -1;
+	}
+	struct thread_start start = { .ip = c->image.entry };
+	if (lay_out_first_tls(c, &start) < 0) {
+		snprintf(err, errlen, "its TLS segment does not fit its stack");
 		release_memory(c);
 		return -1;
 	}
@@ -153,7 +190,6 @@ static int start(struct component *c, bool locked, char *err, size_t errlen)
 					      PROT_READ | PROT_WRITE };
 	maps[n++] = (struct process_mapping){ &c->utcbs, AMBER_UTCB_AREA, 0, AMBER_UTCB_AREA_SIZE,
 					      PROT_READ | PROT_WRITE };
-	struct thread_start start = { .ip = c->image.entry, .sp = AMBER_STACK_AREA, .tls_base = AMBER_UTCB_AREA };
 
 	e = process_spawn(&c->process, c->name, maps, n, &start, c);
 	if (e < 0) {

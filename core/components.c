@@ -47,6 +47,22 @@ void core_components_each(void (*visit)(struct component *c, void *ctx), void *c
 		visit(c, ctx);
 }
 
+static struct component *by_id_in(struct component *list, unsigned id)
+{
+	for (struct component *c = list; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+struct component *core_component_by_id(unsigned id)
+{
+	struct component *c = by_id_in(scenario, id);
+	if (!c)
+		c = by_id_in(created, id);
+	return c && c->state == COMPONENT_RUNNING && !c->ending ? c : NULL;
+}
+
 /* A restored component of a fresh system: its id is the image's. */
 void core_component_adopt(struct component *c)
 {

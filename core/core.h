@@ -230,6 +230,8 @@ void core_components_each(void (*visit)(struct component *c, void *ctx), void *c
 unsigned core_component_id_peek(void);
 void core_component_ids_above(unsigned id);
 void core_component_adopt(struct component *c);
+/* The running component with that id (not ending), or NULL. */
+struct component *core_component_by_id(unsigned id);
 struct component *core_components_created(void);
 /* The scenario's components (main.c's list; parent NULL), for those who
  * walk all components (`amber ps`). Set once before any starts. */
@@ -265,6 +267,10 @@ void child_forget(struct component *p);
 unsigned core_quota_held(struct component *c);
 /* Can c pay n more? AMBER_OK or QUOTA (quota - factory's used - held). */
 int core_quota_take(struct component *c, unsigned n);
+/* Move RAM (rounded up to pages) and caps from src's quota to dst's (PD
+ * TRANSFER_QUOTA, session donations, root.c); dst NULL or ending: they
+ * only leave src. QUOTA if src has not that much unused. */
+int core_quota_transfer(struct component *src, struct component *dst, uint64_t ram, uint64_t caps);
 /* Make c's factory count what core holds for it (after the factory exists). */
 void core_quota_attach(struct component *c);
 /* Each module's part of the count. */
@@ -312,6 +318,39 @@ void core_output_stop(void);
 /* ---- parent.c ---- */
 enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error);
 void parent_forget(struct component *c);
+/* Is the gate (in core's task) bound to a thread of c: one c serves? */
+bool parent_gate_served_by(const struct component *c, amber_sel_t core_sel);
+/* root.c answers the waiting SESSION call of that thread: parent.c
+ * forgets its record of the wait. */
+void parent_pending_release(uint64_t thread_id);
+
+/* ---- root.c: the root interface of component-provided services ---- */
+bool root_service_exists(const char *name);
+/* ANNOUNCE_ROOT, checked by parent.c: `name` served by `server`, whose
+ * signal context `context_id` hears of waiting requests. */
+int root_service_add(struct component *server, const char *name, uint64_t context_id);
+/* A client's SESSION of a root service (args: the session argument or
+ * NULL): a CREATE request; the reply waits for the server's answer. */
+enum kcore_result root_session_open(struct component *client, const char *name, const char *args,
+				    struct kcore_request *req, int *error);
+/* CLOSE: is `item` (core's task) an open root session of c? Then it closes. */
+bool root_close(struct component *c, amber_sel_t item);
+int root_upgrade(struct component *c, struct kcore_request *req);   /* SESSION_UPGRADE */
+int root_fetch(struct component *c, struct kcore_request *req);     /* SESSION_REQUEST */
+int root_respond(struct component *c, struct kcore_request *req);   /* SESSION_RESPONSE */
+unsigned root_held(const struct component *c); /* its root services and its sessions as a client */
+/* The same as root_session_open for a SESSION call that waited for the
+ * announcement (parent.c keeps that wait's record): the new session's id. */
+int root_session_create(struct component *client, const char *name, const char *args, uint64_t waiter_id,
+			uint64_t *id);
+/* That waiting call stopped waiting (no kernel calls). */
+void root_waiter_gone(uint64_t id);
+/* c ends (or is torn down for a restore, c->restoring): its sessions as a
+ * client close, its services and their sessions go. */
+void root_forget(struct component *c);
+/* A restore has loaded everything: requests that came meanwhile are
+ * signalled now (the servers' signal state is in place). */
+void root_restored(void);
 
 /* ---- session.c: core's own services (PD, CPU, RM) ---- */
 /* Is `name` a service core provides itself? */

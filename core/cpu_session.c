@@ -180,8 +180,9 @@ static int create_thread(struct core_session *s, struct kcore_request *req)
 		return err;
 	}
 	/* Held stopped until START; until then it only lends itself to core's
-	 * system-call injection, which restores its registers. */
-	struct thread_start start = { .ip = 0, .sp = 0, .tls_base = utcb_addr(index) };
+	 * system-call injection, which restores its registers. It has no TCB
+	 * before START names one: fs base 0. */
+	struct thread_start start = { .ip = 0, .sp = 0, .tls_base = 0 };
 	int e = process_thread_create(c->process, &start, &t->tid);
 	if (e < 0) {
 		kernel_cap_delete(core, sel);
@@ -205,14 +206,14 @@ static int create_thread(struct core_session *s, struct kcore_request *req)
 
 static int start_thread(struct component *c, struct kcore_request *req)
 {
-	uint64_t ip = req->mr[1], sp = req->mr[2];
+	uint64_t ip = req->mr[1], sp = req->mr[2], tcb = req->mr[3];
 	struct thread_ref ref;
 	int err = find_thread(c, req, &ref);
 	if (err)
 		return err;
-	if (amber_tag_words(req->tag) < 3 || !ref.rec || ref.rec->started)
+	if (amber_tag_words(req->tag) < 4 || !ref.rec || ref.rec->started)
 		return AMBER_ERR_INVALID_ARG;
-	if (ip >= LINUX_USER_TOP || sp > LINUX_USER_TOP)
+	if (ip >= LINUX_USER_TOP || sp > LINUX_USER_TOP || tcb >= LINUX_USER_TOP)
 		return AMBER_ERR_INVALID_ARG;
 	struct thread_regs *regs = aligned_alloc(64, sizeof(*regs));
 	if (!regs)
@@ -221,7 +222,7 @@ static int start_thread(struct component *c, struct kcore_request *req)
 	if (e == 0) {
 		regs->gp.rip = ip;
 		regs->gp.rsp = sp;
-		regs->gp.fs_base = utcb_addr(ref.rec->index);
+		regs->gp.fs_base = tcb; /* what the thread's TLS and its UTCB are found by */
 		regs->gp.orig_rax = (unsigned long long)-1; /* not in a system call */
 		e = process_thread_set_regs(c->process, ref.tid, regs);
 	}

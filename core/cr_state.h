@@ -146,6 +146,8 @@ int rm_load_process(struct cr_load *l);
 /* parent.c, child.c, log.c */
 int parent_save(struct cr_save *s, struct component *c, AmberImg__Component *m);
 int parent_load(struct cr_load *l);
+int root_save(struct cr_save *s, struct component *c, AmberImg__Component *m);
+int root_load(struct cr_load *l);
 int child_save(struct cr_save *s, struct component *c, AmberImg__Component *m);
 int child_load(struct cr_load *l);
 int log_save(struct cr_save *s, struct component *c, AmberImg__Component *m);

@@ -70,6 +70,36 @@ static int prot_of(uint32_t flags)
 	       ((flags & PF_X) ? PROT_EXEC : 0);
 }
 
+/* PT_TLS (one at most): its limits are those of amber_tls_layout, so
+ * that every thread's TLS area fits the stack it is made on. */
+static int check_tls(const GElf_Phdr *ph, struct elf_tls *tls, char *err, size_t errlen)
+{
+	if (tls->memsz || tls->align)
+		return fail(err, errlen, "more than one TLS segment");
+	uint64_t align = ph->p_align ? ph->p_align : 1;
+	if (ph->p_filesz > ph->p_memsz)
+		return fail(err, errlen, "TLS segment: initial image larger than the segment");
+	if (ph->p_memsz > AMBER_TLS_MAX_SIZE)
+		return fail(err, errlen, "TLS segment of %llu bytes; _Thread_local data may take at most %u",
+			    (unsigned long long)ph->p_memsz, AMBER_TLS_MAX_SIZE);
+	if ((align & (align - 1)) || align > AMBER_TLS_MAX_ALIGN)
+		return fail(err, errlen, "TLS segment aligned %llu bytes; at most %u, a power of two",
+			    (unsigned long long)align, AMBER_TLS_MAX_ALIGN);
+	*tls = (struct elf_tls){ .image = ph->p_vaddr, .filesz = ph->p_filesz, .memsz = ph->p_memsz, .align = align };
+	return 0;
+}
+
+/* Does [addr, addr + len) lie in one loaded segment's file part? */
+static bool in_segment(const struct elf_image *img, uint64_t addr, uint64_t len)
+{
+	for (unsigned i = 0; i < img->nsegments; i++) {
+		const struct elf_segment *s = &img->segments[i];
+		if (addr >= s->addr && addr <= s->addr + s->size && len <= s->addr + s->size - addr)
+			return true;
+	}
+	return false;
+}
+
 /* Check the headers; fill img->segments' addr/size/prot (no dataspaces yet). */
 static int check_elf(Elf *elf, size_t file_size, struct elf_image *img, GElf_Phdr *phdrs, char *err,
 		     size_t errlen)
@@ -94,8 +124,11 @@ static int check_elf(Elf *elf, size_t file_size, struct elf_image *img, GElf_Phd
 			return fail(err, errlen, "bad program header %zu", i);
 		if (ph.p_type == PT_INTERP || ph.p_type == PT_DYNAMIC)
 			return fail(err, errlen, "dynamically linked (segment type %u)", (unsigned)ph.p_type);
-		if (ph.p_type == PT_TLS)
-			return fail(err, errlen, "has a TLS segment; the runtime keeps TLS in the UTCB");
+		if (ph.p_type == PT_TLS) {
+			if (check_tls(&ph, &img->tls, err, errlen) < 0)
+				return -1;
+			continue;
+		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (img->nsegments == ELF_MAX_SEGMENTS)
@@ -126,6 +159,8 @@ static int check_elf(Elf *elf, size_t file_size, struct elf_image *img, GElf_Phd
 	}
 	if (img->nsegments == 0)
 		return fail(err, errlen, "no loadable segments");
+	if (img->tls.filesz && !in_segment(img, img->tls.image, img->tls.filesz))
+		return fail(err, errlen, "the TLS segment's initial image is not in a loaded segment");
 	if (!entry_ok)
 		return fail(err, errlen, "entry point 0x%llx is not in an executable segment",
 			    (unsigned long long)eh.e_entry);

@@ -18,8 +18,16 @@ struct elf_segment {
 	int prot;
 };
 
+/* The PT_TLS segment: every thread's TLS block is a copy of it (the
+ * initial image at `image`, filesz bytes, then zeros up to memsz). All 0
+ * without one. */
+struct elf_tls {
+	uint64_t image, filesz, memsz, align;
+};
+
 struct elf_image {
 	uint64_t entry;
+	struct elf_tls tls;
 	unsigned nsegments;
 	struct elf_segment segments[ELF_MAX_SEGMENTS];
 };

@@ -28,6 +28,11 @@
  * refuse one; for announced services it is ignored for now (init will
  * pass it on as the session's label).
  *
+ * ANNOUNCE_ROOT announces a service whose sessions are objects of the
+ * server (the root interface, root.c): SESSION for it, and SESSION calls
+ * that waited for its name, become requests the server answers; their
+ * session argument is passed on. CLOSE of such a session goes to root.c.
+ *
  * CLOSE gives a session back (Genode's Parent::close): one of core's
  * sessions of the caller is closed (session.c). A capability to an
  * announced service is answered with success and nothing is dropped:
@@ -56,8 +61,10 @@ struct service {
 struct pending_session {
 	struct pending_session *next;
 	char name[SERVICE_NAME_MAX];
+	char arg[SERVICE_NAME_MAX]; /* the session argument ("" none): a root service's CREATE */
 	uint64_t thread_id; /* the caller, blocked in its call */
 	struct component *client;
+	uint64_t root_id;   /* announced with ANNOUNCE_ROOT meanwhile: the session it waits for (root.c) */
 };
 
 static struct service *services;
@@ -133,8 +140,34 @@ static void pending_answer(struct pending_session *p, int error, amber_tag_t tag
 static void pending_abandoned(void *ctx)
 {
 	struct pending_session *p = ctx;
+	if (p->root_id)
+		root_waiter_gone(p->root_id);
 	pending_unlink(p);
 	free(p);
+}
+
+void parent_pending_release(uint64_t thread_id)
+{
+	for (struct pending_session *p = pending; p; p = p->next)
+		if (p->root_id && p->thread_id == thread_id) {
+			pending_unlink(p);
+			free(p);
+			return;
+		}
+}
+
+/* A root service was announced: the calls waiting for its name become
+ * CREATE requests; their records stay until root.c answers them. */
+static void serve_pending_root(const char *name)
+{
+	for (struct pending_session *p = pending, *next; p; p = next) {
+		next = p->next;
+		if (p->root_id || strcmp(p->name, name) != 0)
+			continue;
+		int err = root_session_create(p->client, name, p->arg, p->thread_id, &p->root_id);
+		if (err)
+			pending_answer(p, err, 0, NULL);
+	}
 }
 
 static void serve_pending(struct service *s)
@@ -154,7 +187,7 @@ static void serve_pending(struct service *s)
  * threads. Not core's gates (its LOG gate, a session), not another
  * component's (a capability someone passed it), which would make its
  * clients talk to whoever that is. */
-static bool serves_it(const struct component *c, amber_sel_t core_sel)
+bool parent_gate_served_by(const struct component *c, amber_sel_t core_sel)
 {
 	struct kernel_gate_state gs;
 	kernel_gate_export((const struct kgate *)kernel_cap_object(kernel_core_task(), core_sel, NULL, NULL), &gs);
@@ -191,9 +224,9 @@ static int announce(struct component *c, struct kcore_request *req)
 		c->announce_refused = true;
 		return AMBER_ERR_RIGHTS;
 	}
-	if (service_find(name))
+	if (service_find(name) || root_service_exists(name))
 		return AMBER_ERR_INVALID_ARG;
-	if (!serves_it(c, req->items[0]))
+	if (!parent_gate_served_by(c, req->items[0]))
 		return AMBER_ERR_RIGHTS;
 	if (core_quota_take(c, 1)) /* core's copy of the gate */
 		return AMBER_ERR_QUOTA;
@@ -232,6 +265,32 @@ static bool routed(const struct component *c, const char *name)
 		return false;
 	}
 	return false;
+}
+
+/* ANNOUNCE_ROOT: as ANNOUNCE, with a signal context instead of a gate. */
+static int announce_root(struct component *c, struct kcore_request *req)
+{
+	char name[SERVICE_NAME_MAX];
+	int err = service_string(req, 1, name, sizeof(name));
+	if (err)
+		return err;
+	uint64_t context = req->nitems == 1 ? signal_context_id(req->items[0]) : 0;
+	if (!context || name[0] == '\0' || core_service_name(name))
+		return AMBER_ERR_INVALID_ARG;
+	if (!provides(c, name)) {
+		if (!c->announce_refused)
+			core_report("%s may not announce service '%s': the scenario does not name it its provider "
+				    "(<provides>)", c->name, name);
+		c->announce_refused = true;
+		return AMBER_ERR_RIGHTS;
+	}
+	if (service_find(name) || root_service_exists(name))
+		return AMBER_ERR_INVALID_ARG;
+	if ((err = root_service_add(c, name, context)) != AMBER_OK)
+		return err;
+	core_report("%s announces service '%s' (root: one session per client)", c->name, name);
+	serve_pending_root(name);
+	return AMBER_OK;
 }
 
 static enum kcore_result session(struct component *c, struct kcore_request *req, int *error)
@@ -273,6 +332,8 @@ static enum kcore_result session(struct component *c, struct kcore_request *req,
 		session_reply(s, &req->reply_tag, req->reply_mr);
 		return KCORE_REPLY;
 	}
+	if (root_service_exists(name))
+		return root_session_open(c, name, has_arg ? arg : "", req, error);
 	struct pending_session *p = c->npending_sessions < CORE_MAX_PENDING_SESSIONS && !core_quota_take(c, 1)
 					    ? calloc(1, sizeof(*p))
 					    : NULL;
@@ -281,6 +342,7 @@ static enum kcore_result session(struct component *c, struct kcore_request *req,
 		return KCORE_REPLY;
 	}
 	strcpy(p->name, name);
+	strcpy(p->arg, has_arg ? arg : "");
 	p->thread_id = kernel_object_id(req->caller);
 	p->client = c;
 	p->next = pending;
@@ -308,7 +370,24 @@ enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error
 		case AMBER_PARENT_SESSION:
 			service_drop_items(req);
 			return session(c, req, error);
+		case AMBER_PARENT_ANNOUNCE_ROOT:
+			*error = announce_root(c, req);
+			break;
+		case AMBER_PARENT_SESSION_REQUEST:
+			*error = root_fetch(c, req);
+			break;
+		case AMBER_PARENT_SESSION_RESPONSE:
+			*error = root_respond(c, req);
+			break;
+		case AMBER_PARENT_SESSION_UPGRADE:
+			*error = root_upgrade(c, req);
+			break;
 		case AMBER_PARENT_CLOSE:
+			if (req->nitems == 1 && root_close(c, req->items[0])) {
+				service_drop_items(req);
+				*error = AMBER_OK;
+				return KCORE_REPLY;
+			}
 			if (req->nitems == 1 && announced_gate(req->items[0])) {
 				service_drop_items(req);
 				*error = AMBER_OK;
@@ -333,7 +412,7 @@ enum kcore_result parent_handle(void *ctx, struct kcore_request *req, int *error
 
 unsigned parent_held(const struct component *c)
 {
-	unsigned n = c->npending_sessions;
+	unsigned n = c->npending_sessions + root_held(c);
 	for (const struct service *s = services; s; s = s->next)
 		n += s->server == c;
 	return n;
@@ -353,6 +432,7 @@ void parent_forget(struct component *c)
 			kernel_cap_delete(kernel_core_task(), s->core_sel);
 		free(s);
 	}
+	root_forget(c);
 	/* Its calls still waiting: answered, so the kernel forgets them too. */
 	for (struct pending_session *p = pending, *next; p; p = next) {
 		next = p->next;

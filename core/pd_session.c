@@ -170,6 +170,14 @@ static int transfer_quota(struct component *src, struct kcore_request *req)
 	service_drop_items(req);
 	if (!dst || dst->state == COMPONENT_ENDED || dst->ending)
 		return AMBER_ERR_INVALID_ARG;
+	return core_quota_transfer(src, dst, ram, caps);
+}
+
+int core_quota_transfer(struct component *src, struct component *dst, uint64_t ram, uint64_t caps)
+{
+	struct ktask *core = kernel_core_task();
+	if (dst && (dst->state == COMPONENT_ENDED || dst->ending))
+		dst = NULL;
 	if ((ram == 0 && caps == 0) || dst == src)
 		return AMBER_OK;
 	if (ram > (1ull << 40) || caps > UINT32_MAX)
@@ -182,7 +190,9 @@ static int transfer_quota(struct component *src, struct kcore_request *req)
 		    kernel_factory_adjust(core, src->factory_sel, -(int64_t)caps) != AMBER_OK)
 			return AMBER_ERR_QUOTA; /* not that much unused */
 		int err = AMBER_OK;
-		if (dst->state == COMPONENT_RUNNING)
+		if (!dst)
+			err = AMBER_OK;
+		else if (dst->state == COMPONENT_RUNNING)
 			err = kernel_factory_adjust(core, dst->factory_sel, (int64_t)caps);
 		else if (caps > UINT32_MAX - dst->kernel_quota)
 			err = AMBER_ERR_QUOTA;
@@ -191,10 +201,12 @@ static int transfer_quota(struct component *src, struct kcore_request *req)
 			return AMBER_ERR_QUOTA;
 		}
 		caps_total_adjust(src, caps, false);
-		caps_total_adjust(dst, caps, true);
+		if (dst)
+			caps_total_adjust(dst, caps, true);
 	}
 	src->ram_quota -= ram;
-	dst->ram_quota += ram;
+	if (dst)
+		dst->ram_quota += ram;
 	return AMBER_OK;
 }
 

@@ -390,6 +390,19 @@ static amber_sel_t core_slot_of(uint64_t id)
 	return s;
 }
 
+/* Will root_load put core's copy of a root session (object_id) into core's
+ * slot sel? Then what clients derived from it waits for it. */
+static bool root_copy_expected(const AmberImg__Image *img, amber_sel_t sel, uint64_t object_id)
+{
+	for (size_t i = 0; i < img->n_components; i++)
+		for (size_t j = 0; j < img->components[i]->n_root_sessions; j++) {
+			const AmberImg__RootSession *y = img->components[i]->root_sessions[j];
+			if (y->has_core_sel && y->core_sel == sel && y->gate_id == object_id)
+				return true;
+		}
+	return false;
+}
+
 /* The parent of a capability being installed: (task, slot) now. 1: exists,
  * 0: not yet (a slot of the set still to come), -1: never. */
 static int find_parent(const AmberImg__Image *img, uint64_t task_id, amber_sel_t sel, uint64_t object_id,
@@ -397,7 +410,12 @@ static int find_parent(const AmberImg__Image *img, uint64_t task_id, amber_sel_t
 {
 	if (task_id == img->core_task_id || task_id == kernel_object_id(kernel_core_task())) {
 		*task = kernel_core_task();
-		*psel = core_slot_of(object_id);
+		/* The slot it had, if it holds the object again (core's copy of a
+		 * root session, root.c), else the object's first slot in core. */
+		struct kobj *o = sel < AMBER_CAP_SLOTS ? kernel_cap_object(*task, sel, NULL, NULL) : NULL;
+		if (!o && root_copy_expected(img, sel, object_id))
+			return 0; /* root_load makes it */
+		*psel = o && kernel_object_id(o) == object_id ? sel : core_slot_of(object_id);
 		return *psel == AMBER_SEL_INVALID ? -1 : 1;
 	}
 	struct kobj *t = cr_object(task_id, AMBER_KIND_TASK);
@@ -820,7 +838,7 @@ static int restore_set(struct cr_load *l)
 	/* Announced services: core's copies, which clients' copies derive from. */
 	for (size_t i = 0; i < n; i++) {
 		load_init(l, i);
-		if (!l->m->ended && parent_load(l) < 0) {
+		if (!l->m->ended && (parent_load(l) < 0 || root_load(l) < 0)) {
 			free(edge_done);
 			return -1;
 		}
@@ -1004,6 +1022,7 @@ static int run_load(const char *dir, AmberImg__Image *img, struct dataspace *mem
 	core_component_ids_above(img->next_component_id);
 	int rc = restore_set(&l);
 	core_slot_index_drop();
+	root_restored(); /* also after a failed one: nothing waits for more loading */
 	if (rc < 0)
 		unpark(kept, false); /* no-op if restore_set got that far */
 	else /* before its threads' first line: output stays in order */

@@ -200,6 +200,9 @@ static void refs_build(const AmberImg__Image *img, struct refs *t)
 			ref_add(t, co->managed[k]->gate_id, c, "managed map of dataspace %u", co->managed[k]->dataspace);
 		for (size_t k = 0; k < co->n_services; k++)
 			ref_add(t, co->services[k]->gate_id, c, "service %s", co->services[k]->name);
+		for (size_t k = 0; k < co->n_root_sessions; k++)
+			ref_add(t, co->root_sessions[k]->gate_id, c, "root session %llu of %s",
+				(unsigned long long)co->root_sessions[k]->id, co->root_sessions[k]->service);
 		for (size_t k = 0; k < co->n_children; k++)
 			ref_add(t, co->children[k]->gate_id, c, "child, component %u", co->children[k]->child_id);
 		ref_add(t, co->task_id, c, "task");
@@ -530,6 +533,22 @@ static void print_objects(const AmberImg__Component *co, FILE *out)
 		put_str(out, co->services[k]->name);
 		fprintf(out, "\": gate %llu, from slot %u\n", (unsigned long long)co->services[k]->gate_id,
 			co->services[k]->from_sel);
+	}
+	for (size_t k = 0; k < co->n_root_services; k++) {
+		fprintf(out, "  root service \"");
+		put_str(out, co->root_services[k]->name);
+		fprintf(out, "\": signal context %llu\n", (unsigned long long)co->root_services[k]->context_id);
+	}
+	for (size_t k = 0; k < co->n_root_sessions; k++) {
+		const AmberImg__RootSession *r = co->root_sessions[k];
+		fprintf(out, "  root session %llu of \"", (unsigned long long)r->id);
+		put_str(out, r->service);
+		fprintf(out, "\" for component %u (\"", r->client_id);
+		put_str(out, r->label);
+		fprintf(out, "\", args \"");
+		put_str(out, r->args);
+		fprintf(out, "\"): %s, gate %llu, %llu bytes and %llu caps donated\n", r->closing ? "closing" : "open",
+			(unsigned long long)r->gate_id, (unsigned long long)r->ram, (unsigned long long)r->caps);
 	}
 	for (size_t k = 0; k < co->n_pending; k++) {
 		fprintf(out, "  pending session request \"");

@@ -42,6 +42,7 @@
 #include <amber/syscall.h>
 #include <amber/thread.h>
 #include <amber/timer_session.h>
+#include <amber/tls.h>
 
 #define POOL_BASE 3840u /* the fuzzer's own slots: [POOL_BASE, POOL_END) */
 #define POOL_END 4096u
@@ -596,11 +597,17 @@ static void op_start_thread(void)
 	if (err || spin_next >= SPINNERS)
 		return;
 	hint[th - POOL_BASE] = AMBER_PROTO_THREAD;
+	/* its TCB and (empty) TLS block at the top of its stack: the spinner
+	 * finds its UTCB through it */
+	char *stack = spin_stacks[spin_next++];
+	uint64_t top = 0, tcb = amber_tls_setup((uint64_t)(uintptr_t)stack, (uint64_t)(uintptr_t)stack + SPIN_STACK,
+						u->mr[1], 1024, &top);
 	u->mr[0] = AMBER_CPU_START;
 	u->mr[1] = (uint64_t)(uintptr_t)spinner;
-	u->mr[2] = (uint64_t)(uintptr_t)&spin_stacks[spin_next++][SPIN_STACK] - 8;
-	u->mr[3] = amber_map_item(th, AMBER_RIGHTS_ALL);
-	u->tag = amber_tag(AMBER_PROTO_CPU, 3, 1);
+	u->mr[2] = top - 8;
+	u->mr[3] = tcb;
+	u->mr[4] = amber_map_item(th, AMBER_RIGHTS_ALL);
+	u->tag = amber_tag(AMBER_PROTO_CPU, 4, 1);
 	u->op = AMBER_OP_CALL;
 	u->sel = cpu;
 	if (enter(u, 0) == AMBER_OK)

@@ -24,6 +24,7 @@
 #include <amber/rm.h>
 #include <amber/rom.h>
 #include <amber/timer.h>
+#include <amber/tls.h>
 
 #define T_US 2000000u
 #define PAGE AMBER_PAGE_SIZE
@@ -128,7 +129,8 @@ static void close_cpu(void)
 	amber_check_err("CPU2: a thread that will spin", amber_cpu_create_thread(cpu2, "spin", running, &utcb), AMBER_OK);
 	amber_check_err("a stack for it", amber_pd_alloc_ram(pd, 4 * PAGE, stack), AMBER_OK);
 	amber_check_err("attach the stack", amber_rm_attach(rm, stack, 0, 0, 0, AMBER_RM_WRITABLE, &sp), AMBER_OK);
-	amber_check_err("start it spinning", amber_cpu_start(cpu2, running, (uint64_t)(uintptr_t)spin, sp + 4 * PAGE - 8),
+	uint64_t top = 0, tcb = amber_tls_setup(sp, sp + 4 * PAGE, utcb, PAGE, &top);
+	amber_check_err("start it spinning", amber_cpu_start(cpu2, running, (uint64_t)(uintptr_t)spin, top - 8, tcb),
 			AMBER_OK);
 	amber_check_err("close CPU2", amber_parent_close(cpu2), AMBER_OK);
 	amber_check_val("the idle thread's slot is empty", amber_cap_info_of(idle).kind, AMBER_KIND_NONE);

@@ -17,6 +17,7 @@
 #include <amber/parent.h>
 #include <amber/syscall.h>
 #include <amber/thread.h>
+#include <amber/tls.h>
 
 #define ROUNDS 1500
 #define STACKS 8
@@ -58,8 +59,10 @@ int main(void)
 			err = amber_cpu_create_thread(cpu, "leaver", th, &utcb);
 		if (!err) {
 			unsigned before = leaving;
-			uint64_t sp = (uint64_t)(uintptr_t)&stacks[round % STACKS][STACK_SIZE] - 8;
-			err = amber_cpu_start(cpu, th, (uint64_t)(uintptr_t)leaver, sp);
+			char *stack = stacks[round % STACKS];
+			uint64_t top = 0, tcb = amber_tls_setup((uint64_t)(uintptr_t)stack,
+							   (uint64_t)(uintptr_t)stack + STACK_SIZE, utcb, 256, &top);
+			err = amber_cpu_start(cpu, th, (uint64_t)(uintptr_t)leaver, top - 8, tcb);
 			/* Mostly after the thread is on its way out, by a delay
 			 * that sweeps over core's exit handling. */
 			for (unsigned spins = 0; !err && leaving == before && spins < 100000; spins++)

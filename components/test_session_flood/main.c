@@ -25,6 +25,7 @@
 #include <amber/protocols.h>
 #include <amber/string.h>
 #include <amber/syscall.h>
+#include <amber/tls.h>
 
 #define SENDS 200000
 #define CORE_SENDS 1000
@@ -67,10 +68,13 @@ static void start_waiters(unsigned first, unsigned n)
 	amber_sel_t cpu = amber_env_cpu(), th = amber_check_slot();
 	for (unsigned i = first; i < first + n; i++) {
 		slots[i] = amber_check_slot();
-		uint64_t sp = (uint64_t)(uintptr_t)&stacks[i][STACK_SIZE] - 8;
-		int err = amber_cpu_create_thread(cpu, "waiter", th, 0);
+		uint64_t utcb = 0, top = 0, tcb = 0;
+		int err = amber_cpu_create_thread(cpu, "waiter", th, &utcb);
 		if (!err)
-			err = amber_cpu_start(cpu, th, (uint64_t)(uintptr_t)waiter, sp);
+			tcb = amber_tls_setup((uint64_t)(uintptr_t)stacks[i], (uint64_t)(uintptr_t)&stacks[i][STACK_SIZE],
+					      utcb, 256, &top);
+		if (!err)
+			err = amber_cpu_start(cpu, th, (uint64_t)(uintptr_t)waiter, top - 8, tcb);
 		if (err) {
 			amber_check_err("start a waiter", err, AMBER_OK);
 			return;

@@ -24,6 +24,7 @@
 #include <amber/rm.h>
 #include <amber/string.h>
 #include <amber/thread.h>
+#include <amber/tls.h>
 
 #define RAM_QUOTA (3u << 20) /* the scenario's ram="3M" */
 #define PAGE AMBER_PAGE_SIZE
@@ -431,7 +432,8 @@ static void threads(void)
 	amber_check_val("their stacks are freed", ram_used(), before);
 
 	amber_check_err("START of the first thread -> INVALID_ARG",
-			amber_cpu_start(cpu, AMBER_SEL_THREAD, (uint64_t)(uintptr_t)add, AMBER_STACK_AREA - 64),
+			amber_cpu_start(cpu, AMBER_SEL_THREAD, (uint64_t)(uintptr_t)add, AMBER_STACK_AREA - 64,
+					(uint64_t)(uintptr_t)amber_tcb()),
 			AMBER_ERR_INVALID_ARG);
 	amber_check_err("STATE of the running first thread -> INVALID_ARG",
 			amber_cpu_state(cpu, AMBER_SEL_THREAD, 0), AMBER_ERR_INVALID_ARG);
@@ -457,7 +459,8 @@ static void threads(void)
 	amber_check_err("RESUME of an unstarted thread -> INVALID_ARG", amber_cpu_resume(cpu, idle),
 			AMBER_ERR_INVALID_ARG);
 	if (amber_check_err("STATE of an unstarted thread", amber_cpu_state(cpu, idle, &st), AMBER_OK))
-		amber_check_val("its fs base is its UTCB", st.fs_base, idle_utcb);
+		amber_check_val("it has no TCB yet: fs base 0", st.fs_base, 0);
+	(void)idle_utcb;
 }
 
 /* ---- pause, state, resume ------------------------------------------------- */
@@ -507,8 +510,13 @@ static void pause_state_resume(void)
 	uint64_t c1 = s.counter;
 	if (amber_check_err("STATE of the paused thread", amber_cpu_state(cpu, t.sel, &st1), AMBER_OK)) {
 		amber_check_val("its ip is in the spin loop", in_loop(st1.rip), 1);
-		amber_check_val("its fs base is its UTCB", st1.fs_base, t.utcb);
-		amber_check_val("its sp is on its stack", st1.rsp > t.stack && st1.rsp < t.stack + AMBER_THREAD_STACK_SIZE, 1);
+		const struct amber_tcb *tcb = (const struct amber_tcb *)(uintptr_t)st1.fs_base;
+		amber_check_val("its fs base is a TCB on its stack", st1.fs_base > t.stack && tcb->self == tcb, 1);
+		amber_check_val("its TCB names its UTCB", (uint64_t)(uintptr_t)tcb->utcb, t.utcb);
+		amber_check_val("its sp is on its stack, below its TCB",
+				st1.rsp > t.stack && st1.rsp < st1.fs_base &&
+					st1.rsp >= st1.fs_base - amber_tls_area_size() - AMBER_THREAD_STACK_SIZE,
+				1);
 		/* Paused between `inc` and `mov`, rbx is one ahead of memory. */
 		amber_check_val("its rbx is the published count (or one ahead)", st1.rbx == c1 || st1.rbx == c1 + 1, 1);
 	}

@@ -120,7 +120,7 @@ int main(void)
 	amber_check_err("the first thread cannot be destroyed", amber_cpu_kill_thread(amber_env_cpu(), AMBER_SEL_THREAD),
 			AMBER_ERR_INVALID_ARG);
 	amber_pd_quota(amber_env_pd(), &quota, &used);
-	amber_check_val("RAM: only the stacks of the threads left", used, used0 + WAIT_AT_END * AMBER_THREAD_STACK_SIZE);
+	amber_check_val("RAM: only the stacks of the threads left", used, used0 + WAIT_AT_END * amber_thread_stack_ram());
 	amber_check_done();
 	amber_log("destroyed: idle");
 	for (;;)

@@ -189,8 +189,9 @@ enum amber_kind {
 /* ---- The UTCB --------------------------------------------------------
  *
  * One page per thread, mapped at a fixed address in the component and
- * known to the kernel. The thread's TLS base register points to it, and
- * word 0 points to itself, so the runtime finds it with one load.
+ * known to the kernel. The thread finds it through its thread control
+ * block (struct amber_tcb below, word 1: %fs:8), not through the TLS base
+ * itself, which belongs to the thread's C11 _Thread_local variables.
  */
 struct amber_utcb {
 	struct amber_utcb *self; /* set by the kernel */
@@ -222,6 +223,61 @@ struct amber_utcb {
 };
 
 _Static_assert(sizeof(struct amber_utcb) <= AMBER_UTCB_SIZE, "UTCB must fit one page");
+
+/* ---- The thread control block and thread-local storage -------------
+ *
+ * x86-64 TLS, variant II, as the psABI has it: a thread's TLS base
+ * register (fs) points at its thread control block (TCB), whose first word
+ * points to itself; the thread's copy of the ELF's PT_TLS segment (the TLS
+ * block: .tdata copied, .tbss zeroed) lies right below it, so the compiler
+ * reaches a _Thread_local variable at a fixed negative offset from fs. The
+ * TCB also holds the thread's UTCB address (one load, %fs:8, as on
+ * Genode's x86-64, where the UTCB is found without taking the TLS base)
+ * and the description of the PT_TLS segment, so that any thread can lay
+ * out the TLS of a new one. Core lays out the first thread's at the top of
+ * its stack (AMBER_STACK_AREA); amber_tls_setup (amber/tls.h) lays out a
+ * new thread's, and CPU START takes its TCB address as the fs base.
+ */
+struct amber_tcb {
+	struct amber_tcb *self;   /* %fs:0, the psABI's thread pointer */
+	struct amber_utcb *utcb;  /* %fs:8 */
+	uint64_t tls_image;       /* PT_TLS: address of the initial image (.tdata) */
+	uint64_t tls_filesz;      /* bytes of the initial image */
+	uint64_t tls_memsz;       /* bytes of the TLS block (.tdata + .tbss) */
+	uint64_t stack_guard;     /* %fs:0x28, where gcc's -fstack-protector looks */
+	uint64_t tls_align;       /* alignment of the TLS block (a power of two, >= 1) */
+	uint64_t reserved;
+};
+
+_Static_assert(offsetof(struct amber_tcb, utcb) == 8, "the runtime loads the UTCB from %fs:8");
+_Static_assert(offsetof(struct amber_tcb, stack_guard) == 0x28, "gcc's stack-protector word is %fs:0x28");
+
+#define AMBER_TCB_ALIGN 64u            /* a TCB is aligned at least this much */
+#define AMBER_TLS_MAX_SIZE 0x10000u    /* the TLS block of a component: at most 64 KiB */
+#define AMBER_TLS_MAX_ALIGN AMBER_PAGE_SIZE
+
+/* Where a TLS area goes in [base, top): the TCB as high as its alignment
+ * allows, the TLS block (memsz bytes, aligned `align`) below it, and the
+ * stack below that (16-byte aligned). 0 if it does not fit with at least
+ * `min_stack` bytes of stack left; core and the runtime both use this,
+ * so the first thread and all others look the same. */
+static inline int amber_tls_layout(uint64_t base, uint64_t top, uint64_t memsz, uint64_t align, uint64_t min_stack,
+				   uint64_t *tcb, uint64_t *stack_top)
+{
+	if (align == 0)
+		align = 1;
+	if (memsz > AMBER_TLS_MAX_SIZE || align > AMBER_TLS_MAX_ALIGN || (align & (align - 1)))
+		return 0;
+	uint64_t tcb_align = align > AMBER_TCB_ALIGN ? align : AMBER_TCB_ALIGN;
+	uint64_t block = (memsz + align - 1) & ~(align - 1);
+	uint64_t need = sizeof(struct amber_tcb) + tcb_align + block + 16 + min_stack;
+	if (top < base || top - base < need)
+		return 0;
+	uint64_t t = (top - sizeof(struct amber_tcb)) & ~(tcb_align - 1);
+	*tcb = t;
+	*stack_top = (t - block) & ~(uint64_t)15;
+	return 1;
+}
 
 /* Doorbell words (entry_seq, done_seq): a 31-bit sequence number, and a
  * flag the waiting side sets before it sleeps so that the other side only

@@ -12,8 +12,10 @@
 /* A new thread (not running) in slot `dst`; its UTCB address goes to
  * *utcb (may be NULL). */
 int amber_cpu_create_thread(amber_sel_t cpu, const char *name, amber_sel_t dst, uint64_t *utcb);
-/* Let it run from `ip` with stack pointer `sp` (once). */
-int amber_cpu_start(amber_sel_t cpu, amber_sel_t thread, uint64_t ip, uint64_t sp);
+/* Let it run from `ip` with stack pointer `sp` and fs base `tcb`, a
+ * thread control block the caller laid out (amber_tls_setup, amber/tls.h),
+ * once. */
+int amber_cpu_start(amber_sel_t cpu, amber_sel_t thread, uint64_t ip, uint64_t sp, uint64_t tcb);
 int amber_cpu_pause(amber_sel_t cpu, amber_sel_t thread);
 int amber_cpu_resume(amber_sel_t cpu, amber_sel_t thread);
 

@@ -13,8 +13,11 @@
  *                    (mr[2]): the thread (all rights).
  *                 The thread exists but does not run. Index 0 is the first
  *                 thread; at most AMBER_CPU_MAX_THREADS - 1 more (QUOTA).
- *   START         mr[1] = ip, mr[2] = sp; item: the thread. It starts there
- *                 with fs base = its UTCB. Once only (INVALID_ARG after).
+ *   START         mr[1] = ip, mr[2] = sp, mr[3] = its TCB (fs base, abi.h
+ *                 struct amber_tcb: the TLS base, and where the thread finds
+ *                 its UTCB; amber/tls.h lays one out); item: the thread. It
+ *                 starts there. Once only (INVALID_ARG after; also with
+ *                 fewer than 4 words or a non-user address).
  *   PAUSE         item: the thread. Stops it wherever it is; a thread
  *                 blocked in IPC stays blocked (its operation completes, but
  *                 it only sees that when resumed).

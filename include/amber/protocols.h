@@ -33,7 +33,8 @@ enum amber_log_method { AMBER_LOG_WRITE = 1 };
  *   rom_session.h, timer_session.h): each request creates a new session at
  *   once, and nobody can announce them.
  *   "ROM" needs the argument (the module's name); core's other services
- *   refuse one (INVALID_ARG); announced services ignore it for now.
+ *   refuse one (INVALID_ARG); services announced with ANNOUNCE gates ignore
+ *   it; with ANNOUNCE_ROOT the server gets it (below).
  * EXIT: mr[1] = exit code. The parent ends the component.
  * CLOSE: one map item: a session capability from SESSION. For a session of
  *   core's own services opened by or for the caller, core closes it: what
@@ -50,7 +51,33 @@ enum amber_log_method { AMBER_LOG_WRITE = 1 };
  *   more quota (Genode's resource request). init answers from its own
  *   spare quota (PD TRANSFER_QUOTA to the child) and refuses with QUOTA
  *   when it has not that much free; core, the parent of the scenario's
- *   components, has no spare quota: OPCODE. */
+ *   components, has no spare quota: OPCODE.
+ *
+ * The root interface (Genode's Root::session/upgrade/close, in the
+ * asynchronous form of Genode's parent: session requests the server
+ * fetches, and responses it gives; amber/root.h; docs/services.md):
+ * ANNOUNCE_ROOT: mr[1] = length, mr[2..] = service name; one map item: a
+ *   signal context of the server's. Like ANNOUNCE, but every session is an
+ *   object of the server: a client's SESSION becomes a CREATE request, its
+ *   CLOSE or its end a CLOSE request, its SESSION_UPGRADE an UPGRADE
+ *   request; the parent submits the context whenever one is waiting.
+ * SESSION_REQUEST: the next waiting request for the caller's root
+ *   services -> mr[0] = kind (enum amber_root_request_kind; NONE: none
+ *   waits), mr[1] = the session's id, mr[2] = RAM bytes and mr[3] = caps
+ *   the client donated (CREATE: in all; UPGRADE: this much more; CLOSE:
+ *   what goes back), mr[4..] = the service name, the client's label and
+ *   the session arguments, three strings.
+ * SESSION_RESPONSE: mr[1] = id, mr[2] = 0 or a negative enum amber_error.
+ *   To a CREATE with 0, one map item: the session capability (a gate of
+ *   the server's), which the client's SESSION call returns; with an error,
+ *   the client's SESSION returns that error (the donation goes back). To
+ *   UPGRADE and CLOSE: the server is done (CLOSE: the record goes, the
+ *   donation returns to the client). INVALID_ARG for an id the caller has
+ *   no request for.
+ * SESSION_UPGRADE: mr[1] = RAM bytes, mr[2] = caps; one map item: a
+ *   session of a root service: the parent moves that much of the client's
+ *   quota to the server and tells it (UPGRADE). QUOTA if the client has
+ *   not that much unused. */
 #define AMBER_PROTO_PARENT 0x1002u
 enum amber_parent_method {
 	AMBER_PARENT_ANNOUNCE = 1,
@@ -58,6 +85,17 @@ enum amber_parent_method {
 	AMBER_PARENT_EXIT = 3,
 	AMBER_PARENT_CLOSE = 4,
 	AMBER_PARENT_UPGRADE = 5,
+	AMBER_PARENT_ANNOUNCE_ROOT = 6,
+	AMBER_PARENT_SESSION_REQUEST = 7,
+	AMBER_PARENT_SESSION_RESPONSE = 8,
+	AMBER_PARENT_SESSION_UPGRADE = 9,
+};
+
+enum amber_root_request_kind {
+	AMBER_ROOT_NONE = 0,
+	AMBER_ROOT_CREATE = 1,
+	AMBER_ROOT_UPGRADE = 2,
+	AMBER_ROOT_CLOSE = 3,
 };
 
 #endif

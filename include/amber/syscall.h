@@ -13,13 +13,21 @@
 
 #include "abi.h"
 
-/* The calling thread's UTCB. The thread's fs base points at it and its first
- * word points to itself (abi.h), so one load finds it. fs never changes
- * within a thread, so the compiler may reuse the value. */
+/* The calling thread's thread control block: fs points at it and its first
+ * word points to itself (abi.h, struct amber_tcb). */
+static inline struct amber_tcb *amber_tcb(void)
+{
+	struct amber_tcb *t;
+	__asm__("mov %%fs:0, %0" : "=r"(t));
+	return t;
+}
+
+/* The calling thread's UTCB: word 1 of its TCB, so one load finds it. fs
+ * never changes within a thread, so the compiler may reuse the value. */
 static inline struct amber_utcb *amber_utcb(void)
 {
 	struct amber_utcb *u;
-	__asm__("mov %%fs:0, %0" : "=r"(u));
+	__asm__("mov %%fs:8, %0" : "=r"(u));
 	return u;
 }
 

@@ -2,7 +2,8 @@
  * Threads: a function running on a stack of its own.
  *
  * amber_thread_create() takes a stack from RAM (PD ALLOC_RAM + RM ATTACH
- * through the component's default sessions, amber/env.h), creates a thread
+ * through the component's default sessions, amber/env.h), with the
+ * thread's TLS block and TCB at its top (amber/tls.h), creates a thread
  * with core's CPU session and starts it in a runtime trampoline that calls
  * entry(arg) and then ends the thread (amber_sys_exit_thread). Core then
  * revokes the thread's capability and frees its UTCB slot; that is what
@@ -19,9 +20,13 @@
 struct amber_thread {
 	amber_sel_t sel;      /* the thread's capability (CPU session calls, gates, IRQs) */
 	amber_sel_t stack_ds; /* the stack's dataspace */
-	uint64_t stack;       /* lowest address of the stack */
+	uint64_t stack;       /* lowest address of the stack (its TLS area at the top) */
 	uint64_t utcb;        /* the thread's UTCB address */
 };
+
+/* The RAM one thread's stack takes: AMBER_THREAD_STACK_SIZE and its TLS
+ * area (amber/tls.h), rounded up to pages. */
+uint64_t amber_thread_stack_ram(void);
 
 /* 0 or a negative enum amber_error (nothing is left behind then). */
 int amber_thread_create(struct amber_thread *t, void (*entry)(void *arg), void *arg);

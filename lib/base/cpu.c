@@ -30,12 +30,13 @@ int amber_cpu_create_thread(amber_sel_t cpu, const char *name, amber_sel_t dst, 
 	return err;
 }
 
-int amber_cpu_start(amber_sel_t cpu, amber_sel_t thread, uint64_t ip, uint64_t sp)
+int amber_cpu_start(amber_sel_t cpu, amber_sel_t thread, uint64_t ip, uint64_t sp, uint64_t tcb)
 {
 	struct amber_utcb *u = amber_utcb();
 	u->mr[1] = ip;
 	u->mr[2] = sp;
-	return thread_call(cpu, AMBER_CPU_START, thread, 3);
+	u->mr[3] = tcb;
+	return thread_call(cpu, AMBER_CPU_START, thread, 4);
 }
 
 int amber_cpu_pause(amber_sel_t cpu, amber_sel_t thread) { return thread_call(cpu, AMBER_CPU_PAUSE, thread, 1); }

@@ -1,8 +1,9 @@
 /*
  * crt0: the component's first instructions.
  *
- * Why: core starts the first thread at the ELF entry with rsp = the
- * 16-byte-aligned top of its stack, fs base = its UTCB and rdi = 0; there
+ * Why: core starts the first thread at the ELF entry with rsp = 16-byte
+ * aligned, just below the TLS area at the top of its stack, fs base = its
+ * TCB (abi.h, struct amber_tcb) and rdi = 0; there
  * is no auxv, argv or environment to unpack. All _start has to do is make
  * the stack fit the SysV ABI (clear the frame pointer so debuggers see the
  * outermost frame, align, and let `call` push the return address), run the

@@ -15,6 +15,7 @@
 #include <amber/rm.h>
 #include <amber/syscall.h>
 #include <amber/thread.h>
+#include <amber/tls.h>
 
 extern char amber_thread_trampoline[];
 _Noreturn void amber_thread_main(void (*entry)(void *), void *arg);
@@ -23,6 +24,12 @@ _Noreturn void amber_thread_main(void (*entry)(void *), void *arg)
 {
 	entry(arg);
 	amber_sys_exit_thread(0);
+}
+
+/* The TLS area (TCB and TLS block) sits on top of a full-size stack. */
+uint64_t amber_thread_stack_ram(void)
+{
+	return AMBER_THREAD_STACK_SIZE + ((amber_tls_area_size() + AMBER_PAGE_SIZE - 1) & ~(uint64_t)(AMBER_PAGE_SIZE - 1));
 }
 
 static void release_stack(struct amber_thread *t, int attached)
@@ -45,7 +52,8 @@ int amber_thread_create(struct amber_thread *t, void (*entry)(void *arg), void *
 		amber_cap_free(t->sel);
 		return AMBER_ERR_QUOTA;
 	}
-	int err = amber_pd_alloc_ram(pd, AMBER_THREAD_STACK_SIZE, t->stack_ds);
+	uint64_t size = amber_thread_stack_ram();
+	int err = amber_pd_alloc_ram(pd, size, t->stack_ds);
 	if (err) {
 		amber_cap_free(t->stack_ds);
 		amber_cap_free(t->sel);
@@ -64,11 +72,15 @@ int amber_thread_create(struct amber_thread *t, void (*entry)(void *arg), void *
 		return err;
 	}
 	((struct amber_utcb *)(uintptr_t)t->utcb)->tls[AMBER_TLS_THREAD_SEL] = t->sel; /* amber_thread_self */
+	uint64_t stack_top;
+	uint64_t tcb = amber_tls_setup(t->stack, t->stack + size, t->utcb, AMBER_THREAD_STACK_SIZE - 64, &stack_top);
 	/* entry and arg for the trampoline, at a 16-byte aligned stack top */
-	uint64_t *top = (uint64_t *)(t->stack + AMBER_THREAD_STACK_SIZE);
+	uint64_t *top = (uint64_t *)(uintptr_t)stack_top;
 	top[-2] = (uint64_t)(uintptr_t)entry;
 	top[-1] = (uint64_t)(uintptr_t)arg;
-	err = amber_cpu_start(cpu, t->sel, (uint64_t)(uintptr_t)amber_thread_trampoline, (uint64_t)(uintptr_t)&top[-2]);
+	err = tcb ? amber_cpu_start(cpu, t->sel, (uint64_t)(uintptr_t)amber_thread_trampoline,
+				    (uint64_t)(uintptr_t)&top[-2], tcb)
+		  : AMBER_ERR_QUOTA;
 	if (err) {
 		/* Created but never started: it stays until the component ends;
 		 * keep its slot, release the stack. */

@@ -52,7 +52,7 @@ struct process_mapping {
 struct thread_start {
 	uint64_t ip;
 	uint64_t sp;
-	uint64_t tls_base; /* fs base: the thread's UTCB */
+	uint64_t tls_base; /* fs base: the thread pointer (a component thread's TCB) */
 	uint64_t arg0;     /* rdi */
 	uint64_t arg1;     /* rsi */
 };

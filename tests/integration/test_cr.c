@@ -869,6 +869,38 @@ static void destroyed_threads_are_not_saved(void **state)
 	run_free(&lc.r);
 }
 
+/* _Thread_local values survive a checkpoint --kill and a restore mid-run:
+ * every thread's TLS block is memory of the component and its fs base a
+ * register of the thread, so each thread finds its own copies again. The
+ * workload's lines after the restore are a function of the round alone. */
+static void thread_local_storage_survives(void **state)
+{
+	(void)state;
+	char path[sizeof(img_b) + 8];
+	snprintf(path, sizeof(path), "%s.xml", img_b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n  <component name=\"test_tls\" caps=\"48\" ram=\"2M\">\n"
+	      "    <config><tls rounds=\"100\"/></config>\n  </component>\n</scenario>\n",
+	      f);
+	fclose(f);
+	static struct live_core lc;
+	if (!live_start(&lc, path, NULL, NULL, NULL, 120)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	LIVE_EXPECT(&lc, "tls: round 5 main 500 ", 60);
+	checkpoint(&lc, "test_tls", img_a, true);
+	restore(&lc, img_a);
+	LIVE_EXPECT(&lc, "tls: round 100 main 10000 worker0 100102000 worker1 200102001 worker2 300102002", 90);
+	LIVE_EXPECT(&lc, "core: test_tls exited with code 0", 30);
+	EXPECT(&lc.r, "[test_tls] done: 8 ok, 0 failed");
+	EXPECT_NOT(&lc.r, "FAIL");
+	live_stop(&lc);
+	unlink(path);
+	run_free(&lc.r);
+}
+
 int main(void)
 {
 	char xdg[64];
@@ -893,6 +925,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dotted_child_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(unfinished_lines_per_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(destroyed_threads_are_not_saved, setup, teardown),
+		cmocka_unit_test_setup_teardown(thread_local_storage_survives, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);

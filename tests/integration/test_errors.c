@@ -6,6 +6,7 @@
  * the other components keep running.
  */
 #include <dirent.h>
+#include <elf.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,6 +120,36 @@ static void malformed_scenarios_are_rejected_with_a_line(void **state)
 	}
 }
 
+/* Copy the ELF file src to dst with its PT_TLS segment grown to 128 KiB. */
+static void write_with_big_tls(const char *src, const char *dst)
+{
+	FILE *f = fopen(src, "rb");
+	assert_non_null(f);
+	static unsigned char buf[4 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_true(n > sizeof(Elf64_Ehdr) && n < sizeof(buf));
+	Elf64_Ehdr eh;
+	memcpy(&eh, buf, sizeof(eh));
+	bool patched = false;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		size_t off = eh.e_phoff + (size_t)i * eh.e_phentsize;
+		assert_true(off + sizeof(Elf64_Phdr) <= n);
+		Elf64_Phdr ph;
+		memcpy(&ph, buf + off, sizeof(ph));
+		if (ph.p_type != PT_TLS)
+			continue;
+		ph.p_memsz = 128 * 1024;
+		memcpy(buf + off, &ph, sizeof(ph));
+		patched = true;
+	}
+	assert_true(patched);
+	f = fopen(dst, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(f);
+}
+
 /* A directory with the real components plus broken binaries. */
 static char *components_with_bad_binaries(void)
 {
@@ -141,6 +172,11 @@ static char *components_with_bad_binaries(void)
 	assert_non_null(f);
 	fputs("this is not an ELF file\n", f);
 	fclose(f);
+	/* test_tls with a TLS segment past the limit (its program header
+	 * patched): core refuses it and says why. */
+	snprintf(src, sizeof(src), "%s/components/test_tls", build_dir());
+	snprintf(dst, sizeof(dst), "%s/bigtls", dir);
+	write_with_big_tls(src, dst);
 	/* A host program: dynamically linked, outside the image area. */
 	snprintf(dst, sizeof(dst), "%s/hostprog", dir);
 	assert_int_equal(symlink("/bin/true", dst), 0);
@@ -173,10 +209,12 @@ static void bad_binaries_are_reported_and_others_run(void **state)
 			     "<scenario>\n"
 			     "  <component name=\"notelf\"/>\n"
 			     "  <component name=\"hostprog\"/>\n"
+			     "  <component name=\"bigtls\"/>\n"
 			     "  <component name=\"missing\"/>\n" HELLO_PAIR "</scenario>\n",
 			     dir, 30);
 	EXPECT(&r, "core: cannot start notelf: not an ELF file");
 	EXPECT(&r, "core: cannot start hostprog:");
+	EXPECT(&r, "core: cannot start bigtls: TLS segment of 131072 bytes; _Thread_local data may take at most 65536");
 	EXPECT(&r, "core: cannot start missing: cannot open");
 	EXPECT(&r, "[hello_client] done (0 failures)");
 	assert_int_equal(r.status, 1);

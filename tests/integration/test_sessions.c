@@ -81,9 +81,10 @@ static void ram_quota_from_the_scenario(void **state)
 	EXPECT(&r, "[test_thread_exit] done: 6 ok, 0 failed");
 	EXPECT_CLEAN(&r);
 	run_free(&r);
-	/* The second thread's stack takes all of it: the heap gets nothing
-	 * and the next stack is refused. */
-	run_scenario_text(&r, "<scenario>\n  <component name=\"test_thread_exit\" ram=\"64K\"/>\n</scenario>\n", 60);
+	/* The second thread's stack (64 KiB and a page for its TLS area)
+	 * takes all of it: the heap gets nothing and the next stack is
+	 * refused. */
+	run_scenario_text(&r, "<scenario>\n  <component name=\"test_thread_exit\" ram=\"68K\"/>\n</scenario>\n", 60);
 	EXPECT(&r, "[test_thread_exit] FAIL: the heap still works");
 	EXPECT(&r, "[test_thread_exit] FAIL: a new thread can be created (got QUOTA(-10)");
 	EXPECT(&r, "core: test_thread_exit exited with code 2");
