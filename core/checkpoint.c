@@ -282,6 +282,56 @@ static const char *refusal(const struct component *c, bool root)
 	return NULL;
 }
 
+#define SETTLE_MS 10000 /* how long a cut waits for queued mappings */
+
+/* Mappings core decided for the set but has not made yet (as_queue.c)
+ * must be made before the cut, and a call waiting for them answered: the
+ * image records what the records say, and a restored caller must not
+ * call again. The tasks are frozen first, so the set's threads queue
+ * nothing new, and cr_busy keeps them from being cleaned up meanwhile.
+ * NULL, or why the checkpoint is refused (the set is let go again). */
+static const char *settle(struct component **set, size_t n, const char **who)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (set[i]->state == COMPONENT_RUNNING && set[i]->task)
+			kernel_task_set_frozen(set[i]->task, true);
+		set[i]->cr_busy = true;
+	}
+	const char *why = NULL;
+	for (unsigned ms = 0;; ms++) {
+		size_t busy = n;
+		for (size_t i = 0; i < n && busy == n; i++)
+			if (!as_idle(set[i]))
+				busy = i;
+		if (busy == n)
+			break;
+		if (ms == SETTLE_MS) {
+			*who = set[busy]->name;
+			why = "core is still changing its mappings; try again";
+			break;
+		}
+		kernel_unlock();
+		struct timespec one = { 0, 1000000 };
+		nanosleep(&one, NULL);
+		kernel_lock();
+	}
+	/* It may have begun to end meanwhile. */
+	for (size_t i = 0; i < n && !why; i++) {
+		set[i]->cr_busy = false;
+		why = refusal(set[i], i == 0);
+		set[i]->cr_busy = true;
+		*who = set[i]->name;
+	}
+	if (why) {
+		for (size_t i = 0; i < n; i++) {
+			if (set[i]->task && set[i]->state == COMPONENT_RUNNING)
+				kernel_task_set_frozen(set[i]->task, false);
+			set[i]->cr_busy = false;
+		}
+	}
+	return why;
+}
+
 static double ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -373,6 +423,14 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			image_abort(w);
 			return -1;
 		}
+	}
+	const char *who = NULL, *why = settle(set, n, &who);
+	if (why) {
+		snprintf(msg, msglen, "cannot checkpoint %s: %s: %s", root->name, who, why);
+		kernel_unlock();
+		free(set);
+		image_abort(w);
+		return -1;
 	}
 	/* Pages written since the parent image are known only to its tracker
 	 * (cr_copy.h); any other tracker of these components ends here. */

@@ -177,10 +177,12 @@ static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const
 	return 0;
 }
 
+/* By id (unique while amber-core runs): a queued mapping (as_queue.c)
+ * names its dataspace by a copy with the memfd dup'd. */
 static int ds_index(const struct cr_copy *cc, const struct dataspace *mem)
 {
 	for (size_t i = 0; i < cc->nds; i++)
-		if (cc->ds[i].copied && cc->ds[i].mem == mem && cc->ds[i].id == mem->id)
+		if (cc->ds[i].copied && cc->ds[i].id == mem->id)
 			return (int)i;
 	return -1;
 }
