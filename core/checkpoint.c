@@ -9,7 +9,9 @@
  *   2. kernel and core state are saved with one clock reading, each kind by
  *      its own module (cr_state.h), and the UTCB areas are copied: they
  *      are the only component memory other components' IPC can write.
- * Then, without the lock, the rest of the memory goes from the memfds into
+ * Then, without the lock, an incremental cut reads which pages were written
+ * since its parent (cr_copy_scan: PAGEMAP_SCAN grows with the mapped size),
+ * the rest of the memory goes from the memfds into
  * pages.bin while the set stays frozen (nothing can change it: its threads
  * are stopped, core serves none of their calls, and cleanup waits for
  * cr_busy), the set is thawed and resumed, and only then is the metadata
@@ -512,7 +514,17 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		for (size_t i = 0; i < img->n_dataspaces; i++)
 			cand[i] = mem[i].has_fd ? s.mem[i] : NULL;
 		cc = cr_copy_begin(set, n, cand, img->n_dataspaces, lazy, base, from_base);
-		for (size_t i = 0; cc && i < img->n_dataspaces; i++) {
+	} else {
+		cr_copy_drop(base); /* never used: nothing tracks from here */
+	}
+	kernel_unlock();
+
+	/* Which pages an incremental image stores: read from the page tables
+	 * without the lock (the set stays frozen), since that grows with the
+	 * mapped size (cr_copy_scan). */
+	if (cc) {
+		cr_copy_scan(cc, from_base);
+		for (size_t i = 0; i < img->n_dataspaces; i++) {
 			if (!from_base[i])
 				continue;
 			img->dataspaces[i]->has_parent_dataspace = true;
@@ -525,10 +537,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			img->has_parent_meta_xxh3 = true;
 			img->parent_meta_xxh3 = parent_xxh3;
 		}
-	} else {
-		cr_copy_drop(base); /* never used: nothing tracks from here */
 	}
-	kernel_unlock();
 
 	/* The rest straight from the memfds into pages.bin while the set is
 	 * still frozen: one pass through a buffer, no page faults, and no
