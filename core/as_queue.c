@@ -34,6 +34,12 @@
 #include "core.h"
 #include "cr_copy.h"
 
+/* Queued changes a worker makes with one request to the process layer (one
+ * thread borrowed, the memfd fetched once): fewer round trips and
+ * injections for the churning component, while the controller thread,
+ * which serves every component, is not held for long by one. */
+#define AS_BATCH 32
+
 /* One request's work: answered when `pending` reaches 0. */
 struct as_job {
 	struct kthread *caller;   /* NULL: nobody waits (abandoned, or a SEND) */
@@ -88,11 +94,9 @@ static void op_done(struct as_op *op, int rc)
 		job_finish(j);
 }
 
-/* Carry out op for c; called without the kernel lock, while c->as_ops
- * counts it (so c->process stays). */
-static int op_run(struct component *c, struct process *p, const struct as_op *op)
+/* Carry out op for c (kernel lock held: the fallback without a worker). */
+static int op_run(struct process *p, const struct as_op *op)
 {
-	(void)c;
 	if (!p)
 		return -ESRCH;
 	return op->map ? process_map(p, &op->m) : process_unmap(p, op->m.addr, op->m.size);
@@ -101,22 +105,40 @@ static int op_run(struct component *c, struct process *p, const struct as_op *op
 static void *worker(void *arg)
 {
 	struct component *c = arg;
+	struct as_op *batch[AS_BATCH];
+	struct process_mapping ops[AS_BATCH];
+	int rc[AS_BATCH];
 	kernel_lock();
 	while (c->as_head) {
-		struct as_op *op = c->as_head;
-		c->as_head = op->next;
+		size_t n = 0;
+		for (; n < AS_BATCH && c->as_head; n++) {
+			struct as_op *op = c->as_head;
+			c->as_head = op->next;
+			batch[n] = op;
+			ops[n] = op->m;
+			if (!op->map)
+				ops[n].ds = NULL;
+		}
 		if (!c->as_head)
 			c->as_tail = NULL;
-		struct process *p = c->ending ? NULL : c->process; /* ending: it goes as a whole */
+		/* c->as_ops still counts them, so c->process stays; ending: it goes
+		 * as a whole. */
+		struct process *p = c->ending ? NULL : c->process;
 		kernel_unlock();
-		int rc = op_run(c, p, op);
+		if (p)
+			process_remap(p, ops, n, rc);
+		else
+			for (size_t i = 0; i < n; i++)
+				rc[i] = -ESRCH;
 		kernel_lock();
-		/* A checkpoint copying this dataspace protects the new mapping
-		 * too (by the dataspace's id: the original may be gone). */
-		if (rc == 0 && op->map && c->process == p)
-			cr_copy_mapped(c, &op->m);
-		op_done(op, rc);
-		c->as_ops--;
+		for (size_t i = 0; i < n; i++) {
+			/* A checkpoint copying this dataspace protects the new
+			 * mapping too (by the dataspace's id: it may be gone). */
+			if (rc[i] == 0 && batch[i]->map && c->process == p)
+				cr_copy_mapped(c, &batch[i]->m);
+			op_done(batch[i], rc[i]);
+			c->as_ops--;
+		}
 	}
 	c->as_worker = false;
 	workers--;
@@ -151,7 +173,7 @@ static void enqueue(struct component *c, struct as_op *op)
 	}
 	/* The queue was empty (no worker): op is its only entry. */
 	c->as_head = c->as_tail = NULL;
-	int rc = op_run(c, c->process, op);
+	int rc = op_run(c->process, op);
 	if (rc == 0 && op->map)
 		cr_copy_mapped(c, &op->m);
 	op_done(op, rc);
