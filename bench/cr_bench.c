@@ -68,7 +68,7 @@
 
 #define MAX_SIZES 8
 #define MAX_REPS 50
-#define MAX_EXTRA 48 /* run.sh: the IPC figures and the scale runs */
+#define MAX_EXTRA 64 /* run.sh: the IPC figures and the scale runs */
 #define READY_TIMEOUT_MS 60000
 #define PROBE_QUIET_MS 1000
 #define PROBE_ROUNDS 3

@@ -2,7 +2,8 @@
 # The `make bench` entry: the raw Linux IPC floor, then Amber's null IPC
 # round trip divided by that floor, pinned to one CPU and unpinned, then
 # the RPC round trip through the runtime (client stub, entrypoint,
-# dispatch, reply) next to both, and next to a LOG flood; then checkpoint/restore of 1, 16, 64 and
+# dispatch, reply) next to both, and next to a LOG flood, an IPC flood and
+# managed-dataspace churn; then checkpoint/restore of 1, 16, 64 and
 # 256 MiB against memcpy, fork and CRIU (bench/cr_bench.c), which writes
 # every figure, the IPC ratios included, to $AMBER_BUILD/bench/results.json.
 #
@@ -12,6 +13,8 @@
 #   AMBER_BENCH_SCENARIO scenario file (default scenarios/bench_ipc.xml)
 #   AMBER_RPC_BENCH_SCENARIO RPC scenario file (default scenarios/rpc_bench.xml)
 #   AMBER_LOG_FLOOD_SCENARIO the RPC pair next to a LOG flood (default scenarios/rpc_bench_log_flood.xml)
+#   AMBER_IPC_FLOOD_SCENARIO, AMBER_MANAGED_CHURN_SCENARIO the same next to an IPC
+#                 flood of core and next to managed-dataspace churn
 #   CR_BENCH_ARGS extra options for cr_bench (e.g. "-r 3 -s 16,64", -R: no RPC probe)
 #   CRIU          a criu binary for the CRIU baseline (default: criu in PATH)
 set -euo pipefail
@@ -171,6 +174,23 @@ awk -v a="${AMBER_NS[rpc_log_flood unpinned]:-}" -v b="${AMBER_NS[rpc unpinned]:
 		printf "amber rpc unpinned next to a LOG flood: no figure\n"
 }'
 
+# The same pair next to an IPC flood of core (test_lock_victim calling its
+# Timer session without end) and next to managed-dataspace churn
+# (test_managed_churn: every request 200 injected mmaps or munmaps, which
+# core makes without its kernel lock, core/as_queue.c). Unpinned only, as
+# above. Target: ratio <= 1.5 each (tracker issue 10, "Performance").
+flood_ratio() {
+	awk -v a="${AMBER_NS[$1 unpinned]:-}" -v b="${AMBER_NS[rpc unpinned]:-}" \
+		'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "null" }'
+}
+for flood in "ipc_flood:an IPC flood:${AMBER_IPC_FLOOD_SCENARIO:-scenarios/rpc_bench_ipc_flood.xml}" \
+	"managed_churn:managed-dataspace churn:${AMBER_MANAGED_CHURN_SCENARIO:-scenarios/rpc_bench_managed_churn.xml}"; do
+	IFS=: read -r key what scenario <<<"$flood"
+	echo "== Amber RPC next to $what (ratio to the pair alone)"
+	amber_ipc_bench unpinned "rpc_$key" "$scenario" rpc_ping
+	echo "amber rpc unpinned next to $what ${AMBER_NS[rpc_$key unpinned]:-?} ns  alone ${AMBER_NS[rpc unpinned]:-?} ns  ratio $(flood_ratio "rpc_$key")"
+done
+
 # ---- CPU shares ---------------------------------------------------------------
 # A component with 16 spinning threads next to a victim that computes a
 # fixed amount (tracker issue 10): the victim's time next to it divided by
@@ -222,6 +242,8 @@ echo
 	-x "ipc_unpinned_ns=${AMBER_NS[ipc unpinned]:-null}" -x "rpc_unpinned_ns=${AMBER_NS[rpc unpinned]:-null}" \
 	-x "raw_floor_pinned_ns=${RAW_FLOOR[pinned]:-null}" -x "raw_floor_unpinned_ns=${RAW_FLOOR[unpinned]:-null}" \
 	-x "cpu_share_ratio=$(cpu_ratio "$cpu_shared")" -x "cpu_no_share_ratio=$(cpu_ratio "$cpu_nocg")" \
+	-x "rpc_log_flood_ratio=$(flood_ratio rpc_log_flood)" -x "rpc_ipc_flood_ratio=$(flood_ratio rpc_ipc_flood)" \
+	-x "rpc_managed_churn_ratio=$(flood_ratio rpc_managed_churn)" \
 	${CR_BENCH_ARGS:-}
 
 # The pause against memory size, one line per kind of checkpoint, CRIU

@@ -9,7 +9,9 @@
  *   2. kernel and core state are saved with one clock reading, each kind by
  *      its own module (cr_state.h), and the UTCB areas are copied: they
  *      are the only component memory other components' IPC can write.
- * Then, without the lock, the rest of the memory goes from the memfds into
+ * Then, without the lock, an incremental cut reads which pages were written
+ * since its parent (cr_copy_scan: PAGEMAP_SCAN grows with the mapped size),
+ * the rest of the memory goes from the memfds into
  * pages.bin while the set stays frozen (nothing can change it: its threads
  * are stopped, core serves none of their calls, and cleanup waits for
  * cr_busy), the set is thawed and resumed, and only then is the metadata
@@ -282,6 +284,56 @@ static const char *refusal(const struct component *c, bool root)
 	return NULL;
 }
 
+#define SETTLE_MS 10000 /* how long a cut waits for queued mappings */
+
+/* Mappings core decided for the set but has not made yet (as_queue.c)
+ * must be made before the cut, and a call waiting for them answered: the
+ * image records what the records say, and a restored caller must not
+ * call again. The tasks are frozen first, so the set's threads queue
+ * nothing new, and cr_busy keeps them from being cleaned up meanwhile.
+ * NULL, or why the checkpoint is refused (the set is let go again). */
+static const char *settle(struct component **set, size_t n, const char **who)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (set[i]->state == COMPONENT_RUNNING && set[i]->task)
+			kernel_task_set_frozen(set[i]->task, true);
+		set[i]->cr_busy = true;
+	}
+	const char *why = NULL;
+	for (unsigned ms = 0;; ms++) {
+		size_t busy = n;
+		for (size_t i = 0; i < n && busy == n; i++)
+			if (!as_idle(set[i]))
+				busy = i;
+		if (busy == n)
+			break;
+		if (ms == SETTLE_MS) {
+			*who = set[busy]->name;
+			why = "core is still changing its mappings; try again";
+			break;
+		}
+		kernel_unlock();
+		struct timespec one = { 0, 1000000 };
+		nanosleep(&one, NULL);
+		kernel_lock();
+	}
+	/* It may have begun to end meanwhile. */
+	for (size_t i = 0; i < n && !why; i++) {
+		set[i]->cr_busy = false;
+		why = refusal(set[i], i == 0);
+		set[i]->cr_busy = true;
+		*who = set[i]->name;
+	}
+	if (why) {
+		for (size_t i = 0; i < n; i++) {
+			if (set[i]->task && set[i]->state == COMPONENT_RUNNING)
+				kernel_task_set_frozen(set[i]->task, false);
+			set[i]->cr_busy = false;
+		}
+	}
+	return why;
+}
+
 static double ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -381,6 +433,14 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			return -1;
 		}
 	}
+	const char *who = NULL, *why = settle(set, n, &who);
+	if (why) {
+		snprintf(msg, msglen, "cannot checkpoint %s: %s: %s", root->name, who, why);
+		kernel_unlock();
+		free(set);
+		image_abort(w);
+		return -1;
+	}
 	/* Pages written since the parent image are known only to its tracker
 	 * (cr_copy.h); any other tracker of these components ends here. */
 	struct cr_copy *base = o->parent && !o->kill ? cr_copy_take_tracker(root->id, parent, parent_xxh3) : NULL;
@@ -470,7 +530,17 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		for (size_t i = 0; i < img->n_dataspaces; i++)
 			cand[i] = mem[i].has_fd ? s.mem[i] : NULL;
 		cc = cr_copy_begin(set, n, cand, img->n_dataspaces, lazy, base, from_base);
-		for (size_t i = 0; cc && i < img->n_dataspaces; i++) {
+	} else {
+		cr_copy_drop(base); /* never used: nothing tracks from here */
+	}
+	kernel_unlock();
+
+	/* Which pages an incremental image stores: read from the page tables
+	 * without the lock (the set stays frozen), since that grows with the
+	 * mapped size (cr_copy_scan). */
+	if (cc) {
+		cr_copy_scan(cc, from_base);
+		for (size_t i = 0; i < img->n_dataspaces; i++) {
 			if (!from_base[i])
 				continue;
 			img->dataspaces[i]->has_parent_dataspace = true;
@@ -483,10 +553,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			img->has_parent_meta_xxh3 = true;
 			img->parent_meta_xxh3 = parent_xxh3;
 		}
-	} else {
-		cr_copy_drop(base); /* never used: nothing tracks from here */
 	}
-	kernel_unlock();
 
 	/* The rest straight from the memfds into pages.bin while the set is
 	 * still frozen: one pass through a buffer, no page faults, and no

@@ -228,13 +228,14 @@ int component_start_locked(struct component *c, char *err, size_t errlen)
 /* Stop every entry thread of c, without the kernel lock while they end;
  * called and returns with the lock held. A thread exit or session close
  * still stopping entry threads finishes first (it owns those threads'
- * teardown), and so does a checkpoint still copying memory. `ending`
+ * teardown), and so does a checkpoint still copying memory, and the
+ * mappings queued for its process (as_queue.c). `ending`
  * marks the CPU sessions' threads as going (cleanup); a stop keeps them. */
 static void stop_entry_threads(struct component *c, bool ending)
 {
 	struct kthread *entry[CORE_MAX_THREADS + 1];
 	unsigned n = 0;
-	while (c->entry_stops || c->cr_busy) {
+	while (c->entry_stops || c->cr_busy || c->as_ops) {
 		kernel_unlock();
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);

@@ -168,6 +168,13 @@ struct component {
 	uint64_t held_base;
 	uint64_t log_note_us;       /* when it was last reported */
 
+	/* Address-space work (as_queue.c): mappings core changes in its
+	 * process without the kernel lock, in the order decided. */
+	struct as_op *as_head, *as_tail;
+	unsigned as_ops;       /* queued or being carried out: its end waits for them */
+	unsigned as_jobs;      /* its calls answered once such work (anywhere) is done */
+	bool as_worker;        /* a worker thread drains the queue */
+
 	/* Checkpoint/restore (checkpoint.c, restore.c). */
 	bool cr_busy;          /* a checkpoint copies its memory: cleanup waits */
 	bool restoring;        /* restore tears it down: no exit event, no parent notice */
@@ -370,6 +377,30 @@ void core_sessions_close(struct component *c);
  * threads are stopped (a helper thread). INVALID_ARG if it is none of c's
  * sessions. Kernel lock held; drops the request's items. */
 enum kcore_result core_session_close_request(struct component *c, struct kcore_request *req, int *error);
+
+/* ---- as_queue.c: address-space work without the kernel lock ---- */
+struct as_op;
+/* Queue mapping m (or unmapping a range) in c's process, after what is
+ * queued there already. 0, or -ESRCH if c has no process or is ending
+ * (nothing to do), -errno. Kernel lock held. */
+int as_map(struct component *c, const struct process_mapping *m);
+int as_unmap(struct component *c, uint64_t addr, uint64_t size);
+/* Run a core handler so that the work it queues is answered for when it is
+ * done: the reply is deferred until then (a call) or the work goes on alone
+ * (a SEND, or a handler that defers by itself). Kernel lock held. */
+enum kcore_result as_serve(kernel_core_handler h, void *ctx, struct kcore_request *req, int *error);
+/* If a mapping the request being served queued fails: fn takes back what
+ * the handler recorded and returns the error to answer with. */
+struct as_undo {
+	int (*fn)(const struct as_undo *u, int failed);
+	struct component *c;
+	uint64_t addr, serial;
+};
+void as_undo_on_failure(const struct as_undo *u);
+/* No work queued for c's process and none of its calls waiting for work. */
+bool as_idle(const struct component *c);
+/* amber-core's end: wait until no worker thread is left. Without the lock. */
+void as_queue_stop(void);
 
 /* ---- pd_session.c ---- */
 enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error);

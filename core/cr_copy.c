@@ -57,7 +57,7 @@ struct range {
 };
 
 struct copied_ds {
-	const struct dataspace *mem; /* to recognise later mappings of it (with id) */
+	const struct dataspace *mem; /* the dataspace at the cut (later mappings: by id) */
 	uint64_t id;                 /* mem->id: mem may be freed and its address reused */
 	uint64_t writes;             /* mem->writes at the cut */
 	bool copied;                 /* being copied or tracked (else: stored in the pause) */
@@ -94,6 +94,14 @@ struct cr_copy {
 	char image[PATH_MAX]; /* tracking: the generation it is relative to */
 	uint64_t image_xxh3;  /* and its image.pb checksum */
 	struct cr_copy *next; /* copies and trackers (cr_copy_mapped) */
+	/* An incremental cut against an asynchronous base: the ranges whose
+	 * written pages cr_copy_scan reads (and protects again) after the
+	 * kernel lock is released, the set still frozen. */
+	struct pending_scan {
+		struct process *p;
+		struct range r;
+	} *scans;
+	size_t nscans;
 };
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -177,10 +185,12 @@ static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const
 	return 0;
 }
 
+/* By id (unique while amber-core runs): a queued mapping (as_queue.c)
+ * names its dataspace by a copy with the memfd dup'd. */
 static int ds_index(const struct cr_copy *cc, const struct dataspace *mem)
 {
 	for (size_t i = 0; i < cc->nds; i++)
-		if (cc->ds[i].copied && cc->ds[i].mem == mem && cc->ds[i].id == mem->id)
+		if (cc->ds[i].copied && cc->ds[i].id == mem->id)
 			return (int)i;
 	return -1;
 }
@@ -312,6 +322,7 @@ static void copy_free(struct cr_copy *cc)
 		close(cc->stop);
 	pthread_mutex_destroy(&cc->lock);
 	free(cc->uffds);
+	free(cc->scans);
 	free(cc->members);
 	free(cc->r);
 	free(cc->ds);
@@ -454,10 +465,12 @@ static void adopt_mapping(void *ctx, struct component *c, const struct process_m
 }
 
 /* An incremental cut against an asynchronously protected base (set frozen,
- * kernel lock held): the pages written since its cut are read from the page
- * tables and protected again in the same step (process_scan_written). They
- * are stored during the pause (nothing is lazy), and the base's ranges go
- * on in this copy, which has no helper: the kernel notes the writes. */
+ * kernel lock held): the base's ranges go on in this copy, which has no
+ * helper (the kernel notes the writes), and the pages written since its
+ * cut are read from the page tables and protected again in the same step
+ * (process_scan_written) by cr_copy_scan, after the lock is released: that
+ * grows with the mapped size, and the set is frozen, so nothing writes
+ * meanwhile. They are stored during the pause (nothing is lazy). */
 static struct cr_copy *adopt_async(struct cr_copy *cc, struct cr_copy *base, struct component **set, size_t n,
 				   unsigned *from_base)
 {
@@ -487,12 +500,14 @@ static struct cr_copy *adopt_async(struct cr_copy *cc, struct cr_copy *base, str
 		cc->r[cc->nr++] = r;
 	}
 	copy_free(base);
+	cc->scans = calloc(cc->nr + 1, sizeof(*cc->scans));
 	for (size_t k = 0; k < cc->nr; k++) {
 		const struct range *r = &cc->r[k];
 		struct component *c = running_member(set, n, r);
-		struct scan_ctx x = { cc, r };
-		if (!c || process_scan_written(c->process, r->addr, r->size, mark_written, &x) < 0)
+		if (!c || !cc->scans)
 			cc->ds[r->ds].untracked = true; /* what it wrote is not known */
+		else /* its process stays: cleanup waits for cr_busy */
+			cc->scans[cc->nscans++] = (struct pending_scan){ c->process, *r };
 	}
 	struct begin_ctx b = { cc, set, n, NULL, false };
 	for (size_t i = 0; i < n; i++)
@@ -659,6 +674,19 @@ struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dat
 }
 
 int cr_copy_fd(const struct cr_copy *cc, unsigned ds) { return ds < cc->nds ? cc->ds[ds].fd : -1; }
+
+void cr_copy_scan(struct cr_copy *cc, unsigned *from_base)
+{
+	for (size_t k = 0; k < cc->nscans; k++) {
+		const struct pending_scan *s = &cc->scans[k];
+		struct scan_ctx x = { cc, &s->r };
+		if (process_scan_written(s->p, s->r.addr, s->r.size, mark_written, &x) < 0)
+			from_base[s->r.ds] = 0; /* what it wrote is not known: stored whole */
+	}
+	free(cc->scans);
+	cc->scans = NULL;
+	cc->nscans = 0;
+}
 
 const uint8_t *cr_copy_wanted(const struct cr_copy *cc, unsigned ds, const unsigned *from_base)
 {

@@ -39,6 +39,13 @@ struct cr_copy;
  * stored whole. */
 struct cr_copy *cr_copy_begin(struct component **set, size_t n, const struct dataspace *const *mem, size_t nmem,
 			      bool *lazy, struct cr_copy *base, unsigned *from_base);
+/* After cr_copy_begin, the kernel lock released, the set still frozen:
+ * an incremental cut against an asynchronous base reads the pages written
+ * since the base's cut from the page tables and protects them again
+ * (PAGEMAP_SCAN, which grows with the mapped size); from_base[ds] drops to
+ * 0 where that fails. Nothing to do for other copies. Before
+ * cr_copy_wanted. */
+void cr_copy_scan(struct cr_copy *cc, unsigned *from_base);
 /* For a dataspace with from_base[ds]: per page, non-zero where it was
  * written since the base's cut (to be stored). NULL: store it whole. */
 const uint8_t *cr_copy_wanted(const struct cr_copy *cc, unsigned ds, const unsigned *from_base);

@@ -355,6 +355,7 @@ int main(int argc, char **argv)
 		core_report("components did not end in time");
 
 	process_system_stop();
+	as_queue_stop(); /* mappings still queued fail now; their workers hold components */
 	core_timeouts_stop();
 	kernel_entry_system_stop();
 	cpu_share_stop();

@@ -210,7 +210,7 @@ int core_quota_transfer(struct component *src, struct component *dst, uint64_t r
 	return AMBER_OK;
 }
 
-enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
+static enum kcore_result pd_handle_serve(void *ctx, struct kcore_request *req, int *error)
 {
 	struct core_session *s = ctx;
 	struct component *c = s->c;
@@ -246,6 +246,12 @@ enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
 	}
 	service_drop_items(req);
 	return KCORE_REPLY;
+}
+
+/* Mappings it changes are made without the kernel lock (as_queue.c). */
+enum kcore_result pd_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	return as_serve(pd_handle_serve, ctx, req, error);
 }
 
 void pd_forget(struct component *c)

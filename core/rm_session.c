@@ -43,6 +43,7 @@ struct rm_region {
 	uint64_t addr, size, offset;
 	unsigned flags;            /* enum amber_rm_flags */
 	struct rm_managed *in;     /* a sub-attachment of this managed map (c is NULL) */
+	uint64_t serial;           /* which attachment: an undo finds it by this */
 };
 
 struct rm_managed {
@@ -57,6 +58,7 @@ struct rm_managed {
 };
 
 static struct rm_managed *managed_all;
+static uint64_t serial_last;
 
 #define PAGE ((uint64_t)AMBER_PAGE_SIZE)
 
@@ -89,13 +91,11 @@ static int prot_of(unsigned flags)
 	       ((flags & AMBER_RM_EXECUTABLE) ? PROT_EXEC : 0);
 }
 
-/* A new mapping in c; a checkpoint copying its dataspace protects it too. */
+/* A new mapping in c, queued (as_queue.c): made without the kernel lock,
+ * and a checkpoint copying its dataspace protects it too. */
 static int map_into(struct component *c, const struct process_mapping *m)
 {
-	int e = process_map(c->process, m);
-	if (e == 0)
-		cr_copy_mapped(c, m);
-	return e;
+	return as_map(c, m);
 }
 
 /* Attachment r of a managed dataspace, sub-attachment sub of its map: the
@@ -110,7 +110,7 @@ static bool managed_overlap(const struct rm_region *r, const struct rm_region *s
 	return lo < hi;
 }
 
-/* Map (or unmap) that part in r's component. */
+/* Map (or unmap) that part in r's component (queued). */
 static int managed_part(const struct rm_region *r, const struct rm_region *sub, bool map)
 {
 	struct component *c = r->c;
@@ -118,7 +118,7 @@ static int managed_part(const struct rm_region *r, const struct rm_region *sub, 
 	if (!managed_overlap(r, sub, &m) || !c->process || c->ending)
 		return 0;
 	if (!map)
-		return process_unmap(c->process, m.addr, m.size); /* fails only if it is dying */
+		return as_unmap(c, m.addr, m.size); /* fails only if it is dying */
 	return map_into(c, &m);
 }
 
@@ -138,7 +138,7 @@ void rm_region_remove(struct rm_region *r, bool unmap)
 		m->nsubs--;
 	} else {
 		if (unmap && c->process && !c->ending)
-			process_unmap(c->process, r->addr, r->size); /* fails only if it is dying */
+			as_unmap(c, r->addr, r->size); /* fails only if it is dying */
 		for (struct rm_region **pp = &c->regions; *pp; pp = &(*pp)->next) {
 			if (*pp == r) {
 				*pp = r->next;
@@ -195,6 +195,22 @@ static int attach_args(struct kcore_request *req, struct attach_args *a)
 	return AMBER_OK;
 }
 
+static struct rm_region *region_by_serial(struct component *c, uint64_t addr, uint64_t serial)
+{
+	struct rm_region *r = region_at(c, addr, 1);
+	return r && r->serial == serial ? r : NULL;
+}
+
+/* A mapping of attachment u->serial failed (now that it was carried out):
+ * it goes again, unless a DETACH took it meanwhile. */
+static int attach_failed(const struct as_undo *u, int failed)
+{
+	struct rm_region *r = region_by_serial(u->c, u->addr, u->serial);
+	if (r)
+		rm_region_remove(r, true);
+	return failed == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_INVALID_ARG;
+}
+
 static int attach(struct core_session *s, struct kcore_request *req)
 {
 	struct component *c = s->c;
@@ -220,23 +236,27 @@ static int attach(struct core_session *s, struct kcore_request *req)
 	if (!r)
 		return AMBER_ERR_QUOTA;
 	*r = (struct rm_region){ .c = c, .session = s, .ds = ds, .addr = addr, .size = size, .offset = offset,
-				 .flags = (unsigned)flags };
+				 .flags = (unsigned)flags, .serial = ++serial_last };
+	/* The mappings are queued (as_queue.c) and the reply waits for them;
+	 * one that fails then takes the attachment back (attach_failed). */
 	int e = 0;
 	struct rm_managed *managed = core_ds_managed(ds);
 	if (managed) {
 		/* Only what its map holds; the rest stays unmapped. */
 		for (struct rm_region *sub = managed->subs; sub && e >= 0; sub = sub->next)
 			e = managed_part(r, sub, true);
-		if (e < 0)
-			process_unmap(c->process, addr, size);
 	} else {
 		struct process_mapping m = { core_ds_memory(ds), addr, offset, size, prot_of((unsigned)flags) };
 		e = map_into(c, &m);
 	}
 	if (e < 0) {
+		/* Nothing queued could be taken back: what was, unmaps it again. */
+		if (managed)
+			as_unmap(c, addr, size);
 		free(r);
 		return e == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_INVALID_ARG;
 	}
+	as_undo_on_failure(&(struct as_undo){ attach_failed, c, addr, r->serial });
 	struct rm_region **pp = &c->regions;
 	while (*pp && (*pp)->addr < addr)
 		pp = &(*pp)->next;
@@ -348,7 +368,7 @@ static int managed_detach(struct rm_managed *m, struct kcore_request *req)
 	return AMBER_ERR_INVALID_ARG;
 }
 
-static enum kcore_result managed_handle(void *ctx, struct kcore_request *req, int *error)
+static enum kcore_result managed_serve(void *ctx, struct kcore_request *req, int *error)
 {
 	struct rm_managed *m = ctx;
 	req->reply_tag = amber_tag(AMBER_PROTO_RM, 0, 0);
@@ -371,6 +391,12 @@ static enum kcore_result managed_handle(void *ctx, struct kcore_request *req, in
 		*error = AMBER_ERR_OPCODE;
 	service_drop_items(req);
 	return KCORE_REPLY;
+}
+
+/* Its mappings are made without the kernel lock; the reply waits for them. */
+static enum kcore_result managed_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	return as_serve(managed_serve, ctx, req, error);
 }
 
 static int create_managed(struct core_session *s, struct kcore_request *req)
@@ -456,7 +482,7 @@ unsigned rm_managed_held(const struct component *c)
 	return n;
 }
 
-enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)
+static enum kcore_result rm_serve(void *ctx, struct kcore_request *req, int *error)
 {
 	struct core_session *s = ctx;
 	struct component *c = s->c;
@@ -483,6 +509,12 @@ enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)
 		*error = AMBER_ERR_OPCODE;
 	service_drop_items(req);
 	return KCORE_REPLY;
+}
+
+/* Its mappings are made without the kernel lock; the reply waits for them. */
+enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	return as_serve(rm_serve, ctx, req, error);
 }
 
 void rm_forget(struct component *c)
@@ -649,8 +681,11 @@ int rm_load_process(struct cr_load *l)
 		struct rm_managed *g = core_ds_managed(r->ds);
 		int e = 0;
 		if (g) {
+			/* Here and now, not queued: the threads start after this. */
+			struct process_mapping m;
 			for (struct rm_region *sub = g->subs; sub && e >= 0; sub = sub->next)
-				e = managed_part(r, sub, true);
+				if (managed_overlap(r, sub, &m))
+					e = process_map(c->process, &m);
 		} else {
 			struct process_mapping m = { core_ds_memory(r->ds), r->addr, r->offset, r->size, prot_of(r->flags) };
 			e = process_map(c->process, &m);

@@ -205,7 +205,7 @@ static int sigh(struct rom_session *r, struct kcore_request *req)
 	return AMBER_OK;
 }
 
-enum kcore_result rom_handle(void *ctx, struct kcore_request *req, int *error)
+static enum kcore_result rom_handle_serve(void *ctx, struct kcore_request *req, int *error)
 {
 	struct core_session *s = ctx;
 	struct rom_session *r = s->data;
@@ -230,6 +230,12 @@ enum kcore_result rom_handle(void *ctx, struct kcore_request *req, int *error)
 	}
 	service_drop_items(req);
 	return KCORE_REPLY;
+}
+
+/* Mappings it changes are made without the kernel lock (as_queue.c). */
+enum kcore_result rom_handle(void *ctx, struct kcore_request *req, int *error)
+{
+	return as_serve(rom_handle_serve, ctx, req, error);
 }
 
 int rom_update(struct component *c, const char *name, const void *bytes, size_t len)

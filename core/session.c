@@ -206,8 +206,9 @@ static struct core_session *session_by_cap(struct component *c, amber_sel_t core
 	return NULL;
 }
 
-enum kcore_result core_session_close_request(struct component *c, struct kcore_request *req, int *error)
+static enum kcore_result close_serve(void *ctx, struct kcore_request *req, int *error)
 {
+	struct component *c = ctx;
 	struct core_session *s = req->nitems == 1 ? session_by_cap(c, req->items[0]) : NULL;
 	service_drop_items(req);
 	*error = AMBER_OK;
@@ -268,6 +269,13 @@ enum kcore_result core_session_close_request(struct component *c, struct kcore_r
 	req->abandoned = close_job_abandoned;
 	req->abandoned_ctx = j;
 	return KCORE_DEFER;
+}
+
+/* The mappings a close takes away (RM, PD, ROM) go without the kernel lock
+ * (as_queue.c); the reply waits for them. */
+enum kcore_result core_session_close_request(struct component *c, struct kcore_request *req, int *error)
+{
+	return as_serve(close_serve, c, req, error);
 }
 
 /* ---- checkpoint/restore (cr_state.h) --------------------------------------- */

@@ -61,6 +61,7 @@ enum request_kind {
 	REQ_SPAWN,
 	REQ_MAP,
 	REQ_UNMAP,
+	REQ_REMAP,
 	REQ_THREAD_CREATE,
 	REQ_STOP,
 	REQ_RESUME,
@@ -90,6 +91,7 @@ struct request {
 	const char *name, *reason;
 	const struct process_fault_info *fault;
 	struct process_frozen *frozen;
+	int *results;
 	void *user;
 	struct process **out;
 	int result;
@@ -371,6 +373,12 @@ static int ctl_run(struct request *r)
 		return p->linked && !p->dying ? spawn_map(p, r->maps) : -ESRCH;
 	case REQ_UNMAP:
 		return p->linked && !p->dying ? spawn_unmap(p, r->addr, r->size) : -ESRCH;
+	case REQ_REMAP:
+		if (p->linked && !p->dying)
+			return spawn_remap(p, r->maps, r->nmaps, r->results);
+		for (size_t i = 0; i < r->nmaps; i++)
+			r->results[i] = -ESRCH;
+		return -ESRCH;
 	case REQ_THREAD_CREATE:
 		return p->linked && !p->dying ? spawn_thread(p, r->start, r->tid_out) : -ESRCH;
 	case REQ_STOP:
@@ -781,6 +789,18 @@ int process_unmap(struct process *p, uint64_t addr, uint64_t size)
 {
 	struct request r = {.kind = REQ_UNMAP, .p = p, .addr = addr, .size = size};
 	return process_call(&r);
+}
+
+int process_remap(struct process *p, const struct process_mapping *ops, size_t n, int *results)
+{
+	struct request r = {.kind = REQ_REMAP, .p = p, .maps = ops, .nmaps = n, .results = results};
+	if (n == 0 || !ops || !results)
+		return -EINVAL;
+	int rc = process_call(&r);
+	if (rc == -ESRCH || rc == -EDEADLK) /* not carried out at all */
+		for (size_t i = 0; i < n; i++)
+			results[i] = rc;
+	return rc;
 }
 
 int process_thread_create(struct process *p, const struct thread_start *start, pid_t *tid)

@@ -140,6 +140,10 @@ const char *process_name(const struct process *p);
 /* Map or unmap a range in a running process. 0 or -errno. */
 int process_map(struct process *p, const struct process_mapping *m);
 int process_unmap(struct process *p, uint64_t addr, uint64_t size);
+/* Several of those in order, with one thread borrowed once: ops[i].ds set
+ * maps, NULL unmaps ops[i].addr and size; results[i] is each one's 0 or
+ * -errno. 0, or -errno if none was carried out (all results say so). */
+int process_remap(struct process *p, const struct process_mapping *ops, size_t n, int *results);
 
 /* Create another thread, stopped, ready to start at `start`. 0 or -errno. */
 int process_thread_create(struct process *p, const struct thread_start *start, pid_t *tid);

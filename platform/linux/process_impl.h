@@ -112,6 +112,7 @@ int spawn_process(struct process *p, const struct process_mapping *maps, size_t 
 int spawn_check_mapping(const struct process_mapping *m);
 int spawn_map(struct process *p, const struct process_mapping *m);
 int spawn_unmap(struct process *p, uint64_t addr, uint64_t size);
+int spawn_remap(struct process *p, const struct process_mapping *ops, size_t n, int *rc);
 int spawn_thread(struct process *p, const struct thread_start *start, pid_t *tid);
 int spawn_uffd(struct process *p, bool async);
 

@@ -455,16 +455,78 @@ int spawn_map(struct process *p, const struct process_mapping *m)
 	return rc;
 }
 
-int spawn_unmap(struct process *p, uint64_t addr, uint64_t size)
+static int spawn_check_unmap(uint64_t addr, uint64_t size)
 {
-	struct thread *t;
-	int was_running, rc;
-
 	if (size == 0 || (addr | size) & (AMBER_PAGE_SIZE - 1) || addr >= LINUX_USER_TOP ||
 	    size > LINUX_USER_TOP - addr)
 		return -EINVAL;
 	if (addr < AMBER_TRAMPOLINE_ADDR + AMBER_PAGE_SIZE && AMBER_TRAMPOLINE_ADDR < addr + size)
 		return -EINVAL;
+	return 0;
+}
+
+/* A run of changes with one borrowed thread, in order: a mapping (ds set),
+ * or an unmapping (ds NULL). The memfd goes into the process once per run
+ * of mappings of the same dataspace (by id), not once per mapping: a
+ * managed dataspace attached 200 times costs 200 mmaps, not 600 calls. */
+int spawn_remap(struct process *p, const struct process_mapping *ops, size_t n, int *rc)
+{
+	struct thread *t;
+	int was_running, e;
+	int64_t fd = -1;
+	uint64_t fd_of = 0; /* the dataspace id fd shows */
+
+	e = tracee_borrow(p, &t, &was_running);
+	for (size_t i = 0; i < n; i++)
+		rc[i] = e;
+	if (e < 0)
+		return e;
+	for (size_t i = 0; i < n; i++) {
+		const struct process_mapping *m = &ops[i];
+		if (!m->ds) {
+			rc[i] = spawn_check_unmap(m->addr, m->size);
+			if (rc[i] == 0)
+				rc[i] = spawn_call_ok(spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_munmap, m->addr, m->size,
+								0, 0, 0, 0));
+			continue;
+		}
+		rc[i] = spawn_check_mapping(m);
+		if (rc[i] < 0)
+			continue;
+		if (fd < 0 || fd_of != m->ds->id) {
+			if (fd >= 0)
+				spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
+			fd = spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_pidfd_getfd, SPAWN_CORE_FD,
+				       (uint64_t)m->ds->fd, 0, 0, 0, 0);
+			fd_of = m->ds->id;
+			if (fd < 0) {
+				rc[i] = (int)fd;
+				continue;
+			}
+		}
+		int64_t addr = spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_mmap, m->addr, m->size, (uint64_t)m->prot,
+					 (uint64_t)(MAP_SHARED | MAP_FIXED), (uint64_t)fd, m->offset);
+		if (spawn_is_err(addr)) {
+			rc[i] = (int)addr;
+		} else if ((uint64_t)addr != m->addr) {
+			spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_munmap, (uint64_t)addr, m->size, 0, 0, 0, 0);
+			rc[i] = -EEXIST;
+		}
+	}
+	if (fd >= 0)
+		spawn_sys(p, t, AMBER_TRAMPOLINE_ADDR, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
+	tracee_return(p, t, was_running);
+	return 0;
+}
+
+int spawn_unmap(struct process *p, uint64_t addr, uint64_t size)
+{
+	struct thread *t;
+	int was_running, rc;
+
+	rc = spawn_check_unmap(addr, size);
+	if (rc < 0)
+		return rc;
 	rc = tracee_borrow(p, &t, &was_running);
 	if (rc < 0)
 		return rc;

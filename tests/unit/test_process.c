@@ -548,6 +548,57 @@ static void test_map_unmap_running(void **state)
 	dataspace_destroy(&ds);
 }
 
+/* process_remap: mappings of two dataspaces and an unmapping in one
+ * request, in order, each with its own result (a bad one refused alone);
+ * then reading the unmapped page faults. */
+static void test_remap_batch(void **state)
+{
+	const uint64_t at = AMBER_DYNAMIC_BASE, page = AMBER_PAGE_SIZE;
+	struct dataspace a, b;
+	struct tproc *tp = tproc_alloc();
+	uint64_t r;
+	(void)state;
+
+	assert_int_equal(tproc_run(tp, "echo"), 0);
+	assert_int_equal(echo_call(page_of(tp, 0), CMD_PING, 1, &r), 0);
+	assert_int_equal(dataspace_create(&a, 2 * page, "remap-a"), 0);
+	assert_int_equal(dataspace_create(&b, page, "remap-b"), 0);
+	((volatile uint64_t *)a.local)[0] = 0xa0;
+	((volatile uint64_t *)(a.local + page))[0] = 0xa1;
+	((volatile uint64_t *)b.local)[0] = 0xb0;
+
+	struct process_mapping ops[] = {
+		{ &a, at, 0, page, PROT_READ },                 /* a's memfd fetched once for these two */
+		{ &a, at + 2 * page, page, page, PROT_READ },
+		{ &b, at + 4 * page, 0, page, PROT_READ },       /* then b's */
+		{ &a, AMBER_TRAMPOLINE_ADDR, 0, page, PROT_READ }, /* refused, the rest goes on */
+		{ &a, at + 6 * page, 0, page, PROT_READ },      /* a again after b */
+		{ NULL, at + 2 * page, 0, page, 0 },            /* an unmapping */
+	};
+	int rc[6] = { 1, 1, 1, 1, 1, 1 };
+	assert_int_equal(process_remap(tp->p, ops, 6, rc), 0);
+	assert_int_equal(rc[0], 0);
+	assert_int_equal(rc[1], 0);
+	assert_int_equal(rc[2], 0);
+	assert_int_equal(rc[3], -EINVAL);
+	assert_int_equal(rc[4], 0);
+	assert_int_equal(rc[5], 0);
+	assert_int_equal(echo_call(page_of(tp, 0), CMD_READ, at, &r), 0);
+	assert_int_equal(r, 0xa0);
+	assert_int_equal(echo_call(page_of(tp, 0), CMD_READ, at + 4 * page, &r), 0);
+	assert_int_equal(r, 0xb0);
+	assert_int_equal(echo_call(page_of(tp, 0), CMD_READ, at + 6 * page, &r), 0);
+	assert_int_equal(r, 0xa0);
+
+	echo_post(page_of(tp, 0), CMD_READ, at + 2 * page);
+	assert_true(wait_exit(tp));
+	assert_int_equal(tp->info.how, PROCESS_FAULT);
+	assert_int_equal(tp->info.fault_addr, at + 2 * page);
+	tproc_free(tp);
+	dataspace_destroy(&a);
+	dataspace_destroy(&b);
+}
+
 /* A second thread runs echo.S on page 1 with its own fs base, exits
  * alone with exit(2), and the first thread carries on. */
 static void test_thread_create(void **state)
@@ -881,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_maps_exact),
 		cmocka_unit_test(test_echo_futex),
 		cmocka_unit_test(test_map_unmap_running),
+		cmocka_unit_test(test_remap_batch),
 		cmocka_unit_test(test_thread_create),
 		cmocka_unit_test(test_regs_spin),
 		cmocka_unit_test(test_stop_in_futex),
