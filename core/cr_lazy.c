@@ -161,13 +161,13 @@ void cr_lazy_free(struct cr_lazy *z)
 }
 
 struct cr_lazy *cr_lazy_plan(const char *gen, const AmberImg__Image *img, const bool *lazy,
-			     const struct dataspace *mem, char *err, size_t errlen)
+			     const struct dataspace *mem, const struct timespec *t0, char *err, size_t errlen)
 {
 	struct cr_lazy *z = calloc(1, sizeof(*z));
 	int *tags = calloc(img->n_dataspaces + 1, sizeof(*tags));
 	if (!z || !tags || !(z->ds = calloc(img->n_dataspaces + 1, sizeof(*z->ds))) || !(z->buf = malloc(CHUNK)))
 		abort();
-	clock_gettime(CLOCK_MONOTONIC, &z->t0);
+	z->t0 = *t0;
 	for (size_t i = 0; i < img->n_dataspaces; i++) {
 		tags[i] = -1;
 		if (!lazy[i] || mem[i].fd < 0)
@@ -457,7 +457,8 @@ static void *loader(void *arg)
 	pthread_mutex_unlock(&lazy_lock);
 	finish(z);
 	if (!aborted)
-		core_report("%s: lazy load done in %.2f ms: %zu pages copied, %zu on first touch, %zu into memfds%s",
+		core_report("%s: lazy load done in %.2f ms after the request: %zu pages copied, %zu on first touch, %zu "
+			    "into memfds%s",
 			    z->root, ms_since(&z->t0), z->copied, z->faulted, z->filled,
 			    damaged ? " (damaged extents: components ended)" : "");
 	return NULL;

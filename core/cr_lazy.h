@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "core.h"
 #include "image/image.h"
@@ -32,10 +33,11 @@ bool cr_lazy_kind(const AmberImg__Dataspace *d);
 
 /* Before the teardown: which pages of every dataspace with lazy[i] come
  * from which extent of gen's chain (image_plan_memory; the chain and the
- * structure checked, not the bytes); mem[i] is its empty memfd. NULL and
+ * structure checked, not the bytes); mem[i] is its empty memfd. t0: when
+ * the restore was asked for (the load's report counts from it). NULL and
  * err on failure. */
 struct cr_lazy *cr_lazy_plan(const char *gen, const AmberImg__Image *img, const bool *lazy,
-			     const struct dataspace *mem, char *err, size_t errlen);
+			     const struct dataspace *mem, const struct timespec *t0, char *err, size_t errlen);
 void cr_lazy_free(struct cr_lazy *z);
 
 /* After the set's processes are spawned and mapped, before any thread

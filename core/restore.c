@@ -887,7 +887,7 @@ static void preload_free(struct dataspace *mem, size_t n)
  * damaged run refuses the restore with nothing changed). NULL and err on
  * failure. */
 static struct dataspace *preload(const char *dir, const AmberImg__Image *img, bool lazy, struct cr_lazy **plan,
-				 char *err, size_t errlen)
+				 const struct timespec *t0, char *err, size_t errlen)
 {
 	size_t n = img->n_dataspaces;
 	/* cr_image_validate checked that no component holds more RAM than its
@@ -920,7 +920,7 @@ static struct dataspace *preload(const char *dir, const AmberImg__Image *img, bo
 		}
 	if (rc == 0)
 		rc = image_load_memory(dir, img, fds, err, errlen);
-	if (rc == 0 && lazy && !(*plan = cr_lazy_plan(dir, img, later, mem, err, errlen)))
+	if (rc == 0 && lazy && !(*plan = cr_lazy_plan(dir, img, later, mem, t0, err, errlen)))
 		rc = -1;
 	free(later);
 	free(fds);
@@ -998,7 +998,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	}
 	cr_lazy_settle(); /* no lazy load goes on under a restore */
 	struct cr_lazy *plan = NULL;
-	struct dataspace *mem = preload(gen, img, o->lazy, &plan, err, sizeof(err));
+	struct dataspace *mem = preload(gen, img, o->lazy, &plan, &t0, err, sizeof(err));
 	if (!mem) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		image_free(img);
@@ -1163,7 +1163,9 @@ int cr_boot(const char *dir, const struct image_key *key, bool lazy, char *msg, 
 		return -1;
 	}
 	struct cr_lazy *plan = NULL;
-	struct dataspace *mem = preload(gen, img, lazy, &plan, err, sizeof(err));
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct dataspace *mem = preload(gen, img, lazy, &plan, &t0, err, sizeof(err));
 	if (!mem) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		image_free(img);
