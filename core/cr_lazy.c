@@ -94,6 +94,12 @@ struct cr_lazy {
 	struct cr_lazy *next;
 };
 
+/* lazy_lock protects the list of loads, each load's done and abort, its
+ * ranges' dead and p, and its pages' loaded marks; the loader holds it per
+ * chunk and per round of faults, so that cr_lazy_forget (before a process
+ * goes) waits for a copy or kill under way. Never taken with it: the
+ * kernel lock (taken before it by cr_lazy_touch's callers, never by the
+ * loader). lazy_changed: a load became done. */
 static pthread_mutex_t lazy_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t lazy_changed = PTHREAD_COND_INITIALIZER;
 static struct cr_lazy *loads; /* armed, until reaped */
