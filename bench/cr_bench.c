@@ -9,11 +9,15 @@
  *
  *   amber -s NAME checkpoint bench_mem DIR     (DIR on /dev/shm)
  *   amber -s NAME restore DIR                  (a rollback in place)
+ *   amber -s NAME restore --lazy DIR           (the same image, lazily)
  *
  * and takes amber-core's own figures from the answers: "paused" (the
  * component's threads stopped, until they run again), "cut and copy" (the
  * part of it spent freezing, saving state and copying memory), "total"
- * (the image written and fsync'd too) and the restore's time; the median of
+ * (the image written and fsync'd too) and the restore's time; for the lazy
+ * restore the answer's time (its threads run again) and, from amber-core's
+ * "lazy load done in X ms after the request" line, the time until every
+ * page is in (core/cr_lazy.c); the median of
  * the REPS rounds is reported. The `amber` commands' wall times (socket,
  * client start) are kept as well.
  *
@@ -24,7 +28,8 @@
  * MiB it touched (page tables copied, no memory), and CRIU if a usable one
  * is there (CRIU=path or `criu` in PATH; `criu check` must pass): dump
  * --leave-running of a plain process holding N MiB (frozen time from
- * --display-stats) and restore --restore-detached.
+ * --display-stats), restore --restore-detached, and restore --lazy-pages
+ * with criu lazy-pages serving the same images over userfaultfd.
  *
  * Then one system with bench_mem (256 MiB) next to an unrelated RPC pair
  * (rpc_bench_server and bench_rpc_probe, which times every round trip
@@ -475,6 +480,7 @@ static void core_stop(struct core_run *r)
 
 struct cr_sample {
 	double pause, copy, total, restore, stored_mib, ckpt_wall, restore_wall;
+	double restore_first, restore_full; /* restore --lazy: threads run again, every page in */
 };
 
 static int amber_cmd(const char *name, char *const args[], char *out, size_t outlen, double *wall)
@@ -542,6 +548,44 @@ static int restore(const char *name, const char *dir, struct cr_sample *s)
 		sleep_ms(20);
 	}
 	fprintf(stderr, "cr_bench: restore of %s: still refused: %s", dir, out);
+	return -1;
+}
+
+/* The text of amber-core's output line i. */
+static void core_line(struct core_run *r, long i, char *buf, size_t len)
+{
+	pthread_mutex_lock(&r->mu);
+	snprintf(buf, len, "%s", i >= 0 && (size_t)i < r->n ? r->lines[i].text : "");
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* restore --lazy: amber-core's time until the threads run again from the
+ * answer, until every page is in from its "lazy load done in X ms after
+ * the request" line. */
+static int restore_lazy(struct core_run *r, const char *name, const char *dir, struct cr_sample *s)
+{
+	char out[4096], line[1024];
+	size_t from = core_lines(r);
+	for (int tries = 0; tries < 20; tries++) {
+		int rc = amber_cmd(name, (char *[]){ "restore", "--lazy", (char *)dir, NULL }, out, sizeof(out), NULL);
+		const char *p = strstr(out, "restored ");
+		const char *in = p ? strstr(p, " in ") : NULL;
+		if (rc == 0 && in && sscanf(in, " in %lf ms", &s->restore_first) == 1 && strstr(out, "lazily")) {
+			long i = core_wait(r, from, "bench_mem: lazy load done in ", 60000);
+			core_line(r, i, line, sizeof(line));
+			const char *d = strstr(line, " done in ");
+			if (i >= 0 && d && sscanf(d, " done in %lf ms", &s->restore_full) == 1)
+				return 0;
+			fprintf(stderr, "cr_bench: restore --lazy of %s: no 'lazy load done' from amber-core\n", dir);
+			return -1;
+		}
+		if (!strstr(out, "try again")) {
+			fprintf(stderr, "cr_bench: restore --lazy of %s failed (status %d): %s", dir, rc, out);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	fprintf(stderr, "cr_bench: restore --lazy of %s: still refused: %s", dir, out);
 	return -1;
 }
 
@@ -622,6 +666,11 @@ static int amber_cr(unsigned mib)
 		sleep_ms(30); /* bench_mem checks a page every 10 ms */
 		if (rc == 0 && (rc = check_alive(&r, from)) < 0)
 			fprintf(stderr, "cr_bench: bench_mem did not survive checkpoint and restore %d:\n", i);
+		if (rc == 0) /* the same image again, lazily */
+			rc = restore_lazy(&r, name, dir, &s[i]);
+		sleep_ms(30);
+		if (rc == 0 && (rc = check_alive(&r, from)) < 0)
+			fprintf(stderr, "cr_bench: bench_mem did not survive a lazy restore %d:\n", i);
 		if (rc < 0)
 			core_tail(&r, 10);
 		rm_rf(dir);
@@ -642,6 +691,8 @@ static int amber_cr(unsigned mib)
 	MED(restore, "cr_restore_ms");
 	MED(ckpt_wall, "cr_checkpoint_wall_ms");
 	MED(restore_wall, "cr_restore_wall_ms");
+	MED(restore_first, "cr_restore_first_ms");
+	MED(restore_full, "cr_restore_full_ms");
 	MED(stored_mib, "cr_stored_mib");
 #undef MED
 	return 0;
@@ -1075,14 +1126,55 @@ static void kill_wait(pid_t pid)
 	}
 }
 
+/* criu lazy-pages serving dir's pages over userfaultfd while criu restore
+ * --lazy-pages brings the process back: the restore's time (its "Restore
+ * time", else the wall time), or NAN with the reason printed. The daemon
+ * ends once it has sent every page. */
+static double criu_lazy_restore(const char *criu, const char *dir, pid_t pid, char *out, size_t outlen)
+{
+	pid_t daemon = fork();
+	if (daemon == 0) {
+		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execl(criu, criu, "lazy-pages", "-D", dir, (char *)NULL);
+		_exit(127);
+	}
+	if (daemon < 0)
+		return NAN;
+	char sock[1100];
+	snprintf(sock, sizeof(sock), "%s/lazy-pages.socket", dir);
+	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
+		sleep_ms(10);
+	char *rest[] = { (char *)criu, "restore", "-D", (char *)dir, "--shell-job", "--restore-detached",
+			 "--lazy-pages", "--display-stats", NULL };
+	double wall, t = NAN;
+	int rc = run_capture(rest, out, outlen, &wall);
+	if (rc == 0) {
+		t = stat_us(out, "Restore time:") / 1000;
+		if (!isfinite(t))
+			t = wall;
+	} else {
+		fprintf(stderr, "cr_bench: criu restore --lazy-pages failed (status %d)\n", rc);
+	}
+	for (int i = 0; i < 300 && waitpid(daemon, NULL, WNOHANG) == 0; i++)
+		sleep_ms(10); /* until every page is sent */
+	kill(daemon, SIGKILL);
+	waitpid(daemon, NULL, 0);
+	if (rc == 0)
+		kill_wait(pid);
+	return t;
+}
+
 static void criu_bench(const char *criu, unsigned mib)
 {
 	size_t bytes = (size_t)mib << 20;
-	double frozen[MAX_REPS], dump_wall[MAX_REPS], restore_t[MAX_REPS];
+	double frozen[MAX_REPS], dump_wall[MAX_REPS], restore_t[MAX_REPS], lazy_t[MAX_REPS];
 	static char out[1 << 16];
 	int n = reps < 3 ? reps : 3; /* CRIU is slow; three rounds */
 	for (int i = 0; i < n; i++) {
-		frozen[i] = dump_wall[i] = restore_t[i] = NAN;
+		frozen[i] = dump_wall[i] = restore_t[i] = lazy_t[i] = NAN;
 		char dir[1024], pidbuf[32];
 		snprintf(dir, sizeof(dir), "%s/criu%u-%d", image_root, mib, i);
 		mkdir(dir, 0700);
@@ -1114,6 +1206,7 @@ static void criu_bench(const char *criu, unsigned mib)
 			if (!isfinite(restore_t[i]))
 				restore_t[i] = wall;
 			kill_wait(pid); /* the restored process has the old pid */
+			lazy_t[i] = criu_lazy_restore(criu, dir, pid, out, sizeof(out));
 		} else {
 			fprintf(stderr, "cr_bench: criu restore of %u MiB failed (status %d)\n", mib, rc);
 		}
@@ -1123,6 +1216,7 @@ static void criu_bench(const char *criu, unsigned mib)
 	put(median(frozen, n), "criu_dump_frozen_ms_%u", mib);
 	put(median(dump_wall, n), "criu_dump_wall_ms_%u", mib);
 	put(median(restore_t, n), "criu_restore_ms_%u", mib);
+	put(median(lazy_t, n), "criu_lazy_restore_ms_%u", mib);
 }
 
 /* ---- the report ------------------------------------------------------------------ */
@@ -1194,6 +1288,17 @@ static void report(const char *criu_note)
 		ratio(rest, "memcpy", get("memcpy_ms_%u", m), &first);
 		ratio(rest, "memcpy into fresh memory", get("memcpy_fresh_ms_%u", m), &first);
 		ratio(rest, "criu restore", get("criu_restore_ms_%u", m), &first);
+		printf("\n");
+		double lazy_first = get("cr_restore_first_ms_%u", m), lazy_full = get("cr_restore_full_ms_%u", m);
+		first = true;
+		printf("restore --lazy %u MiB: threads run after %.2f ms", m, lazy_first);
+		ratio(lazy_first, "criu restore", get("criu_restore_ms_%u", m), &first);
+		ratio(lazy_first, "criu lazy restore", get("criu_lazy_restore_ms_%u", m), &first);
+		printf("\n");
+		first = true;
+		printf("restore --lazy %u MiB: every page in after %.2f ms", m, lazy_full);
+		ratio(lazy_full, "criu restore", get("criu_restore_ms_%u", m), &first);
+		ratio(lazy_full, "restore", rest, &first);
 		printf("\n");
 	}
 }
@@ -1350,6 +1455,7 @@ int main(int argc, char **argv)
 			put(NAN, "criu_dump_frozen_ms_%u", m);
 			put(NAN, "criu_dump_wall_ms_%u", m);
 			put(NAN, "criu_restore_ms_%u", m);
+			put(NAN, "criu_lazy_restore_ms_%u", m);
 		}
 		if ((rc = amber_cr(m)) == 0)
 			printf("%u MiB: checkpoint paused %.2f ms, total %.2f ms; restore %.2f ms; memcpy %.2f ms\n", m,

@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"\n"
 	"  run [--timeout S] [--strict] [--components DIR[:DIR...]] SCENARIO.xml\n"
 	"                         run a system in the foreground (amber-core)\n"
-	"  run [--timeout S] [--strict] [--components DIR[:DIR...]] --restore DIR [--key FILE]\n"
+	"  run [--timeout S] [--strict] [--components DIR[:DIR...]] --restore DIR [--key FILE] [--lazy]\n"
 	"                         run the system saved in the image DIR\n"
 	"  ps                     list the components of the running system\n"
 	"  stats                  core's and the components' memory, fds, threads, objects, caps\n"
@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"                         checkpoint NAME every PERIOD (10ms, 1s) into DIR/ckpt-N,\n"
 	"                         chains of N images (default 10): a full one, then incremental\n"
 	"  release NAME           stop holding NAME's output (--hold-output): print what it holds\n"
-	"  restore [--partial] [--key FILE] DIR\n"
+	"  restore [--partial] [--lazy] [--key FILE] DIR\n"
 	"                         put the components saved in DIR back in place\n"
 	"  inspect [--json] [--key FILE] DIR\n"
 	"                         describe the image in DIR\n"
@@ -80,9 +80,11 @@ static int cmd_run(const char *name, int argc, char **argv)
 	/* Checked here so that mistakes are amber's usage errors (2), not
 	 * amber-core's (1, which means a start failed). */
 	const char *target = NULL;
-	bool restore = false, key = false;
+	bool restore = false, key = false, lazy = false;
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--key") == 0) {
+		if (strcmp(argv[i], "--lazy") == 0) {
+			lazy = true;
+		} else if (strcmp(argv[i], "--key") == 0) {
 			if (i + 1 >= argc)
 				return usage_error("run: %s needs a key file", argv[i]);
 			key = true;
@@ -118,6 +120,8 @@ static int cmd_run(const char *name, int argc, char **argv)
 		return usage_error("run: %s", "which scenario? (run SCENARIO.xml or run --restore DIR)");
 	if (key && !restore)
 		return usage_error("run: %s", "--key goes with --restore DIR (a scenario is not signed)");
+	if (lazy && !restore)
+		return usage_error("run: %s", "--lazy goes with --restore DIR");
 
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -239,7 +243,7 @@ static int cmd_checkpoint(const char *name, int argc, char **argv)
 
 static int cmd_restore(const char *name, int argc, char **argv)
 {
-	bool partial = false;
+	bool partial = false, lazy = false;
 	const char *key = NULL;
 	int i = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -249,6 +253,8 @@ static int cmd_restore(const char *name, int argc, char **argv)
 			key = argv[++i];
 		} else if (strcmp(argv[i], "--partial") == 0)
 			partial = true;
+		else if (strcmp(argv[i], "--lazy") == 0)
+			lazy = true;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -256,14 +262,16 @@ static int cmd_restore(const char *name, int argc, char **argv)
 			return usage_error("restore: unknown option '%s'", argv[i]);
 	}
 	if (argc - i != 1)
-		return usage_error("restore: %s", "wants one DIR (restore [--partial] [--key FILE] DIR)");
+		return usage_error("restore: %s", "wants one DIR (restore [--partial] [--lazy] [--key FILE] DIR)");
 	char dir[PATH_MAX], keyf[PATH_MAX + 8];
 	if (cli_absolute_dir(argv[i], dir, sizeof(dir)) < 0 || (key && key_field(key, keyf, sizeof(keyf)) < 0))
 		return CLI_EXIT_FAIL;
-	const char *req[4] = { "restore", dir };
+	const char *req[5] = { "restore", dir };
 	size_t n = 2;
 	if (partial)
 		req[n++] = "--partial";
+	if (lazy)
+		req[n++] = "--lazy";
 	if (key)
 		req[n++] = keyf;
 	return cli_simple_request(name, req, n);

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "cr_copy.h"
+#include "cr_lazy.h"
 #include "cr_state.h"
 #include "image/image.h"
 #include "platform/linux/kernel_entry.h"
@@ -402,6 +403,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	struct image_writer *w; /* the directory and pages.bin made before the freeze */
 	char parent[PATH_MAX] = "";
 	uint64_t parent_xxh3 = 0;
+	cr_lazy_settle(); /* a lazily restored component's pages are all in first */
 	if (o->parent && image_identity(o->parent, parent, sizeof(parent), &parent_xxh3, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot checkpoint %s: its parent image: %s", name, err);
 		return -1;

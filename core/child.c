@@ -29,6 +29,7 @@
 #include "amber/protocols.h"
 #include "amber/rom_session.h"
 #include "core.h"
+#include "cr_lazy.h"
 #include "cr_state.h"
 #include "scenario.h"
 
@@ -246,6 +247,7 @@ static int create(struct component *p, struct kcore_request *req)
 		if (!ds || cfg_len == 0 || cfg_len > AMBER_ROM_CONFIG_MAX ||
 		    cfg_off > core_ds_memory(ds)->size || cfg_len > core_ds_memory(ds)->size - cfg_off)
 			return AMBER_ERR_INVALID_ARG;
+		cr_lazy_touch(core_ds_memory(ds)); /* core reads it itself */
 		cfg = (const uint8_t *)core_ds_memory(ds)->local + cfg_off;
 	}
 	if (caps == 0 || caps > AMBER_CAP_SLOTS || ram == 0 || ram > (16ull << 30))

@@ -19,6 +19,7 @@
 #include "amber/abi.h"
 #include "core.h"
 #include "cr_copy.h"
+#include "cr_lazy.h"
 #include "cr_state.h"
 #include "scenario.h"
 #include "platform/linux/kernel_entry.h"
@@ -270,6 +271,7 @@ void component_cleanup(struct component *c)
 	struct process *p = c->process;
 	c->process = NULL;
 	kernel_unlock();
+	cr_lazy_forget(c); /* before its process goes: the loader may still use it */
 	if (p)
 		process_destroy(p);
 	cpu_share_leave(c);
@@ -286,6 +288,7 @@ void component_stop(struct component *c)
 	struct process *p = c->process;
 	c->process = NULL;
 	kernel_unlock();
+	cr_lazy_forget(c); /* before its process goes: the loader may still use it */
 	if (p)
 		process_destroy(p);
 	cpu_share_leave(c);

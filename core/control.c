@@ -476,17 +476,19 @@ static void handle_request(int fd, FILE *out)
 	} else if (strcmp(f[0], "restore") == 0) {
 		struct cr_options o = { 0 };
 		const char *keyfile = NULL;
-		bool bad = n < 2 || n > 4;
+		bool bad = n < 2 || n > 5;
 		for (int k = 2; k < n && !bad; k++) {
 			if (strcmp(f[k], "--partial") == 0 && !o.partial)
 				o.partial = true;
+			else if (strcmp(f[k], "--lazy") == 0 && !o.lazy)
+				o.lazy = true;
 			else if (!strncmp(f[k], KEY_FLAG, strlen(KEY_FLAG)) && !keyfile)
 				keyfile = f[k] + strlen(KEY_FLAG);
 			else
 				bad = true;
 		}
 		if (bad) {
-			finish(out, "ERR", "malformed request: restore<TAB>DIR[<TAB>--partial][<TAB>--key=FILE]");
+			finish(out, "ERR", "malformed request: restore<TAB>DIR[<TAB>--partial][<TAB>--lazy][<TAB>--key=FILE]");
 			return;
 		}
 		if (!absolute_dir(f[1], msg, sizeof(msg)) || !load_key(keyfile, &key, msg, sizeof(msg))) {
@@ -497,7 +499,7 @@ static void handle_request(int fd, FILE *out)
 		int rc = cr_restore(f[1], &o, msg, sizeof(msg));
 		image_key_clear(&key);
 		msg[sizeof(msg) - 1] = '\0';
-		core_report("control: restore %s%s: %s", f[1], o.partial ? " (--partial)" : "",
+		core_report("control: restore %s%s%s: %s", f[1], o.partial ? " (--partial)" : "", o.lazy ? " (--lazy)" : "",
 			    *msg ? msg : rc == 0 ? "done" : "failed");
 		if (rc == 0 && !*msg)
 			snprintf(msg, sizeof(msg), "restored %.500s", f[1]);

@@ -42,6 +42,7 @@
 #include "amber/cpu_session.h"
 #include "amber/rm_session.h"
 #include "core.h"
+#include "cr_lazy.h"
 #include "cr_state.h"
 #include "platform/linux/compat.h"
 #include "platform/linux/kernel_entry.h"
@@ -379,6 +380,7 @@ static int full_args(struct component *c, struct kcore_request *req, bool write,
 	const struct dataspace *m = ds ? core_ds_memory(ds) : NULL;
 	if (!ds || core_ds_owner(ds) != c || !m || !m->local || (write && !core_ds_writable(ds)))
 		return AMBER_ERR_INVALID_ARG;
+	cr_lazy_touch(m); /* core reads or writes it itself */
 	if (write)
 		core_ds_note_write(ds);
 	*mem = m->local;

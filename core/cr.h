@@ -23,6 +23,7 @@ struct cr_options {
 	bool rollback; /* checkpoint --rollback: should it crash later, roll it back to its last image */
 	bool hold_output; /* checkpoint --hold-output: LOG lines wait for the next committed checkpoint */
 	bool partial; /* restore --partial: restore what can be, revoke the rest, report it */
+	bool lazy;    /* restore --lazy: run at once, pages on first touch (cr_lazy.h) */
 	const char *parent; /* checkpoint --parent DIR: store only what changed since that image */
 	/* --key: checkpoint signs the image with it; restore accepts only an
 	 * image signed with it. NULL: no signature written, none checked. */
@@ -52,7 +53,7 @@ int cr_rollback_on_crash(struct component *c, const char *reason);
 /* amber-core --restore DIR [--key FILE]: the image of a whole scenario (a top-level
  * component and its descendants) becomes the running system. Called once
  * at start-up instead of loading a scenario. */
-int cr_boot(const char *dir, const struct image_key *key, char *msg, size_t msglen);
+int cr_boot(const char *dir, const struct image_key *key, bool lazy, char *msg, size_t msglen);
 
 /* `amber ps`: the component tree, one line per component, written to out:
  * "ID<TAB>DEPTH<TAB>NAME<TAB>STATE<TAB>THREADS<TAB>CAPS<TAB>MEMORY_BYTES<TAB>IMAGE"

@@ -65,6 +65,7 @@ struct cr_load {
 	struct core_session **sessions;  /* c's restored sessions by image index */
 	struct core_session ***sessions_of; /* the same for every component of the set */
 	struct kept *kept;               /* in place: outside holders and waiters (restore.c) */
+	struct cr_lazy *lazy;            /* --lazy: which pages to load later (cr_lazy.h) */
 	char pending[160];               /* a slot still waiting for its parent */
 	bool fallback;                   /* derive from core's root what waits in vain */
 	bool partial;                    /* restore --partial: leave out what cannot come back */

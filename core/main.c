@@ -41,6 +41,7 @@
 #include "control.h"
 #include "core.h"
 #include "cr.h"
+#include "cr_lazy.h"
 #include "image/image.h"
 #include "platform/linux/kernel_entry.h"
 #include "scenario.h"
@@ -175,7 +176,7 @@ static void reload(const char *scenario, const char *components_dir)
 static void usage(void)
 {
 	fprintf(stderr, "usage: amber-core [--timeout SECONDS] [--strict] [--components DIR[:DIR...]] [--control NAME | --no-control]\n"
-			"                  (SCENARIO.xml | --restore DIR [--key FILE])\n");
+			"                  (SCENARIO.xml | --restore DIR [--key FILE] [--lazy])\n");
 	exit(1);
 }
 
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
 {
 	long timeout_s = 0;
 	const char *components_dir = NULL, *scenario = NULL, *restore_dir = NULL, *key_file = NULL;
+	bool lazy = false;
 	const char *control_name = CONTROL_NAME_DEFAULT;
 	bool control = true, strict = false;
 	for (int i = 1; i < argc; i++) {
@@ -201,6 +203,8 @@ int main(int argc, char **argv)
 			strict = true;
 		} else if (strcmp(argv[i], "--restore") == 0 && i + 1 < argc && !restore_dir) {
 			restore_dir = argv[++i];
+		} else if (strcmp(argv[i], "--lazy") == 0 && !lazy) {
+			lazy = true;
 		} else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc && !key_file) {
 			key_file = argv[++i];
 		} else if (argv[i][0] == '-' || scenario) {
@@ -209,7 +213,7 @@ int main(int argc, char **argv)
 			scenario = argv[i];
 		}
 	}
-	if (!scenario == !restore_dir || (key_file && !restore_dir))
+	if (!scenario == !restore_dir || ((key_file || lazy) && !restore_dir))
 		usage();
 	/* The key first: a key file that will not do stops everything. */
 	struct image_key key = { { 0 } };
@@ -288,7 +292,7 @@ int main(int argc, char **argv)
 		control_stop();
 	}
 	bool run = true;
-	if (restore_dir && cr_boot(restore_dir, key_file ? &key : NULL, err, sizeof(err)) < 0) {
+	if (restore_dir && cr_boot(restore_dir, key_file ? &key : NULL, lazy, err, sizeof(err)) < 0) {
 		fprintf(stderr, "amber-core: %s\n", err);
 		kill_all("restore failed"); /* whatever it started */
 		status = 1;
@@ -348,6 +352,7 @@ int main(int argc, char **argv)
 	/* No request may reach components or the process layer being taken
 	 * down; one in progress is finished first. */
 	control_stop();
+	cr_lazy_shutdown(); /* a loader still going stops (kill_all ended its set) */
 	struct timespec grace;
 	clock_gettime(CLOCK_MONOTONIC, &grace);
 	grace.tv_sec += 5;

@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "amber/child.h"
+#include "cr_lazy.h"
 #include "cr_state.h"
 #include "cr_validate.h"
 #include "image/image.h"
@@ -856,6 +857,14 @@ static int restore_set(struct cr_load *l)
 		if (!l->m->ended && (component_load_memory(l) < 0 || load_process(l) < 0))
 			return -1;
 	}
+	/* Lazy: the mappings registered and the loader started before any
+	 * thread runs. */
+	if (l->lazy) {
+		struct cr_lazy *z = l->lazy;
+		l->lazy = NULL;
+		if (cr_lazy_arm(z, l->set, n, img->root, l->err, l->errlen) < 0)
+			return -1;
+	}
 	/* D */
 	for (size_t i = 0; i < n; i++) {
 		load_init(l, i);
@@ -975,7 +984,8 @@ static void preload_free(struct dataspace *mem, size_t n)
  * for 256 MiB to be read) and before the live incarnation is touched (a
  * damaged run refuses the restore with nothing changed). NULL and err on
  * failure. */
-static struct dataspace *preload(const char *dir, const AmberImg__Image *img, char *err, size_t errlen)
+static struct dataspace *preload(const char *dir, const AmberImg__Image *img, bool lazy, struct cr_lazy **plan,
+				 const struct timespec *t0, char *err, size_t errlen)
 {
 	size_t n = img->n_dataspaces;
 	/* cr_image_validate checked that no component holds more RAM than its
@@ -996,8 +1006,21 @@ static struct dataspace *preload(const char *dir, const AmberImg__Image *img, ch
 				     (unsigned long long)d->size, strerror(-e));
 		fds[i] = mem[i].fd;
 	}
+	/* Lazy: segments and RAM stay empty here; which extent holds each of
+	 * their pages is worked out (the chain read and checked, cr_lazy.c). */
+	bool *later = calloc(n + 1, sizeof(*later));
+	if (!later)
+		abort();
+	for (size_t i = 0; lazy && rc == 0 && i < n; i++)
+		if (fds[i] >= 0 && cr_lazy_kind(img->dataspaces[i])) {
+			later[i] = true;
+			fds[i] = -1;
+		}
 	if (rc == 0)
 		rc = image_load_memory(dir, img, fds, err, errlen);
+	if (rc == 0 && lazy && !(*plan = cr_lazy_plan(dir, img, later, mem, t0, err, errlen)))
+		rc = -1;
+	free(later);
 	free(fds);
 	if (rc < 0) {
 		preload_free(mem, n);
@@ -1006,11 +1029,12 @@ static struct dataspace *preload(const char *dir, const AmberImg__Image *img, ch
 	return mem;
 }
 
-static int run_load(const char *dir, AmberImg__Image *img, struct dataspace *mem, struct component **set,
-		    struct kept *kept, bool partial, char *report, size_t reportlen, char *err, size_t errlen)
+static int run_load(const char *dir, AmberImg__Image *img, struct dataspace *mem, struct cr_lazy *lazy,
+		    struct component **set, struct kept *kept, bool partial, char *report, size_t reportlen, char *err,
+		    size_t errlen)
 {
 	struct cr_load l = { .img = img, .mem = mem, .set = set, .err = err, .errlen = errlen, .kept = kept,
-			     .partial = partial };
+			     .partial = partial, .lazy = lazy };
 	l.ds = calloc(img->n_dataspaces + 1, sizeof(*l.ds));
 	l.sessions_of = calloc(img->n_components + 1, sizeof(*l.sessions_of));
 	if (!l.ds || !l.sessions_of)
@@ -1030,6 +1054,7 @@ static int run_load(const char *dir, AmberImg__Image *img, struct dataspace *mem
 	kernel_unlock();
 	if (report)
 		snprintf(report, reportlen, "%s", l.report);
+	cr_lazy_free(l.lazy); /* not armed: the load failed before */
 	free(l.ds);
 	for (size_t i = 0; i < img->n_components; i++)
 		free(l.sessions_of[i]);
@@ -1076,7 +1101,9 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		return -1;
 	}
-	struct dataspace *mem = preload(gen, img, err, sizeof(err));
+	cr_lazy_settle(); /* no lazy load goes on under a restore */
+	struct cr_lazy *plan = NULL;
+	struct dataspace *mem = preload(gen, img, o->lazy, &plan, &t0, err, sizeof(err));
 	if (!mem) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		image_free(img);
@@ -1162,6 +1189,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	}
 	if (rc < 0) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
+		cr_lazy_free(plan);
 		preload_free(mem, img->n_dataspaces);
 		free(set);
 		free(live);
@@ -1192,7 +1220,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	kernel_unlock();
 
 	char report[sizeof(((struct cr_load *)0)->report)] = "";
-	rc = run_load(dir, img, mem, set, kept, o->partial, report, sizeof(report), err, sizeof(err));
+	rc = run_load(dir, img, mem, plan, set, kept, o->partial, report, sizeof(report), err, sizeof(err));
 	preload_free(mem, img->n_dataspaces);
 	kept_free(kept);
 	for (size_t i = 0; i < n; i++) {
@@ -1210,8 +1238,8 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (rc == 0) {
-		snprintf(msg, msglen, "restored %s: %zu component%s in %.2f ms%s%s", img->root, n, n == 1 ? "" : "s", ms,
-			 report[0] ? "; not restored (--partial): " : "", report);
+		snprintf(msg, msglen, "restored %s: %zu component%s in %.2f ms%s%s%s", img->root, n, n == 1 ? "" : "s", ms,
+			 o->lazy ? "; pages load lazily" : "", report[0] ? "; not restored (--partial): " : "", report);
 	} else {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		core_report("restore of %s failed: %s", img->root, err);
@@ -1223,7 +1251,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	return rc;
 }
 
-int cr_boot(const char *dir, const struct image_key *key, char *msg, size_t msglen)
+int cr_boot(const char *dir, const struct image_key *key, bool lazy, char *msg, size_t msglen)
 {
 	char err[512] = "";
 	AmberImg__Image *img;
@@ -1239,7 +1267,10 @@ int cr_boot(const char *dir, const struct image_key *key, char *msg, size_t msgl
 		image_free(img);
 		return -1;
 	}
-	struct dataspace *mem = preload(gen, img, err, sizeof(err));
+	struct cr_lazy *plan = NULL;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct dataspace *mem = preload(gen, img, lazy, &plan, &t0, err, sizeof(err));
 	if (!mem) {
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 		image_free(img);
@@ -1261,7 +1292,7 @@ int cr_boot(const char *dir, const struct image_key *key, char *msg, size_t msgl
 		core_component_adopt(set[i]);
 	}
 	kernel_unlock();
-	int rc = run_load(dir, img, mem, set, NULL, false, NULL, 0, err, sizeof(err));
+	int rc = run_load(dir, img, mem, plan, set, NULL, false, NULL, 0, err, sizeof(err));
 	preload_free(mem, img->n_dataspaces);
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0 && !img->components[i]->ended) {
@@ -1271,7 +1302,8 @@ int cr_boot(const char *dir, const struct image_key *key, char *msg, size_t msgl
 		}
 	}
 	if (rc == 0)
-		snprintf(msg, msglen, "restored %s: %zu component%s", img->root, n, n == 1 ? "" : "s");
+		snprintf(msg, msglen, "restored %s: %zu component%s%s", img->root, n, n == 1 ? "" : "s",
+			 lazy ? "; pages load lazily" : "");
 	else
 		snprintf(msg, msglen, "cannot restore %s: %s", dir, err);
 	free(set);

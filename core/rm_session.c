@@ -32,6 +32,7 @@
 #include "core.h"
 #include "rules.h"
 #include "cr_copy.h"
+#include "cr_lazy.h"
 #include "cr_state.h"
 
 struct rm_region {
@@ -95,6 +96,7 @@ static int prot_of(unsigned flags)
  * and a checkpoint copying its dataspace protects it too. */
 static int map_into(struct component *c, const struct process_mapping *m)
 {
+	cr_lazy_touch(m->ds); /* a mapping the loader does not know of */
 	return as_map(c, m);
 }
 
@@ -117,8 +119,10 @@ static int managed_part(const struct rm_region *r, const struct rm_region *sub, 
 	struct process_mapping m;
 	if (!managed_overlap(r, sub, &m) || !c->process || c->ending)
 		return 0;
-	if (!map)
+	if (!map) {
+		cr_lazy_touch(m.ds); /* its pages would stay missing */
 		return as_unmap(c, m.addr, m.size); /* fails only if it is dying */
+	}
 	return map_into(c, &m);
 }
 
@@ -137,8 +141,10 @@ void rm_region_remove(struct rm_region *r, bool unmap)
 		}
 		m->nsubs--;
 	} else {
-		if (unmap && c->process && !c->ending)
+		if (unmap && c->process && !c->ending) {
+			cr_lazy_touch(core_ds_memory(r->ds)); /* its pages would stay missing */
 			as_unmap(c, r->addr, r->size); /* fails only if it is dying */
+		}
 		for (struct rm_region **pp = &c->regions; *pp; pp = &(*pp)->next) {
 			if (*pp == r) {
 				*pp = r->next;

@@ -127,6 +127,18 @@ int image_read_pages(const char *dir, const AmberImg__Image *img, unsigned i, ui
  * error the files hold part of the image: the caller throws them away. */
 int image_load_memory(const char *dir, const AmberImg__Image *img, const int *fds, char *err, size_t errlen);
 
+/* The extents that make up every dataspace i with tags[i] >= 0, through
+ * an incremental image's chain, told to fn in the order image_load_memory
+ * would write them (the farthest parent first: a later extent's pages
+ * replace an earlier one's), with tags[i] as ds. gen is a generation
+ * directory (image_current); pages_fd is that generation's pages.bin, open
+ * only during the call (dup it to keep it), depth 0 for gen itself. The
+ * structure and the chain are checked as image_load_memory checks them,
+ * the extents' bytes are not read. fn returns 0 or -1 (stop). */
+typedef int (*image_extent_fn)(void *ctx, unsigned ds, unsigned depth, int pages_fd, const AmberImg__Extent *e);
+int image_plan_memory(const char *gen, const AmberImg__Image *img, const int *tags, image_extent_fn fn, void *ctx,
+		      char *err, size_t errlen);
+
 /* The structure beyond what unpacking checks: format version, dataspace
  * indices in range, sizes and extents page-aligned, extents inside their
  * dataspace and inside pages.bin (pages_size bytes after its header),

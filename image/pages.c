@@ -295,13 +295,19 @@ int image_read_pages(const char *dir, const AmberImg__Image *img, unsigned i, ui
 /* Longer chains are refused: a loop of parents would never end. */
 #define CHAIN_MAX 64
 
-static int load_generation(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth, char *err,
-			   size_t errlen);
+/* With a sink (image_plan_memory) extents are told, not read. */
+struct plan_sink {
+	image_extent_fn fn;
+	void *ctx;
+};
+
+static int load_generation(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth,
+			   const struct plan_sink *sink, char *err, size_t errlen);
 
 /* An incremental image's parent loads first: every dataspace that names a
  * parent dataspace gets the parent's pages, and its own go over them. */
-static int load_parent(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth, char *err,
-		       size_t errlen)
+static int load_parent(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth,
+		       const struct plan_sink *sink, char *err, size_t errlen)
 {
 	bool any = false;
 	for (unsigned i = 0; i < img->n_dataspaces; i++)
@@ -344,19 +350,33 @@ static int load_parent(const char *gen, const AmberImg__Image *img, const int *f
 			pfds[k - 1] = fds[i];
 	}
 	if (!rc)
-		rc = load_generation(info.gen, parent, pfds, depth + 1, err, errlen);
+		rc = load_generation(info.gen, parent, pfds, depth + 1, sink, err, errlen);
 	free(pfds);
 	image_free(parent);
 	return rc;
 }
 
-static int load_generation(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth, char *err,
-			   size_t errlen)
+static int load_generation(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth,
+			   const struct plan_sink *sink, char *err, size_t errlen)
 {
 	char label[128];
 	struct img_pages p;
-	if (load_parent(gen, img, fds, depth, err, errlen) < 0 || img_pages_open(gen, &p, err, errlen) < 0)
+	if (load_parent(gen, img, fds, depth, sink, err, errlen) < 0 || img_pages_open(gen, &p, err, errlen) < 0)
 		return -1;
+	if (sink) {
+		int rc = 0;
+		for (unsigned i = 0; i < img->n_dataspaces && rc == 0; i++) {
+			if (fds[i] < 0)
+				continue;
+			rc = ds_checked(&p, img, i, label, sizeof(label), err, errlen);
+			for (size_t k = 0; rc == 0 && k < img->dataspaces[i]->n_extents; k++)
+				rc = sink->fn(sink->ctx, (unsigned)fds[i], depth, p.fd, img->dataspaces[i]->extents[k]);
+			if (rc < 0)
+				img_fail(err, errlen, "%s: %s: cannot note its extents", p.path, label);
+		}
+		img_pages_close(&p);
+		return rc;
+	}
 	uint8_t *buf = malloc(CHUNK);
 	XXH3_state_t *st = XXH3_createState();
 	int rc = !buf || !st ? img_fail(err, errlen, "%s: out of memory", p.path) : 0;
@@ -402,5 +422,12 @@ int image_load_memory(const char *dir, const AmberImg__Image *img, const int *fd
 	char gen[PATH_MAX];
 	if (image_current(dir, gen, sizeof(gen), err, errlen) < 0)
 		return -1;
-	return load_generation(gen, img, fds, 0, err, errlen);
+	return load_generation(gen, img, fds, 0, NULL, err, errlen);
+}
+
+int image_plan_memory(const char *gen, const AmberImg__Image *img, const int *tags, image_extent_fn fn, void *ctx,
+		      char *err, size_t errlen)
+{
+	struct plan_sink sink = { fn, ctx };
+	return load_generation(gen, img, tags, 0, &sink, err, errlen);
 }

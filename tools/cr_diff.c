@@ -15,6 +15,9 @@
  * Every other point (not with --kill) is incremental: a first checkpoint
  * halfway to the point, and the one at the point taken with --parent on
  * it, so that what is restored comes through a chain of two images.
+ * Every third point that restores (rollback, kill, fresh) restores lazily
+ * (restore --lazy, amber-core --restore DIR --lazy): the components run
+ * before their pages are all in.
  * The image records how many LOG lines each component had written at the
  * cut (log_lines), so the comparison is exact: a restored component must
  * print, from its restore on, the reference's lines from that count on;
@@ -350,6 +353,7 @@ static void keep_output(const char *dir, const struct lines *a, const struct lin
 
 /* One point. 1: agreed, 0: skipped (too late), -1: diverged (why). */
 static unsigned incremental_points; /* whose image was incremental */
+static unsigned lazy_points;        /* restored with --lazy */
 
 /* A point drawn again, or agreed: its images go. */
 static void remove_images(const char *dir)
@@ -360,7 +364,7 @@ static void remove_images(const char *dir)
 		fprintf(stderr, "cr-diff: cannot remove %s\n", dir);
 }
 
-static int point(struct workload *w, enum mode mode, bool incr, unsigned seed, char *why, size_t whylen)
+static int point(struct workload *w, enum mode mode, bool incr, bool lazy, unsigned seed, char *why, size_t whylen)
 {
 	char name[64], dir[512], core[1024], msg[4096];
 	snprintf(name, sizeof(name), "crdiff-%d-%u", (int)getpid(), seed);
@@ -433,7 +437,7 @@ static int point(struct workload *w, enum mode mode, bool incr, unsigned seed, c
 	bool have_fresh = false;
 	if (mode == MODE_ROLLBACK || mode == MODE_KILL) {
 		sleep_us((long)(rand_r(&seed) % 30) * 1000);
-		st = amber(msg, sizeof(msg), "-s %s restore '%s'", name, dir);
+		st = amber(msg, sizeof(msg), "-s %s restore %s '%s'", name, lazy ? "--lazy" : "", dir);
 		if (st != 0) {
 			/* amber-core went away with the request: fine only if the
 			 * scenario ended by itself (its top component exited). */
@@ -461,7 +465,7 @@ static int point(struct workload *w, enum mode mode, bool incr, unsigned seed, c
 	if (mode == MODE_FRESH) {
 		kill(r.pid, SIGTERM);
 		run_wait(&r);
-		char *fargv[] = { core, "--control", name, "--timeout", limit, "--restore", dir, NULL };
+		char *fargv[] = { core, "--control", name, "--timeout", limit, "--restore", dir, lazy ? "--lazy" : NULL, NULL };
 		if (run_start(&fresh, fargv) < 0) {
 			snprintf(why, whylen, "cannot start amber-core --restore");
 			image_free(img);
@@ -537,11 +541,15 @@ static int point(struct workload *w, enum mode mode, bool incr, unsigned seed, c
 		lines_free(&got);
 	}
 	if (result == 1 && verbose)
-		fprintf(stderr, "cr-diff: %s %s %s%s at %.1f ms: agreed\n", w->scenario, w->component, mode_names[mode],
-			incremental ? " (incremental)" : "", (double)delay / 1000.0);
+		fprintf(stderr, "cr-diff: %s %s %s%s%s at %.1f ms: agreed\n", w->scenario, w->component, mode_names[mode],
+			incremental ? " (incremental)" : "", lazy && mode != MODE_LIVE ? " (lazy)" : "",
+			(double)delay / 1000.0);
 	if (result != 1 && incremental && strlen(why) + 16 < whylen)
 		strcat(why, " (incremental)");
+	if (result != 1 && lazy && mode != MODE_LIVE && strlen(why) + 16 < whylen)
+		strcat(why, " (lazy)");
 	incremental_points += result == 1 && incremental;
+	lazy_points += result == 1 && lazy && mode != MODE_LIVE;
 	lines_free(&labels);
 	if (result != 1)
 		keep_output(dir, &r.all, have_fresh ? &fresh.all : NULL);
@@ -625,7 +633,8 @@ int main(int argc, char **argv)
 		char why[1024] = "";
 		int r = 0;
 		for (int attempt = 0; attempt < 5 && r == 0; attempt++) {
-			r = point(x, m, s / (nw * 4) % 2 == 1, s * 7919u + (unsigned)attempt, why, sizeof(why));
+			r = point(x, m, s / (nw * 4) % 2 == 1, s / nw % 3 == 2, s * 7919u + (unsigned)attempt, why,
+				  sizeof(why));
 			skipped += r == 0;
 		}
 		if (r > 0) {
@@ -641,8 +650,8 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < nw; k++)
 		lines_free(&w[k].ref);
 	free(w);
-	printf("cr-diff: %u agreed (%u of them through an incremental image), %u diverged, %u late checkpoints drawn "
-	       "again\n", agreed, incremental_points, diverged, skipped);
+	printf("cr-diff: %u agreed (%u of them through an incremental image, %u restored lazily), %u diverged, %u late "
+	       "checkpoints drawn again\n", agreed, incremental_points, lazy_points, diverged, skipped);
 	printf("%u passed, %u failed\n", agreed, diverged);
 	return diverged ? 1 : 0;
 }

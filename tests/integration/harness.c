@@ -261,6 +261,15 @@ bool live_start(struct live_core *lc, const char *path, const char *restore_dir,
 	return up;
 }
 
+bool live_start_opt(struct live_core *lc, const char *path, const char *restore_dir, const char *option,
+		    const char *ready, int timeout_s)
+{
+	extra_option = option;
+	bool up = live_start(lc, path, restore_dir, NULL, ready, timeout_s);
+	extra_option = NULL;
+	return up;
+}
+
 bool live_wait_for(struct live_core *lc, const char *text, int seconds) { return live_read(lc, text, seconds); }
 
 void live_stop(struct live_core *lc)

@@ -75,6 +75,9 @@ struct live_core {
  * `ready` appeared. Stop it with live_stop. */
 bool live_start(struct live_core *lc, const char *path, const char *restore_dir, const char *name, const char *ready,
 		int timeout_s);
+/* The same with one more amber-core option (e.g. "--lazy"), fresh name. */
+bool live_start_opt(struct live_core *lc, const char *path, const char *restore_dir, const char *option,
+		    const char *ready, int timeout_s);
 /* Read more output until `text` appears (true) or `seconds` pass. */
 bool live_wait_for(struct live_core *lc, const char *text, int seconds);
 /* Did it end (close its output) within `seconds`? */

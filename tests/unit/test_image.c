@@ -614,6 +614,117 @@ static void test_memory_from_files(void **state)
 	image_free(img);
 }
 
+/* ---- the plan of a lazy restore ------------------------------------------- */
+
+struct planned {
+	struct {
+		unsigned ds, depth;
+		int fd;
+		uint64_t off, len, file_off;
+	} v[64];
+	size_t n;
+};
+
+static int note_extent(void *ctx, unsigned ds, unsigned depth, int pages_fd, const AmberImg__Extent *e)
+{
+	struct planned *p = ctx;
+	assert_true(p->n < 64);
+	p->v[p->n].ds = ds;
+	p->v[p->n].depth = depth;
+	p->v[p->n].fd = dup(pages_fd); /* open only during the call */
+	p->v[p->n].off = e->offset;
+	p->v[p->n].len = e->length;
+	p->v[p->n].file_off = e->file_offset;
+	p->n++;
+	return 0;
+}
+
+/* image_plan_memory through an incremental image names, for every page,
+ * the extent image_load_memory takes it from: placed in the order told
+ * (the parent's first), the extents make the same memory, a zero page
+ * stored by the child over the parent's data included. */
+static void test_plan_through_chain(void **state)
+{
+	struct fixture *f = *state;
+	char parent[128], child[128], gen[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s/parent", f->dir);
+	snprintf(child, sizeof(child), "%s/child", f->dir);
+	write_ok(f, parent);
+	const size_t size = f->mem[DS_SPARSE].size;
+	/* Since the parent: page 1 changed, page 5 zeroed, page 9 written. */
+	uint8_t *now = pages((unsigned)(size / PAGE));
+	memcpy(now, f->bytes[DS_SPARSE], size);
+	now[1 * PAGE + 7] ^= 0x33;
+	memset(now + 5 * PAGE, 0, PAGE);
+	memset(now + 9 * PAGE, 0x9c, PAGE);
+	uint8_t written[64] = { 0 };
+	written[1] = written[5] = written[9] = 1;
+	uint64_t meta;
+	if (image_identity(parent, gen, sizeof(gen), &meta, err, sizeof(err)) != 0)
+		fail_msg("image_identity: %s", err);
+	AmberImg__Dataspace *d = f->img->dataspaces[DS_SPARSE];
+	d->has_parent_dataspace = true;
+	d->parent_dataspace = DS_SPARSE + 1;
+	f->img->parent_image = strdup(gen);
+	f->img->has_parent_meta_xxh3 = true;
+	f->img->parent_meta_xxh3 = meta;
+	struct image_writer *w;
+	assert_int_equal(image_begin(child, &w, err, sizeof(err)), 0);
+	int fd = memfd_of(now, size);
+	for (unsigned i = 0; i < NDS; i++) {
+		struct image_memory m = { .size = size, .has_fd = true, .fd = fd, .store_only = written };
+		if (image_add_memory(w, f->img, i, i == DS_SPARSE ? &m : &f->mem[i], err, sizeof(err)) != 0)
+			fail_msg("image_add_memory %u: %s", i, err);
+	}
+	if (image_commit(w, f->img, err, sizeof(err)) != 0)
+		fail_msg("image_commit: %s", err);
+	close(fd);
+
+	AmberImg__Image *img = read_ok(child);
+	int tags[NDS];
+	for (unsigned i = 0; i < NDS; i++)
+		tags[i] = i == DS_SPARSE ? 0 : -1;
+	struct planned p = { .n = 0 };
+	assert_int_equal(image_current(child, gen, sizeof(gen), err, sizeof(err)), 0);
+	if (image_plan_memory(gen, img, tags, note_extent, &p, err, sizeof(err)) != 0)
+		fail_msg("image_plan_memory: %s", err);
+	uint8_t *got = pages((unsigned)(size / PAGE));
+	bool parent_seen = false;
+	for (size_t k = 0; k < p.n; k++) {
+		assert_int_equal(p.v[k].ds, 0);
+		assert_true(p.v[k].off + p.v[k].len <= size);
+		assert_int_equal(pread(p.v[k].fd, got + p.v[k].off, p.v[k].len, (off_t)p.v[k].file_off),
+				 (ssize_t)p.v[k].len);
+		parent_seen |= p.v[k].depth == 1;
+		if (k)
+			assert_true(p.v[k].depth <= p.v[k - 1].depth); /* the farthest parent first */
+		close(p.v[k].fd);
+	}
+	assert_true(parent_seen);
+	assert_memory_equal(got, now, size);
+
+	/* image_load_memory agrees, and a parent gone is refused by both. */
+	int fds[NDS];
+	for (unsigned i = 0; i < NDS; i++)
+		fds[i] = i == DS_SPARSE ? memfd_of(NULL, size) : -1;
+	if (image_load_memory(child, img, fds, err, sizeof(err)) != 0)
+		fail_msg("image_load_memory: %s", err);
+	assert_int_equal(pread(fds[DS_SPARSE], got, size, 0), (ssize_t)size);
+	assert_memory_equal(got, now, size);
+	close(fds[DS_SPARSE]);
+	char moved[160];
+	snprintf(moved, sizeof(moved), "%s.moved", parent);
+	assert_int_equal(rename(parent, moved), 0);
+	p.n = 0;
+	assert_int_equal(image_plan_memory(gen, img, tags, note_extent, &p, err, sizeof(err)), -1);
+	expect_err("its parent image");
+	assert_int_equal(p.n, 0);
+	assert_int_equal(rename(moved, parent), 0);
+	free(got);
+	free(now);
+	image_free(img);
+}
+
 /* ---- round trip and replacement ------------------------------------------ */
 
 static void test_round_trip(void **state)
@@ -1373,6 +1484,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_from_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_through_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_magic, setup, teardown),
