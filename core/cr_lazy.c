@@ -22,6 +22,10 @@
  * the damaged dataspace, with a report naming the extent: it may have
  * read the damaged bytes. What the pass finds before any thread runs (a
  * dataspace nobody maps) still refuses the restore.
+ *
+ * AMBER_LAZY_PACE_US=N (tests only; off unless set) makes the loader rest
+ * N microseconds after each chunk, so that a test can end a component or
+ * core in the middle of a load on any machine, however fast.
  */
 #include "cr_lazy.h"
 
@@ -87,6 +91,7 @@ struct cr_lazy {
 	size_t nuffds, uffdcap;
 	pthread_t thread;
 	bool started, done, abort;
+	unsigned pace_us;  /* AMBER_LAZY_PACE_US: rest after each chunk (tests) */
 	char root[64];
 	size_t faulted, copied, filled;
 	struct timespec t0;
@@ -386,6 +391,8 @@ static int pass_src(struct cr_lazy *z, size_t si, bool serve, char *err, size_t 
 		}
 		pthread_mutex_unlock(&lazy_lock);
 		at += (uint64_t)n;
+		if (serve && z->pace_us)
+			usleep(z->pace_us); /* faults wait meanwhile: tests only */
 	}
 	uint64_t sum = XXH3_64bits_digest(st);
 	XXH3_freeState(st);
@@ -440,6 +447,8 @@ static void *loader(void *arg)
 {
 	struct cr_lazy *z = arg;
 	char err[320];
+	const char *pace = getenv("AMBER_LAZY_PACE_US");
+	z->pace_us = pace ? (unsigned)strtoul(pace, NULL, 10) % 1000000u : 0;
 	size_t damaged = 0;
 	for (size_t i = 0; i < z->nsrc; i++) {
 		if (z->src[i].done)
