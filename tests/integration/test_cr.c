@@ -212,10 +212,19 @@ static void caps_after_restore(void **state)
 	checkpoint(&lc, "cr_counter", img_b, false);
 	diff_lines(img_a, img_b, &r);
 	/* The component ran on between the two: memory, registers and its
-	 * threads' states may differ, its capabilities and IRQs may not. */
-	if (strstr(r.out, ": slot ") || strstr(r.out, ": irq ")) {
-		cli_run_dump(&r);
-		fail_msg("a capability or IRQ differs after the restore");
+	 * threads' states may differ, and so may an IRQ's pending count (a
+	 * signal submitted and not yet taken at the second cut); its
+	 * capabilities and the rest of its IRQs may not. */
+	for (const char *l = r.out; *l;) {
+		const char *eol = strchr(l, '\n');
+		size_t len = eol ? (size_t)(eol - l) : strlen(l);
+		char line[512];
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), l);
+		if (strstr(line, ": slot ") || (strstr(line, ": irq ") && !strstr(line, ": pending "))) {
+			cli_run_dump(&r);
+			fail_msg("a capability or IRQ differs after the restore: %s", line);
+		}
+		l += len + (eol != NULL);
 	}
 	cli_run_free(&r);
 	LIVE_EXPECT(&lc, "cr_counter: done after 200 steps, sum 20100", 20);
