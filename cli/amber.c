@@ -332,7 +332,7 @@ static int verify_image(const char *dir, const char *keyfile, bool json)
 	char err[512] = "";
 	int rc = image_key_load(keyfile, &key, err, sizeof(err));
 	if (rc == 0)
-		rc = image_verify(dir, &key, err, sizeof(err));
+		rc = image_verify_chain(dir, &key, err, sizeof(err));
 	image_key_clear(&key);
 	if (rc < 0) {
 		fprintf(stderr, "amber: %s\n", err);

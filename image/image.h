@@ -107,9 +107,12 @@ void image_key_clear(struct image_key *key);
  * or a changed byte is refused before anything is decoded. */
 int image_read_signed(const char *dir, const struct image_key *key, AmberImg__Image **out, char *err,
 		      size_t errlen);
-/* Only the verification, of the image and of every parent of a chain:
- * 0, or -1 with the reason. */
+/* Only the verification of the current generation's signature: 0, or -1
+ * with the reason. */
 int image_verify(const char *dir, const struct image_key *key, char *err, size_t errlen);
+/* image_verify, then the image read and every parent of its chain
+ * verified (image_verify_parents): what `inspect --key` vouches for. */
+int image_verify_chain(const char *dir, const struct image_key *key, char *err, size_t errlen);
 /* The parents of img (read from generation gen): each signed with key and
  * the one img was taken against. 0 when img has none. */
 int image_verify_parents(const AmberImg__Image *img, const char *gen, const struct image_key *key, char *err,
