@@ -203,16 +203,21 @@ static int start(struct component *c, bool locked, char *err, size_t errlen)
 		return -1;
 	}
 	cpu_share_join(c, process_pid(c->process));
+	/* Running, and its first thread let go, in one locked step: a
+	 * checkpoint in between would save a running component whose only
+	 * thread waits to be started, and a restore of that image would never
+	 * start it. */
 	lock(locked);
 	e = kernel_entry_start(c->thread);
 	c->state = COMPONENT_RUNNING;
+	if (e == 0)
+		process_thread_resume(c->process, process_pid(c->process));
 	unlock(locked);
 	if (e < 0) {
 		snprintf(err, errlen, "cannot start kernel entry: %s", strerror(-e));
 		process_kill(c->process, "start failed");
 		return -1; /* the exit event cleans up */
 	}
-	process_thread_resume(c->process, process_pid(c->process));
 	return 0;
 }
 
