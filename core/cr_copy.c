@@ -187,13 +187,15 @@ static int add_range(struct cr_copy *cc, struct component *c, unsigned ds, const
 
 /* By id (unique while amber-core runs): a queued mapping (as_queue.c)
  * names its dataspace by a copy with the memfd dup'd. */
-static int ds_index(const struct cr_copy *cc, const struct dataspace *mem)
+static int ds_index_of_id(const struct cr_copy *cc, uint64_t id)
 {
 	for (size_t i = 0; i < cc->nds; i++)
-		if (cc->ds[i].copied && cc->ds[i].id == mem->id)
+		if (cc->ds[i].copied && cc->ds[i].id == id)
 			return (int)i;
 	return -1;
 }
+
+static int ds_index(const struct cr_copy *cc, const struct dataspace *mem) { return ds_index_of_id(cc, mem->id); }
 
 static bool member(const struct cr_copy *cc, unsigned id)
 {
@@ -486,8 +488,10 @@ static struct cr_copy *adopt_async(struct cr_copy *cc, struct cr_copy *base, str
 	base->nuffds = 0;
 	for (size_t k = 0; k < base->nr; k++) {
 		struct range r = base->r[k];
-		int i = ds_index(cc, base->ds[r.ds].mem);
-		if (i < 0 || cc->ds[i].id != base->ds[r.ds].id) { /* gone, or stored in the pause now */
+		/* By the id the base kept: its dataspace may have been freed since
+		 * (PD FREE), and then its pointer must not be read. */
+		int i = ds_index_of_id(cc, base->ds[r.ds].id);
+		if (i < 0) { /* gone, or stored in the pause now */
 			release_range(&r);
 			continue;
 		}
