@@ -62,7 +62,7 @@ const char *rom_dir(void) { return modules_dir; }
 int components_path_find(const char *path, const char *name, char *out, size_t outlen)
 {
 	bool first = true;
-	for (const char *dir = path; *dir;) {
+	for (const char *dir = path ? path : ""; *dir;) {
 		size_t len = strcspn(dir, ":");
 		char file[PATH_MAX];
 		if (len && (size_t)snprintf(file, sizeof(file), "%.*s/%s", (int)len, dir, name) < sizeof(file)) {
