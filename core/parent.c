@@ -204,16 +204,10 @@ static bool provides(const struct component *c, const char *name)
 	return false;
 }
 
-static int announce(struct component *c, struct kcore_request *req)
+/* The checks ANNOUNCE and ANNOUNCE_ROOT share on the name: not empty,
+ * not core's, one the scenario lets c provide, not announced yet. */
+static int may_announce(struct component *c, const char *name)
 {
-	char name[SERVICE_NAME_MAX];
-	enum amber_kind kind = AMBER_KIND_NONE;
-	int err = service_string(req, 1, name, sizeof(name));
-	if (err)
-		return err;
-	if (req->nitems != 1 || !kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) ||
-	    kind != AMBER_KIND_GATE)
-		return AMBER_ERR_INVALID_ARG;
 	if (name[0] == '\0' || core_service_name(name))
 		return AMBER_ERR_INVALID_ARG;
 	if (!provides(c, name)) {
@@ -226,6 +220,21 @@ static int announce(struct component *c, struct kcore_request *req)
 	}
 	if (service_find(name) || root_service_exists(name))
 		return AMBER_ERR_INVALID_ARG;
+	return AMBER_OK;
+}
+
+static int announce(struct component *c, struct kcore_request *req)
+{
+	char name[SERVICE_NAME_MAX];
+	enum amber_kind kind = AMBER_KIND_NONE;
+	int err = service_string(req, 1, name, sizeof(name));
+	if (err)
+		return err;
+	if (req->nitems != 1 || !kernel_cap_object(kernel_core_task(), req->items[0], &kind, NULL) ||
+	    kind != AMBER_KIND_GATE)
+		return AMBER_ERR_INVALID_ARG;
+	if ((err = may_announce(c, name)) != AMBER_OK)
+		return err;
 	if (!parent_gate_served_by(c, req->items[0]))
 		return AMBER_ERR_RIGHTS;
 	if (core_quota_take(c, 1)) /* core's copy of the gate */
@@ -275,17 +284,10 @@ static int announce_root(struct component *c, struct kcore_request *req)
 	if (err)
 		return err;
 	uint64_t context = req->nitems == 1 ? signal_context_id(req->items[0]) : 0;
-	if (!context || name[0] == '\0' || core_service_name(name))
+	if (!context)
 		return AMBER_ERR_INVALID_ARG;
-	if (!provides(c, name)) {
-		if (!c->announce_refused)
-			core_report("%s may not announce service '%s': the scenario does not name it its provider "
-				    "(<provides>)", c->name, name);
-		c->announce_refused = true;
-		return AMBER_ERR_RIGHTS;
-	}
-	if (service_find(name) || root_service_exists(name))
-		return AMBER_ERR_INVALID_ARG;
+	if ((err = may_announce(c, name)) != AMBER_OK)
+		return err;
 	if ((err = root_service_add(c, name, context)) != AMBER_OK)
 		return err;
 	core_report("%s announces service '%s' (root: one session per client)", c->name, name);
