@@ -18,6 +18,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,45 +498,226 @@ static int add_wanted(struct image_writer *w, struct run_builder *b, const struc
 	return 0;
 }
 
-/* A file's ranges that hold data, through the buffer; holes end runs. */
-static int add_file(struct image_writer *w, struct run_builder *b, const struct image_memory *m, char *err,
-		    size_t errlen)
+/* ---- a memory file, stored by several workers ----
+ *
+ * The ranges of the file that hold data (SEEK_DATA) are cut into chunks of
+ * WRITE_CHUNK bytes. Workers (the caller and, for a large file, a thread
+ * per further CPU) take the chunks in turn, each through its own buffer:
+ * read it, skip its zero pages, reserve room in pages.bin for each run of
+ * the others and write the run there with its XXH3. A run never crosses a
+ * chunk, so the chunks need no order in pages.bin; their extents are put
+ * together in the dataspace's order at the end. Storing a checkpoint's
+ * memory is a copy into fresh tmpfs pages, which one CPU does at about
+ * 3 GiB/s here: the second CPU nearly halves it (docs/performance.md). */
+
+#define STORE_WORKERS_MAX 4
+#define STORE_PARALLEL_MIN (8u << 20) /* below this, thread start-up costs more */
+
+struct store_chunk {
+	uint64_t off;
+	size_t len;
+	AmberImg__Extent **e; /* its runs, in order */
+	size_t n, cap;
+};
+
+struct store {
+	struct image_writer *w;
+	const struct image_memory *m;
+	struct store_chunk *c;
+	size_t nc, capc;
+	pthread_mutex_t lock; /* next, w->pos and the first failure */
+	size_t next;
+	bool failed;
+	char err[512];
+};
+
+static int store_fail(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int store_fail(struct store *s, const char *fmt, ...)
 {
-	int fd = m->fd;
-	size_t size = m->size;
-	for (off_t at = 0; at < (off_t)size;) {
+	char msg[sizeof(s->err)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&s->lock);
+	if (!s->failed)
+		memcpy(s->err, msg, sizeof(msg));
+	s->failed = true;
+	pthread_mutex_unlock(&s->lock);
+	return -1;
+}
+
+static int chunk_add_run(struct store_chunk *c, uint64_t off, uint64_t file_off, const uint8_t *bytes, size_t len)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 4;
+		AmberImg__Extent **g = realloc(c->e, cap * sizeof(*g));
+		if (!g)
+			return -1;
+		c->e = g;
+		c->cap = cap;
+	}
+	AmberImg__Extent *e = malloc(sizeof(*e));
+	if (!e)
+		return -1;
+	amber_img__extent__init(e);
+	e->offset = off;
+	e->file_offset = file_off;
+	e->length = len;
+	e->xxh3 = XXH3_64bits(bytes, len); /* what the streaming digest gives */
+	c->e[c->n++] = e;
+	return 0;
+}
+
+static int store_chunk(struct store *s, struct store_chunk *c, uint8_t *buf)
+{
+	struct image_writer *w = s->w;
+	const struct image_memory *m = s->m;
+	ssize_t n;
+	if (m->read) {
+		int e = m->read(m->ctx, c->off, buf, c->len);
+		n = e < 0 ? (errno = -e, -1) : (ssize_t)c->len;
+	} else {
+		n = read_full(m->fd, buf, c->len, c->off);
+	}
+	if (n < 0)
+		return store_fail(s, "%s: reading the memory: %s", w->pages, strerror(errno));
+	if ((size_t)n < c->len) /* shrunk meanwhile: the rest reads as zero */
+		memset(buf + n, 0, c->len - (size_t)n);
+	for (size_t at = 0; at < c->len;) {
+		if (img_page_zero(buf + at)) {
+			at += IMG_PAGE;
+			continue;
+		}
+		size_t end = at + IMG_PAGE;
+		while (end < c->len && !img_page_zero(buf + end))
+			end += IMG_PAGE;
+		pthread_mutex_lock(&s->lock);
+		uint64_t file_off = w->pos;
+		w->pos += end - at;
+		pthread_mutex_unlock(&s->lock);
+		if (chunk_add_run(c, c->off + at, file_off, buf + at, end - at) < 0)
+			return store_fail(s, "%s: out of memory", w->pages);
+		if (img_io_write_full(w->fd, buf + at, end - at, file_off) < 0)
+			return store_fail(s, "%s: %s", w->pages, strerror(errno));
+		at = end;
+	}
+	return 0;
+}
+
+static void *store_worker(void *arg)
+{
+	struct store *s = arg;
+	uint8_t *buf = malloc(WRITE_CHUNK);
+	if (!buf) {
+		store_fail(s, "%s: out of memory", s->w->pages);
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		struct store_chunk *c = !s->failed && s->next < s->nc ? &s->c[s->next++] : NULL;
+		pthread_mutex_unlock(&s->lock);
+		if (!c || store_chunk(s, c, buf) < 0)
+			break;
+	}
+	free(buf);
+	return NULL;
+}
+
+static int store_add_chunk(struct store *s, uint64_t off, size_t len)
+{
+	if (s->nc == s->capc) {
+		size_t cap = s->capc ? 2 * s->capc : 16;
+		struct store_chunk *g = realloc(s->c, cap * sizeof(*g));
+		if (!g)
+			return -1;
+		s->c = g;
+		s->capc = cap;
+	}
+	s->c[s->nc++] = (struct store_chunk){ .off = off, .len = len };
+	return 0;
+}
+
+/* The chunks of the ranges of m's file that hold data; holes end runs. */
+static int store_plan(struct store *s, char *err, size_t errlen)
+{
+	int fd = s->m->fd;
+	off_t size = (off_t)s->m->size;
+	for (off_t at = 0; at < size;) {
 		off_t data = lseek(fd, at, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break; /* only holes from here on */
 		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
 		if (data < 0 || hole < 0)
-			return img_fail(err, errlen, "%s: seeking in the memory: %s", w->pages, strerror(errno));
-		run_close(w, b);
+			return img_fail(err, errlen, "%s: seeking in the memory: %s", s->w->pages, strerror(errno));
 		data &= ~(off_t)(IMG_PAGE - 1);
-		if (hole > (off_t)size)
-			hole = (off_t)size;
+		if (hole > size)
+			hole = size;
 		for (off_t p = data; p < hole;) {
 			size_t want = hole - p < WRITE_CHUNK ? (size_t)(hole - p) : WRITE_CHUNK;
 			want = (want + IMG_PAGE - 1) & ~(size_t)(IMG_PAGE - 1);
-			ssize_t n;
-			if (m->read) {
-				int e = m->read(m->ctx, (uint64_t)p, w->buf, want);
-				n = e < 0 ? (errno = -e, -1) : (ssize_t)want;
-			} else {
-				n = read_full(fd, w->buf, want, (uint64_t)p);
-			}
-			if (n < 0)
-				return img_fail(err, errlen, "%s: reading the memory: %s", w->pages, strerror(errno));
-			if ((size_t)n < want) /* shrunk meanwhile: the rest reads as zero */
-				memset(w->buf + n, 0, want - (size_t)n);
-			if (add_bytes(w, b, (uint64_t)p, w->buf, want, err, errlen) < 0)
-				return -1;
+			if (store_add_chunk(s, (uint64_t)p, want) < 0)
+				return img_fail(err, errlen, "%s: out of memory", s->w->pages);
 			p += (off_t)want;
 		}
 		at = hole;
 	}
-	run_close(w, b);
 	return 0;
+}
+
+/* As many workers as this process may run on CPUs, up to the maximum,
+ * when there is enough to store. */
+static unsigned store_workers(size_t bytes)
+{
+	cpu_set_t cpus;
+	if (bytes < STORE_PARALLEL_MIN || sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
+		return 1;
+	int n = CPU_COUNT(&cpus);
+	return n < 1 ? 1 : n > STORE_WORKERS_MAX ? STORE_WORKERS_MAX : (unsigned)n;
+}
+
+static int add_file(struct image_writer *w, struct run_builder *b, const struct image_memory *m, char *err,
+		    size_t errlen)
+{
+	struct store s = { .w = w, .m = m, .lock = PTHREAD_MUTEX_INITIALIZER };
+	int rc = store_plan(&s, err, errlen);
+	size_t bytes = 0;
+	for (size_t i = 0; i < s.nc; i++)
+		bytes += s.c[i].len;
+	pthread_t t[STORE_WORKERS_MAX];
+	unsigned started = 0, workers = rc < 0 ? 0 : store_workers(bytes);
+	while (started + 1 < workers && pthread_create(&t[started], NULL, store_worker, &s) == 0)
+		started++; /* a thread that cannot start leaves more to the others */
+	if (rc == 0)
+		store_worker(&s);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	if (rc == 0 && s.failed)
+		rc = img_fail(err, errlen, "%s", s.err);
+	/* The chunks' runs, in order, become the dataspace's extents. */
+	for (size_t i = 0; i < s.nc; i++) {
+		struct store_chunk *c = &s.c[i];
+		for (size_t k = 0; k < c->n; k++) {
+			if (rc == 0 && b->n == b->cap) {
+				size_t cap = b->cap ? 2 * b->cap : 8;
+				AmberImg__Extent **g = realloc(b->e, cap * sizeof(*g));
+				if (!g)
+					rc = img_fail(err, errlen, "%s: out of memory", w->pages);
+				else {
+					b->e = g;
+					b->cap = cap;
+				}
+			}
+			if (rc == 0)
+				b->e[b->n++] = c->e[k];
+			else
+				free(c->e[k]);
+		}
+		free(c->e);
+	}
+	free(s.c);
+	pthread_mutex_destroy(&s.lock);
+	return rc;
 }
 
 void image_abort(struct image_writer *w)

@@ -14,12 +14,13 @@
  *   fsync   the N-th fsync fails with EIO
  *   rename  the N-th rename fails with EIO
  *
- * Calls are counted per image, from image_begin (img_io_begin) on. The
- * writer is one at a time (core checkpoints one after the other), so the
- * counters need no lock.
+ * Calls are counted per image, from image_begin (img_io_begin) on. Core
+ * writes one image at a time, but that image's memory is stored by several
+ * threads (image.c), so the counters are taken under a lock.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,11 @@ void img_io_begin(void)
 	}
 }
 
-/* Should this call fail? errno set to the fault's error if so. */
-static bool fault(enum io_op op)
+static pthread_mutex_t f_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Should this call fail? errno set to the fault's error if so; *half
+ * set for the write that "short" cuts to half instead. */
+static bool fault_locked(enum io_op op, bool *half)
 {
 	if (!f.n)
 		return false;
@@ -79,11 +83,29 @@ static bool fault(enum io_op op)
 		return false;
 	if (!strcmp(f.kind, "short")) {
 		f.short_done = true; /* the caller writes half now, fails next */
+		*half = true;
 		return true;
 	}
 	f.n = 0;
 	errno = !strcmp(f.kind, "enospc") ? ENOSPC : EIO;
 	return true;
+}
+
+static bool fault_or_half(enum io_op op, bool *half)
+{
+	*half = false;
+	pthread_mutex_lock(&f_lock);
+	bool yes = fault_locked(op, half);
+	int e = errno;
+	pthread_mutex_unlock(&f_lock);
+	errno = e;
+	return yes;
+}
+
+static bool fault(enum io_op op)
+{
+	bool half;
+	return fault_or_half(op, &half);
 }
 
 int img_io_open(const char *path, int flags, mode_t mode)
@@ -103,8 +125,9 @@ char *img_io_mkdtemp(char *tmpl)
 
 static ssize_t io_pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-	if (fault(OP_WRITE)) {
-		if (!f.short_done)
+	bool half;
+	if (fault_or_half(OP_WRITE, &half)) {
+		if (!half)
 			return -1;
 		return pwrite(fd, buf, len > 1 ? len / 2 : len, off);
 	}

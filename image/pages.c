@@ -195,9 +195,12 @@ int img_pages_read(struct img_pages *p, const AmberImg__Image *img, unsigned i, 
 	return rc;
 }
 
-/* The stored content, placed: the size, then each extent's offset, length
- * and bytes, integers as 8 bytes little-endian. Proportional to what is
- * stored, not to the size (a hostile image may claim any size). */
+/* The stored content, placed: the size, then for each run of extents that
+ * follow one another in the dataspace its offset, length and bytes,
+ * integers as 8 bytes little-endian. Runs, not extents, so that where a
+ * writer cut the memory (image.c cuts it into chunks) does not change the
+ * hash: it equals img_memory_content_hash of the memory loaded. Proportional
+ * to what is stored, not to the size (a hostile image may claim any size). */
 static void hash_u64(XXH3_state_t *st, uint64_t v)
 {
 	uint8_t b[8];
@@ -225,8 +228,13 @@ int img_pages_content_hash(struct img_pages *p, const AmberImg__Image *img, unsi
 	uint64_t sum;
 	for (size_t k = 0; k < d->n_extents && rc == 0; k++) {
 		const AmberImg__Extent *e = d->extents[k];
-		hash_u64(content, e->offset);
-		hash_u64(content, e->length);
+		if (k == 0 || d->extents[k - 1]->offset + d->extents[k - 1]->length != e->offset) {
+			uint64_t run = e->length; /* ds_checked: extents in order, inside the size */
+			for (size_t j = k + 1; j < d->n_extents && d->extents[j]->offset == e->offset + run; j++)
+				run += d->extents[j]->length;
+			hash_u64(content, e->offset);
+			hash_u64(content, run);
+		}
 		if (extent_stream(p, e, buf, NULL, content, &sum, msg, sizeof(msg)) < 0)
 			rc = img_fail(err, errlen, "%s: %s extent %zu at offset 0x%llx: %s", p->path, label, k,
 				      (unsigned long long)e->offset, msg);

@@ -28,6 +28,7 @@
 
 #include "image/image.h"
 #include "image/inspect.h"
+#include "image/internal.h"
 
 #define PAGE 4096u
 
@@ -612,6 +613,53 @@ static void test_memory_from_files(void **state)
 	for (unsigned i = 0; i < NDS; i++)
 		close(fds[i]);
 	image_free(img);
+}
+
+/* A file large enough for several store workers (image.c): its chunks'
+ * runs are put back in the dataspace's order, every byte reads back, and
+ * the content hash is the memory's, wherever the writer cut the runs. */
+static void test_memory_stored_in_parallel(void **state)
+{
+	struct fixture *f = *state;
+	const size_t big = 3072 * PAGE; /* 12 MiB: 12 chunks */
+	free(f->bytes[DS_SPARSE]);
+	f->bytes[DS_SPARSE] = pages(3072);
+	for (size_t p = 0; p < 3072; p++)
+		if (p % 700 != 5) /* runs longer than a chunk, zero pages between */
+			memset(f->bytes[DS_SPARSE] + p * PAGE, (int)(p % 251) + 1, 64);
+	f->mem[DS_SPARSE] = (struct image_memory){ .bytes = f->bytes[DS_SPARSE], .size = big };
+	f->img->dataspaces[DS_SPARSE]->size = big;
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/parallel", f->dir);
+	struct image_writer *w;
+	int fds[NDS];
+	assert_int_equal(image_begin(dir, &w, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < NDS; i++) {
+		fds[i] = memfd_of(f->mem[i].bytes, f->mem[i].size);
+		struct image_memory m = { .size = f->mem[i].size, .has_fd = true, .fd = fds[i] };
+		if (image_add_memory(w, f->img, i, &m, err, sizeof(err)) != 0)
+			fail_msg("image_add_memory %u: %s", i, err);
+	}
+	if (image_commit(w, f->img, err, sizeof(err)) != 0)
+		fail_msg("image_commit: %s", err);
+	const AmberImg__Dataspace *d = f->img->dataspaces[DS_SPARSE];
+	uint64_t stored = 0;
+	for (size_t k = 0; k < d->n_extents; k++) {
+		if (k)
+			assert_true(d->extents[k]->offset >= d->extents[k - 1]->offset + d->extents[k - 1]->length);
+		stored += d->extents[k]->length;
+	}
+	assert_int_equal(stored, (3072 - 5) * PAGE); /* the 5 zero pages are not stored */
+	AmberImg__Image *img = read_ok(dir);
+	expect_pages(f, dir, img);
+	struct img_view v;
+	if (img_view_load(dir, &v, err, sizeof(err)) != 0)
+		fail_msg("img_view_load: %s", err);
+	assert_int_equal(v.content[DS_SPARSE], img_memory_content_hash(f->bytes[DS_SPARSE], big));
+	img_view_free(&v);
+	image_free(img);
+	for (unsigned i = 0; i < NDS; i++)
+		close(fds[i]);
 }
 
 /* ---- the plan of a lazy restore ------------------------------------------- */
@@ -1484,6 +1532,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_from_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_stored_in_parallel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_through_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_switch, setup, teardown),
