@@ -202,7 +202,8 @@ CR_WORKLOADS := scenarios/cr_counter.xml cr_counter scenarios/cr_init.xml init \
 	scenarios/example_threads.xml example_threads scenarios/example_sessions.xml example_sessions \
 	scenarios/entrypoint.xml test_entrypoint scenarios/rpc_ep_churn.xml rpc_ep_churn \
 	scenarios/cr_init.xml init/a scenarios/init_demo.xml init scenarios/cr_writer.xml cr_writer \
-	scenarios/demo.xml init scenarios/tls.xml test_tls scenarios/managed_churn.xml test_managed_churn
+	scenarios/demo.xml init scenarios/tls.xml test_tls scenarios/managed_churn.xml test_managed_churn \
+	scenarios/affinity.xml test_affinity
 CR_STRESS_WORKLOADS := $(CR_WORKLOADS)
 N ?= 1000
 .PHONY: cr-diff cr-stress

@@ -139,6 +139,7 @@ struct component {
 	unsigned nregions;
 	uint64_t cpu_sigh, rm_sigh;                    /* CPU / RM SIGH: signal context ids, or 0 */
 	struct core_fault first_fault;                 /* the first thread's held fault */
+	unsigned first_placed;                         /* the first thread's AFFINITY location + 1; 0: none */
 	uint64_t fault_seq;
 
 	/* ROM: the scenario's <config> (the "config" module), if it has one. */

@@ -45,6 +45,7 @@
 #include "cr_lazy.h"
 #include "cr_state.h"
 #include "platform/linux/compat.h"
+#include "platform/linux/cpu_affinity.h"
 #include "platform/linux/kernel_entry.h"
 
 /* The registers in STATE's word order (amber/cpu_session.h): rip, rsp,
@@ -101,6 +102,7 @@ struct core_thread {
 	bool exited;       /* its Linux thread is gone (TEARDOWN_CLOSE: free the slot at the end) */
 	const struct core_session *session; /* the CPU session that made it; NULL once closed */
 	struct core_fault fault; /* held on a fault (kind != NONE) */
+	unsigned placed;   /* its AFFINITY location + 1; 0: none (anywhere) */
 };
 
 _Static_assert(CORE_MAX_THREADS == AMBER_CPU_MAX_THREADS, "one thread per UTCB slot");
@@ -321,6 +323,59 @@ int cpu_sigh_request(struct kcore_request *req, uint64_t *out)
 	return AMBER_OK;
 }
 
+/* ---- affinity ---- */
+
+static unsigned *placed_of(struct component *c, const struct thread_ref *ref)
+{
+	return ref->rec ? &ref->rec->placed : &c->first_placed;
+}
+
+static int affinity(struct component *c, struct kcore_request *req)
+{
+	amber_word_t location = req->mr[1];
+	struct thread_ref ref;
+	int err = find_thread(c, req, &ref);
+	if (err)
+		return err;
+	if (amber_tag_words(req->tag) < 2 || (location != AMBER_CPU_ANYWHERE && location >= cpu_space_size()))
+		return AMBER_ERR_INVALID_ARG;
+	long at = location == AMBER_CPU_ANYWHERE ? -1 : (long)location;
+	int e = cpu_thread_bind(ref.tid, at);
+	if (e < 0)
+		return platform_error(e);
+	*placed_of(c, &ref) = (unsigned)(at + 1);
+	return AMBER_OK;
+}
+
+static int affinity_state(struct component *c, struct kcore_request *req)
+{
+	struct thread_ref ref;
+	int err = find_thread(c, req, &ref);
+	if (err)
+		return err;
+	long bound, last;
+	int e = cpu_thread_binding(process_pid(c->process), ref.tid, &bound, &last);
+	if (e < 0)
+		return platform_error(e);
+	req->reply_mr[0] = bound < 0 ? AMBER_CPU_ANYWHERE : (amber_word_t)bound;
+	req->reply_mr[1] = last < 0 ? AMBER_CPU_ANYWHERE : (amber_word_t)last;
+	req->reply_tag = amber_tag(AMBER_PROTO_CPU, 2, 0);
+	return AMBER_OK;
+}
+
+/* A restored thread goes back to its location; on a machine with fewer
+ * CPUs, to that location modulo the space. */
+static int rebind(struct cr_load *l, pid_t tid, unsigned placed, unsigned index)
+{
+	if (!placed)
+		return 0;
+	int e = cpu_thread_bind(tid, (long)((placed - 1) % cpu_space_size()));
+	if (e < 0)
+		return cr_fail(l->err, l->errlen, "%s: thread %u: cannot place it on its CPU: %s", l->c->name, index,
+			       strerror(-e));
+	return 0;
+}
+
 static int thread_state(struct component *c, struct kcore_request *req)
 {
 	struct thread_ref ref;
@@ -501,6 +556,13 @@ enum kcore_result cpu_handle(void *ctx, struct kcore_request *req, int *error)
 		case AMBER_CPU_STATE_FULL: *error = state_full(c, req); break;
 		case AMBER_CPU_SET_STATE_FULL: *error = set_state_full(c, req); break;
 		case AMBER_CPU_KILL_THREAD: *error = kill_thread(c, req); break;
+		case AMBER_CPU_AFFINITY: *error = affinity(c, req); break;
+		case AMBER_CPU_AFFINITY_STATE: *error = affinity_state(c, req); break;
+		case AMBER_CPU_AFFINITY_SPACE:
+			req->reply_mr[0] = cpu_space_size();
+			req->reply_tag = amber_tag(AMBER_PROTO_CPU, 1, 0);
+			*error = AMBER_OK;
+			break;
 		case AMBER_CPU_STATE_FULL_SIZE:
 			req->reply_mr[0] = AMBER_CPU_BLOB_XSTATE_OFFSET + xstate_size_of_cpu();
 			req->reply_tag = amber_tag(AMBER_PROTO_CPU, 1, 0);
@@ -789,6 +851,9 @@ static int save_thread(struct cr_save *s, struct component *c, AmberImg__Compone
 	t->fault = CR_NEW(AmberImg__Fault, amber_img__fault__init);
 	save_fault(t->fault, fault);
 	t->session = rec ? cr_session_index(c, rec->session) : 0;
+	unsigned placed = rec ? rec->placed : c->first_placed;
+	t->has_cpu = placed != 0;
+	t->cpu = placed ? placed - 1 : 0;
 
 	struct kernel_thread_ipc_state ipc;
 	kernel_thread_ipc_export(k, &ipc);
@@ -869,6 +934,7 @@ int cpu_load(struct cr_load *l)
 			c->thread = k;
 			c->thread_sel = sel;
 			load_fault(&c->first_fault, x->fault);
+			c->first_placed = x->has_cpu ? x->cpu + 1 : 0;
 			continue;
 		}
 		struct core_thread *t = calloc(1, sizeof(*t));
@@ -885,6 +951,7 @@ int cpu_load(struct cr_load *l)
 		t->started = x->started;
 		t->session = ss;
 		load_fault(&t->fault, x->fault);
+		t->placed = x->has_cpu ? x->cpu + 1 : 0;
 		c->threads[x->index] = t;
 	}
 	return 0;
@@ -928,6 +995,8 @@ int cpu_load_process(struct cr_load *l)
 			c->threads[x->index]->tid = tid;
 		}
 		rc = set_regs(l, tid, x, regs);
+		if (rc == 0)
+			rc = rebind(l, tid, x->has_cpu ? x->cpu + 1 : 0, x->index);
 	}
 	free(regs);
 	return rc;

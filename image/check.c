@@ -19,6 +19,7 @@
 #include <sys/user.h>
 
 #include "amber/abi.h"
+#include "amber/cpu_session.h"
 #include "amber/rm_session.h"
 #include "core/core.h"
 #include "image/internal.h"
@@ -235,6 +236,8 @@ static int check_threads(struct ck *c, const AmberImg__Component *co)
 			return bad(c, "%s: %zu message registers, at most %u", what, t->ipc->n_msg_mr, AMBER_MR_COUNT);
 		if (t->fault->kind > CORE_FAULT_RM)
 			return bad(c, "%s: unknown fault kind %u", what, t->fault->kind);
+		if (t->has_cpu && t->cpu >= AMBER_CPU_MAX_LOCATIONS)
+			return bad(c, "%s: CPU location %u, at most %u", what, t->cpu, AMBER_CPU_MAX_LOCATIONS - 1);
 		/* The first thread comes with the component, not from a CPU session. */
 		if (t->index == 0 && t->session != 0)
 			return bad(c, "%s: session %u, expected 0 for the first thread", what, t->session);

@@ -377,6 +377,8 @@ static void print_threads(const AmberImg__Component *co, FILE *out)
 			(unsigned long long)img_reg(&t->gp_regs, img_regs[1].offset));
 		if (t->index)
 			fprintf(out, ", CPU session %u", t->session);
+		if (t->has_cpu)
+			fprintf(out, ", bound to CPU location %u", t->cpu);
 		if (ipc->send_gate_id)
 			fprintf(out, ", sending to gate %llu", (unsigned long long)ipc->send_gate_id);
 		if (ipc->partner_id)

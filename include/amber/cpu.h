@@ -42,6 +42,12 @@ int amber_cpu_set_state_full(amber_sel_t cpu, amber_sel_t thread, amber_sel_t ds
  * capability is revoked and its UTCB slot freed once core has seen it go
  * (amber_thread_destroy waits for that and frees the stack). */
 int amber_cpu_kill_thread(amber_sel_t cpu, amber_sel_t thread);
+/* Affinity (amber/cpu_session.h): how many CPUs threads can be placed on
+ * (locations 0 .. *n-1); bind a thread to a location (AMBER_CPU_ANYWHERE:
+ * to none); where it is bound and where it ran last, as Linux says. */
+int amber_cpu_affinity_space(amber_sel_t cpu, unsigned *n);
+int amber_cpu_affinity(amber_sel_t cpu, amber_sel_t thread, amber_word_t location);
+int amber_cpu_affinity_state(amber_sel_t cpu, amber_sel_t thread, amber_word_t *bound, amber_word_t *last);
 /* Exception notification: `context` (a signal context capability;
  * AMBER_SEL_INVALID forgets it) gets a signal when a thread raises a CPU
  * exception and is held stopped (amber/cpu_session.h). */

@@ -68,6 +68,18 @@
  *                 thread. A thread paused inside a system call does not
  *                 restart it when rip changes.
  *   STATE_FULL_SIZE -> mr[0] = the bytes a blob needs on this machine.
+ *   AFFINITY_SPACE -> mr[0] = the CPUs threads can be placed on: locations
+ *                 0 .. mr[0]-1, the CPUs amber-core may run on, in order
+ *                 (Genode's affinity space, one row).
+ *   AFFINITY      mr[1] = a location, or AMBER_CPU_ANYWHERE; item: the
+ *                 thread. Binds the thread to that CPU (sched_setaffinity):
+ *                 it runs only there from now on, started or not, and after
+ *                 a restore. ANYWHERE lets it run on every CPU of the space
+ *                 again. INVALID_ARG for a location outside the space.
+ *   AFFINITY_STATE item: the thread -> mr[0] = the location it is bound
+ *                 to, as the Linux thread's CPU mask says (ANYWHERE if it
+ *                 may run on more than one CPU), mr[1] = the location of
+ *                 the CPU it ran on last (ANYWHERE if outside the space).
  * RESUME of a thread held on a fault clears the fault.
  * PAUSE, RESUME and STATE work on the first thread too (its capability is
  * AMBER_SEL_THREAD). A thread that leaves with exit(2) is cleaned up by
@@ -97,7 +109,13 @@ enum amber_cpu_method {
 	AMBER_CPU_SET_STATE_FULL = 9,
 	AMBER_CPU_STATE_FULL_SIZE = 10,
 	AMBER_CPU_KILL_THREAD = 11,
+	AMBER_CPU_AFFINITY_SPACE = 12,
+	AMBER_CPU_AFFINITY = 13,
+	AMBER_CPU_AFFINITY_STATE = 14,
 };
+
+#define AMBER_CPU_ANYWHERE (~(amber_word_t)0) /* AFFINITY: no CPU in particular */
+#define AMBER_CPU_MAX_LOCATIONS 1024u          /* a location is below this */
 
 /*
  * The full-state blob (STATE_FULL, SET_STATE_FULL; what a checkpoint keeps

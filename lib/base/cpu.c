@@ -123,3 +123,34 @@ int amber_cpu_set_state_full(amber_sel_t cpu, amber_sel_t thread, amber_sel_t ds
 {
 	return full_call(cpu, AMBER_CPU_SET_STATE_FULL, thread, ds);
 }
+
+int amber_cpu_affinity_space(amber_sel_t cpu, unsigned *n)
+{
+	struct amber_utcb *u = amber_utcb();
+	u->mr[0] = AMBER_CPU_AFFINITY_SPACE;
+	int err = amber_ipc_call(cpu, amber_tag(AMBER_PROTO_CPU, 1, 0), AMBER_TIMEOUT_NEVER, AMBER_TIMEOUT_NEVER);
+	if (err == AMBER_OK && amber_tag_words(u->tag) < 1)
+		err = AMBER_ERR_PROTO;
+	if (err == AMBER_OK)
+		*n = (unsigned)u->mr[0];
+	return err;
+}
+
+int amber_cpu_affinity(amber_sel_t cpu, amber_sel_t thread, amber_word_t location)
+{
+	amber_utcb()->mr[1] = location;
+	return thread_call(cpu, AMBER_CPU_AFFINITY, thread, 2);
+}
+
+int amber_cpu_affinity_state(amber_sel_t cpu, amber_sel_t thread, amber_word_t *bound, amber_word_t *last)
+{
+	struct amber_utcb *u = amber_utcb();
+	int err = thread_call(cpu, AMBER_CPU_AFFINITY_STATE, thread, 1);
+	if (err == AMBER_OK && amber_tag_words(u->tag) < 2)
+		err = AMBER_ERR_PROTO;
+	if (err == AMBER_OK) {
+		*bound = u->mr[0];
+		*last = u->mr[1];
+	}
+	return err;
+}

@@ -7,6 +7,7 @@
  * the individual promises.)
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -910,6 +911,49 @@ static void thread_local_storage_survives(void **state)
 	run_free(&lc.r);
 }
 
+/* A thread bound to a CPU (CPU session AFFINITY) is bound there again
+ * after a checkpoint --kill and a restore: the image keeps the location,
+ * and the restored Linux threads, which start unbound, are placed before
+ * they run. The workload reads the binding back from Linux every round. */
+static void thread_affinity_survives(void **state)
+{
+	(void)state;
+	cpu_set_t cpus;
+	assert_int_equal(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	unsigned last = (unsigned)CPU_COUNT(&cpus) - 1; /* amber-core inherits the mask */
+	char path[sizeof(img_b) + 8], want[96], bound[64];
+	snprintf(path, sizeof(path), "%s.xml", img_b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<scenario>\n  <component name=\"test_affinity\" caps=\"32\" ram=\"1M\">\n"
+	      "    <config><affinity rounds=\"80\"/></config>\n  </component>\n</scenario>\n",
+	      f);
+	fclose(f);
+	static struct live_core lc;
+	if (!live_start(&lc, path, NULL, NULL, NULL, 120)) {
+		run_dump(&lc.r);
+		fail_msg("amber-core did not come up");
+	}
+	snprintf(want, sizeof(want), "affinity: round 5 main 0/0 worker %u/%u", last, last);
+	LIVE_EXPECT(&lc, want, 60);
+	checkpoint(&lc, "test_affinity", img_a, true);
+	struct cli_run r;
+	snprintf(bound, sizeof(bound), "bound to CPU location %u", last);
+	amber(&r, "inspect", img_a, NULL);
+	CLI_EXPECT(&r, r.status == 0 && strstr(r.out, bound) && strstr(r.out, "bound to CPU location 0"));
+	cli_run_free(&r);
+	restore(&lc, img_a);
+	snprintf(want, sizeof(want), "affinity: round 80 main 0/0 worker %u/%u", last, last);
+	LIVE_EXPECT(&lc, want, 90);
+	LIVE_EXPECT(&lc, "core: test_affinity exited with code 0", 30);
+	EXPECT(&lc.r, "[test_affinity] done: 8 ok, 0 failed");
+	EXPECT_NOT(&lc.r, "MISPLACED");
+	EXPECT_NOT(&lc.r, "FAIL");
+	live_stop(&lc);
+	unlink(path);
+	run_free(&lc.r);
+}
+
 int main(void)
 {
 	char xdg[64];
@@ -935,6 +979,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unfinished_lines_per_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(destroyed_threads_are_not_saved, setup, teardown),
 		cmocka_unit_test_setup_teardown(thread_local_storage_survives, setup, teardown),
+		cmocka_unit_test_setup_teardown(thread_affinity_survives, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	harness_remove_tree(xdg);
