@@ -510,8 +510,6 @@ static int add_wanted(struct image_writer *w, struct run_builder *b, const struc
  * memory is a copy into fresh tmpfs pages, which one CPU does at about
  * 3 GiB/s here: the second CPU nearly halves it (docs/performance.md). */
 
-#define STORE_WORKERS_MAX 4
-#define STORE_PARALLEL_MIN (8u << 20) /* below this, thread start-up costs more */
 
 struct store_chunk {
 	uint64_t off;
@@ -666,14 +664,25 @@ static int store_plan(struct store *s, char *err, size_t errlen)
 }
 
 /* As many workers as this process may run on CPUs, up to the maximum,
- * when there is enough to store. */
-static unsigned store_workers(size_t bytes)
+ * when there is enough to do. */
+static unsigned workers_for(uint64_t bytes)
 {
 	cpu_set_t cpus;
-	if (bytes < STORE_PARALLEL_MIN || sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
+	if (bytes < IMG_PARALLEL_MIN || sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
 		return 1;
 	int n = CPU_COUNT(&cpus);
-	return n < 1 ? 1 : n > STORE_WORKERS_MAX ? STORE_WORKERS_MAX : (unsigned)n;
+	return n < 1 ? 1 : n > IMG_WORKERS_MAX ? IMG_WORKERS_MAX : (unsigned)n;
+}
+
+void img_run_workers(void *(*fn)(void *), void *arg, uint64_t bytes)
+{
+	pthread_t t[IMG_WORKERS_MAX];
+	unsigned started = 0, workers = workers_for(bytes);
+	while (started + 1 < workers && pthread_create(&t[started], NULL, fn, arg) == 0)
+		started++; /* a thread that cannot start leaves more to the others */
+	fn(arg);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
 }
 
 static int add_file(struct image_writer *w, struct run_builder *b, const struct image_memory *m, char *err,
@@ -684,14 +693,8 @@ static int add_file(struct image_writer *w, struct run_builder *b, const struct 
 	size_t bytes = 0;
 	for (size_t i = 0; i < s.nc; i++)
 		bytes += s.c[i].len;
-	pthread_t t[STORE_WORKERS_MAX];
-	unsigned started = 0, workers = rc < 0 ? 0 : store_workers(bytes);
-	while (started + 1 < workers && pthread_create(&t[started], NULL, store_worker, &s) == 0)
-		started++; /* a thread that cannot start leaves more to the others */
 	if (rc == 0)
-		store_worker(&s);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(t[i], NULL);
+		img_run_workers(store_worker, &s, bytes);
 	if (rc == 0 && s.failed)
 		rc = img_fail(err, errlen, "%s", s.err);
 	/* The chunks' runs, in order, become the dataspace's extents. */

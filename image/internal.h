@@ -62,6 +62,15 @@ int img_join(char *out, size_t outlen, const char *dir, const char *name);
 /* How a dataspace is named in messages: "dataspace 5 (ram:hello)". */
 void img_ds_label(char *out, size_t outlen, const AmberImg__Image *img, unsigned i);
 
+/* Run fn(arg) on the caller and, when there are `bytes` enough to share
+ * (IMG_PARALLEL_MIN), on a thread per further CPU this process may run on
+ * (IMG_WORKERS_MAX in all); returns when all have returned. fn takes work
+ * from arg until none is left. Storing and loading memory is a copy into
+ * fresh tmpfs pages, which a second CPU nearly halves. */
+#define IMG_WORKERS_MAX 4
+#define IMG_PARALLEL_MIN (8u << 20) /* below this, starting threads costs more */
+void img_run_workers(void *(*fn)(void *), void *arg, uint64_t bytes);
+
 /* The checks of one dataspace's extents, shared by image_check and the
  * page readers (which may get an image that never went through
  * image_check). Message without the dataspace's label. */

@@ -17,6 +17,8 @@
  * of an image found damaged.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +366,100 @@ static int load_parent(const char *gen, const AmberImg__Image *img, const int *f
 	return rc;
 }
 
+/* ---- one generation's extents, copied by several workers ---- */
+
+struct load_item {
+	unsigned ds;
+	size_t k;
+};
+
+struct load {
+	struct img_pages *p;
+	const AmberImg__Image *img;
+	const int *fds;
+	struct load_item *items;
+	size_t n, cap;
+	pthread_mutex_t lock; /* next and the first failure */
+	size_t next;
+	bool failed;
+	char err[512];
+};
+
+static int load_add(struct load *l, unsigned ds, size_t k)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct load_item *g = realloc(l->items, cap * sizeof(*g));
+		if (!g)
+			return -1;
+		l->items = g;
+		l->cap = cap;
+	}
+	l->items[l->n++] = (struct load_item){ ds, k };
+	return 0;
+}
+
+static void load_fail(struct load *l, const char *msg)
+{
+	pthread_mutex_lock(&l->lock);
+	if (!l->failed)
+		snprintf(l->err, sizeof(l->err), "%s", msg);
+	l->failed = true;
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* One extent from pages.bin into its dataspace's file, its XXH3 checked. */
+static void load_extent(struct load *l, const struct load_item *it, uint8_t *buf, XXH3_state_t *st)
+{
+	const AmberImg__Extent *e = l->img->dataspaces[it->ds]->extents[it->k];
+	char label[128], msg[512];
+	int rc = 0;
+	XXH3_64bits_reset(st);
+	for (uint64_t done = 0; done < e->length && rc == 0;) {
+		size_t want = e->length - done < CHUNK ? (size_t)(e->length - done) : CHUNK;
+		ssize_t n = pread(l->p->fd, buf, want, (off_t)(e->file_offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		img_ds_label(label, sizeof(label), l->img, it->ds);
+		if (n <= 0) {
+			rc = img_fail(msg, sizeof(msg), "%s: %s extent %zu at offset 0x%llx: %s", l->p->path, label, it->k,
+				      (unsigned long long)e->offset, n < 0 ? strerror(errno) : "file ends early");
+			break;
+		}
+		XXH3_64bits_update(st, buf, (size_t)n);
+		if (img_write_full(l->fds[it->ds], buf, (size_t)n, (off_t)(e->offset + done)) < 0)
+			rc = img_fail(msg, sizeof(msg), "%s: writing %s: %s", l->p->path, label, strerror(errno));
+		done += (uint64_t)n;
+	}
+	uint64_t sum = XXH3_64bits_digest(st);
+	if (rc == 0 && sum != e->xxh3) {
+		img_ds_label(label, sizeof(label), l->img, it->ds);
+		rc = mismatch(l->p, label, it->k, e, sum, msg, sizeof(msg));
+	}
+	if (rc < 0)
+		load_fail(l, msg);
+}
+
+static void *load_worker(void *arg)
+{
+	struct load *l = arg;
+	uint8_t *buf = malloc(CHUNK);
+	XXH3_state_t *st = XXH3_createState();
+	if (!buf || !st)
+		load_fail(l, "out of memory for a loader's buffer");
+	for (;;) {
+		pthread_mutex_lock(&l->lock);
+		const struct load_item *it = buf && st && !l->failed && l->next < l->n ? &l->items[l->next++] : NULL;
+		pthread_mutex_unlock(&l->lock);
+		if (!it)
+			break;
+		load_extent(l, it, buf, st);
+	}
+	XXH3_freeState(st);
+	free(buf);
+	return NULL;
+}
+
 static int load_generation(const char *gen, const AmberImg__Image *img, const int *fds, unsigned depth,
 			   const struct plan_sink *sink, char *err, size_t errlen)
 {
@@ -385,42 +481,27 @@ static int load_generation(const char *gen, const AmberImg__Image *img, const in
 		img_pages_close(&p);
 		return rc;
 	}
-	uint8_t *buf = malloc(CHUNK);
-	XXH3_state_t *st = XXH3_createState();
-	int rc = !buf || !st ? img_fail(err, errlen, "%s: out of memory", p.path) : 0;
+	/* Every dataspace's extents checked before a byte is copied; then the
+	 * extents, which do not overlap within a generation, in any order. */
+	struct load l = { .p = &p, .img = img, .fds = fds, .lock = PTHREAD_MUTEX_INITIALIZER };
+	int rc = 0;
+	uint64_t bytes = 0;
 	for (unsigned i = 0; i < img->n_dataspaces && rc == 0; i++) {
 		if (fds[i] < 0)
 			continue;
-		if (ds_checked(&p, img, i, label, sizeof(label), err, errlen) < 0) {
-			rc = -1;
-			break;
-		}
-		const AmberImg__Dataspace *d = img->dataspaces[i];
-		for (size_t k = 0; k < d->n_extents && rc == 0; k++) {
-			const AmberImg__Extent *e = d->extents[k];
-			XXH3_64bits_reset(st);
-			for (uint64_t done = 0; done < e->length && rc == 0;) {
-				size_t want = e->length - done < CHUNK ? (size_t)(e->length - done) : CHUNK;
-				ssize_t n = pread(p.fd, buf, want, (off_t)(e->file_offset + done));
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n <= 0) {
-					rc = img_fail(err, errlen, "%s: %s extent %zu at offset 0x%llx: %s", p.path, label, k,
-						      (unsigned long long)e->offset, n < 0 ? strerror(errno) : "file ends early");
-					break;
-				}
-				XXH3_64bits_update(st, buf, (size_t)n);
-				if (img_write_full(fds[i], buf, (size_t)n, (off_t)(e->offset + done)) < 0)
-					rc = img_fail(err, errlen, "%s: writing %s: %s", p.path, label, strerror(errno));
-				done += (uint64_t)n;
-			}
-			uint64_t sum = XXH3_64bits_digest(st);
-			if (rc == 0 && sum != e->xxh3)
-				rc = mismatch(&p, label, k, e, sum, err, errlen);
+		rc = ds_checked(&p, img, i, label, sizeof(label), err, errlen);
+		for (size_t k = 0; rc == 0 && k < img->dataspaces[i]->n_extents; k++) {
+			if (load_add(&l, i, k) < 0)
+				rc = img_fail(err, errlen, "%s: out of memory", p.path);
+			bytes += img->dataspaces[i]->extents[k]->length;
 		}
 	}
-	XXH3_freeState(st);
-	free(buf);
+	if (rc == 0)
+		img_run_workers(load_worker, &l, bytes);
+	if (rc == 0 && l.failed)
+		rc = img_fail(err, errlen, "%s", l.err);
+	free(l.items);
+	pthread_mutex_destroy(&l.lock);
 	img_pages_close(&p);
 	return rc;
 }

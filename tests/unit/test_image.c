@@ -657,6 +657,28 @@ static void test_memory_stored_in_parallel(void **state)
 		fail_msg("img_view_load: %s", err);
 	assert_int_equal(v.content[DS_SPARSE], img_memory_content_hash(f->bytes[DS_SPARSE], big));
 	img_view_free(&v);
+
+	/* Loaded by several workers too: every byte in place. */
+	for (unsigned i = 0; i < NDS; i++) {
+		close(fds[i]);
+		fds[i] = memfd_of(NULL, f->mem[i].size);
+	}
+	if (image_load_memory(dir, img, fds, err, sizeof(err)) != 0)
+		fail_msg("image_load_memory: %s", err);
+	uint8_t *got = xcalloc(1, big);
+	assert_int_equal(pread(fds[DS_SPARSE], got, big, 0), (ssize_t)big);
+	assert_memory_equal(got, f->bytes[DS_SPARSE], big);
+	free(got);
+	/* A damaged extent late in the file is found and named, whichever
+	 * worker reads it. */
+	const AmberImg__Extent *last = d->extents[d->n_extents - 1];
+	char pages[512], want[64];
+	snprintf(pages, sizeof(pages), "%s/current/pages.bin", dir);
+	flip_byte(pages, (long)last->file_offset + 100);
+	assert_int_equal(image_load_memory(dir, img, fds, err, sizeof(err)), -1);
+	expect_err("checksum mismatch");
+	snprintf(want, sizeof(want), "extent %zu at offset 0x%llx", d->n_extents - 1, (unsigned long long)last->offset);
+	expect_err(want);
 	image_free(img);
 	for (unsigned i = 0; i < NDS; i++)
 		close(fds[i]);
