@@ -501,15 +501,13 @@ static int add_wanted(struct image_writer *w, struct run_builder *b, const struc
 /* ---- a memory file, stored by several workers ----
  *
  * The ranges of the file that hold data (SEEK_DATA) are cut into chunks of
- * WRITE_CHUNK bytes. Workers (the caller and, for a large file, a thread
- * per further CPU) take the chunks in turn, each through its own buffer:
- * read it, skip its zero pages, reserve room in pages.bin for each run of
- * the others and write the run there with its XXH3. A run never crosses a
- * chunk, so the chunks need no order in pages.bin; their extents are put
- * together in the dataspace's order at the end. Storing a checkpoint's
- * memory is a copy into fresh tmpfs pages, which one CPU does at about
- * 3 GiB/s here: the second CPU nearly halves it (docs/performance.md). */
-
+ * WRITE_CHUNK bytes. Workers (img_run_workers: the caller and, for a large
+ * file, a thread per further CPU) take the chunks in turn, each through
+ * its own buffer: read it, skip its zero pages, and for each run of
+ * non-zero pages reserve room at the end of pages.bin and write the run
+ * there with its XXH3. A run never crosses a chunk, so the chunks need no
+ * order in pages.bin; their extents are put together in the dataspace's
+ * order at the end. */
 
 struct store_chunk {
 	uint64_t off;
