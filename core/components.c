@@ -80,6 +80,16 @@ void core_component_register(struct component *c)
 
 struct component *core_components_created(void) { return created; }
 
+unsigned core_components_count(void)
+{
+	unsigned n = 0;
+	for (struct component *c = scenario; c; c = c->next)
+		n++;
+	for (struct component *c = created; c; c = c->next)
+		n++;
+	return n;
+}
+
 void core_components_set_scenario(struct component *list) { scenario = list; }
 
 struct component *core_components_scenario(void) { return scenario; }

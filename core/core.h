@@ -244,6 +244,8 @@ struct component *core_components_created(void);
  * walk all components (`amber ps`). Set once before any starts. */
 void core_components_set_scenario(struct component *list);
 struct component *core_components_scenario(void);
+/* Every component core keeps, ended ones included (`amber stats`). */
+unsigned core_components_count(void);
 /* It is about to start / it has ended: amber-core runs while any lives. */
 void core_component_live(void);
 void core_component_ended(void);
