@@ -147,7 +147,7 @@ static void sample(struct live_core *lc, size_t k)
 			record(k, "kernel objects", x, 0);
 			record(k, "core caps", caps, 0);
 			/* Every component core keeps, ended ones too: restores must
-			 * not leave incarnations behind. */
+			 * not leave incarnations behind (test_cr_reap.c). */
 			record(k, "components known to core", kept, 0);
 		} else if (sscanf(line, "%*u\t%79[^\t]\t%ld\t%ld\t%ld\t%ld\t%ld", name, &pid, &rss, &fds, &threads, &x) ==
 			   6) {
@@ -216,9 +216,9 @@ static void soak(void **state)
 		run_dump(&lc.r);
 		fail_msg("amber-core did not come up");
 	}
-	/* The base image once init has made all its children: a restore of
-	 * an image from before would end (roll back) the children it made
-	 * after, and core keeps every ended component (docs/trust.md). */
+	/* The base image once init has made all its children: the same
+	 * state after every restore. (One from before rolls back the children
+	 * made after; test_cr_reap.c restores such an image over and over.) */
 	char err[1024];
 	bool based = false;
 	for (int tries = 0; !based && tries < 500; tries++) {
