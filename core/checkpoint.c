@@ -79,7 +79,8 @@ struct find_ctx {
 static void find_visit(struct component *c, void *ctx)
 {
 	struct find_ctx *f = ctx;
-	if (!f->found && strcmp(c->name, f->name) == 0)
+	/* A rolled-back one never was, in the timeline that runs. */
+	if (!f->found && !c->rolled_back && strcmp(c->name, f->name) == 0)
 		f->found = c;
 }
 

@@ -356,6 +356,14 @@ void child_ended(struct component *c, const struct process_exit_info *info)
 		signal_submit(c->exit_sigh, 1);
 }
 
+bool child_recorded(const struct component *c)
+{
+	for (const struct core_child *k = c->parent ? c->parent->children : NULL; k; k = k->next)
+		if (k->child == c)
+			return true;
+	return false;
+}
+
 void child_forget(struct component *p)
 {
 	while (p->children) {

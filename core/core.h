@@ -181,6 +181,9 @@ struct component {
 	bool restoring;        /* restore tears it down: no exit event, no parent notice */
 	bool stopped;          /* checkpoint --kill: no process, its place kept for a restore */
 	bool crashed;          /* ended by a fault, a forbidden call or a kill */
+	bool rolled_back;      /* a restore ended it as made after its image's cut: it
+				* never was in the restored timeline, and core frees it
+				* once nothing refers to it (components.c) */
 	char image_dir[256];   /* its last image (ps), "" if none */
 	bool rollback;         /* checkpoint --rollback: a crash restores image_dir instead */
 	/* image_dir was signed with (checkpoint) or verified against (restore)
@@ -245,6 +248,27 @@ struct component *core_components_created(void);
  * walk all components (`amber ps`). Set once before any starts. */
 void core_components_set_scenario(struct component *list);
 struct component *core_components_scenario(void);
+/* Every component core keeps, ended ones included (`amber stats`). */
+unsigned core_components_count(void);
+/* Is a component with that id known, in any state? */
+bool core_component_id_known(unsigned id);
+/* A restore ended c as made after its image's cut: `amber ps` no longer
+ * shows it, restores by name no longer find it, and it is freed once
+ * nothing refers to it. Then everything below a rolled-back one is too.
+ * Kernel lock held. */
+void core_component_roll_back(struct component *c);
+void core_components_roll_back_below(void);
+/* A restore takes c by its id after all: it is kept. Kernel lock held. */
+void core_component_keep(struct component *c);
+/* Free the rolled-back components nothing refers to any more. On the
+ * process layer's event thread only (core_components_reap_later), so that
+ * no event handler still holds one; without the kernel lock. */
+void core_components_reap(void);
+/* Have core_components_reap run on the event thread, after every event
+ * queued so far. Any thread, kernel lock held or not. */
+void core_components_reap_later(void);
+/* What core keeps for a component that ended or never started. */
+void core_component_free(struct component *c);
 /* It is about to start / it has ended: amber-core runs while any lives. */
 void core_component_live(void);
 void core_component_ended(void);
@@ -268,6 +292,8 @@ struct component *child_by_cap(struct component *parent, amber_sel_t item);
 void child_ended(struct component *c, const struct process_exit_info *info);
 /* The parent p ends: its children are killed, its child capabilities go. */
 void child_forget(struct component *p);
+/* Does c's parent still keep its record of c (EXIT_STATUS and the rest)? */
+bool child_recorded(const struct component *c);
 
 /* ---- core_quota.c: what core keeps for a component, paid from its caps ---- */
 #define CORE_CHILD_COST 6 /* the child capability and the child's five roots in core */

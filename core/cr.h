@@ -62,7 +62,8 @@ int cr_boot(const char *dir, const struct image_key *key, bool lazy, char *msg, 
 void cr_ps(FILE *out);
 
 /* `amber stats`: what must not grow over checkpoints and restores.
- * "core<TAB>PID<TAB>RSS_KIB<TAB>FDS<TAB>THREADS<TAB>KERNEL_OBJECTS<TAB>CAPS", then
+ * "core<TAB>PID<TAB>RSS_KIB<TAB>FDS<TAB>THREADS<TAB>KERNEL_OBJECTS<TAB>CAPS<TAB>COMPONENTS",
+ * COMPONENTS every component core keeps (ended ones too), then
  * per running component
  * "ID<TAB>NAME<TAB>PID<TAB>RSS_KIB<TAB>FDS<TAB>THREADS<TAB>CAPS"
  * (-1 for what /proc no longer has). Returns the number of components. */

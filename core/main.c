@@ -51,9 +51,7 @@ static void free_list(struct component *c)
 {
 	while (c) {
 		struct component *next = c->next;
-		free(c->config);
-		free(c->held);
-		free(c);
+		core_component_free(c);
 		c = next;
 	}
 }
@@ -109,6 +107,10 @@ static void on_exited(struct process *p, const struct process_exit_info *info, v
 	core_component_ended(); /* before a restore can count it live again */
 	c->exiting = false;
 	kernel_unlock();
+	/* A rolled-back component still ending held up its reaping (a child
+	 * of one that had ended before the restore): it may go now. This is
+	 * the event thread, where reaping runs. */
+	core_components_reap();
 }
 
 static void on_thread_exited(struct process *p, pid_t tid, void *ctx)

@@ -114,6 +114,8 @@ void cr_ps(FILE *out)
 	struct component *lists[] = { core_components_scenario(), core_components_created() };
 	for (size_t l = 0; l < 2; l++) {
 		for (struct component *c = lists[l]; c; c = c->next) {
+			if (c->rolled_back)
+				continue; /* never was, in the timeline that runs; freed soon */
 			if (n == cap) {
 				cap = cap ? 2 * cap : 32;
 				struct component **p = realloc(all, cap * sizeof(*all));

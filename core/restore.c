@@ -950,6 +950,46 @@ static struct component *by_id(unsigned id, const char *name)
 	return x.found;
 }
 
+static bool member(struct component **set, size_t n, const struct component *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == c)
+			return true;
+	return false;
+}
+
+/* A live component not in the image: made after the cut, it never was in
+ * the restored timeline, and its parent's record of it went with the
+ * teardown. Kernel lock held, after the members were reset (their parents
+ * are the image's). */
+static void roll_back(struct component *c)
+{
+	if (c->restoring) {
+		c->restoring = false;
+		c->end_state = AMBER_CHILD_KILLED;
+		snprintf(c->end_reason, sizeof(c->end_reason), "rolled back");
+		core_component_ended();
+	}
+	core_component_roll_back(c);
+}
+
+/* A member of the image core no longer keeps: one an earlier restore
+ * rolled back and freed (components.c), e.g. a child of an image taken
+ * after that restore's image, restored after it. It comes back as in a
+ * fresh system (cr_boot): a new struct with its id. Kernel lock held. */
+static struct component *fresh_member(const AmberImg__Component *m, struct component *parent)
+{
+	struct component *c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->id = m->id;
+	snprintf(c->name, sizeof(c->name), "%s", m->name);
+	c->state = COMPONENT_ENDED; /* until the load: `amber ps` shows where it will be */
+	c->parent = parent;
+	core_component_adopt(c);
+	return c;
+}
+
 /* After a failed load: end what was made, so that nothing half-made runs. */
 static void undo(struct component **set, size_t n)
 {
@@ -1143,7 +1183,9 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 						set[i] = live[j];
 				if (!set[i])
 					set[i] = by_id(img->components[i]->id, img->components[i]->name);
-				if (!set[i])
+				/* Not kept any more (rolled back and freed): made afresh
+				 * below, unless its id is another component's. */
+				if (!set[i] && core_component_id_known(img->components[i]->id))
 					rc = cr_fail(err, sizeof(err), "%s (id %u) of the image is not in the live tree of %s",
 						     img->components[i]->name, img->components[i]->id, root->name);
 			}
@@ -1162,7 +1204,7 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 			continue;
 		}
 		for (size_t i = 0; rc == 0 && i < n; i++)
-			was_live[i] = set[i]->state == COMPONENT_RUNNING || set[i]->stopped;
+			was_live[i] = set[i] && (set[i]->state == COMPONENT_RUNNING || set[i]->stopped);
 		if (rc == 0 && !was_live[0])
 			rc = take_quotas_back(root, img, err, sizeof(err));
 		else if (rc == 0 && root->parent &&
@@ -1176,6 +1218,16 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 				     root->name, root->kernel_quota, (unsigned long long)root->ram_quota,
 				     img->components[0]->kernel_quota, (unsigned long long)img->components[0]->ram_quota);
 		if (rc == 0) {
+			/* The members are the image's now, rolled back or not: in this
+			 * same section, so that the reaper (which takes the lock)
+			 * frees none of them. */
+			for (size_t i = 0; i < n; i++) { /* parents first: the root is never fresh */
+				if (!set[i])
+					set[i] = fresh_member(img->components[i],
+							      cr_load_component(&(struct cr_load){ .img = img, .set = set },
+										img->components[i]->parent_id));
+				core_component_keep(set[i]);
+			}
 			/* In place: write down what outside components hold, and
 			 * claim the live incarnation for a quiet end in this same
 			 * section, so that none of it begins to end by itself in
@@ -1199,17 +1251,6 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	}
 	teardown(live, nlive);
 	kernel_lock();
-	for (size_t j = 0; j < nlive; j++) {
-		bool kept = false;
-		for (size_t i = 0; i < n; i++)
-			kept |= set[i] == live[j];
-		if (!kept && live[j]->restoring) {
-			live[j]->restoring = false;
-			live[j]->end_state = AMBER_CHILD_KILLED;
-			snprintf(live[j]->end_reason, sizeof(live[j]->end_reason), "rolled back");
-			core_component_ended();
-		}
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct component *parent = NULL;
 		if (img->components[i]->parent_id)
@@ -1217,6 +1258,10 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 									     img->components[i]->parent_id);
 		reset(set[i], img->components[i], parent);
 	}
+	for (size_t j = 0; j < nlive; j++)
+		if (!member(set, n, live[j]))
+			roll_back(live[j]);
+	core_components_roll_back_below();
 	kernel_unlock();
 
 	char report[sizeof(((struct cr_load *)0)->report)] = "";
@@ -1248,6 +1293,8 @@ int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t ms
 	free(live);
 	free(was_live);
 	image_free(img);
+	/* What it rolled back goes once no event handler can hold it. */
+	core_components_reap_later();
 	return rc;
 }
 

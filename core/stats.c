@@ -64,6 +64,7 @@ size_t cr_stats(FILE *out)
 	size_t objects = kernel_object_count();
 	unsigned core_caps = 0; /* core's own space: child and service gates, what it lends */
 	kernel_space_enumerate(kernel_core_task(), count_slot, &core_caps);
+	unsigned kept = core_components_count(); /* ended ones too: what core keeps */
 	struct component *lists[] = { core_components_scenario(), core_components_created() };
 	for (size_t l = 0; l < 2; l++) {
 		for (struct component *c = lists[l]; c; c = c->next) {
@@ -90,8 +91,8 @@ size_t cr_stats(FILE *out)
 	kernel_unlock();
 
 	int self = (int)getpid();
-	fprintf(out, "core\t%d\t%ld\t%ld\t%ld\t%zu\t%u\n", self, proc_rss_kib(self), proc_entries(self, "fd"),
-		proc_entries(self, "task"), objects, core_caps);
+	fprintf(out, "core\t%d\t%ld\t%ld\t%ld\t%zu\t%u\t%u\n", self, proc_rss_kib(self), proc_entries(self, "fd"),
+		proc_entries(self, "task"), objects, core_caps, kept);
 	for (size_t i = 0; i < n; i++) {
 		for (char *p = v[i].name; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)

@@ -99,11 +99,13 @@ struct request {
 	struct request *next;
 };
 
-enum event_kind { EV_THREAD_EXITED, EV_EXITED, EV_FAULT };
+enum event_kind { EV_THREAD_EXITED, EV_EXITED, EV_FAULT, EV_CALL };
 
 struct event {
 	enum event_kind kind;
-	struct process *p;
+	struct process *p;        /* NULL for EV_CALL */
+	void (*fn)(void *arg);    /* EV_CALL */
+	void *arg;
 	pid_t tid;
 	struct process_exit_info info;
 	struct process_fault_info fault;
@@ -192,6 +194,34 @@ void process_post_exited(struct process *p, const struct process_exit_info *info
 	process_post(e);
 }
 
+int process_post_call(void (*fn)(void *arg), void *arg)
+{
+	if (!sys.running)
+		return -ESHUTDOWN;
+	struct event *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->kind = EV_CALL;
+	e->fn = fn;
+	e->arg = arg;
+	/* Queued only while the event thread takes more: it delivers
+	 * everything queued before it ends. */
+	pthread_mutex_lock(&sys.ev_lock);
+	int stopping = sys.ev_stop;
+	if (!stopping) {
+		if (sys.ev_tail)
+			sys.ev_tail->next = e;
+		else
+			sys.ev_head = e;
+		sys.ev_tail = e;
+		pthread_cond_signal(&sys.ev_cond);
+	}
+	pthread_mutex_unlock(&sys.ev_lock);
+	if (stopping)
+		free(e);
+	return stopping ? -ESHUTDOWN : 0;
+}
+
 int process_fault_handled(void) { return sys.handlers.fault != NULL; }
 
 void process_post_fault(struct process *p, pid_t tid, const struct process_fault_info *info)
@@ -232,6 +262,12 @@ static void *process_event_thread(void *arg)
 			sys.ev_tail = NULL;
 		pthread_mutex_unlock(&sys.ev_lock);
 
+		if (e->kind == EV_CALL) {
+			e->fn(e->arg);
+			free(e);
+			pthread_mutex_lock(&sys.ev_lock);
+			continue;
+		}
 		if (!atomic_load(&e->p->destroyed)) {
 			if (e->kind == EV_EXITED && sys.handlers.exited)
 				sys.handlers.exited(e->p, &e->info, sys.handlers_ctx);

@@ -125,6 +125,13 @@ int process_system_start(const char *launcher, const struct process_events *ev, 
  * event handler. */
 void process_system_stop(void);
 
+/* Run fn(arg) on the event thread once every event queued before has been
+ * handled: whatever a handler was given then is no longer in use (a
+ * caller freeing what handlers get, core's components, waits for this).
+ * Also from a handler (it runs after that one returns). 0, or -ENOMEM,
+ * or -ESHUTDOWN once the system stops (fn never runs then). */
+int process_post_call(void (*fn)(void *arg), void *arg);
+
 /*
  * Create a process whose memory is exactly `maps` (plus the trampoline
  * page) and whose first thread is stopped, ready to start at `start`.

@@ -873,6 +873,45 @@ static void test_spawn_invalid(void **state)
 	tproc_free(tp);
 }
 
+/* process_post_call: fn runs once, on the event thread, after the events
+ * queued before it (here: the exit, already delivered). */
+struct posted {
+	int runs, saw_exit;
+	pthread_t thread;
+	struct tproc *tp;
+};
+
+static void posted_call(void *arg)
+{
+	struct posted *x = arg;
+	pthread_mutex_lock(&ev_lock);
+	x->runs++;
+	x->saw_exit = x->tp->exited;
+	x->thread = pthread_self();
+	pthread_cond_broadcast(&ev_cond);
+	pthread_mutex_unlock(&ev_lock);
+}
+
+static void test_post_call(void **state)
+{
+	struct posted x = { .tp = tproc_alloc() };
+	struct timespec dl;
+	(void)state;
+
+	assert_int_equal(tproc_run(x.tp, "exit42"), 0);
+	assert_true(wait_exit(x.tp));
+	assert_int_equal(process_post_call(posted_call, &x), 0);
+	deadline_in(&dl, TP_WAIT_MS);
+	pthread_mutex_lock(&ev_lock);
+	while (!x.runs && pthread_cond_timedwait(&ev_cond, &ev_lock, &dl) == 0)
+		;
+	pthread_mutex_unlock(&ev_lock);
+	assert_int_equal(x.runs, 1);
+	assert_true(x.saw_exit);
+	assert_false(pthread_equal(x.thread, pthread_self()));
+	tproc_free(x.tp);
+}
+
 /* Not asserted: how long things take. */
 static void test_timing(void **state)
 {
@@ -939,6 +978,7 @@ int main(void)
 		cmocka_unit_test(test_stop_in_futex_timeout),
 		cmocka_unit_test(test_isolation),
 		cmocka_unit_test(test_spawn_invalid),
+		cmocka_unit_test(test_post_call),
 		cmocka_unit_test(test_timing),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
