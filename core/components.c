@@ -29,6 +29,7 @@ static unsigned next_id = 1;
 static pthread_mutex_t live_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t live_cond; /* on CLOCK_MONOTONIC */
 static unsigned live;
+static bool stopping; /* the run ends: nothing may bring a component back */
 
 void core_components_init(void)
 {
@@ -240,8 +241,26 @@ bool core_components_wait(const struct timespec *deadline)
 			break;
 	}
 	bool done = live == 0;
+	stopping |= done; /* decided with the count: a restore holds it above 0 or is refused */
 	pthread_mutex_unlock(&live_mutex);
 	return done;
+}
+
+bool core_components_hold(void)
+{
+	pthread_mutex_lock(&live_mutex);
+	bool ok = !stopping;
+	if (ok)
+		live++;
+	pthread_mutex_unlock(&live_mutex);
+	return ok;
+}
+
+void core_components_stop(void)
+{
+	pthread_mutex_lock(&live_mutex);
+	stopping = true;
+	pthread_mutex_unlock(&live_mutex);
 }
 
 /* What the run's exit status reports besides how it ended (main.c). */

@@ -272,8 +272,16 @@ void core_component_free(struct component *c);
 /* It is about to start / it has ended: amber-core runs while any lives. */
 void core_component_live(void);
 void core_component_ended(void);
-/* Wait until none is live or `deadline` (CLOCK_MONOTONIC) passes. */
+/* Wait until none is live or `deadline` (CLOCK_MONOTONIC) passes; when
+ * none is, the run is ending from then on (core_components_stop). */
 bool core_components_wait(const struct timespec *deadline);
+/* A restore keeps the run going while it works (hold counts as a live
+ * component until core_component_ended), or is refused (false) once the
+ * run is ending: the components had all ended, or core was told to stop.
+ * Otherwise a restore finished during the shutdown would bring components
+ * back into a core taking its lazy loaders and processes down. */
+bool core_components_hold(void);
+void core_components_stop(void);
 /* A component or child could not be started (no binary, not loadable):
  * amber-core ends with status 1. A component (children included) exited
  * with a non-zero code or crashed: status 4 under --strict. */

@@ -352,8 +352,13 @@ int main(int argc, char **argv)
 		}
 	}
 	/* No request may reach components or the process layer being taken
-	 * down; one in progress is finished first. */
+	 * down; one in progress is finished first, and a restore refused
+	 * from here on. One that finished meanwhile after a signal or the
+	 * timeout brought components back that must end too. */
+	core_components_stop();
 	control_stop();
+	if (status == 2 || status == 3)
+		kill_all(status == 2 ? "timeout" : "amber-core stopping");
 	cr_lazy_shutdown(); /* a loader still going stops (kill_all ended its set) */
 	struct timespec grace;
 	clock_gettime(CLOCK_MONOTONIC, &grace);

@@ -1130,7 +1130,21 @@ static int read_image(const char *dir, const struct image_key *key, char *gen, s
 	return 0;
 }
 
+static int restore_held(const char *dir, const struct cr_options *o, char *msg, size_t msglen);
+
 int cr_restore(const char *dir, const struct cr_options *o, char *msg, size_t msglen)
+{
+	if (!core_components_hold()) {
+		snprintf(msg, msglen, "cannot restore %s: amber-core is stopping (its components have all ended, or it "
+				      "was told to stop)", dir);
+		return -1;
+	}
+	int rc = restore_held(dir, o, msg, msglen);
+	core_component_ended(); /* the hold */
+	return rc;
+}
+
+static int restore_held(const char *dir, const struct cr_options *o, char *msg, size_t msglen)
 {
 	char err[512] = "";
 	struct timespec t0;
