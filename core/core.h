@@ -446,8 +446,14 @@ void core_ds_set_managed(struct core_ds *ds, struct rm_managed *m);
 
 /* ---- rm_session.c ---- */
 enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error);
-/* Is addr a page fault RM SIGH handles: attachable, but not attached? */
-bool rm_fault_unattached(struct component *c, uint64_t addr);
+/* Is a SIGSEGV (si_code `code`, at addr, rip ip) a region-map fault RM
+ * SIGH handles? An attachable address with nothing attached (READ, or
+ * EXEC for a fetch), or a denied write (WRITE) or fetch (EXEC) inside an
+ * attachment of a managed dataspace. Its access (enum amber_rm_access)
+ * to *access. */
+bool rm_fault_access(struct component *c, int code, uint64_t addr, uint64_t ip, unsigned *access);
+/* Does what is mapped at f's address now allow its access? */
+bool rm_fault_resolved(struct component *c, const struct core_fault *f);
 /* Remove an attachment from both lists; unmap it if the process lives. */
 void rm_region_remove(struct rm_region *r, bool unmap);
 /* Forget c's attachments (its process is gone). */
@@ -523,6 +529,9 @@ void cpu_thread_exited(struct component *c, pid_t tid);
 enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const struct process_fault_info *fi);
 /* The oldest held RM fault of c: its thread's index (0: first thread). */
 const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *index);
+/* Resume c's threads held on RM faults that are resolved now. Kernel
+ * lock held; call only when c's mappings are carried out (as_queue). */
+void cpu_resume_resolved(struct component *c);
 /* SIGH's argument: the context's id to *out (0: none). AMBER_OK or INVALID_ARG. */
 int cpu_sigh_request(struct kcore_request *req, uint64_t *out);
 /* The threads c's CPU sessions made, whose entry threads must be stopped

@@ -24,6 +24,7 @@
  * Protocol: include/amber/rm_session.h.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -217,6 +218,15 @@ static int attach_failed(const struct as_undo *u, int failed)
 	return failed == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_INVALID_ARG;
 }
 
+/* Threads held on faults an ATTACH resolved go on once its mappings are
+ * made: now if nothing is queued (or it was done at once), else when c's
+ * queue is drained (as_queue.c). */
+static void resume_when_mapped(struct component *c)
+{
+	if (c && c->as_ops == 0)
+		cpu_resume_resolved(c);
+}
+
 static int attach(struct core_session *s, struct kcore_request *req)
 {
 	struct component *c = s->c;
@@ -272,26 +282,84 @@ static int attach(struct core_session *s, struct kcore_request *req)
 	struct rm_region **dl = core_ds_regions(ds);
 	r->ds_next = *dl;
 	*dl = r;
+	resume_when_mapped(c);
 
 	req->reply_mr[0] = addr;
 	req->reply_tag = amber_tag(AMBER_PROTO_RM, 1, 0);
 	return AMBER_OK;
 }
 
-bool rm_fault_unattached(struct component *c, uint64_t addr)
+/* The sub-attachment of managed map m covering offset `at`, or NULL. */
+static const struct rm_region *managed_sub_at(const struct rm_managed *m, uint64_t at)
 {
-	if (!core_attachable(addr & ~(PAGE - 1), PAGE))
-		return false;
+	for (const struct rm_region *sub = m->subs; sub && sub->addr <= at; sub = sub->next)
+		if (at < sub->addr + sub->size)
+			return sub;
+	return NULL;
+}
+
+/* What core mapped at addr: false if nothing; else the flags it has (both
+ * attachments' for a managed dataspace) and whether it is one. */
+static bool mapped_at(struct component *c, uint64_t addr, unsigned *flags, bool *managed)
+{
 	struct rm_region *r = region_at(c, addr, 1);
 	struct rm_managed *m = r ? core_ds_managed(r->ds) : NULL;
-	if (!m)
-		return !r;
-	/* Inside a managed dataspace: unattached where its map has nothing. */
-	uint64_t at = addr - r->addr + r->offset;
-	for (struct rm_region *sub = m->subs; sub && sub->addr <= at; sub = sub->next)
-		if (at < sub->addr + sub->size)
-			return false;
+	*managed = m != NULL;
+	if (!m) {
+		*flags = r ? r->flags : 0;
+		return r != NULL;
+	}
+	const struct rm_region *sub = managed_sub_at(m, addr - r->addr + r->offset);
+	*flags = sub ? r->flags & sub->flags : 0;
+	return sub != NULL;
+}
+
+/* An instruction fetch faults at rip, or, for an instruction that runs
+ * into the next page, at that page's start a few bytes further. */
+static bool is_fetch(uint64_t addr, uint64_t ip)
+{
+	return addr == ip || (addr > ip && addr - ip < 16 && (addr & (PAGE - 1)) == 0);
+}
+
+static unsigned flags_needed(unsigned access)
+{
+	return access == AMBER_RM_ACCESS_WRITE ? AMBER_RM_WRITABLE
+	       : access == AMBER_RM_ACCESS_EXEC ? AMBER_RM_EXECUTABLE
+						: 0;
+}
+
+bool rm_fault_access(struct component *c, int code, uint64_t addr, uint64_t ip, unsigned *access)
+{
+	unsigned flags;
+	bool managed;
+	if (!core_attachable(addr & ~(PAGE - 1), PAGE))
+		return false;
+	bool mapped = mapped_at(c, addr, &flags, &managed);
+	if (code == SEGV_MAPERR && !mapped) {
+		/* Linux does not say whether a missing page was read or
+		 * written: READ (a write faults again as WRITE if what the
+		 * handler attaches is read-only). */
+		*access = is_fetch(addr, ip) ? AMBER_RM_ACCESS_EXEC : AMBER_RM_ACCESS_READ;
+		return true;
+	}
+	if (code != SEGV_ACCERR || !mapped || !managed)
+		return false; /* a wrong access to a plain attachment: a CPU exception */
+	/* Always readable: what was denied is a fetch or a write. */
+	if (is_fetch(addr, ip) && !(flags & AMBER_RM_EXECUTABLE))
+		*access = AMBER_RM_ACCESS_EXEC;
+	else if (!(flags & AMBER_RM_WRITABLE))
+		*access = AMBER_RM_ACCESS_WRITE;
+	else
+		return false;
 	return true;
+}
+
+bool rm_fault_resolved(struct component *c, const struct core_fault *f)
+{
+	unsigned flags;
+	bool managed;
+	unsigned need = flags_needed(f->access);
+	return mapped_at(c, f->addr, &flags, &managed) && (flags & need) == need;
 }
 
 static int fault_state(struct component *c, struct kcore_request *req)
@@ -353,8 +421,10 @@ static int managed_attach(struct rm_managed *m, struct kcore_request *req)
 	*dl = r;
 	/* Wherever the managed dataspace is attached (a process that is
 	 * dying refuses; it is cleaned up with it). */
-	for (struct rm_region *a = *core_ds_regions(m->ds); a; a = a->ds_next)
+	for (struct rm_region *a = *core_ds_regions(m->ds); a; a = a->ds_next) {
 		managed_part(a, r, true);
+		resume_when_mapped(a->c);
+	}
 	req->reply_mr[0] = addr;
 	req->reply_tag = amber_tag(AMBER_PROTO_RM, 1, 0);
 	return AMBER_OK;
