@@ -530,7 +530,8 @@ enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const
 /* The oldest held RM fault of c: its thread's index (0: first thread). */
 const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *index);
 /* Resume c's threads held on RM faults that are resolved now. Kernel
- * lock held; call only when c's mappings are carried out (as_queue). */
+ * lock held; call only when c's mappings are carried out (as_queue). Not
+ * while a checkpoint has c frozen (cr_busy): its thaw calls it. */
 void cpu_resume_resolved(struct component *c);
 /* SIGH's argument: the context's id to *out (0: none). AMBER_OK or INVALID_ARG. */
 int cpu_sigh_request(struct kcore_request *req, uint64_t *out);

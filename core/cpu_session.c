@@ -651,7 +651,8 @@ static void resume_if_resolved(struct component *c, pid_t tid, struct core_fault
 
 void cpu_resume_resolved(struct component *c)
 {
-	if (c->ending || !c->process)
+	/* A checkpoint's frozen set stays as saved; its thaw calls this. */
+	if (c->ending || !c->process || c->cr_busy)
 		return;
 	if (c->thread)
 		resume_if_resolved(c, process_pid(c->process), &c->first_fault);
