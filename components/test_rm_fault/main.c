@@ -11,6 +11,9 @@
  *   page 3  read-only again, with <config><rm park="1"/></config> only: a write
  *           stays held (a checkpoint/restore may happen meanwhile) until a
  *           new config arrives; then it is resolved like page 0
+ *   page 4  nothing: a write is a READ fault (Linux does not tell it from
+ *           a read there); the handler attaches a page read-only, and the
+ *           retried write is a WRITE fault; then it attaches it writable
  *
  * Nobody calls RESUME. amber/check.h style; the exit code is the number of
  * failures (tests/integration/test_managed.c).
@@ -32,13 +35,13 @@
 #include <amber/timer.h>
 
 #define PAGE ((uint64_t)AMBER_PAGE_SIZE)
-#define PAGES 4u
+#define PAGES 5u
 #define WAIT_US 20000000u   /* a fault handled */
 #define PARK_US 300000000u  /* the config change, after a checkpoint and a restore */
 #define NAP_US 2000u
 #define RET 0xc3
 
-static amber_sel_t pd, rm, map, ro_ds, code_ds, park_ds;
+static amber_sel_t pd, rm, map, ro_ds, code_ds, park_ds, late_ds;
 static uint64_t base;
 static struct amber_timer naps;
 static struct amber_signal_receiver rcv;
@@ -48,6 +51,7 @@ static struct amber_signal_context rm_ctx, rom_ctx;
 static volatile unsigned seen_access[PAGES], seen_index[PAGES], faults[PAGES];
 static volatile uint64_t seen_addr[PAGES];
 static volatile int resolve_err[PAGES];
+static volatile unsigned first_access4; /* page 4's first fault */
 static volatile int park_release, config_changes;
 
 /* Detach what is at page `page` of the map (if anything) and attach ds
@@ -74,7 +78,13 @@ static int resolve(unsigned page)
 		}
 		return e != AMBER_OK ? e : reattach(2, ds, 0, false);
 	}
-	default: return reattach(3, park_ds, AMBER_RM_WRITABLE, true);
+	case 3: return reattach(3, park_ds, AMBER_RM_WRITABLE, true);
+	default:
+		if (faults[4] == 1) {
+			first_access4 = seen_access[4];
+			return reattach(4, late_ds, 0, false);
+		}
+		return reattach(4, late_ds, AMBER_RM_WRITABLE, true);
 	}
 }
 
@@ -160,17 +170,19 @@ static bool setup(void)
 	ro_ds = amber_cap_alloc();
 	code_ds = amber_cap_alloc();
 	park_ds = amber_cap_alloc();
+	late_ds = amber_cap_alloc();
 	amber_sel_t mds = amber_cap_alloc();
 	return amber_check_err("a timer", amber_timer_open(&naps), AMBER_OK) &&
 	       amber_check_err("a signal receiver", amber_signal_receiver_create(&rcv, 0), AMBER_OK) &&
 	       amber_check_err("an RM fault context", amber_signal_context_create(&rcv, &rm_ctx, on_rm_fault, 0),
 			       AMBER_OK) &&
 	       amber_check_err("RM SIGH", amber_rm_sigh(rm, rm_ctx.sel), AMBER_OK) &&
-	       amber_check_err("a managed map of 4 pages", amber_rm_create_managed(rm, PAGES * PAGE, map), AMBER_OK) &&
+	       amber_check_err("a managed map of 5 pages", amber_rm_create_managed(rm, PAGES * PAGE, map), AMBER_OK) &&
 	       amber_check_err("its dataspace", amber_rm_managed_dataspace(map, mds), AMBER_OK) &&
 	       amber_check_err("attached writable and executable",
 			       amber_rm_attach(rm, mds, 0, 0, 0, AMBER_RM_WRITABLE | AMBER_RM_EXECUTABLE, &base), AMBER_OK) &&
-	       amber_check_val("three RAM pages", ram_page(ro_ds, 'r') && ram_page(code_ds, RET) && ram_page(park_ds, 'p'), 1) &&
+	       amber_check_val("four RAM pages", ram_page(ro_ds, 'r') && ram_page(code_ds, RET) && ram_page(park_ds, 'p') &&
+					 ram_page(late_ds, 'l'), 1) &&
 	       amber_check_err("page 0 read-only", amber_rm_attach(map, ro_ds, 0, 0, PAGE, 0, 0), AMBER_OK) &&
 	       amber_check_err("page 1 writable, not executable",
 			       amber_rm_attach(map, code_ds, PAGE, 0, PAGE, AMBER_RM_WRITABLE, 0), AMBER_OK) &&
@@ -186,7 +198,7 @@ static void one_fault(const char *what, unsigned page, void (*entry)(void *), un
 	if (!amber_check_err("a worker", amber_thread_create(&w, entry, (void *)(uintptr_t)page), AMBER_OK))
 		return;
 	amber_check_val("it completes once the handler attached", wait_for(&done[page], WAIT_US), 1);
-	amber_check_val("one RM fault", faults[page], 1);
+	amber_check_val("RM faults", faults[page], page == 4 ? 2 : 1);
 	amber_check_val("FAULT_STATE: the access", seen_access[page], access);
 	amber_check_val("FAULT_STATE: the address", seen_addr[page], addr);
 	amber_check_val("FAULT_STATE: the worker's index", seen_index[page], amber_cpu_thread_index(w.utcb));
@@ -204,6 +216,10 @@ static void faults_of_each_kind(void)
 
 	one_fault("a read of a page the map has nothing at", 2, read_worker, AMBER_RM_ACCESS_READ, base + 2 * PAGE);
 	amber_check_val("it read what the handler attached", got[2], 0x5eed);
+
+	one_fault("a write to a page the map has nothing at", 4, write_worker, AMBER_RM_ACCESS_WRITE, base + 4 * PAGE + 8);
+	amber_check_val("its first fault said READ", first_access4, AMBER_RM_ACCESS_READ);
+	amber_check_val("the write went through", got[4], 0xab04);
 }
 
 /* The write to page 3 stays held until the config changes. */

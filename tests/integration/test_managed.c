@@ -78,7 +78,8 @@ static void rm_faults_of_each_kind(void **state)
 	(void)state;
 	struct run r;
 	run_scenario_file(&r, "scenarios/rm_fault.xml", 60);
-	EXPECT_SELF_CHECKS(&r, "test_rm_fault", 38);
+	EXPECT_SELF_CHECKS(&r, "test_rm_fault", 48);
+	EXPECT(&r, "[test_rm_fault] ok: its first fault said READ");
 	EXPECT(&r, "[test_rm_fault] a write to a read-only page");
 	EXPECT(&r, "[test_rm_fault] a call into a page that is not executable");
 	EXPECT(&r, "[test_rm_fault] a read of a page the map has nothing at");
