@@ -121,6 +121,7 @@ static void held_write_fault_survives_cr(void **state)
 	EXPECT(&lc.r, "[test_rm_fault] ok: it went through");
 	EXPECT_NOT(&lc.r, "FAIL");
 	live_stop(&lc);
+	EXPECT_CLEAN(&lc.r);
 	run_free(&lc.r);
 }
 
