@@ -452,6 +452,10 @@ enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error);
  * attachment of a managed dataspace. Its access (enum amber_rm_access)
  * to *access. */
 bool rm_fault_access(struct component *c, int code, uint64_t addr, uint64_t ip, unsigned *access);
+/* Whose signal context a region-map fault at addr goes to: the managed
+ * map's SIGH for an address in an attachment of a map that has one, else
+ * c's RM SIGH (0: none). */
+uint64_t rm_fault_sigh(struct component *c, uint64_t addr);
 /* Does what is mapped at f's address now allow its access? */
 bool rm_fault_resolved(struct component *c, const struct core_fault *f);
 /* Remove an attachment from both lists; unmap it if the process lives. */
@@ -527,8 +531,11 @@ void cpu_thread_exited(struct component *c, pid_t tid);
 /* A thread of c faulted and is held stopped: hold it and submit the RM or
  * CPU signal context, or have it killed. Event thread, kernel lock NOT held. */
 enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const struct process_fault_info *fi);
-/* The oldest held RM fault of c: its thread's index (0: first thread). */
-const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *index);
+/* The oldest held RM fault of c that `take` accepts: its thread's index
+ * (0: first thread) to *index. */
+typedef bool (*rm_fault_filter)(struct component *c, const struct core_fault *f, const void *ctx);
+const struct core_fault *cpu_oldest_rm_fault(struct component *c, rm_fault_filter take, const void *ctx,
+					     unsigned *index);
 /* Resume c's threads held on RM faults that are resolved now. Kernel
  * lock held; call only when c's mappings are carried out (as_queue). Not
  * while a checkpoint has c frozen (cr_busy): its thaw calls it. */

@@ -604,9 +604,10 @@ enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const
 	if (f) {
 		unsigned access = AMBER_RM_ACCESS_UNKNOWN;
 		bool page_fault = fi->sig == SIGSEGV && rm_fault_access(c, fi->code, fi->addr, fi->ip, &access);
-		uint64_t sigh = page_fault && c->rm_sigh ? c->rm_sigh : c->cpu_sigh;
+		uint64_t rm_sigh = page_fault ? rm_fault_sigh(c, fi->addr) : 0;
+		uint64_t sigh = rm_sigh ? rm_sigh : c->cpu_sigh;
 		*f = (struct core_fault){
-			.kind = page_fault && c->rm_sigh ? CORE_FAULT_RM : CORE_FAULT_CPU,
+			.kind = rm_sigh ? CORE_FAULT_RM : CORE_FAULT_CPU,
 			.sig = fi->sig,
 			.addr = fi->addr,
 			.ip = fi->ip,
@@ -623,17 +624,18 @@ enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const
 	return action;
 }
 
-const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *index)
+const struct core_fault *cpu_oldest_rm_fault(struct component *c, rm_fault_filter take, const void *ctx,
+					     unsigned *index)
 {
 	const struct core_fault *best = NULL;
-	if (c->thread && c->first_fault.kind == CORE_FAULT_RM) {
+	if (c->thread && c->first_fault.kind == CORE_FAULT_RM && take(c, &c->first_fault, ctx)) {
 		best = &c->first_fault;
 		*index = 0;
 	}
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
 		struct core_thread *t = c->threads[i];
 		if (t && t->teardown == TEARDOWN_NONE && t->fault.kind == CORE_FAULT_RM &&
-		    (!best || t->fault.seq < best->seq)) {
+		    (!best || t->fault.seq < best->seq) && take(c, &t->fault, ctx)) {
 			best = &t->fault;
 			*index = i;
 		}

@@ -20,6 +20,8 @@
  * attachment. Nothing else is mapped there: touching the rest faults like
  * any unattached address. The map, its dataspace and its gate belong to
  * the RM session that created it and go with it (or with the component).
+ * A map may have a fault handler of its own (map SIGH): region-map faults
+ * inside its dataspace's attachments go there, not to the component's.
  *
  * Protocol: include/amber/rm_session.h.
  */
@@ -57,6 +59,7 @@ struct rm_managed {
 	uint64_t size;
 	struct rm_region *subs;    /* sub-attachments, by address */
 	unsigned nsubs;
+	uint64_t sigh;             /* its fault handler (a context id); 0: the component's RM SIGH */
 };
 
 static struct rm_managed *managed_all;
@@ -362,16 +365,43 @@ bool rm_fault_resolved(struct component *c, const struct core_fault *f)
 	return mapped_at(c, f->addr, &flags, &managed) && (flags & need) == need;
 }
 
+/* The managed map whose attachment in c holds addr, or NULL. */
+static struct rm_managed *managed_at(struct component *c, uint64_t addr)
+{
+	struct rm_region *r = region_at(c, addr, 1);
+	return r ? core_ds_managed(r->ds) : NULL;
+}
+
+uint64_t rm_fault_sigh(struct component *c, uint64_t addr)
+{
+	struct rm_managed *m = managed_at(c, addr);
+	return m && m->sigh ? m->sigh : c->rm_sigh;
+}
+
+/* A fault the component's own FAULT_STATE reports: not one a managed
+ * map's handler got (Genode: it is that region map's fault). */
+static bool own_fault(struct component *c, const struct core_fault *f, const void *ctx)
+{
+	(void)ctx;
+	struct rm_managed *m = managed_at(c, f->addr);
+	return !m || !m->sigh;
+}
+
+static void fault_reply(struct kcore_request *req, unsigned index, uint64_t addr, unsigned access)
+{
+	req->reply_mr[0] = index;
+	req->reply_mr[1] = addr;
+	req->reply_mr[2] = access;
+	req->reply_tag = amber_tag(AMBER_PROTO_RM, 3, 0);
+}
+
 static int fault_state(struct component *c, struct kcore_request *req)
 {
 	unsigned index = 0;
-	const struct core_fault *f = cpu_oldest_rm_fault(c, &index);
+	const struct core_fault *f = cpu_oldest_rm_fault(c, own_fault, NULL, &index);
 	if (!f)
 		return AMBER_ERR_TIMEOUT;
-	req->reply_mr[0] = index;
-	req->reply_mr[1] = f->addr;
-	req->reply_mr[2] = f->access;
-	req->reply_tag = amber_tag(AMBER_PROTO_RM, 3, 0);
+	fault_reply(req, index, f->addr, f->access);
 	return AMBER_OK;
 }
 
@@ -430,6 +460,29 @@ static int managed_attach(struct rm_managed *m, struct kcore_request *req)
 	return AMBER_OK;
 }
 
+/* A fault inside attachment ctx (of a managed dataspace). */
+static bool fault_in(struct component *c, const struct core_fault *f, const void *ctx)
+{
+	(void)c;
+	const struct rm_region *a = ctx;
+	return f->addr >= a->addr && f->addr - a->addr < a->size;
+}
+
+/* The map's FAULT_STATE: the oldest held fault in one of its attachments
+ * (the first such component's), the address as an offset in the map. */
+static int managed_fault_state(struct rm_managed *m, struct kcore_request *req)
+{
+	for (const struct rm_region *a = *core_ds_regions(m->ds); a; a = a->ds_next) {
+		unsigned index = 0;
+		const struct core_fault *f = a->c ? cpu_oldest_rm_fault(a->c, fault_in, a, &index) : NULL;
+		if (f) {
+			fault_reply(req, index, f->addr - a->addr + a->offset, f->access);
+			return AMBER_OK;
+		}
+	}
+	return AMBER_ERR_TIMEOUT;
+}
+
 static int managed_detach(struct rm_managed *m, struct kcore_request *req)
 {
 	if (amber_tag_words(req->tag) < 2 || req->nitems != 0)
@@ -458,6 +511,10 @@ static enum kcore_result managed_serve(void *ctx, struct kcore_request *req, int
 		*error = managed_attach(m, req);
 	else if (req->mr[0] == AMBER_RM_DETACH)
 		*error = managed_detach(m, req);
+	else if (req->mr[0] == AMBER_RM_SIGH)
+		*error = cpu_sigh_request(req, &m->sigh);
+	else if (req->mr[0] == AMBER_RM_FAULT_STATE)
+		*error = managed_fault_state(m, req);
 	else if (req->mr[0] == AMBER_RM_DATASPACE) {
 		req->reply_mr[0] = m->size;
 		req->reply_mr[1] = amber_map_item(core_ds_sel(m->ds), AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
@@ -656,6 +713,8 @@ int rm_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
 		save_region_ds(s, g->ds, &x->dataspace);
 		x->size = g->size;
 		x->session = cr_session_index(c, g->session);
+		x->has_sigh = g->sigh != 0;
+		x->sigh = g->sigh;
 		CR_APPEND(m, managed, x);
 		for (struct rm_region *r = g->subs; r; r = r->next)
 			save_region(s, c, m, r, x->gate_id);
@@ -707,6 +766,7 @@ int rm_load(struct cr_load *l)
 		g->c = c;
 		g->session = ss;
 		g->size = x->size;
+		g->sigh = x->has_sigh ? x->sigh : 0;
 		g->next = managed_all;
 		managed_all = g;
 	}

@@ -1,7 +1,9 @@
 /*
  * test_rm_fault: region-map faults of a managed dataspace, as on Genode
- * (amber/rm_session.h): FAULT_STATE says READ, WRITE or EXEC, and an
- * ATTACH that resolves the fault resumes the thread by itself. Its map:
+ * (amber/rm_session.h): they go to the map's own fault handler (map SIGH),
+ * the map's FAULT_STATE says READ, WRITE or EXEC at an offset in the map,
+ * and an ATTACH that resolves the fault resumes the thread by itself. The
+ * component's RM SIGH context gets none of them. Its map:
  *
  *   page 0  a RAM dataspace attached read-only: a write is a WRITE fault;
  *           the handler detaches it and attaches it writable again
@@ -45,14 +47,14 @@ static amber_sel_t pd, rm, map, ro_ds, code_ds, park_ds, late_ds;
 static uint64_t base;
 static struct amber_timer naps;
 static struct amber_signal_receiver rcv;
-static struct amber_signal_context rm_ctx, rom_ctx;
+static struct amber_signal_context rm_ctx, map_ctx, rom_ctx;
 
 /* What the handler saw per page, and how resolving it went. */
 static volatile unsigned seen_access[PAGES], seen_index[PAGES], faults[PAGES];
 static volatile uint64_t seen_addr[PAGES];
 static volatile int resolve_err[PAGES];
 static volatile unsigned first_access4; /* page 4's first fault */
-static volatile int park_release, config_changes;
+static volatile int park_release, config_changes, own_signals;
 
 /* Detach what is at page `page` of the map (if anything) and attach ds
  * there with flags: the fault's thread goes on by itself. */
@@ -88,15 +90,16 @@ static int resolve(unsigned page)
 	}
 }
 
-static void on_rm_fault(void *arg, uint32_t count)
+/* The map's handler: FAULT_STATE gives an offset in the map. */
+static void on_map_fault(void *arg, uint32_t count)
 {
 	(void)arg;
 	(void)count;
 	unsigned index = 0, access = 0;
 	uint64_t addr = 0;
-	if (amber_rm_fault_state(rm, &index, &addr, &access) != AMBER_OK || addr < base || addr >= base + PAGES * PAGE)
+	if (amber_rm_fault_state(map, &index, &addr, &access) != AMBER_OK || addr >= PAGES * PAGE)
 		return;
-	unsigned page = (unsigned)((addr - base) / PAGE);
+	unsigned page = (unsigned)(addr / PAGE);
 	faults[page]++;
 	seen_access[page] = access;
 	seen_index[page] = index;
@@ -106,6 +109,12 @@ static void on_rm_fault(void *arg, uint32_t count)
 		return;
 	}
 	resolve_err[page] = resolve(page);
+}
+
+static void on_own_fault(void *arg, uint32_t count)
+{
+	(void)arg;
+	own_signals += (int)count;
 }
 
 static void on_config(void *arg, uint32_t count)
@@ -174,11 +183,14 @@ static bool setup(void)
 	amber_sel_t mds = amber_cap_alloc();
 	return amber_check_err("a timer", amber_timer_open(&naps), AMBER_OK) &&
 	       amber_check_err("a signal receiver", amber_signal_receiver_create(&rcv, 0), AMBER_OK) &&
-	       amber_check_err("an RM fault context", amber_signal_context_create(&rcv, &rm_ctx, on_rm_fault, 0),
+	       amber_check_err("an RM fault context", amber_signal_context_create(&rcv, &rm_ctx, on_own_fault, 0),
 			       AMBER_OK) &&
+	       amber_check_err("a context for the map's faults",
+			       amber_signal_context_create(&rcv, &map_ctx, on_map_fault, 0), AMBER_OK) &&
 	       amber_check_err("RM SIGH", amber_rm_sigh(rm, rm_ctx.sel), AMBER_OK) &&
 	       amber_check_err("a managed map of 5 pages", amber_rm_create_managed(rm, PAGES * PAGE, map), AMBER_OK) &&
 	       amber_check_err("its dataspace", amber_rm_managed_dataspace(map, mds), AMBER_OK) &&
+	       amber_check_err("the map's SIGH", amber_rm_sigh(map, map_ctx.sel), AMBER_OK) &&
 	       amber_check_err("attached writable and executable",
 			       amber_rm_attach(rm, mds, 0, 0, 0, AMBER_RM_WRITABLE | AMBER_RM_EXECUTABLE, &base), AMBER_OK) &&
 	       amber_check_val("four RAM pages", ram_page(ro_ds, 'r') && ram_page(code_ds, RET) && ram_page(park_ds, 'p') &&
@@ -199,25 +211,25 @@ static void one_fault(const char *what, unsigned page, void (*entry)(void *), un
 		return;
 	amber_check_val("it completes once the handler attached", wait_for(&done[page], WAIT_US), 1);
 	amber_check_val("RM faults", faults[page], page == 4 ? 2 : 1);
-	amber_check_val("FAULT_STATE: the access", seen_access[page], access);
-	amber_check_val("FAULT_STATE: the address", seen_addr[page], addr);
-	amber_check_val("FAULT_STATE: the worker's index", seen_index[page], amber_cpu_thread_index(w.utcb));
+	amber_check_val("the map's FAULT_STATE: the access", seen_access[page], access);
+	amber_check_val("the map's FAULT_STATE: the offset in the map", seen_addr[page], addr);
+	amber_check_val("the map's FAULT_STATE: the worker's index", seen_index[page], amber_cpu_thread_index(w.utcb));
 	amber_check_err("the handler's DETACH and ATTACH", resolve_err[page], AMBER_OK);
 	amber_check_err("the worker ends", amber_thread_join(&w), AMBER_OK);
 }
 
 static void faults_of_each_kind(void)
 {
-	one_fault("a write to a read-only page", 0, write_worker, AMBER_RM_ACCESS_WRITE, base + 8);
+	one_fault("a write to a read-only page", 0, write_worker, AMBER_RM_ACCESS_WRITE, 8);
 	amber_check_val("the write went through", got[0], 0xab00);
 	amber_check_val("it is in the dataspace", ((volatile uint8_t *)(uintptr_t)base)[0], 'r');
 
-	one_fault("a call into a page that is not executable", 1, exec_worker, AMBER_RM_ACCESS_EXEC, base + PAGE);
+	one_fault("a call into a page that is not executable", 1, exec_worker, AMBER_RM_ACCESS_EXEC, PAGE);
 
-	one_fault("a read of a page the map has nothing at", 2, read_worker, AMBER_RM_ACCESS_READ, base + 2 * PAGE);
+	one_fault("a read of a page the map has nothing at", 2, read_worker, AMBER_RM_ACCESS_READ, 2 * PAGE);
 	amber_check_val("it read what the handler attached", got[2], 0x5eed);
 
-	one_fault("a write to a page the map has nothing at", 4, write_worker, AMBER_RM_ACCESS_WRITE, base + 4 * PAGE + 8);
+	one_fault("a write to a page the map has nothing at", 4, write_worker, AMBER_RM_ACCESS_WRITE, 4 * PAGE + 8);
 	amber_check_val("its first fault said READ", first_access4, AMBER_RM_ACCESS_READ);
 	amber_check_val("the write went through", got[4], 0xab04);
 }
@@ -237,9 +249,12 @@ static void parked_write(void)
 	amber_check_val("the write is still held", done[3], 0);
 	unsigned index = 0, access = 0;
 	uint64_t addr = 0;
-	amber_check_err("FAULT_STATE (after a restore too)", amber_rm_fault_state(rm, &index, &addr, &access), AMBER_OK);
-	amber_check_val("it reports the held write", access == AMBER_RM_ACCESS_WRITE && addr == base + 3 * PAGE + 8 &&
+	amber_check_err("the map's FAULT_STATE (after a restore too)", amber_rm_fault_state(map, &index, &addr, &access),
+			AMBER_OK);
+	amber_check_val("it reports the held write", access == AMBER_RM_ACCESS_WRITE && addr == 3 * PAGE + 8 &&
 							     index == amber_cpu_thread_index(w.utcb), 1);
+	amber_check_err("the component's own FAULT_STATE has none", amber_rm_fault_state(rm, 0, 0, 0),
+			AMBER_ERR_TIMEOUT);
 	park_release = 1;
 	/* The handler had its signal already: resolve it here. */
 	amber_check_err("detach page 3 and attach it writable", resolve(3), AMBER_OK);
@@ -257,5 +272,6 @@ int main(void)
 	const char *config = 0;
 	if (amber_rom_config(&config, 0) == AMBER_OK && amber_config_number(config, "park", 0) == 1)
 		parked_write();
+	amber_check_val("no fault went to the component's RM SIGH", own_signals, 0);
 	return amber_check_done();
 }

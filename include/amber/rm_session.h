@@ -60,6 +60,15 @@
  *               dataspace (no nesting yet) or what ATTACH refuses;
  *               SLOT_BUSY for an overlap; QUOTA past AMBER_RM_MAX_REGIONS.
  *             DETACH mr[1] = any offset inside a sub-attachment.
+ *             SIGH as above, for the map: region-map faults inside any
+ *               attachment of the managed dataspace (in any component)
+ *               go to this context instead of the component's RM SIGH
+ *               (Genode: the managed dataspace's region map has a fault
+ *               handler of its own); the component's FAULT_STATE then
+ *               leaves them out.
+ *             FAULT_STATE as above, but only faults inside attachments of
+ *               the managed dataspace, mr[1] the offset in the map (of the
+ *               first attachment, in any component, that has one held).
  *             DATASPACE -> mr[0] = the size, one map item: the managed
  *               dataspace (no owner, not charged to any quota).
  *           Attaching the managed dataspace (ATTACH above) maps what the

@@ -4,8 +4,9 @@
  * sub-attachments and attachments for core to release at its end; under
  * `make SAN=1` that must leave no sanitizer report (leaks included).
  * Region-map faults in a managed dataspace (test_rm_fault): READ, WRITE
- * and EXEC, each resumed by the handler's ATTACH alone, and a thread held
- * in a WRITE fault across a checkpoint --kill and a restore.
+ * and EXEC, reported to the map's own handler and resumed by its ATTACH
+ * alone, and a thread held in a WRITE fault across a checkpoint --kill and
+ * a restore (the map's handler restored with it).
  */
 #include <signal.h>
 #include <setjmp.h>
@@ -78,7 +79,8 @@ static void rm_faults_of_each_kind(void **state)
 	(void)state;
 	struct run r;
 	run_scenario_file(&r, "scenarios/rm_fault.xml", 60);
-	EXPECT_SELF_CHECKS(&r, "test_rm_fault", 48);
+	EXPECT_SELF_CHECKS(&r, "test_rm_fault", 51);
+	EXPECT(&r, "[test_rm_fault] ok: no fault went to the component's RM SIGH");
 	EXPECT(&r, "[test_rm_fault] ok: its first fault said READ");
 	EXPECT(&r, "[test_rm_fault] a write to a read-only page");
 	EXPECT(&r, "[test_rm_fault] a call into a page that is not executable");
@@ -117,6 +119,8 @@ static void held_write_fault_survives_cr(void **state)
 	live_expect(&lc, "core: test_rm_fault exited with code 0", 120);
 	EXPECT(&lc.r, "[test_rm_fault] ok: the write is still held");
 	EXPECT(&lc.r, "[test_rm_fault] ok: it reports the held write");
+	EXPECT(&lc.r, "[test_rm_fault] ok: the component's own FAULT_STATE has none");
+	EXPECT(&lc.r, "[test_rm_fault] ok: no fault went to the component's RM SIGH");
 	EXPECT(&lc.r, "[test_rm_fault] ok: the held write completes");
 	EXPECT(&lc.r, "[test_rm_fault] ok: it went through");
 	EXPECT_NOT(&lc.r, "FAIL");
