@@ -131,6 +131,10 @@ static void *worker(void *arg)
 			for (size_t i = 0; i < n; i++)
 				rc[i] = -ESRCH;
 		kernel_lock();
+		/* All made: a thread held on a fault they resolve goes on,
+		 * before the handler's ATTACH is answered. */
+		if (p && !c->as_head && c->process == p)
+			cpu_resume_resolved(c);
 		for (size_t i = 0; i < n; i++) {
 			/* A checkpoint copying this dataspace protects the new
 			 * mapping too (by the dataspace's id: it may be gone). */

@@ -256,6 +256,8 @@ static void thaw(struct component **set, size_t n, struct frozen_set *fz, bool r
 		if (set[i]->task && resume)
 			kernel_task_set_frozen(set[i]->task, false);
 		set[i]->cr_busy = false;
+		if (resume) /* an ATTACH from outside the set while it was frozen */
+			cpu_resume_resolved(set[i]);
 	}
 	kernel_unlock();
 	kernel_entry_thaw();

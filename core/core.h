@@ -481,8 +481,18 @@ void core_ds_set_managed(struct core_ds *ds, struct rm_managed *m);
 
 /* ---- rm_session.c ---- */
 enum kcore_result rm_handle(void *ctx, struct kcore_request *req, int *error);
-/* Is addr a page fault RM SIGH handles: attachable, but not attached? */
-bool rm_fault_unattached(struct component *c, uint64_t addr);
+/* Is a SIGSEGV (si_code `code`, at addr, rip ip) a region-map fault RM
+ * SIGH handles? An attachable address with nothing attached (READ, or
+ * EXEC for a fetch), or a denied write (WRITE) or fetch (EXEC) inside an
+ * attachment of a managed dataspace. Its access (enum amber_rm_access)
+ * to *access. */
+bool rm_fault_access(struct component *c, int code, uint64_t addr, uint64_t ip, unsigned *access);
+/* Whose signal context a region-map fault at addr goes to: the managed
+ * map's SIGH for an address in an attachment of a map that has one, else
+ * c's RM SIGH (0: none). */
+uint64_t rm_fault_sigh(struct component *c, uint64_t addr);
+/* Does what is mapped at f's address now allow its access? */
+bool rm_fault_resolved(struct component *c, const struct core_fault *f);
 /* Remove an attachment from both lists; unmap it if the process lives. */
 void rm_region_remove(struct rm_region *r, bool unmap);
 /* Forget c's attachments (its process is gone). */
@@ -556,8 +566,15 @@ void cpu_thread_exited(struct component *c, pid_t tid);
 /* A thread of c faulted and is held stopped: hold it and submit the RM or
  * CPU signal context, or have it killed. Event thread, kernel lock NOT held. */
 enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const struct process_fault_info *fi);
-/* The oldest held RM fault of c: its thread's index (0: first thread). */
-const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *index);
+/* The oldest held RM fault of c that `take` accepts: its thread's index
+ * (0: first thread) to *index. */
+typedef bool (*rm_fault_filter)(struct component *c, const struct core_fault *f, const void *ctx);
+const struct core_fault *cpu_oldest_rm_fault(struct component *c, rm_fault_filter take, const void *ctx,
+					     unsigned *index);
+/* Resume c's threads held on RM faults that are resolved now. Kernel
+ * lock held; call only when c's mappings are carried out (as_queue). Not
+ * while a checkpoint has c frozen (cr_busy): its thaw calls it. */
+void cpu_resume_resolved(struct component *c);
 /* SIGH's argument: the context's id to *out (0: none). AMBER_OK or INVALID_ARG. */
 int cpu_sigh_request(struct kcore_request *req, uint64_t *out);
 /* The threads c's CPU sessions made, whose entry threads must be stopped

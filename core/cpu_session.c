@@ -27,7 +27,8 @@
  * Faults: the process layer asks cpu_thread_fault() on its event thread
  * whether to hold a faulting thread. With a CPU or RM SIGH context the
  * fault is recorded with the thread (what STATE and RM FAULT_STATE report)
- * and the context submitted; RESUME clears the record.
+ * and the context submitted; RESUME clears the record, and so does an RM
+ * ATTACH that resolves an RM fault (cpu_resume_resolved).
  *
  * Protocol: include/amber/cpu_session.h.
  */
@@ -663,14 +664,16 @@ enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const
 	unsigned index;
 	struct core_fault *f = c->ending || !c->process ? NULL : fault_by_tid(c, tid, &index);
 	if (f) {
-		bool page_fault = fi->sig == SIGSEGV && fi->code == SEGV_MAPERR && rm_fault_unattached(c, fi->addr);
-		uint64_t sigh = page_fault && c->rm_sigh ? c->rm_sigh : c->cpu_sigh;
+		unsigned access = AMBER_RM_ACCESS_UNKNOWN;
+		bool page_fault = fi->sig == SIGSEGV && rm_fault_access(c, fi->code, fi->addr, fi->ip, &access);
+		uint64_t rm_sigh = page_fault ? rm_fault_sigh(c, fi->addr) : 0;
+		uint64_t sigh = rm_sigh ? rm_sigh : c->cpu_sigh;
 		*f = (struct core_fault){
-			.kind = page_fault && c->rm_sigh ? CORE_FAULT_RM : CORE_FAULT_CPU,
+			.kind = rm_sigh ? CORE_FAULT_RM : CORE_FAULT_CPU,
 			.sig = fi->sig,
 			.addr = fi->addr,
 			.ip = fi->ip,
-			.access = page_fault && fi->addr == fi->ip ? AMBER_RM_ACCESS_EXEC : AMBER_RM_ACCESS_UNKNOWN,
+			.access = access,
 			.seq = ++c->fault_seq,
 		};
 		/* No context, or it is gone: nobody can handle it. */
@@ -683,22 +686,45 @@ enum process_fault_action cpu_thread_fault(struct component *c, pid_t tid, const
 	return action;
 }
 
-const struct core_fault *cpu_oldest_rm_fault(struct component *c, unsigned *index)
+const struct core_fault *cpu_oldest_rm_fault(struct component *c, rm_fault_filter take, const void *ctx,
+					     unsigned *index)
 {
 	const struct core_fault *best = NULL;
-	if (c->thread && c->first_fault.kind == CORE_FAULT_RM) {
+	if (c->thread && c->first_fault.kind == CORE_FAULT_RM && take(c, &c->first_fault, ctx)) {
 		best = &c->first_fault;
 		*index = 0;
 	}
 	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
 		struct core_thread *t = c->threads[i];
 		if (t && t->teardown == TEARDOWN_NONE && t->fault.kind == CORE_FAULT_RM &&
-		    (!best || t->fault.seq < best->seq)) {
+		    (!best || t->fault.seq < best->seq) && take(c, &t->fault, ctx)) {
 			best = &t->fault;
 			*index = i;
 		}
 	}
 	return best;
+}
+
+/* As Genode's region map wakes its faulters: the access is retried. A
+ * thread whose resume fails (it is gone) keeps its record for its end. */
+static void resume_if_resolved(struct component *c, pid_t tid, struct core_fault *f)
+{
+	if (f->kind == CORE_FAULT_RM && rm_fault_resolved(c, f) && process_thread_resume(c->process, tid) == 0)
+		f->kind = CORE_FAULT_NONE;
+}
+
+void cpu_resume_resolved(struct component *c)
+{
+	/* A checkpoint's frozen set stays as saved; its thaw calls this. */
+	if (c->ending || !c->process || c->cr_busy)
+		return;
+	if (c->thread)
+		resume_if_resolved(c, process_pid(c->process), &c->first_fault);
+	for (unsigned i = 1; i < CORE_MAX_THREADS; i++) {
+		struct core_thread *t = c->threads[i];
+		if (t && t->teardown == TEARDOWN_NONE && t->started)
+			resume_if_resolved(c, t->tid, &t->fault);
+	}
 }
 
 static unsigned live_threads(struct component *c, struct kthread **out, bool ending)

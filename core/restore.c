@@ -761,6 +761,7 @@ static int start_component(struct cr_load *l, const uint32_t *served)
 		if (x->run_state == AMBER_IMG__RUN_STATE__RUNNING)
 			process_thread_resume(c->process, cpu_thread_tid(c, x->index));
 	}
+	cpu_resume_resolved(c); /* a fault resolved just before the cut */
 	return 0;
 }
 

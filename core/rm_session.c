@@ -20,10 +20,13 @@
  * attachment. Nothing else is mapped there: touching the rest faults like
  * any unattached address. The map, its dataspace and its gate belong to
  * the RM session that created it and go with it (or with the component).
+ * A map may have a fault handler of its own (map SIGH): region-map faults
+ * inside its dataspace's attachments go there, not to the component's.
  *
  * Protocol: include/amber/rm_session.h.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -56,6 +59,7 @@ struct rm_managed {
 	uint64_t size;
 	struct rm_region *subs;    /* sub-attachments, by address */
 	unsigned nsubs;
+	uint64_t sigh;             /* its fault handler (a context id); 0: the component's RM SIGH */
 };
 
 static struct rm_managed *managed_all;
@@ -217,6 +221,15 @@ static int attach_failed(const struct as_undo *u, int failed)
 	return failed == -ESRCH ? AMBER_ERR_NO_PARTNER : AMBER_ERR_INVALID_ARG;
 }
 
+/* Threads held on faults an ATTACH resolved go on once its mappings are
+ * made: now if nothing is queued (or it was done at once), else when c's
+ * queue is drained (as_queue.c). */
+static void resume_when_mapped(struct component *c)
+{
+	if (c && c->as_ops == 0)
+		cpu_resume_resolved(c);
+}
+
 static int attach(struct core_session *s, struct kcore_request *req)
 {
 	struct component *c = s->c;
@@ -272,38 +285,123 @@ static int attach(struct core_session *s, struct kcore_request *req)
 	struct rm_region **dl = core_ds_regions(ds);
 	r->ds_next = *dl;
 	*dl = r;
+	resume_when_mapped(c);
 
 	req->reply_mr[0] = addr;
 	req->reply_tag = amber_tag(AMBER_PROTO_RM, 1, 0);
 	return AMBER_OK;
 }
 
-bool rm_fault_unattached(struct component *c, uint64_t addr)
+/* The sub-attachment of managed map m covering offset `at`, or NULL. */
+static const struct rm_region *managed_sub_at(const struct rm_managed *m, uint64_t at)
 {
-	if (!core_attachable(addr & ~(PAGE - 1), PAGE))
-		return false;
+	for (const struct rm_region *sub = m->subs; sub && sub->addr <= at; sub = sub->next)
+		if (at < sub->addr + sub->size)
+			return sub;
+	return NULL;
+}
+
+/* What core mapped at addr: false if nothing; else the flags it has (both
+ * attachments' for a managed dataspace) and whether it is one. */
+static bool mapped_at(struct component *c, uint64_t addr, unsigned *flags, bool *managed)
+{
 	struct rm_region *r = region_at(c, addr, 1);
 	struct rm_managed *m = r ? core_ds_managed(r->ds) : NULL;
-	if (!m)
-		return !r;
-	/* Inside a managed dataspace: unattached where its map has nothing. */
-	uint64_t at = addr - r->addr + r->offset;
-	for (struct rm_region *sub = m->subs; sub && sub->addr <= at; sub = sub->next)
-		if (at < sub->addr + sub->size)
-			return false;
+	*managed = m != NULL;
+	if (!m) {
+		*flags = r ? r->flags : 0;
+		return r != NULL;
+	}
+	const struct rm_region *sub = managed_sub_at(m, addr - r->addr + r->offset);
+	*flags = sub ? r->flags & sub->flags : 0;
+	return sub != NULL;
+}
+
+/* An instruction fetch faults at rip, or, for an instruction that runs
+ * into the next page, at that page's start a few bytes further. */
+static bool is_fetch(uint64_t addr, uint64_t ip)
+{
+	return addr == ip || (addr > ip && addr - ip < 16 && (addr & (PAGE - 1)) == 0);
+}
+
+static unsigned flags_needed(unsigned access)
+{
+	return access == AMBER_RM_ACCESS_WRITE ? AMBER_RM_WRITABLE
+	       : access == AMBER_RM_ACCESS_EXEC ? AMBER_RM_EXECUTABLE
+						: 0;
+}
+
+bool rm_fault_access(struct component *c, int code, uint64_t addr, uint64_t ip, unsigned *access)
+{
+	unsigned flags;
+	bool managed;
+	if (!core_attachable(addr & ~(PAGE - 1), PAGE))
+		return false;
+	bool mapped = mapped_at(c, addr, &flags, &managed);
+	if (code == SEGV_MAPERR && !mapped) {
+		/* Linux does not say whether a missing page was read or
+		 * written: READ (a write faults again as WRITE if what the
+		 * handler attaches is read-only). */
+		*access = is_fetch(addr, ip) ? AMBER_RM_ACCESS_EXEC : AMBER_RM_ACCESS_READ;
+		return true;
+	}
+	if (code != SEGV_ACCERR || !mapped || !managed)
+		return false; /* a wrong access to a plain attachment: a CPU exception */
+	/* Always readable: what was denied is a fetch or a write. */
+	if (is_fetch(addr, ip) && !(flags & AMBER_RM_EXECUTABLE))
+		*access = AMBER_RM_ACCESS_EXEC;
+	else if (!(flags & AMBER_RM_WRITABLE))
+		*access = AMBER_RM_ACCESS_WRITE;
+	else
+		return false;
 	return true;
+}
+
+bool rm_fault_resolved(struct component *c, const struct core_fault *f)
+{
+	unsigned flags;
+	bool managed;
+	unsigned need = flags_needed(f->access);
+	return mapped_at(c, f->addr, &flags, &managed) && (flags & need) == need;
+}
+
+/* The managed map whose attachment in c holds addr, or NULL. */
+static struct rm_managed *managed_at(struct component *c, uint64_t addr)
+{
+	struct rm_region *r = region_at(c, addr, 1);
+	return r ? core_ds_managed(r->ds) : NULL;
+}
+
+uint64_t rm_fault_sigh(struct component *c, uint64_t addr)
+{
+	struct rm_managed *m = managed_at(c, addr);
+	return m && m->sigh ? m->sigh : c->rm_sigh;
+}
+
+/* A fault the component's own FAULT_STATE reports: not one a managed
+ * map's handler got (Genode: it is that region map's fault). */
+static bool own_fault(struct component *c, const struct core_fault *f, const void *ctx)
+{
+	(void)ctx;
+	struct rm_managed *m = managed_at(c, f->addr);
+	return !m || !m->sigh;
+}
+
+static void fault_reply(struct kcore_request *req, unsigned index, uint64_t addr, unsigned access)
+{
+	req->reply_mr[0] = index;
+	req->reply_mr[1] = addr;
+	req->reply_mr[2] = access;
+	req->reply_tag = amber_tag(AMBER_PROTO_RM, 3, 0);
 }
 
 static int fault_state(struct component *c, struct kcore_request *req)
 {
 	unsigned index = 0;
-	const struct core_fault *f = cpu_oldest_rm_fault(c, &index);
+	const struct core_fault *f = cpu_oldest_rm_fault(c, own_fault, NULL, &index);
 	if (!f)
 		return AMBER_ERR_TIMEOUT;
-	req->reply_mr[0] = index;
-	req->reply_mr[1] = f->addr;
-	req->reply_mr[2] = f->access;
-	req->reply_tag = amber_tag(AMBER_PROTO_RM, 3, 0);
+	fault_reply(req, index, f->addr, f->access);
 	return AMBER_OK;
 }
 
@@ -353,11 +451,36 @@ static int managed_attach(struct rm_managed *m, struct kcore_request *req)
 	*dl = r;
 	/* Wherever the managed dataspace is attached (a process that is
 	 * dying refuses; it is cleaned up with it). */
-	for (struct rm_region *a = *core_ds_regions(m->ds); a; a = a->ds_next)
+	for (struct rm_region *a = *core_ds_regions(m->ds); a; a = a->ds_next) {
 		managed_part(a, r, true);
+		resume_when_mapped(a->c);
+	}
 	req->reply_mr[0] = addr;
 	req->reply_tag = amber_tag(AMBER_PROTO_RM, 1, 0);
 	return AMBER_OK;
+}
+
+/* A fault inside attachment ctx (of a managed dataspace). */
+static bool fault_in(struct component *c, const struct core_fault *f, const void *ctx)
+{
+	(void)c;
+	const struct rm_region *a = ctx;
+	return f->addr >= a->addr && f->addr - a->addr < a->size;
+}
+
+/* The map's FAULT_STATE: the oldest held fault in one of its attachments
+ * (the first such component's), the address as an offset in the map. */
+static int managed_fault_state(struct rm_managed *m, struct kcore_request *req)
+{
+	for (const struct rm_region *a = *core_ds_regions(m->ds); a; a = a->ds_next) {
+		unsigned index = 0;
+		const struct core_fault *f = a->c ? cpu_oldest_rm_fault(a->c, fault_in, a, &index) : NULL;
+		if (f) {
+			fault_reply(req, index, f->addr - a->addr + a->offset, f->access);
+			return AMBER_OK;
+		}
+	}
+	return AMBER_ERR_TIMEOUT;
 }
 
 static int managed_detach(struct rm_managed *m, struct kcore_request *req)
@@ -388,6 +511,10 @@ static enum kcore_result managed_serve(void *ctx, struct kcore_request *req, int
 		*error = managed_attach(m, req);
 	else if (req->mr[0] == AMBER_RM_DETACH)
 		*error = managed_detach(m, req);
+	else if (req->mr[0] == AMBER_RM_SIGH)
+		*error = cpu_sigh_request(req, &m->sigh);
+	else if (req->mr[0] == AMBER_RM_FAULT_STATE)
+		*error = managed_fault_state(m, req);
 	else if (req->mr[0] == AMBER_RM_DATASPACE) {
 		req->reply_mr[0] = m->size;
 		req->reply_mr[1] = amber_map_item(core_ds_sel(m->ds), AMBER_RIGHT_INVOKE | AMBER_RIGHT_GRANT);
@@ -586,6 +713,8 @@ int rm_save(struct cr_save *s, struct component *c, AmberImg__Component *m)
 		save_region_ds(s, g->ds, &x->dataspace);
 		x->size = g->size;
 		x->session = cr_session_index(c, g->session);
+		x->has_sigh = g->sigh != 0;
+		x->sigh = g->sigh;
 		CR_APPEND(m, managed, x);
 		for (struct rm_region *r = g->subs; r; r = r->next)
 			save_region(s, c, m, r, x->gate_id);
@@ -637,6 +766,7 @@ int rm_load(struct cr_load *l)
 		g->c = c;
 		g->session = ss;
 		g->size = x->size;
+		g->sigh = x->has_sigh ? x->sigh : 0;
 		g->next = managed_all;
 		managed_all = g;
 	}

@@ -390,6 +390,8 @@ static void print_threads(const AmberImg__Component *co, FILE *out)
 		if (t->fault->kind)
 			fprintf(out, ", %s fault sig %d at 0x%llx ip 0x%llx", img_fault_kind_name(t->fault->kind),
 				t->fault->sig, (unsigned long long)t->fault->addr, (unsigned long long)t->fault->ip);
+		if (t->fault->kind == 2) /* CORE_FAULT_RM: what FAULT_STATE reports */
+			fprintf(out, " (%s)", img_rm_access_name(t->fault->access));
 		fputc('\n', out);
 	}
 }

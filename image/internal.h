@@ -137,6 +137,7 @@ const char *img_cap_kind_name(unsigned kind);
 const char *img_ipc_state_name(unsigned state);
 const char *img_run_state_name(unsigned state);
 const char *img_fault_kind_name(unsigned kind);
+const char *img_rm_access_name(unsigned access);
 void img_rights(char out[4], unsigned rights); /* "icg", '-' for a missing right */
 /* The registers of a gp_regs blob (struct user_regs_struct), in the order
  * people read them. */

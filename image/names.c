@@ -54,6 +54,13 @@ const char *img_fault_kind_name(unsigned k)
 	return NAME(names, k);
 }
 
+/* enum amber_rm_access */
+const char *img_rm_access_name(unsigned a)
+{
+	static const char *names[] = { "read or write", "read", "write", "exec" };
+	return NAME(names, a);
+}
+
 void img_rights(char out[4], unsigned rights)
 {
 	out[0] = rights & AMBER_RIGHT_INVOKE ? 'i' : '-';

@@ -40,14 +40,16 @@
  *                 item to forget it. One per component (the last SIGH on
  *                 any of its CPU sessions): when one of its threads raises
  *                 a CPU exception (SIGSEGV on a mapped address or outside
- *                 the attachable range, SIGBUS, SIGILL, SIGFPE, SIGTRAP),
+ *                 the attachable range, unless it is a region-map fault of
+ *                 amber/rm_session.h, SIGBUS, SIGILL, SIGFPE, SIGTRAP),
  *                 core keeps that thread stopped, the others run on, and
  *                 submits one signal to it. The handler looks at STATE,
  *                 may SET_STATE, and RESUMEs the thread (which retries the
  *                 instruction at rip; after int3 rip is already past it)
  *                 or leaves it stopped. Without a context core kills the
  *                 component and reports the fault, as it always did.
- *                 Page faults on unattached addresses go to RM SIGH first
+ *                 Region-map faults (unattached addresses; writes and
+ *                 fetches a managed dataspace denies) go to RM SIGH first
  *                 (amber/rm_session.h), to this context if there is none.
  *   STATE_FULL    item: a paused (or not yet started) thread; item: a
  *                 writable RAM dataspace of the caller's, at least

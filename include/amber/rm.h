@@ -16,11 +16,15 @@ int amber_rm_attach(amber_sel_t rm, amber_sel_t ds, uint64_t addr, uint64_t offs
 		    unsigned flags, uint64_t *out);
 /* Detach the attachment that contains `addr`. */
 int amber_rm_detach(amber_sel_t rm, uint64_t addr);
-/* Page-fault notification: `context` (AMBER_SEL_INVALID: forget it) gets a
- * signal when a thread touches an unattached address (amber/rm_session.h). */
+/* Region-map fault notification: `context` (AMBER_SEL_INVALID: forget it)
+ * gets a signal when a thread touches an unattached address, or writes or
+ * executes where a managed dataspace does not allow it (amber/rm_session.h).
+ * An ATTACH that allows the access resumes the thread. On a managed map
+ * (`rm` its capability): the faults inside its dataspace's attachments. */
 int amber_rm_sigh(amber_sel_t rm, amber_sel_t context);
 /* The oldest unresolved page fault: the thread's index (amber/cpu.h), the
- * address and the access (enum amber_rm_access); pointers may be NULL.
+ * address (on a managed map: the offset in the map) and the access (enum
+ * amber_rm_access: READ, WRITE or EXEC); pointers may be NULL.
  * AMBER_ERR_TIMEOUT if there is none. */
 int amber_rm_fault_state(amber_sel_t rm, unsigned *thread_index, uint64_t *addr, unsigned *access);
 /* A managed dataspace of `size` bytes: its region map's capability goes

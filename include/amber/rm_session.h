@@ -29,19 +29,27 @@
  *           INVALID_ARG if there is none.
  *   SIGH    one map item: a signal context (of any component), or no item
  *           to forget it. One per component (the last SIGH on any of its RM
- *           sessions). When a thread touches an address in the attachable
- *           range that has no attachment, core keeps the thread stopped
- *           and submits one signal to it (Genode's region-map fault
- *           handler). The handler asks FAULT_STATE, ATTACHes something
- *           there and RESUMEs the thread through its CPU session: the
- *           access is retried. A wrong access inside an attachment (a write
- *           to a read-only one) is a CPU exception (CPU SIGH), as is a
- *           fault outside the attachable range.
+ *           sessions). A region-map fault keeps the thread stopped and
+ *           submits one signal to the context (Genode's region-map fault
+ *           handler). Region-map faults are: touching an address in the
+ *           attachable range that has nothing mapped (no attachment, or a
+ *           part of a managed dataspace its map does not cover), and,
+ *           inside an attachment of a managed dataspace, a write where it
+ *           is not writable or an instruction fetch where it is not
+ *           executable. The handler asks FAULT_STATE and ATTACHes what
+ *           allows the access there (in the map, after a DETACH if
+ *           something is attached there already: as on Genode, an ATTACH
+ *           over an attachment is SLOT_BUSY). Once that ATTACH's mappings
+ *           are made, core resumes every thread held on a fault it
+ *           resolves, before the ATTACH is answered; the access is retried.
+ *           (RESUME through the CPU session still works, as before.) A
+ *           wrong access inside any other attachment (a write to a
+ *           read-only one) is a CPU exception (CPU SIGH), as is a fault
+ *           outside the attachable range.
  *   FAULT_STATE -> mr[0] = the faulting thread's index (amber/cpu.h; 0 is
  *           the first thread), mr[1] = the fault address, mr[2] = the
- *           access (enum amber_rm_access; Linux does not tell a read from a
- *           write, so only an instruction fetch is recognised): the oldest
- *           fault whose thread is still held. TIMEOUT if there is none.
+ *           access (enum amber_rm_access): the oldest fault whose thread is
+ *           still held. TIMEOUT if there is none.
  *   CREATE_MANAGED mr[1] = size (rounded up to pages, at most
  *           AMBER_RM_MANAGED_MAX) -> mr[0] = the size, one map item: a new
  *           empty region map (Genode's managed dataspace), a core gate
@@ -52,6 +60,15 @@
  *               dataspace (no nesting yet) or what ATTACH refuses;
  *               SLOT_BUSY for an overlap; QUOTA past AMBER_RM_MAX_REGIONS.
  *             DETACH mr[1] = any offset inside a sub-attachment.
+ *             SIGH as above, for the map: region-map faults inside any
+ *               attachment of the managed dataspace (in any component)
+ *               go to this context instead of the component's RM SIGH
+ *               (Genode: the managed dataspace's region map has a fault
+ *               handler of its own); the component's FAULT_STATE then
+ *               leaves them out.
+ *             FAULT_STATE as above, but only faults inside attachments of
+ *               the managed dataspace, mr[1] the offset in the map (of the
+ *               first attachment, in any component, that has one held).
  *             DATASPACE -> mr[0] = the size, one map item: the managed
  *               dataspace (no owner, not charged to any quota).
  *           Attaching the managed dataspace (ATTACH above) maps what the
@@ -86,11 +103,15 @@ enum amber_rm_method {
 	AMBER_RM_DATASPACE = 6, /* only on a managed map */
 };
 
+/* Genode's Region_map::State::Fault_type. On a page with nothing mapped
+ * Linux does not tell a read from a write: both are READ (a write faults
+ * again, as WRITE, if what the handler attached there is read-only). */
 enum amber_rm_access {
-	AMBER_RM_ACCESS_UNKNOWN = 0, /* a read or a write */
-	AMBER_RM_ACCESS_READ = 1,
-	AMBER_RM_ACCESS_WRITE = 2,
-	AMBER_RM_ACCESS_EXEC = 3,    /* the address is the instruction pointer */
+	AMBER_RM_ACCESS_UNKNOWN = 0, /* older cores: a read or a write */
+	AMBER_RM_ACCESS_READ = 1,    /* a read, or a write to a page with nothing mapped */
+	AMBER_RM_ACCESS_WRITE = 2,   /* a write where the mapping is not writable */
+	AMBER_RM_ACCESS_EXEC = 3,    /* an instruction fetch (the address is rip, or the
+				      * next page of an instruction running into it) */
 };
 
 enum amber_rm_flags {

@@ -40,7 +40,7 @@ static void faults_end_to_end(void **state)
 	EXPECT(&r, "[test_faults] done:");
 	EXPECT(&r, " 0 failed");
 	EXPECT_NOT(&r, "FAIL");
-	EXPECT_CHECKS(&r, "test_faults", 55);
+	EXPECT_CHECKS(&r, "test_faults", 54);
 	EXPECT(&r, "[test_faults] ok: the worker read back what it wrote");
 	EXPECT(&r, "[test_faults] ok: STATE: rip is the ud2");
 	EXPECT(&r, "[test_faults] ok: the recovery function got rdi");
