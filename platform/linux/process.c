@@ -154,16 +154,22 @@ void process_unref(struct process *p)
 	free(p);
 }
 
-static void process_post(struct event *e)
+/* Queue e for the event thread; ev_lock held. */
+static void ev_append_locked(struct event *e)
 {
-	atomic_fetch_add(&e->p->refs, 1);
-	pthread_mutex_lock(&sys.ev_lock);
 	if (sys.ev_tail)
 		sys.ev_tail->next = e;
 	else
 		sys.ev_head = e;
 	sys.ev_tail = e;
 	pthread_cond_signal(&sys.ev_cond);
+}
+
+static void process_post(struct event *e)
+{
+	atomic_fetch_add(&e->p->refs, 1);
+	pthread_mutex_lock(&sys.ev_lock);
+	ev_append_locked(e);
 	pthread_mutex_unlock(&sys.ev_lock);
 }
 
@@ -208,14 +214,8 @@ int process_post_call(void (*fn)(void *arg), void *arg)
 	 * everything queued before it ends. */
 	pthread_mutex_lock(&sys.ev_lock);
 	int stopping = sys.ev_stop;
-	if (!stopping) {
-		if (sys.ev_tail)
-			sys.ev_tail->next = e;
-		else
-			sys.ev_head = e;
-		sys.ev_tail = e;
-		pthread_cond_signal(&sys.ev_cond);
-	}
+	if (!stopping)
+		ev_append_locked(e);
 	pthread_mutex_unlock(&sys.ev_lock);
 	if (stopping)
 		free(e);
