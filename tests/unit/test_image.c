@@ -540,6 +540,22 @@ static int memfd_of(const uint8_t *bytes, size_t size)
 	return fd;
 }
 
+/* The fixture's image written into dir from memfds holding its memory (a
+ * checkpoint's way), one dataspace at a time; the memfds go to fds. */
+static void write_from_memfds(struct fixture *f, const char *dir, int fds[NDS])
+{
+	struct image_writer *w;
+	assert_int_equal(image_begin(dir, &w, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < NDS; i++) {
+		fds[i] = memfd_of(f->mem[i].bytes, f->mem[i].size);
+		struct image_memory m = { .size = f->mem[i].size, .has_fd = true, .fd = fds[i] };
+		if (image_add_memory(w, f->img, i, &m, err, sizeof(err)) != 0)
+			fail_msg("image_add_memory %u: %s", i, err);
+	}
+	if (image_commit(w, f->img, err, sizeof(err)) != 0)
+		fail_msg("image_commit: %s", err);
+}
+
 static void test_memory_from_files(void **state)
 {
 	struct fixture *f = *state;
@@ -566,17 +582,8 @@ static void test_memory_from_files(void **state)
 		want[k] = *f->img->dataspaces[DS_SPARSE]->extents[k];
 
 	/* The same memory from memfds, in steps: the same runs and checksums. */
-	struct image_writer *w;
 	int fds[NDS];
-	assert_int_equal(image_begin(from_files, &w, err, sizeof(err)), 0);
-	for (unsigned i = 0; i < NDS; i++) {
-		fds[i] = memfd_of(f->mem[i].bytes, f->mem[i].size);
-		struct image_memory m = { .size = f->mem[i].size, .has_fd = true, .fd = fds[i] };
-		if (image_add_memory(w, f->img, i, &m, err, sizeof(err)) != 0)
-			fail_msg("image_add_memory %u: %s", i, err);
-	}
-	if (image_commit(w, f->img, err, sizeof(err)) != 0)
-		fail_msg("image_commit: %s", err);
+	write_from_memfds(f, from_files, fds);
 	const AmberImg__Dataspace *d = f->img->dataspaces[DS_SPARSE];
 	assert_int_equal(d->n_extents, n);
 	for (size_t k = 0; k < n; k++) {
@@ -631,17 +638,8 @@ static void test_memory_stored_in_parallel(void **state)
 	f->img->dataspaces[DS_SPARSE]->size = big;
 	char dir[128];
 	snprintf(dir, sizeof(dir), "%s/parallel", f->dir);
-	struct image_writer *w;
 	int fds[NDS];
-	assert_int_equal(image_begin(dir, &w, err, sizeof(err)), 0);
-	for (unsigned i = 0; i < NDS; i++) {
-		fds[i] = memfd_of(f->mem[i].bytes, f->mem[i].size);
-		struct image_memory m = { .size = f->mem[i].size, .has_fd = true, .fd = fds[i] };
-		if (image_add_memory(w, f->img, i, &m, err, sizeof(err)) != 0)
-			fail_msg("image_add_memory %u: %s", i, err);
-	}
-	if (image_commit(w, f->img, err, sizeof(err)) != 0)
-		fail_msg("image_commit: %s", err);
+	write_from_memfds(f, dir, fds);
 	const AmberImg__Dataspace *d = f->img->dataspaces[DS_SPARSE];
 	uint64_t stored = 0;
 	for (size_t k = 0; k < d->n_extents; k++) {
