@@ -369,15 +369,14 @@ static int lazy_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
  * stopped once more, briefly: a write between the two registrations
  * would go unseen. Only while every member still runs: one that ends
  * drops its trackers (cr_copy_forget), under the same lock. */
-static void track(struct cr_copy *cc, struct component **set, size_t n, const char *image, uint64_t image_xxh3,
-		  size_t *cow_pages)
+static void track(struct cr_copy *cc, struct component **set, size_t n, const char *image, uint64_t image_xxh3)
 {
 	kernel_lock();
 	bool all_run = image != NULL;
 	for (size_t i = 0; i < n && all_run; i++)
 		all_run = set[i]->state == COMPONENT_RUNNING && set[i]->process && !set[i]->ending &&
 			  !set[i]->restoring && !set[i]->cr_busy;
-	cr_copy_end(cc, cow_pages, all_run ? image : NULL, image_xxh3);
+	cr_copy_end(cc, all_run ? image : NULL, image_xxh3);
 	if (!all_run || cr_copy_async(cc)) { /* ended, or protected asynchronously already */
 		kernel_unlock();
 		return;
@@ -399,6 +398,43 @@ static void track(struct cr_copy *cc, struct component **set, size_t n, const ch
 	free(fz);
 }
 
+/* Let a set go: its members may be freed once nothing else holds them. */
+static void unpin(struct component **set, size_t n)
+{
+	if (!set)
+		return;
+	bool reap = false;
+	kernel_lock();
+	for (size_t i = 0; i < n; i++) {
+		set[i]->cr_pins--;
+		reap |= set[i]->rolled_back;
+	}
+	kernel_unlock();
+	free(set);
+	if (reap) /* a restore replaced one meanwhile: this was its last hold */
+		core_components_reap_later();
+}
+
+/* A committed checkpoint's copy waits here to become the image's tracker
+ * until its answer is out (cr_checkpoint_track). The control thread's. */
+static struct pending_track {
+	struct cr_copy *cc;
+	struct component **set; /* pinned */
+	size_t n;
+	uint64_t image_xxh3;
+	char image[PATH_MAX];
+} pending;
+
+void cr_checkpoint_track(void)
+{
+	if (!pending.cc)
+		return;
+	struct pending_track t = pending;
+	pending.cc = NULL;
+	track(t.cc, t.set, t.n, t.image, t.image_xxh3);
+	unpin(t.set, t.n);
+}
+
 int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o, char *msg, size_t msglen)
 {
 	char err[512] = "";
@@ -406,6 +442,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	struct image_writer *w; /* the directory and pages.bin made before the freeze */
 	char parent[PATH_MAX] = "";
 	uint64_t parent_xxh3 = 0;
+	cr_checkpoint_track(); /* the previous checkpoint's, should its caller not have */
 	cr_lazy_settle(); /* a lazily restored component's pages are all in first */
 	if (o->parent && image_identity(o->parent, parent, sizeof(parent), &parent_xxh3, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "cannot checkpoint %s: its parent image: %s", name, err);
@@ -446,6 +483,8 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 		image_abort(w);
 		return -1;
 	}
+	for (size_t i = 0; i < n; i++) /* until unpin: set[] stays valid after the thaw */
+		set[i]->cr_pins++;
 	/* Pages written since the parent image are known only to its tracker
 	 * (cr_copy.h); any other tracker of these components ends here. */
 	struct cr_copy *base = o->parent && !o->kill ? cr_copy_take_tracker(root->id, parent, parent_xxh3) : NULL;
@@ -592,12 +631,17 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	char gen[PATH_MAX];
 	uint64_t gen_xxh3 = 0;
 	bool tracked = rc == 0 && cc && image_identity(dir, gen, sizeof(gen), &gen_xxh3, err, sizeof(err)) == 0;
-	size_t cow_pages = 0;
 	char cow[64];
 	snprintf(cow, sizeof(cow), "all stored while paused");
 	if (cc) {
-		track(cc, set, n, tracked ? gen : NULL, gen_xxh3, &cow_pages);
+		size_t cow_pages = cr_copy_cow_pages(cc);
 		snprintf(cow, sizeof(cow), "%zu page%s copied on a write", cow_pages, cow_pages == 1 ? "" : "s");
+		if (tracked) { /* after the answer: cr_checkpoint_track */
+			pending = (struct pending_track){ cc, set, n, gen_xxh3, { 0 } };
+			snprintf(pending.image, sizeof(pending.image), "%s", gen);
+		} else {
+			track(cc, set, n, NULL, 0);
+		}
 	}
 	char incr[PATH_MAX + 96] = "";
 	if (o->parent && inherited)
@@ -652,7 +696,8 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 	protobuf_c_message_free_unpacked(&img->base, NULL);
 	free(held);
 	free(fz);
-	free(set);
+	if (!pending.cc || pending.set != set) /* else cr_checkpoint_track's */
+		unpin(set, n);
 	return rc;
 }
 

@@ -149,8 +149,8 @@ void core_component_keep(struct component *c)
  * first. */
 static bool in_use(const struct component *c)
 {
-	if (c->state != COMPONENT_ENDED || c->exiting || c->restoring || c->cr_busy || c->entry_stops || c->as_ops ||
-	    c->as_jobs || c->as_worker || c->log_waits || c->process)
+	if (c->state != COMPONENT_ENDED || c->exiting || c->restoring || c->cr_busy || c->cr_pins || c->entry_stops ||
+	    c->as_ops || c->as_jobs || c->as_worker || c->log_waits || c->process)
 		return true;
 	if (child_recorded(c))
 		return true;

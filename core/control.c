@@ -555,6 +555,7 @@ static void handle(int fd)
 	send_all(fd, text, len);
 	free(text);
 	drain(fd);
+	cr_checkpoint_track(); /* what a checkpoint left for after its answer */
 }
 
 static void *serve(void *arg)

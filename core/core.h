@@ -178,6 +178,7 @@ struct component {
 
 	/* Checkpoint/restore (checkpoint.c, restore.c). */
 	bool cr_busy;          /* a checkpoint copies its memory: cleanup waits */
+	unsigned cr_pins;      /* checkpoints whose set still names it: not freed */
 	bool restoring;        /* restore tears it down: no exit event, no parent notice */
 	bool stopped;          /* checkpoint --kill: no process, its place kept for a restore */
 	bool crashed;          /* ended by a fault, a forbidden call or a kill */

@@ -34,6 +34,11 @@ struct cr_options {
  * directory dir. `name` is a component's label ("init -> hello") or its
  * path of start names ("init/hello"). */
 int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o, char *msg, size_t msglen);
+/* After a committed checkpoint's answer is out: its copy becomes the
+ * tracker of the pages written since (for checkpoint --parent), which
+ * needs the set stopped once more. Not part of the checkpoint's time: the
+ * image is complete without it. Nothing to do if nothing is pending. */
+void cr_checkpoint_track(void);
 
 /* `amber release NAME`: NAME and its descendants stop holding their
  * output (checkpoint --hold-output); what they hold is printed. */

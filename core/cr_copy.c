@@ -735,12 +735,18 @@ int cr_copy_read(struct cr_copy *cc, unsigned ds, uint64_t off, uint8_t *buf, si
 	return rc;
 }
 
-void cr_copy_end(struct cr_copy *cc, size_t *cow_pages, const char *image, uint64_t image_xxh3)
+size_t cr_copy_cow_pages(struct cr_copy *cc)
+{
+	pthread_mutex_lock(&cc->lock);
+	size_t n = cc->cow_pages;
+	pthread_mutex_unlock(&cc->lock);
+	return n;
+}
+
+void cr_copy_end(struct cr_copy *cc, const char *image, uint64_t image_xxh3)
 {
 	if (!cc)
 		return;
-	if (cow_pages)
-		*cow_pages = cc->cow_pages;
 	if (!image) {
 		cr_copy_drop(cc);
 		return;

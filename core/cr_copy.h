@@ -54,11 +54,13 @@ int cr_copy_fd(const struct cr_copy *cc, unsigned ds);
 /* Read callback for image_add_memory: len bytes at off of the dataspace
  * `ds` (an index into mem) as they were at the cut. 0 or -errno. */
 int cr_copy_read(struct cr_copy *cc, unsigned ds, uint64_t off, uint8_t *buf, size_t len);
-/* Everything stored. How many pages were copied on a write goes to
- * *cow_pages. image NULL (the checkpoint failed): lift the protection
- * everywhere, stop the helper, free. Else the image committed (its
- * generation directory and image.pb checksum): cc becomes its tracker. */
-void cr_copy_end(struct cr_copy *cc, size_t *cow_pages, const char *image, uint64_t image_xxh3);
+/* How many pages were copied on a write so far. */
+size_t cr_copy_cow_pages(struct cr_copy *cc);
+/* Everything stored. image NULL (the checkpoint failed): lift the
+ * protection everywhere, stop the helper, free. Else the image committed
+ * (its generation directory and image.pb checksum): cc becomes its
+ * tracker. Until then a write still copies its page first. */
+void cr_copy_end(struct cr_copy *cc, const char *image, uint64_t image_xxh3);
 /* A tracker (after cr_copy_end with an image) protected synchronously,
  * every first write a fault answered by its helper, goes over to the
  * asynchronous protection where the kernel has it (Linux 6.7): writes
