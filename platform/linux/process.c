@@ -3,7 +3,7 @@
  * event thread.
  *
  * ptrace binds a tracee to the one thread that attached it, so a single
- * controller thread owns every component thread: it forks and seizes them,
+ * controller thread owns every component thread: it clones and seizes them,
  * injects their system calls, stops and resumes them and reaps them. The
  * public functions are callable from any thread: each posts a request on a
  * queue, pokes the controller through an eventfd and sleeps on a semaphore

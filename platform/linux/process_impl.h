@@ -3,7 +3,7 @@
  *
  *   process.c  the public API, the controller thread that owns every
  *              tracee, the request queue into it and the event thread;
- *   spawn.c    making a component process: fork, seize, exec the launcher,
+ *   spawn.c    making a component process: clone, seize, exec the launcher,
  *              then set it up by system-call injection;
  *   tracee.c   what happens to a traced thread: interpreting wait statuses
  *              (exits, faults, forbidden calls), stopping, borrowing a
