@@ -325,8 +325,9 @@ unsigned parent_held(const struct component *c);     /* announced names, waiting
 /* Find a cgroup CPU controller amber-core may use; report what it uses. */
 void cpu_share_init(void);
 /* Its new process (stopped, one thread) gets c's weight: a cgroup of its
- * own, or else a nice value its threads inherit. Without the kernel lock
- * or with it (no waiting on components). */
+ * own (made and joined soon after by cpu_share.c's worker: until then it
+ * runs in amber-core's group), or else a nice value its threads inherit.
+ * Without the kernel lock or with it (no waiting). */
 void cpu_share_join(struct component *c, pid_t pid);
 /* Its process is gone: remove its cgroup. */
 void cpu_share_leave(struct component *c);

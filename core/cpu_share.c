@@ -20,6 +20,10 @@
  * (atexit), and at its start the empty groups of amber-cores that are
  * gone (killed before they could).
  *
+ * A worker thread makes the groups and moves the processes (see "the
+ * worker" below): that waits on the kernel, so it is never done on the
+ * path of a start or restore, nor under the kernel lock.
+ *
  * The group is made in core's own cgroup (v2: below the mount's root, whose
  * subtree_control must offer cpu). Without a writable controller (no root,
  * a read-only /sys/fs/cgroup) core says so once and falls back to nice
@@ -252,11 +256,6 @@ static unsigned weight_of(const struct component *c)
 	return c->cpu_weight ? c->cpu_weight : CPU_WEIGHT_DEFAULT;
 }
 
-static void group_path(const struct component *c, const char *file, char *out, size_t len)
-{
-	snprintf(out, len, "%s/c%u%s%s", base, c->id, file ? "/" : "", file ? file : "");
-}
-
 /* The value of cpu.weight (v2) or cpu.shares (v1) for weight w. */
 static void weight_text(uint64_t w, char *out, size_t len)
 {
@@ -278,70 +277,173 @@ static void base_weight_add(int64_t delta)
 	pthread_mutex_unlock(&sum_lock);
 }
 
-static void nice_fallback(struct component *c, pid_t pid)
+static void nice_fallback(const char *who, unsigned w, pid_t pid)
 {
-	unsigned w = weight_of(c);
 	if (w >= CPU_WEIGHT_DEFAULT)
 		return; /* raising a share needs privileges nice does not grant */
 	/* The nice value whose weight relative to nice 0 comes closest. */
 	int nice = 0;
 	for (double rel = 1.0; nice < 19 && rel * 1.25 * 1.118 <= (double)CPU_WEIGHT_DEFAULT / w; rel *= 1.25)
 		nice++;
-	if (setpriority(PRIO_PROCESS, (id_t)pid, nice) < 0)
-		core_report("%s: cannot lower its priority: %s", c->name, strerror(errno));
+	if (setpriority(PRIO_PROCESS, (id_t)pid, nice) < 0 && errno != ESRCH)
+		core_report("%s: cannot lower its priority: %s", who, strerror(errno));
+}
+
+/* ---- the worker ---------------------------------------------------------------
+ *
+ * Moving a process into a cgroup waits for an RCU grace period in the
+ * kernel (the cgroup threadgroup lock): 1-20 ms here, too long for a
+ * component start or a restore, which call this with the kernel lock held.
+ * So a worker thread makes, fills and removes the groups in the order they
+ * were asked for; a new process runs in amber-core's own group until its
+ * turn. The worker knows components only by id, pid and weight. */
+
+struct share_job {
+	struct share_job *next;
+	bool join; /* else leave */
+	unsigned id, weight;
+	pid_t pid;
+};
+
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
+static struct share_job *jobs, **jobs_tail = &jobs;
+static bool worker_started, worker_stop, worker_busy;
+static pthread_t worker;
+
+/* Worker only: the ids whose group it made, with their weights. */
+static struct joined {
+	struct joined *next;
+	unsigned id, weight;
+} *joined;
+
+static void id_path(unsigned id, const char *file, char *out, size_t len)
+{
+	snprintf(out, len, "%s/c%u%s%s", base, id, file ? "/" : "", file ? file : "");
+}
+
+static void join_now(const struct share_job *j)
+{
+	char path[1400], text[32];
+	id_path(j->id, NULL, path, sizeof(path));
+	int e = mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	if (e == 0) {
+		weight_text(j->weight, text, sizeof(text));
+		id_path(j->id, mech == CGROUP_V2 ? "cpu.weight" : "cpu.shares", path, sizeof(path));
+		e = write_file(path, text);
+	}
+	if (e == 0) {
+		snprintf(text, sizeof(text), "%d", (int)j->pid);
+		id_path(j->id, "cgroup.procs", path, sizeof(path));
+		e = write_file(path, text);
+	}
+	struct joined *k = e == 0 ? malloc(sizeof(*k)) : NULL;
+	if (!k) {
+		char who[32];
+		snprintf(who, sizeof(who), "component %u", j->id);
+		if (e != -ESRCH) /* not ended already */
+			core_report("%s: cannot join its cgroup (%s): nice instead", who, strerror(e ? -e : ENOMEM));
+		id_path(j->id, NULL, path, sizeof(path));
+		rmdir(path);
+		nice_fallback(who, j->weight, j->pid);
+		return;
+	}
+	*k = (struct joined){ joined, j->id, j->weight };
+	joined = k;
+	base_weight_add(j->weight);
+}
+
+static void leave_now(const struct share_job *j)
+{
+	for (struct joined **pp = &joined; *pp; pp = &(*pp)->next) {
+		struct joined *k = *pp;
+		if (k->id != j->id)
+			continue;
+		char path[1400];
+		id_path(k->id, NULL, path, sizeof(path));
+		/* Its threads may take a moment to leave after the process was reaped. */
+		for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
+			usleep(1000);
+		base_weight_add(-(int64_t)k->weight);
+		*pp = k->next;
+		free(k);
+		return;
+	}
+}
+
+static void *share_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&job_lock);
+	for (;;) {
+		while (!jobs && !worker_stop)
+			pthread_cond_wait(&job_cond, &job_lock);
+		if (!jobs)
+			break;
+		struct share_job *j = jobs;
+		jobs = j->next;
+		if (!jobs)
+			jobs_tail = &jobs;
+		worker_busy = true;
+		pthread_mutex_unlock(&job_lock);
+		if (j->join)
+			join_now(j);
+		else
+			leave_now(j);
+		free(j);
+		pthread_mutex_lock(&job_lock);
+		worker_busy = false;
+		pthread_cond_broadcast(&job_cond);
+	}
+	pthread_mutex_unlock(&job_lock);
+	return NULL;
+}
+
+static bool post(bool join, unsigned id, unsigned weight, pid_t pid)
+{
+	struct share_job *j = malloc(sizeof(*j));
+	if (!j)
+		return false;
+	*j = (struct share_job){ NULL, join, id, weight, pid };
+	pthread_mutex_lock(&job_lock);
+	bool ok = !worker_stop && (worker_started || (worker_started = pthread_create(&worker, NULL, share_worker,
+										 NULL) == 0));
+	if (ok) {
+		*jobs_tail = j;
+		jobs_tail = &j->next;
+		pthread_cond_broadcast(&job_cond);
+	}
+	pthread_mutex_unlock(&job_lock);
+	if (!ok)
+		free(j);
+	return ok;
 }
 
 void cpu_share_join(struct component *c, pid_t pid)
 {
-	c->cpu_group = 0;
-	if (mech == NICE) {
-		nice_fallback(c, pid);
-		return;
-	}
-	char path[1400], text[32];
-	group_path(c, NULL, path, sizeof(path));
-	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		core_report("%s: no cgroup of its own (%s): nice instead", c->name, strerror(errno));
-		nice_fallback(c, pid);
-		return;
-	}
-	unsigned w = weight_of(c);
-	weight_text(w, text, sizeof(text));
-	group_path(c, mech == CGROUP_V2 ? "cpu.weight" : "cpu.shares", path, sizeof(path));
-	int e = write_file(path, text);
-	if (e == 0) {
-		snprintf(text, sizeof(text), "%d", (int)pid);
-		group_path(c, "cgroup.procs", path, sizeof(path));
-		e = write_file(path, text);
-	}
-	if (e < 0) {
-		core_report("%s: cannot join its cgroup (%s): nice instead", c->name, strerror(-e));
-		group_path(c, NULL, path, sizeof(path));
-		rmdir(path);
-		nice_fallback(c, pid);
-		return;
-	}
-	c->cpu_group = 1;
-	base_weight_add(w);
+	c->cpu_group = mech != NICE && post(true, c->id, weight_of(c), pid);
+	if (!c->cpu_group)
+		nice_fallback(c->name, weight_of(c), pid);
 }
 
 void cpu_share_leave(struct component *c)
 {
-	if (!c->cpu_group)
-		return;
-	char path[1400];
-	group_path(c, NULL, path, sizeof(path));
-	/* Its threads may take a moment to leave after the process was reaped. */
-	for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
-		usleep(1000);
+	if (c->cpu_group)
+		(void)post(false, c->id, 0, 0);
 	c->cpu_group = 0;
-	base_weight_add(-(int64_t)weight_of(c));
 }
 
 void cpu_share_stop(void)
 {
 	if (mech == NICE || !base[0])
 		return;
+	pthread_mutex_lock(&job_lock);
+	bool started = worker_started;
+	worker_stop = true; /* what is queued is done first */
+	pthread_cond_broadcast(&job_cond);
+	pthread_mutex_unlock(&job_lock);
+	if (started)
+		pthread_join(worker, NULL);
 	/* Groups of components that ended without cleanup (amber-core's end). */
 	for (int i = 0; i < 100 && !remove_group(base) && errno == EBUSY; i++)
 		usleep(1000);
