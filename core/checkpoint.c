@@ -295,8 +295,9 @@ static const char *refusal(const struct component *c, bool root)
  * image records what the records say, and a restored caller must not
  * call again. The tasks are frozen first, so the set's threads queue
  * nothing new, and cr_busy keeps them from being cleaned up meanwhile.
+ * uffd: the set's userfaultfds are wanted (not for --kill).
  * NULL, or why the checkpoint is refused (the set is let go again). */
-static const char *settle(struct component **set, size_t n, const char **who)
+static const char *settle(struct component **set, size_t n, bool uffd, const char **who)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (set[i]->state == COMPONENT_RUNNING && set[i]->task)
@@ -320,6 +321,20 @@ static const char *settle(struct component **set, size_t n, const char **who)
 		struct timespec one = { 0, 1000000 };
 		nanosleep(&one, NULL);
 		kernel_lock();
+	}
+	/* A component's first checkpoint makes its userfaultfd by injection
+	 * into its process: here, without the kernel lock, rather than in the
+	 * cut (cr_copy.c finds it made). cr_busy keeps the processes. */
+	struct process **procs = why || !uffd ? NULL : calloc(n + 1, sizeof(*procs));
+	for (size_t i = 0; procs && i < n; i++)
+		procs[i] = set[i]->state == COMPONENT_RUNNING ? set[i]->process : NULL;
+	if (procs) {
+		kernel_unlock();
+		for (size_t i = 0; i < n; i++)
+			if (procs[i]) /* a failure shows again in the cut: then it copies while paused */
+				(void)process_uffd(procs[i]);
+		kernel_lock();
+		free(procs);
 	}
 	/* It may have begun to end meanwhile. */
 	for (size_t i = 0; i < n && !why; i++) {
@@ -475,7 +490,7 @@ int cr_checkpoint(const char *name, const char *dir, const struct cr_options *o,
 			return -1;
 		}
 	}
-	const char *who = NULL, *why = settle(set, n, &who);
+	const char *who = NULL, *why = settle(set, n, !o->kill, &who);
 	if (why) {
 		snprintf(msg, msglen, "cannot checkpoint %s: %s: %s", root->name, who, why);
 		kernel_unlock();
