@@ -54,6 +54,8 @@
 
 #define PROCESS_BACKUP_POLL_MS 500
 #define PROCESS_POLL_BUDGET 256 /* statuses handled before requests get a turn */
+#define PROCESS_SPARES_MAX 4     /* blank processes kept for spawns (AMBER_SPARES) */
+#define PROCESS_SPARES_DEFAULT 2
 
 struct process_globals process_g;
 
@@ -123,6 +125,10 @@ static struct {
 
 	struct process *procs; /* controller only */
 	int shutdown;          /* controller only */
+
+	/* Controller only: blank processes (spawn_blank) a spawn takes first. */
+	struct process *spares[PROCESS_SPARES_MAX];
+	int nspares, spares_wanted, spare_failures;
 
 	pthread_mutex_t ev_lock;
 	pthread_cond_t ev_cond;
@@ -314,19 +320,82 @@ static void ctl_kill_and_reap(struct process *p, const char *reason)
 	}
 }
 
-static int ctl_spawn(struct request *r)
+static struct process *ctl_new_process(const char *name, void *user)
 {
 	struct process *p = calloc(1, sizeof(*p));
-	int rc;
-
 	if (!p)
-		return -ENOMEM;
+		return NULL;
 	atomic_init(&p->refs, 1);
 	atomic_init(&p->destroyed, 0);
 	p->uffd = p->uffd_async = p->pagemap = -1;
-	snprintf(p->name, sizeof(p->name), "%s", r->name ? r->name : "");
-	p->user = r->user;
+	snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
+	p->user = user;
+	return p;
+}
 
+/* A spare that will not be used: gone without a trace. */
+static void ctl_drop_spare(struct process *p, const char *why)
+{
+	atomic_store(&p->destroyed, 1);
+	if (p->pid > 0)
+		ctl_kill_and_reap(p, why);
+	if (p->linked)
+		ctl_unlink(p);
+	process_unref(p);
+}
+
+static bool ctl_requests_waiting(void)
+{
+	pthread_mutex_lock(&sys.req_lock);
+	bool waiting = sys.req_head != NULL;
+	pthread_mutex_unlock(&sys.req_lock);
+	return waiting;
+}
+
+/* Between requests, when none waits: make spares up to the number wanted.
+ * One takes a few milliseconds of the controller (a request that comes
+ * meanwhile waits for it); three failures in a row stop it for good. */
+static void ctl_refill_spares(void)
+{
+	while (sys.nspares < sys.spares_wanted && sys.spare_failures < 3 && !sys.shutdown &&
+	       !ctl_requests_waiting()) {
+		struct process *p = ctl_new_process("amber-spare", NULL);
+		if (!p)
+			return;
+		atomic_store(&p->destroyed, 1); /* nobody's yet: no events */
+		int rc = spawn_blank(p);
+		if (rc < 0) {
+			sys.spare_failures++;
+			ctl_drop_spare(p, "spare setup failed");
+			return;
+		}
+		sys.spare_failures = 0;
+		ctl_link(p); /* its stops and its end are collected like anyone's */
+		sys.spares[sys.nspares++] = p;
+	}
+}
+
+static int ctl_spawn(struct request *r)
+{
+	int rc = spawn_check(r->maps, r->nmaps, r->start);
+	if (rc < 0)
+		return rc;
+	/* A spare first: it only needs its name, memory and first thread. */
+	while (sys.nspares > 0) {
+		struct process *p = sys.spares[--sys.nspares];
+		snprintf(p->name, sizeof(p->name), "%s", r->name ? r->name : "");
+		p->user = r->user;
+		if (spawn_finish(p, r->maps, r->nmaps, r->start) == 0) {
+			atomic_store(&p->destroyed, 0);
+			*r->out = p;
+			return 0;
+		}
+		ctl_drop_spare(p, "setup failed"); /* killed meanwhile, say: a new one */
+	}
+
+	struct process *p = ctl_new_process(r->name, r->user);
+	if (!p)
+		return -ENOMEM;
 	rc = spawn_process(p, r->maps, r->nmaps, r->start);
 	if (rc < 0) {
 		/* Never seen by the caller: no events, just make it vanish. */
@@ -460,6 +529,8 @@ static int ctl_run(struct request *r)
 	case REQ_UFFD_ASYNC:
 		return p->linked && !p->dying ? spawn_uffd(p, r->kind == REQ_UFFD_ASYNC) : -ESRCH;
 	case REQ_SHUTDOWN:
+		while (sys.nspares > 0)
+			ctl_drop_spare(sys.spares[--sys.nspares], "core is shutting down");
 		while (sys.procs) {
 			struct process *q = sys.procs;
 			ctl_kill_and_reap(q, "core is shutting down");
@@ -587,6 +658,7 @@ static void *process_controller(void *arg)
 			/* EAGAIN: no new requests; the queue is checked anyway */
 		}
 		ctl_run_requests();
+		ctl_refill_spares();
 	}
 
 	/* Refuse new requests and fail the ones that slipped in. */
@@ -747,6 +819,10 @@ int process_system_start(const char *launcher, const struct process_events *ev, 
 		sys.handlers = *ev;
 	sys.handlers_ctx = ctx;
 	sys.accepting = 1;
+	const char *spares = getenv("AMBER_SPARES");
+	sys.spares_wanted = spares ? atoi(spares) : PROCESS_SPARES_DEFAULT;
+	if (sys.spares_wanted < 0 || sys.spares_wanted > PROCESS_SPARES_MAX)
+		sys.spares_wanted = PROCESS_SPARES_DEFAULT;
 
 	/* Both threads run with every signal blocked: nothing interrupts a
 	 * ptrace sequence, and signals for core go to its own threads. */

@@ -109,6 +109,13 @@ void tracee_collect(struct process *p);
 /* spawn.c */
 int spawn_process(struct process *p, const struct process_mapping *maps, size_t nmaps,
 		  const struct thread_start *start);
+/* spawn_process in two halves: a sandboxed process that is nobody yet (a
+ * spare), and what makes it the component: its name, its memory, its first
+ * thread's start. On an error with p->pid set the caller kills and reaps. */
+int spawn_check(const struct process_mapping *maps, size_t nmaps, const struct thread_start *start);
+int spawn_blank(struct process *p);
+int spawn_finish(struct process *p, const struct process_mapping *maps, size_t nmaps,
+		 const struct thread_start *start);
 int spawn_check_mapping(const struct process_mapping *m);
 int spawn_map(struct process *p, const struct process_mapping *m);
 int spawn_unmap(struct process *p, uint64_t addr, uint64_t size);

@@ -9,7 +9,7 @@
  *          sched_yield, and restart_syscall (the kernel itself issues it
  *          when a futex wait with a timeout is resumed after a ptrace stop).
  *   TRACE  the calls core injects: mmap, munmap, mprotect, clone,
- *          pidfd_getfd, close, userfaultfd. Core is the tracer and sees a
+ *          pidfd_getfd, close, userfaultfd, prctl(PR_SET_NAME). Core is the tracer and sees a
  *          PTRACE_EVENT_SECCOMP stop for each; it lets the call through only
  *          while it is injecting into exactly that thread, and otherwise
  *          kills the process (the component tried to call it itself).
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -97,7 +98,10 @@ static int filter_rules(scmp_filter_ctx ctx)
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	/* A spare process is named when it becomes a component, after its
+	 * filter is in place (spawn.c): prctl(PR_SET_NAME) alone is traced. */
+	return seccomp_rule_add(ctx, SCMP_ACT_TRACE((uint32_t)SCMP_SYS(prctl)), SCMP_SYS(prctl), 1,
+				SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
 }
 
 /* libseccomp exports to a file descriptor; a memfd (unlike a pipe) cannot

@@ -8,10 +8,11 @@
  * never runs (it is seized before execve and stops at PTRACE_EVENT_EXEC),
  * and then makes the child's system calls for it (inject.c):
  *
- *   1. prctl(PR_SET_NAME)              via the launcher's gadget
- *   2. map the trampoline page         pidfd_getfd + mmap + close
+ *   2. map the trampoline page         pidfd_getfd + mmap + close, via
+ *                                      the launcher's gadget
  *   3. prctl(PR_SET_NO_NEW_PRIVS), seccomp(SECCOMP_SET_MODE_FILTER) with
  *      the BPF written into the launcher's scratch area
+ *   1. prctl(PR_SET_NAME)              from the launcher's scratch area
  *   4. munmap everything below and above the trampoline: the launcher,
  *      [stack], [vdso], [vvar]... ([vsyscall] is not a VMA and stays)
  *   5. map every dataspace             pidfd_getfd + mmap + close
@@ -19,7 +20,9 @@
  *   7. check /proc/PID/maps: exactly the dataspaces and the trampoline.
  *
  * From step 3 on every injected call goes through the trampoline and
- * passes the filter as SECCOMP_RET_TRACE. The child keeps one file
+ * passes the filter as SECCOMP_RET_TRACE. Steps 2 and 3 make a process
+ * that is nobody yet (spawn_blank): process.c keeps a few of those as
+ * spares, so that a start or restore only does the rest (spawn_finish). The child keeps one file
  * descriptor, 3, a pidfd of amber-core, so that pidfd_getfd(3, fd) can
  * fetch any memfd from core; a dataspace fd lives in the component only
  * between its pidfd_getfd and its close.
@@ -371,8 +374,8 @@ out:
 	return rc;
 }
 
-static int spawn_setup(struct process *p, struct thread *t, const struct process_mapping *maps,
-		       size_t nmaps, const struct thread_start *start)
+/* Steps 2 and 3: a sandboxed process that is nobody yet. */
+static int spawn_setup_blank(struct process *p, struct thread *t)
 {
 	const struct process_mapping tramp = {&process_g.trampoline, AMBER_TRAMPOLINE_ADDR, 0,
 					      AMBER_PAGE_SIZE, PROT_READ | PROT_EXEC};
@@ -380,24 +383,12 @@ static int spawn_setup(struct process *p, struct thread *t, const struct process
 	uint64_t gadget = LAUNCHER_SYSCALL_ADDR, word;
 	const uint64_t prog_addr = LAUNCHER_SCRATCH_ADDR + 64;
 	size_t prog_size = process_g.filter.len * sizeof(struct sock_filter);
-	char comm[16];
 	int rc;
 
 	rc = inject_peek(t->tid, LAUNCHER_SYSCALL_ADDR, &word);
 	if (rc < 0 || (word & 0xffffff) != LAUNCHER_GADGET_BYTES)
 		return -ENOEXEC; /* not our launcher */
 	spawn_capture_xstate(t->tid);
-
-	/* 1. A name for ps and top (the launcher's would be misleading). */
-	memset(comm, 0, sizeof(comm));
-	memcpy(comm, p->name, strnlen(p->name, sizeof(comm) - 1));
-	rc = inject_write(t->tid, LAUNCHER_SCRATCH_ADDR, comm, sizeof(comm));
-	if (rc < 0)
-		return rc;
-	rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_prctl, PR_SET_NAME, LAUNCHER_SCRATCH_ADDR, 0,
-				     0, 0, 0));
-	if (rc < 0)
-		return rc;
 
 	/* 2. The trampoline, while the launcher's gadget still exists. */
 	rc = spawn_map_one(p, t, gadget, &tramp, MAP_FIXED_NOREPLACE);
@@ -418,9 +409,27 @@ static int spawn_setup(struct process *p, struct thread *t, const struct process
 	if (rc == 0)
 		rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
 					     LAUNCHER_SCRATCH_ADDR, 0, 0, 0));
+	return rc;
+}
+
+/* Steps 1 and 4 to 7: the blank process becomes the component. */
+static int spawn_setup_finish(struct process *p, struct thread *t, const struct process_mapping *maps,
+			      size_t nmaps, const struct thread_start *start)
+{
+	const uint64_t gadget = AMBER_TRAMPOLINE_ADDR;
+	char comm[16];
+	int rc;
+
+	/* 1. A name for ps and top (the launcher's would be misleading),
+	 * from the launcher's scratch area while it is there. */
+	memset(comm, 0, sizeof(comm));
+	memcpy(comm, p->name, strnlen(p->name, sizeof(comm) - 1));
+	rc = inject_write(t->tid, LAUNCHER_SCRATCH_ADDR, comm, sizeof(comm));
 	if (rc < 0)
 		return rc;
-	gadget = AMBER_TRAMPOLINE_ADDR;
+	rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_prctl, PR_SET_NAME, LAUNCHER_SCRATCH_ADDR, 0, 0, 0, 0));
+	if (rc < 0)
+		return rc;
 
 	/* 4. Everything but the trampoline goes, in two calls. */
 	rc = spawn_call_ok(spawn_sys(p, t, gadget, SYS_munmap, 0, AMBER_TRAMPOLINE_ADDR, 0, 0, 0, 0));
@@ -448,14 +457,9 @@ static int spawn_setup(struct process *p, struct thread *t, const struct process
 	return spawn_verify_maps(p, maps, nmaps);
 }
 
-int spawn_process(struct process *p, const struct process_mapping *maps, size_t nmaps,
-		  const struct thread_start *start)
+int spawn_check(const struct process_mapping *maps, size_t nmaps, const struct thread_start *start)
 {
-	struct thread *t;
-	pid_t pid = 0;
-	int rc;
-
-	rc = spawn_check_start(start);
+	int rc = spawn_check_start(start);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < nmaps; i++) {
@@ -467,8 +471,14 @@ int spawn_process(struct process *p, const struct process_mapping *maps, size_t 
 			    maps[j].addr < maps[i].addr + maps[i].size)
 				return -EINVAL;
 	}
+	return 0;
+}
 
-	rc = spawn_fork(&pid);
+int spawn_blank(struct process *p)
+{
+	struct thread *t;
+	pid_t pid = 0;
+	int rc = spawn_fork(&pid);
 	if (pid > 0) {
 		p->pid = pid;
 		t = tracee_add(p, pid, THREAD_STOPPED);
@@ -476,11 +486,35 @@ int spawn_process(struct process *p, const struct process_mapping *maps, size_t 
 			kill(pid, SIGKILL);
 			while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
 				;
+			p->pid = 0;
 			return -ENOMEM;
 		}
 		if (rc == 0)
-			rc = spawn_setup(p, t, maps, nmaps, start);
+			rc = spawn_setup_blank(p, t);
 	}
+	return rc; /* on error with p->pid set, the caller kills and reaps */
+}
+
+int spawn_finish(struct process *p, const struct process_mapping *maps, size_t nmaps,
+		 const struct thread_start *start)
+{
+	int rc = spawn_check(maps, nmaps, start);
+	if (rc < 0)
+		return rc;
+	struct thread *t = p->threads;
+	if (!t || t->next || t->state != THREAD_STOPPED || p->dead || p->dying)
+		return -ESRCH; /* a spare that was killed meanwhile */
+	return spawn_setup_finish(p, t, maps, nmaps, start);
+}
+
+int spawn_process(struct process *p, const struct process_mapping *maps, size_t nmaps,
+		  const struct thread_start *start)
+{
+	int rc = spawn_check(maps, nmaps, start);
+	if (rc == 0)
+		rc = spawn_blank(p);
+	if (rc == 0)
+		rc = spawn_finish(p, maps, nmaps, start);
 	return rc; /* on error with p->pid set, the caller kills and reaps */
 }
 

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libgen.h>
@@ -873,6 +874,86 @@ static void test_spawn_invalid(void **state)
 	tproc_free(tp);
 }
 
+/* The spares: blank processes, children of this one still named after
+ * the launcher, up to max pids into out. How many. */
+static int spare_pids(pid_t *out, int max)
+{
+	int n = 0;
+	char path[300], text[512];
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	for (struct dirent *e; n < max && (e = readdir(d));) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t k = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		if (k <= 0)
+			continue;
+		text[k] = '\0';
+		char comm[32], st;
+		int pid, ppid;
+		if (sscanf(text, "%d (%31[^)]) %c %d", &pid, comm, &st, &ppid) == 4 && ppid == (int)getpid() &&
+		    strcmp(comm, "amber-launch") == 0)
+			out[n++] = (pid_t)pid;
+	}
+	closedir(d);
+	return n;
+}
+
+static int wait_spares(pid_t *out, int max, int want)
+{
+	int n = 0;
+	for (int i = 0; i < 200 && (n = spare_pids(out, max)) < want; i++)
+		usleep(10000);
+	return n;
+}
+
+/* A spawn takes a spare (named then, after its filter is in), a spare
+ * killed from outside is replaced unnoticed, and the pool fills again. */
+static void test_spares(void **state)
+{
+	pid_t spares[8];
+	char path[64], comm[32] = "";
+	(void)state;
+
+	assert_int_equal(wait_spares(spares, 8, 2), 2); /* AMBER_SPARES's default */
+	struct tproc *tp = tproc_alloc();
+	assert_int_equal(tproc_spawn(tp, "exit42"), 0);
+	assert_true(process_pid(tp->p) == spares[0] || process_pid(tp->p) == spares[1]);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)process_pid(tp->p));
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	assert_string_equal(comm, "exit42\n");
+	assert_int_equal(process_thread_resume(tp->p, process_pid(tp->p)), 0);
+	assert_true(wait_exit(tp));
+	assert_int_equal(tp->info.code, 42);
+	tproc_free(tp);
+
+	int n = wait_spares(spares, 8, 2);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(kill(spares[i], SIGKILL), 0);
+	tp = tproc_alloc();
+	assert_int_equal(tproc_run(tp, "exit42"), 0);
+	assert_true(wait_exit(tp));
+	assert_int_equal(tp->info.how, PROCESS_EXITED);
+	assert_int_equal(tp->info.code, 42);
+	for (int i = 0; i < n; i++)
+		assert_int_not_equal(process_pid(tp->p), spares[i]);
+	tproc_free(tp);
+	pid_t again[8];
+	assert_int_equal(wait_spares(again, 8, 2), 2);
+	for (int i = 0; i < 2; i++)
+		assert_true(again[i] != spares[0] && again[i] != spares[1]);
+}
+
 /* process_post_call: fn runs once, on the event thread, after the events
  * queued before it (here: the exit, already delivered). */
 struct posted {
@@ -978,6 +1059,7 @@ int main(void)
 		cmocka_unit_test(test_stop_in_futex_timeout),
 		cmocka_unit_test(test_isolation),
 		cmocka_unit_test(test_spawn_invalid),
+		cmocka_unit_test(test_spares),
 		cmocka_unit_test(test_post_call),
 		cmocka_unit_test(test_timing),
 	};
